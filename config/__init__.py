@@ -1,0 +1,1 @@
+"""Settings declared once, layered and checked at start-up."""

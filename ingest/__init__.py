@@ -1,0 +1,1 @@
+"""Ingest: sources that fetch archives, the parser, and the sync pipeline."""

@@ -1,0 +1,1 @@
+"""Archive sources: one class per archive type, all with the same shape."""

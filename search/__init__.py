@@ -1,0 +1,1 @@
+"""Search behind one interface (SQLite FTS5 embedded, Elasticsearch)."""

@@ -1,0 +1,1 @@
+"""Durable SQLite store: the source of truth."""

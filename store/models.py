@@ -1,0 +1,121 @@
+"""Record shapes shared by the store and the packages that write to it.
+
+`ingest.parse.parse_message` produces a `Message`; the store persists it.  These are frozen
+dataclasses so a parsed message can be handed between processes and compared in tests.
+The store imports nothing from ingest/search/webui: everything they exchange is defined here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from base64 import b32encode
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+KEY_SCHEME = "v1"
+"""Name of the deterministic id scheme; bump it (and add a migration) if `message_key` changes."""
+
+DateSource = Literal["header", "unixfrom", "received", "none"]
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """One mailbox: display name (decoded) and normalised address (lower-case, `at` undone)."""
+
+    name: str
+    address: str
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A non-body MIME part, or a part pipermail scrubbed (then `scrubbed_url` is set)."""
+
+    filename: str
+    content_type: str
+    size: int
+    scrubbed_url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A parsed message: everything derived from the raw bytes, nothing from the fetch.
+
+    Text fields are always `str` (already decoded); missing headers are empty strings.
+    """
+
+    message_id: str
+    """The Message-ID header exactly as written (folding kept), or the synthetic id."""
+    message_id_norm: str
+    """Normalised id used for lookups and threading: the part inside <>, whitespace removed."""
+    msgid_synthetic: bool
+    in_reply_to: tuple[str, ...]
+    """Normalised ids found in In-Reply-To (tolerant of `Your message of ... <id>` forms)."""
+    references: tuple[str, ...]
+    """Normalised ids from References, oldest first."""
+    from_: Address
+    to: tuple[Address, ...]
+    cc: tuple[Address, ...]
+    subject: str
+    """Decoded subject as the sender wrote it (list tag kept)."""
+    subject_norm: str
+    """Subject without list tags such as `[Twisted-Python]` and without Re:/Fwd: prefixes."""
+    list_tag: str
+    date: datetime | None
+    """Sent date in UTC (tz-aware), or None when no usable date exists at all."""
+    date_offset_minutes: int | None
+    """The original zone offset in minutes, when the Date header had a sane one."""
+    date_source: DateSource
+    body: str
+    """Decoded body text a person reads (text/plain preferred, HTML converted)."""
+    body_own: str
+    """`body` without quoted lines and without the signature: what this author wrote."""
+    body_quoted: str
+    """The quoted lines of `body` (without the leading `>` markers)."""
+    signature: str
+    is_html_only: bool
+    attachments: tuple[Attachment, ...]
+    flags: tuple[str, ...] = field(default=())
+    """Parse observations, e.g. `synthetic-msgid`, `date-from-unixfrom`, `charset-fallback`."""
+    content_hash: str = ""
+    """Fingerprint of the content (sender, date, subject, body) used to recognise the same
+    message delivered or exported twice; independent of envelope and transport headers."""
+
+    @property
+    def key(self) -> str:
+        return message_key(self.message_id_norm, self.content_hash)
+
+
+def _b32(data: bytes, length: int) -> str:
+    return b32encode(data).decode("ascii").lower()[:length]
+
+
+def message_key(message_id_norm: str, content_hash: str) -> str:
+    """Deterministic message key (scheme v1): the same message always gets the same key.
+
+    Two copies of a message (same Message-ID, same content) share a key; two different messages
+    that reuse a Message-ID differ in content hash and so get different keys.
+    """
+    digest = hashlib.sha256(
+        f"{KEY_SCHEME}\0{message_id_norm}\0{content_hash}".encode("utf-8", "surrogatepass")
+    ).digest()
+    return _b32(digest, 20)
+
+
+def thread_key(root_message_id_norm: str) -> str:
+    """Deterministic thread id from the normalised Message-ID of the thread's root."""
+    digest = hashlib.sha256(f"{KEY_SCHEME}\0thread\0{root_message_id_norm}".encode()).digest()
+    return "t" + _b32(digest, 15)
+
+
+@dataclass(frozen=True, slots=True)
+class RawMessage:
+    """One message as a source delivers it, before parsing (perceval's item envelope)."""
+
+    raw: bytes
+    origin: str
+    """Where it came from: the volume URL or file path."""
+    position: int
+    """Index of the message inside its volume (0-based), after re-joining over-split pieces."""
+    unixfrom: str = ""
+    """The mbox From_ line without the leading `From `, when there was one."""
