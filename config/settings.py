@@ -1,0 +1,244 @@
+"""Settings: each declared once (name, type, default, help), loaded in layers, checked at start-up.
+
+Layers, later wins: code defaults, then the TOML file (`config/listarchive.toml` or `--config`),
+then `LISTARCHIVE_*` environment variables (dots become underscores: `search.backend` is
+`LISTARCHIVE_SEARCH_BACKEND`), then explicit overrides (command-line options).
+Secrets never live here: they come from the environment only (see docs/configuration.md).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+ENV_PREFIX = "LISTARCHIVE_"
+DEFAULT_CONFIG_FILE = Path("config/listarchive.toml")
+
+
+class ConfigError(Exception):
+    """The configuration is invalid; the message says which setting and why."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    type: type
+    default: Any
+    help: str
+    choices: tuple[str, ...] = ()
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("data_dir", Path, Path("var"), "Directory holding the store and the embedded index."),
+    Setting(
+        "search.backend",
+        str,
+        "sqlite",
+        "Search backend: the embedded SQLite FTS5 index or Elasticsearch.",
+        choices=("sqlite", "elasticsearch"),
+    ),
+    Setting("search.url", str, "http://localhost:9200", "Elasticsearch URL (elasticsearch only)."),
+    Setting("sync.workers", int, 2, "Processes used to parse archive volumes (1 = in-process)."),
+    Setting("sync.timeout", float, 30.0, "HTTP timeout in seconds for one archive request."),
+    Setting("sync.retries", int, 2, "Retries of a failed HTTP request before a volume fails."),
+    Setting(
+        "sync.user_agent",
+        str,
+        "listarchive/0.1 (+https://example.invalid/listarchive)",
+        "User-Agent sent to archive servers.",
+    ),
+    Setting("sync.index_batch", int, 5000, "Messages per search-index write batch."),
+    Setting(
+        "log_level",
+        str,
+        "INFO",
+        "Logging level.",
+        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+    ),
+)
+SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+@dataclass(frozen=True)
+class ListConfig:
+    """A list declared in the TOML file (`[lists.NAME]`)."""
+
+    name: str
+    source: str
+    """`pipermail` or `mbox`."""
+    url: str = ""
+    paths: tuple[str, ...] = ()
+    community: str = ""
+
+
+@dataclass(frozen=True)
+class Settings:
+    values: Mapping[str, Any]
+    lists: tuple[ListConfig, ...] = ()
+    config_file: Path | None = None
+    sources: Mapping[str, str] = field(default_factory=dict)
+    """Which layer each value came from (`default`, `file`, `env`, `override`)."""
+
+    def __getitem__(self, name: str) -> Any:
+        return self.values[name]
+
+    @property
+    def data_dir(self) -> Path:
+        path: Path = self.values["data_dir"]
+        return path
+
+    @property
+    def store_path(self) -> Path:
+        return self.data_dir / "store.db"
+
+
+def _coerce(setting: Setting, raw: Any, origin: str) -> Any:
+    try:
+        if setting.type is Path:
+            value: Any = Path(str(raw)).expanduser()
+        elif setting.type is bool:
+            value = raw if isinstance(raw, bool) else str(raw).lower() in ("1", "true", "yes", "on")
+        elif setting.type in (int, float):
+            if isinstance(raw, bool):
+                raise ValueError(raw)
+            value = setting.type(raw)
+        else:
+            value = str(raw)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(
+            f"{setting.name} from {origin}: expected {setting.type.__name__}, got {raw!r}"
+        ) from exc
+    if setting.name == "log_level":
+        value = str(value).upper()
+    if setting.choices and value not in setting.choices:
+        raise ConfigError(
+            f"{setting.name} from {origin}: {value!r} is not one of {', '.join(setting.choices)}"
+        )
+    return value
+
+
+def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in table.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping) and name not in SETTINGS_BY_NAME:
+            flat.update(_flatten(value, name + "."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def _parse_lists(table: Mapping[str, Any], origin: str) -> tuple[ListConfig, ...]:
+    lists = []
+    for name, spec in table.items():
+        if not isinstance(spec, Mapping):
+            raise ConfigError(f"lists.{name} in {origin}: expected a table")
+        if "pipermail" in spec:
+            url = str(spec["pipermail"])
+            check_url(url, f"lists.{name}.pipermail")
+            lists.append(
+                ListConfig(name, "pipermail", url=url, community=str(spec.get("community", "")))
+            )
+        elif "mbox" in spec:
+            raw_paths = spec["mbox"]
+            paths = (raw_paths,) if isinstance(raw_paths, str) else tuple(map(str, raw_paths))
+            lists.append(
+                ListConfig(name, "mbox", paths=paths, community=str(spec.get("community", "")))
+            )
+        else:
+            raise ConfigError(
+                f"lists.{name} in {origin}: needs `pipermail = URL` or `mbox = [...]`"
+            )
+    return tuple(lists)
+
+
+def check_url(url: str, what: str) -> None:
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ConfigError(f"{what}: {url!r} is not an http(s) URL")
+
+
+def load_settings(
+    config_file: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Load settings from defaults, the TOML file, the environment and overrides."""
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {s.name: s.default for s in SETTINGS}
+    sources = {s.name: "default" for s in SETTINGS}
+    lists: tuple[ListConfig, ...] = ()
+
+    env_file = env.get(ENV_PREFIX + "CONFIG")
+    if config_file is None and env_file:
+        config_file = Path(env_file)
+    explicit = config_file is not None
+    path = config_file if config_file is not None else DEFAULT_CONFIG_FILE
+    used_file: Path | None = None
+    if path.is_file():
+        try:
+            with path.open("rb") as fh:
+                data = tomllib.load(fh)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+        lists = _parse_lists(data.pop("lists", {}), str(path))
+        data.pop("communities", None)
+        for name, raw in _flatten(data).items():
+            if name not in SETTINGS_BY_NAME:
+                raise ConfigError(f"{path}: unknown setting {name!r}")
+            values[name] = _coerce(SETTINGS_BY_NAME[name], raw, str(path))
+            sources[name] = "file"
+        used_file = path
+    elif explicit:
+        raise ConfigError(f"config file {path} does not exist")
+
+    for setting in SETTINGS:
+        var = ENV_PREFIX + setting.name.replace(".", "_").upper()
+        if var in env:
+            values[setting.name] = _coerce(setting, env[var], var)
+            sources[setting.name] = "env"
+    for name, raw in (overrides or {}).items():
+        if raw is None:
+            continue
+        if name not in SETTINGS_BY_NAME:
+            raise ConfigError(f"unknown setting {name!r}")
+        values[name] = _coerce(SETTINGS_BY_NAME[name], raw, "command line")
+        sources[name] = "override"
+
+    settings = Settings(values=values, lists=lists, config_file=used_file, sources=sources)
+    check_settings(settings)
+    return settings
+
+
+def check_settings(settings: Settings) -> None:
+    """Start-up checks with hints: fail early with a clear message."""
+    if settings["sync.workers"] < 1:
+        raise ConfigError("sync.workers must be at least 1")
+    if settings["sync.timeout"] <= 0:
+        raise ConfigError("sync.timeout must be positive")
+    if settings["sync.index_batch"] < 1:
+        raise ConfigError("sync.index_batch must be at least 1")
+    if settings["search.backend"] == "elasticsearch":
+        check_url(settings["search.url"], "search.url")
+    data_dir = settings.data_dir
+    if data_dir.exists() and not data_dir.is_dir():
+        raise ConfigError(f"data_dir {data_dir} exists and is not a directory")
+
+
+def ensure_data_dir(settings: Settings) -> Path:
+    """Create the data directory if needed and check that it is writable."""
+    data_dir = settings.data_dir
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"data_dir {data_dir} cannot be created: {exc.strerror}") from exc
+    if not os.access(data_dir, os.W_OK):
+        raise ConfigError(
+            f"data_dir {data_dir} is not writable (set --data-dir or LISTARCHIVE_DATA_DIR)"
+        )
+    return data_dir

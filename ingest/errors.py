@@ -1,0 +1,20 @@
+"""Ingest errors: a small hierarchy, mapped to user-facing messages at the edges."""
+
+from __future__ import annotations
+
+
+class IngestError(Exception):
+    """Base class of ingest errors."""
+
+
+class ParseError(IngestError):
+    """The bytes are not a message at all (the message is quarantined with this reason)."""
+
+
+class SourceError(IngestError):
+    """A source or one of its volumes could not be fetched or read."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"{url}: {reason}")
+        self.url = url
+        self.reason = reason

@@ -1,0 +1,56 @@
+"""The shape every archive source has: list volumes, download one, split it into messages.
+
+Downloading is separate from splitting/parsing: `download` does I/O and returns bytes (or says
+the volume is unchanged); `split` is a pure function of those bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from store.models import RawMessage
+from store.records import VolumeState
+
+DownloadStatus = Literal["fetched", "unchanged", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class Volume:
+    """One archive file: a pipermail month/quarter/year/week, or one local mbox file."""
+
+    name: str
+    """Stable name within the list, e.g. `2008-May` or `2016q1` or a file name."""
+    url: str
+    """Where it is fetched from: an http(s) URL or a local path."""
+    fallback_url: str = ""
+    """Tried when `url` does not exist (pipermail: the `.txt.gz` when `.txt` is missing)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Download:
+    volume: Volume
+    status: DownloadStatus
+    data: bytes = b""
+    state: VolumeState | None = None
+    """New fetch state to record (None when failed before anything was learned)."""
+    error: str = ""
+    requests: int = 0
+
+
+class Source(Protocol):
+    kind: str
+
+    def volumes(self) -> list[Volume]:
+        """Discover the archive's volumes, oldest first. Raises SourceError when unreachable."""
+        ...
+
+    def download(self, volume: Volume, previous: VolumeState | None) -> Download:
+        """Fetch one volume, cheaply reporting `unchanged` when `previous` still holds."""
+        ...
+
+    @staticmethod
+    def split(volume: Volume, data: bytes) -> Iterator[RawMessage]:
+        """Cut a downloaded volume into raw messages (pure)."""
+        ...

@@ -1,0 +1,87 @@
+"""Local mbox files (`.mbox`, `.mbox.gz`, mboxo/mboxrd), e.g. full-header Mailman or ezmlm mboxes.
+
+One volume per file.  A file is re-read only when its size, mtime or content hash changed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ingest.errors import SourceError
+from ingest.http import sha256
+from ingest.mboxsplit import split_mbox
+from ingest.sources.base import Download, Volume
+from ingest.sources.pipermail import decode_volume
+from store.models import RawMessage
+from store.records import VolumeState
+
+logger = logging.getLogger(__name__)
+
+
+class MboxSource:
+    kind = "mbox"
+
+    def __init__(self, paths: Sequence[str]) -> None:
+        self.paths = [Path(p) for p in paths]
+
+    def volumes(self) -> list[Volume]:
+        files: list[Path] = []
+        for path in self.paths:
+            if path.is_dir():
+                files.extend(
+                    sorted(
+                        p
+                        for p in path.iterdir()
+                        if p.is_file() and p.name.endswith((".mbox", ".mbox.gz", ".eml"))
+                    )
+                )
+            elif path.is_file():
+                files.append(path)
+            else:
+                raise SourceError(str(path), "no such file or directory")
+        return [Volume(name=p.name if len(files) == len({f.name for f in files}) else str(p),
+                       url=str(p.resolve())) for p in files]
+
+    def download(self, volume: Volume, previous: VolumeState | None) -> Download:
+        path = Path(volume.url)
+        try:
+            stat = path.stat()
+            stamp = datetime.fromtimestamp(stat.st_mtime, UTC).replace(microsecond=0).isoformat()
+            if (
+                previous is not None
+                and previous.status == "ok"
+                and previous.size == stat.st_size
+                and previous.last_modified == stamp
+            ):
+                return Download(volume, "unchanged", state=previous)
+            data = path.read_bytes()
+        except OSError as exc:
+            return Download(volume, "failed", error=f"cannot read {path}: {exc.strerror}")
+        digest = sha256(data)
+        now = datetime.now(UTC).replace(microsecond=0).isoformat()
+        state = VolumeState(
+            name=volume.name,
+            url=volume.url,
+            last_modified=stamp,
+            sha256=digest,
+            size=len(data),
+            fetched_at=now,
+            message_count=previous.message_count if previous else 0,
+        )
+        if previous is not None and previous.sha256 == digest and previous.status == "ok":
+            return Download(volume, "unchanged", state=state)
+        return Download(volume, "fetched", data=data, state=state)
+
+    @staticmethod
+    def split(volume: Volume, data: bytes) -> Iterator[RawMessage]:
+        text = decode_volume(data, volume.url)
+        for position, (unixfrom, raw) in enumerate(split_mbox(text)):
+            yield RawMessage(raw=raw, origin=volume.name, position=position, unixfrom=unixfrom)
+
+
+def expand_paths(paths: Sequence[str]) -> list[str]:
+    return [os.path.abspath(p) for p in paths]

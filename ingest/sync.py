@@ -1,0 +1,248 @@
+"""The sync pipeline: download volumes in order, parse them in worker processes, store each
+volume in one transaction, then thread.
+
+Downloads run one at a time in the calling thread (polite to archive servers, and no threads
+exist when worker processes fork); parsing of several volumes overlaps with them.  Volumes are
+stored in archive order, so a re-run or a resumed run produces exactly the same store.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+
+from ingest.errors import ParseError, SourceError
+from ingest.parse import parse_message
+from ingest.sources.base import Download, Source, Volume
+from ingest.sources.mbox import MboxSource
+from ingest.sources.pipermail import PipermailSource
+from store.records import Quarantined, StoredItem, VolumeState
+from store.store import Store, utcnow_iso
+
+logger = logging.getLogger(__name__)
+
+PARSE_WINDOW = 6
+
+
+@dataclass(slots=True)
+class VolumeFailure:
+    volume: str
+    error: str
+
+
+@dataclass(slots=True)
+class RunSummary:
+    list_name: str
+    volumes_fetched: int = 0
+    volumes_unchanged: int = 0
+    volumes_failed: int = 0
+    new_messages: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    requests: int = 0
+    failures: list[VolumeFailure] = field(default_factory=list)
+    error: str = ""
+    """A run-level failure (the source itself unreachable)."""
+
+    @property
+    def clean(self) -> bool:
+        return not self.error and not self.failures
+
+    def as_dict(self) -> dict[str, object]:
+        data = asdict(self)
+        data["clean"] = self.clean
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedVolume:
+    items: list[StoredItem]
+    quarantined: list[Quarantined]
+    error: str = ""
+
+
+def parse_volume(kind: str, volume: Volume, data: bytes) -> ParsedVolume:
+    """Split and parse one downloaded volume (runs in a worker process)."""
+    source_type: type[PipermailSource] | type[MboxSource] = (
+        PipermailSource if kind == "pipermail" else MboxSource
+    )
+    items: list[StoredItem] = []
+    bad: list[Quarantined] = []
+    try:
+        raws = list(source_type.split(volume, data))
+    except SourceError as exc:
+        return ParsedVolume([], [], error=exc.reason)
+    for raw in raws:
+        try:
+            message = parse_message(raw.raw, raw.unixfrom)
+        except ParseError as exc:
+            bad.append(Quarantined(raw.origin, raw.position, str(exc), raw.raw))
+            continue
+        except Exception as exc:  # a parser bug must not abort the run: quarantine it
+            reason = f"parser failure: {type(exc).__name__}: {exc}"
+            bad.append(Quarantined(raw.origin, raw.position, reason, raw.raw))
+            continue
+        items.append(StoredItem.build(message, raw.raw, raw.origin, raw.position))
+    return ParsedVolume(items, bad)
+
+
+class _InlineExecutor(Executor):
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
+        future: Future[object] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # pragma: no cover - parse_volume catches its own errors
+            future.set_exception(exc)
+        return future
+
+
+def make_executor(workers: int) -> Executor:
+    if workers <= 1:
+        return _InlineExecutor()
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+
+
+ProgressCallback = Callable[[str, str], None]
+
+
+def sync_list(
+    store: Store,
+    list_name: str,
+    source: Source,
+    *,
+    workers: int = 2,
+    progress: ProgressCallback | None = None,
+    on_volumes: Callable[[int], None] | None = None,
+) -> RunSummary:
+    """Fetch, parse, store and thread one list; never raises for a bad volume or message."""
+    info = store.get_list(list_name)
+    summary = RunSummary(list_name)
+    run_id = _start_run(store, info.id)
+    logger.info("sync %s: start (%s source)", list_name, source.kind)
+    try:
+        volumes = source.volumes()
+    except SourceError as exc:
+        summary.error = str(exc)
+        logger.error("sync %s: source unavailable: %s", list_name, exc)
+        _finish_run(store, run_id, summary)
+        return summary
+    if on_volumes is not None:
+        on_volumes(len(volumes))
+    states = store.volume_states(info.id)
+    pending: deque[tuple[Download, Future[ParsedVolume] | None]] = deque()
+    executor = make_executor(workers)
+    try:
+        for volume in volumes:
+            download = source.download(volume, states.get(volume.name))
+            summary.requests += download.requests
+            job = None
+            if download.status == "fetched":
+                job = executor.submit(parse_volume, source.kind, volume, download.data)
+            pending.append((download, job))
+            while pending and (len(pending) > PARSE_WINDOW or _ready(pending[0])):
+                _finish_volume(store, info.id, *pending.popleft(), summary, progress)
+        while pending:
+            _finish_volume(store, info.id, *pending.popleft(), summary, progress)
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
+    store.rethread()
+    store.mark_synced(info.id)
+    _finish_run(store, run_id, summary)
+    logger.info(
+        "sync %s: done: %d fetched, %d unchanged, %d failed volumes; %d new, %d duplicates, "
+        "%d quarantined",
+        list_name,
+        summary.volumes_fetched,
+        summary.volumes_unchanged,
+        summary.volumes_failed,
+        summary.new_messages,
+        summary.duplicates,
+        summary.quarantined,
+    )
+    return summary
+
+
+def _ready(entry: tuple[Download, Future[ParsedVolume] | None]) -> bool:
+    return entry[1] is None or entry[1].done()
+
+
+def _finish_volume(
+    store: Store,
+    list_id: int,
+    download: Download,
+    job: Future[ParsedVolume] | None,
+    summary: RunSummary,
+    progress: ProgressCallback | None,
+) -> None:
+    name = download.volume.name
+    if download.status == "unchanged":
+        summary.volumes_unchanged += 1
+        status = "unchanged"
+    elif download.status == "failed" or job is None:
+        _fail(store, list_id, download, download.error or "download failed", summary)
+        status = "failed"
+    else:
+        parsed = job.result()
+        if parsed.error:
+            _fail(store, list_id, download, parsed.error, summary)
+            status = "failed"
+        else:
+            assert download.state is not None
+            state = VolumeState(
+                **{
+                    **{k: getattr(download.state, k) for k in download.state.__slots__},
+                    "message_count": len(parsed.items) + len(parsed.quarantined),
+                }
+            )
+            counts = store.save_volume(list_id, state, parsed.items, parsed.quarantined)
+            summary.volumes_fetched += 1
+            summary.new_messages += counts.new
+            summary.duplicates += counts.duplicates
+            summary.quarantined += counts.quarantined
+            status = "fetched"
+            logger.debug("%s: %d new, %d duplicates", name, counts.new, counts.duplicates)
+    if progress is not None:
+        progress(name, status)
+
+
+def _fail(
+    store: Store, list_id: int, download: Download, error: str, summary: RunSummary
+) -> None:
+    summary.volumes_failed += 1
+    summary.failures.append(VolumeFailure(download.volume.name, error))
+    logger.warning("volume %s failed: %s", download.volume.name, error)
+    store.record_volume(
+        list_id,
+        VolumeState(
+            name=download.volume.name,
+            url=download.volume.url,
+            fetched_at=utcnow_iso(),
+            status="failed",
+            error=error,
+        ),
+    )
+
+
+def _start_run(store: Store, list_id: int) -> int:
+    with store.transaction() as conn:
+        cursor = conn.execute(
+            "INSERT INTO runs (list, started_at, status) VALUES (?, ?, 'running')",
+            (list_id, utcnow_iso()),
+        )
+    return int(cursor.lastrowid or 0)
+
+
+def _finish_run(store: Store, run_id: int, summary: RunSummary) -> None:
+    status = "ok" if summary.clean else ("error" if summary.error else "partial")
+    with store.transaction() as conn:
+        conn.execute(
+            "UPDATE runs SET finished_at = ?, status = ?, summary = ? WHERE id = ?",
+            (utcnow_iso(), status, json.dumps(summary.as_dict()), run_id),
+        )

@@ -1,0 +1,249 @@
+"""Application services behind the CLI: wire settings, store, sources and search together."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from config.settings import ConfigError, Settings, check_url
+from ingest.http import HttpFetcher
+from ingest.sources.base import Source
+from ingest.sources.mbox import MboxSource
+from ingest.sources.pipermail import PipermailSource
+from ingest.sync import RunSummary, sync_list
+from search import indexer
+from search.base import SearchBackend, SearchError, SearchResult
+from search.factory import open_backend
+from search.query import HIGHLIGHT_END, HIGHLIGHT_START
+from store.records import ListInfo
+from store.store import Store
+
+logger = logging.getLogger(__name__)
+
+
+class UsageError(Exception):
+    """The user asked for something inconsistent; the message says what."""
+
+
+def open_store(settings: Settings) -> Store:
+    store = Store(settings.store_path)
+    for declared in settings.lists:
+        existing = {info.name: info for info in store.lists()}.get(declared.name)
+        wanted = (declared.source, declared.url, tuple(declared.paths), declared.community)
+        if existing is None or (
+            existing.source,
+            existing.url,
+            existing.paths,
+            existing.community,
+        ) != wanted:
+            store.add_list(
+                declared.name,
+                declared.source,
+                url=declared.url,
+                paths=declared.paths,
+                community=declared.community,
+            )
+    return store
+
+
+def open_search(settings: Settings) -> SearchBackend:
+    return open_backend(settings["search.backend"], settings.data_dir, settings["search.url"])
+
+
+def add_list(
+    store: Store, name: str, pipermail_url: str | None, paths: Sequence[str], community: str
+) -> ListInfo:
+    if bool(pipermail_url) == bool(paths):
+        raise UsageError("give exactly one source: --pipermail URL or --mbox PATH...")
+    if pipermail_url:
+        try:
+            check_url(pipermail_url, "--pipermail")
+        except ConfigError as exc:
+            raise UsageError(str(exc)) from exc
+        return store.add_list(name, "pipermail", url=pipermail_url, community=community)
+    resolved = []
+    for path in paths:
+        if not Path(path).exists():
+            raise UsageError(f"{path}: no such file or directory")
+        resolved.append(str(Path(path).resolve()))
+    return store.add_list(name, "mbox", paths=resolved, community=community)
+
+
+def make_source(settings: Settings, info: ListInfo, fetcher: HttpFetcher) -> Source:
+    if info.source == "pipermail":
+        return PipermailSource(info.url, fetcher)
+    if info.source == "mbox":
+        return MboxSource(info.paths)
+    raise UsageError(f"list {info.name}: unknown source type {info.source!r}")
+
+
+def sync(
+    settings: Settings,
+    store: Store,
+    names: Sequence[str],
+    *,
+    workers: int | None = None,
+    show_progress: bool = False,
+) -> tuple[list[RunSummary], int, str]:
+    """Sync the named lists (all when empty), then catch the search index up."""
+    known = {info.name: info for info in store.lists()}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise UsageError(f"unknown list(s): {', '.join(unknown)}")
+    if not known:
+        raise UsageError("no lists configured: add one with `listarchive lists add`")
+    selected = [known[n] for n in names] if names else list(known.values())
+    fetcher = HttpFetcher(
+        timeout=settings["sync.timeout"],
+        retries=settings["sync.retries"],
+        user_agent=settings["sync.user_agent"],
+    )
+    summaries = []
+    try:
+        for info in selected:
+            source = make_source(settings, info, fetcher)
+            summaries.append(_sync_one(settings, store, info, source, workers, show_progress))
+    finally:
+        fetcher.close()
+    indexed, error = update_index(settings, store)
+    return summaries, indexed, error
+
+
+def _sync_one(
+    settings: Settings,
+    store: Store,
+    info: ListInfo,
+    source: Source,
+    workers: int | None,
+    show_progress: bool,
+) -> RunSummary:
+    worker_count = workers or settings["sync.workers"]
+    if not show_progress:
+        return sync_list(store, info.name, source, workers=worker_count)
+    bar: Any = None
+
+    def start(total: int) -> None:
+        nonlocal bar
+        bar = click.progressbar(length=total, label=f"{info.name}", file=sys.stdout)
+        bar.__enter__()
+
+    def step(_name: str, _status: str) -> None:
+        if bar is not None:
+            bar.update(1)
+
+    try:
+        return sync_list(
+            store, info.name, source, workers=worker_count, progress=step, on_volumes=start
+        )
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+
+
+def update_index(settings: Settings, store: Store) -> tuple[int, str]:
+    """Catch the search index up with the store; a down index is reported, not raised."""
+    try:
+        backend = open_search(settings)
+        try:
+            return indexer.catch_up(store, backend, batch=settings["sync.index_batch"]), ""
+        finally:
+            backend.close()
+    except SearchError as exc:
+        logger.warning("search index not updated: %s", exc)
+        return 0, str(exc)
+
+
+def reindex(settings: Settings, store: Store) -> int:
+    backend = open_search(settings)
+    try:
+        return indexer.rebuild(store, backend, batch=settings["sync.index_batch"])
+    finally:
+        backend.close()
+
+
+def search(
+    settings: Settings,
+    query: str,
+    lists: Sequence[str],
+    *,
+    sort: str = "relevance",
+    limit: int = 20,
+    offset: int = 0,
+) -> SearchResult:
+    backend = open_search(settings)
+    try:
+        return backend.search(
+            query,
+            lists=tuple(lists),
+            sort=sort,  # type: ignore[arg-type]
+            limit=limit,
+            offset=offset,
+        )
+    finally:
+        backend.close()
+
+
+def render_snippet(snippet: str, *, bold: bool = False) -> str:
+    if not bold:
+        return snippet.replace(HIGHLIGHT_START, "").replace(HIGHLIGHT_END, "")
+    return snippet.replace(HIGHLIGHT_START, "\x1b[1m").replace(HIGHLIGHT_END, "\x1b[0m")
+
+
+def search_payload(result: SearchResult, lists: Sequence[str]) -> dict[str, Any]:
+    """The `search --json` shape: {"total", "hits": [{"id", "message_id", "list", ...}]}."""
+    hits = []
+    for hit in result.hits:
+        chosen = next((name for name in lists if name in hit.lists), None)
+        sender = f"{hit.from_name} <{hit.from_addr}>" if hit.from_name else hit.from_addr
+        hits.append(
+            {
+                "id": hit.key,
+                "message_id": hit.message_id,
+                "list": chosen or (hit.lists[0] if hit.lists else None),
+                "lists": list(hit.lists),
+                "subject": hit.subject,
+                "from": sender,
+                "from_name": hit.from_name,
+                "from_addr": hit.from_addr,
+                "date": hit.date.isoformat() if hit.date else None,
+                "thread_id": hit.thread_id,
+                "snippet": render_snippet(hit.snippet),
+            }
+        )
+    return {"total": result.total, "hits": hits}
+
+
+def format_summary(s: RunSummary) -> str:
+    lines = [
+        f"{s.list_name}: volumes {s.volumes_fetched} fetched, {s.volumes_unchanged} unchanged, "
+        f"{s.volumes_failed} failed; {s.new_messages} new messages, {s.duplicates} duplicates, "
+        f"{s.quarantined} quarantined"
+    ]
+    if s.error:
+        lines.append(f"  FAILED: {s.error}")
+    for failure in s.failures:
+        lines.append(f"  volume {failure.volume} failed: {failure.error}")
+    return "\n".join(lines)
+
+
+def quarantine_rows(store: Store) -> list[dict[str, Any]]:
+    rows = store.conn.execute(
+        "SELECT l.name, q.origin, q.position, q.reason, q.raw_sha256, q.created_at "
+        "FROM quarantine q JOIN lists l ON l.id = q.list ORDER BY q.id"
+    ).fetchall()
+    return [
+        {
+            "list": r[0],
+            "origin": r[1],
+            "position": r[2],
+            "reason": r[3],
+            "sha256": r[4],
+            "created_at": r[5],
+        }
+        for r in rows
+    ]

@@ -1,0 +1,252 @@
+"""The `listarchive` command: a thin click group over the library functions.
+
+The commands and their `--json` shapes are a public interface (scripts rely on them):
+extend them, never rename.  Exit codes: 0 success, 1 a run with failures or an error the
+user can fix (the message says which), 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from config.settings import ConfigError, Settings, ensure_data_dir, load_settings
+from listarchive import app
+from search.base import SearchError
+from store.store import StoreError
+
+logger = logging.getLogger("listarchive")
+
+
+def _settings(ctx: click.Context) -> Settings:
+    settings: Settings = ctx.obj["settings"]
+    return settings
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Data directory (default ./var; env LISTARCHIVE_DATA_DIR).",
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="TOML settings file (default config/listarchive.toml when present).",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Log debug details.")
+@click.pass_context
+def cli(ctx: click.Context, data_dir: Path | None, config_file: Path | None, verbose: bool) -> None:
+    """listarchive: mailing-list archives, stored, threaded and searchable."""
+    try:
+        settings = load_settings(
+            config_file, overrides={"data_dir": data_dir, "log_level": "DEBUG" if verbose else None}
+        )
+    except ConfigError as exc:
+        raise click.ClickException(f"configuration: {exc}") from exc
+    logging.basicConfig(
+        level=settings["log_level"],
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    ctx.obj = {"settings": settings}
+
+
+@cli.group(invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def lists(ctx: click.Context, as_json: bool) -> None:
+    """Show the lists (or add one with `lists add`)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    with _store(ctx) as store:
+        rows = [
+            {
+                "name": info.name,
+                "source": info.url if info.source == "pipermail" else list(info.paths),
+                "source_type": info.source,
+                "community": info.community,
+                "messages": info.messages,
+                "last_sync": info.last_sync,
+            }
+            for info in store.lists()
+        ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        click.echo("No lists yet. Add one with `listarchive lists add NAME --pipermail URL`.")
+        return
+    width = max(len(r["name"]) for r in rows)
+    for r in rows:
+        source = r["source"] if isinstance(r["source"], str) else ", ".join(r["source"])
+        click.echo(
+            f"{r['name']:<{width}}  {r['messages']:>8} msgs  "
+            f"last sync {r['last_sync'] or 'never':<25}  {r['source_type']}: {source}"
+        )
+
+
+@lists.command("add")
+@click.argument("name")
+@click.option("--pipermail", "pipermail_url", help="URL of the pipermail archive index.")
+@click.option("--mbox", "mbox_paths", multiple=True, help="Local .mbox/.mbox.gz file(s).")
+@click.option("--community", default="", help="Community this list belongs to.")
+@click.argument("more_paths", nargs=-1, type=click.Path(exists=False))
+@click.pass_context
+def lists_add(
+    ctx: click.Context,
+    name: str,
+    pipermail_url: str | None,
+    mbox_paths: tuple[str, ...],
+    community: str,
+    more_paths: tuple[str, ...],
+) -> None:
+    """Add a list (or re-point an existing one): `--pipermail URL` or `--mbox PATH...`."""
+    with _store(ctx) as store:
+        try:
+            info = app.add_list(store, name, pipermail_url, mbox_paths + more_paths, community)
+        except app.UsageError as exc:
+            raise click.UsageError(str(exc)) from exc
+    click.echo(f"list {info.name}: {info.source} {info.url or ', '.join(info.paths)}")
+
+
+@cli.command()
+@click.argument("names", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="Print the run summaries as JSON.")
+@click.option("--workers", type=int, default=None, help="Parser processes (sync.workers).")
+@click.pass_context
+def sync(ctx: click.Context, names: tuple[str, ...], as_json: bool, workers: int | None) -> None:
+    """Fetch, parse, store, thread and index lists (all lists when none is named)."""
+    settings = _settings(ctx)
+    show_progress = sys.stdout.isatty() and not as_json
+    with _store(ctx) as store:
+        try:
+            summaries, indexed, index_error = app.sync(
+                settings, store, names, workers=workers, show_progress=show_progress
+            )
+        except app.UsageError as exc:
+            raise click.UsageError(str(exc)) from exc
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "runs": [s.as_dict() for s in summaries],
+                    "indexed": indexed,
+                    "index_error": index_error,
+                },
+                indent=2,
+            )
+        )
+    else:
+        for s in summaries:
+            click.echo(app.format_summary(s))
+        if index_error:
+            click.echo(f"search index not updated: {index_error}", err=True)
+        else:
+            click.echo(f"search index: {indexed} messages indexed")
+    if not all(s.clean for s in summaries) or index_error:
+        ctx.exit(1)
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--list", "list_names", multiple=True, help="Restrict to a list (repeatable).")
+@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
+@click.option("--offset", type=click.IntRange(0), default=0)
+@click.option(
+    "--sort", type=click.Choice(["relevance", "date", "date_asc"]), default="relevance"
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def search(
+    ctx: click.Context,
+    query: str,
+    list_names: tuple[str, ...],
+    limit: int,
+    offset: int,
+    sort: str,
+    as_json: bool,
+) -> None:
+    """Search messages. Syntax: words, "phrases", -exclude, OR, from:, subject:, list:,
+    after:YYYY-MM-DD, before:YYYY-MM-DD."""
+    settings = _settings(ctx)
+    try:
+        result = app.search(settings, query, list_names, sort=sort, limit=limit, offset=offset)
+    except SearchError as exc:
+        raise click.ClickException(str(exc)) from exc
+    payload = app.search_payload(result, list_names)
+    if as_json:
+        click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+        return
+    click.echo(f"{payload['total']} messages match")
+    for hit in result.hits:
+        date = hit.date.strftime("%Y-%m-%d") if hit.date else "????-??-??"
+        sender = hit.from_name or hit.from_addr
+        click.echo(f"{date}  {click.style(hit.subject or '(no subject)', bold=True)}  — {sender}")
+        click.echo(f"    {app.render_snippet(hit.snippet, bold=True)}")
+        click.echo(f"    id {hit.key}  list {', '.join(hit.lists)}")
+
+
+@cli.command()
+@click.pass_context
+def reindex(ctx: click.Context) -> None:
+    """Rebuild the search index from the store."""
+    settings = _settings(ctx)
+    with _store(ctx) as store:
+        try:
+            count = app.reindex(settings, store)
+        except SearchError as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(f"reindexed {count} messages")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def quarantine(ctx: click.Context, as_json: bool) -> None:
+    """Messages that could not be parsed, with the reason."""
+    with _store(ctx) as store:
+        rows = app.quarantine_rows(store)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        click.echo(f"{row['list']}  {row['origin']}#{row['position']}  {row['reason']}")
+    click.echo(f"{len(rows)} quarantined")
+
+
+class _StoreContext:
+    def __init__(self, ctx: click.Context) -> None:
+        self.ctx = ctx
+
+    def __enter__(self) -> Any:
+        settings = _settings(self.ctx)
+        try:
+            ensure_data_dir(settings)
+            self.store = app.open_store(settings)
+        except (ConfigError, StoreError) as exc:
+            raise click.ClickException(str(exc)) from exc
+        return self.store
+
+    def __exit__(self, *exc: object) -> None:
+        self.store.close()
+
+
+def _store(ctx: click.Context) -> _StoreContext:
+    return _StoreContext(ctx)
+
+
+def main() -> None:
+    cli(prog_name="listarchive")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,72 @@
+"""Keep a search backend in step with the store (the store is the source of truth).
+
+Every message change in the store bumps its change sequence; the backend remembers the last
+sequence it holds (`checkpoint`).  `catch_up` indexes everything above it, so a sync that ran
+while the index was unavailable is caught up on the next call, and `rebuild` starts from zero.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from search.base import IndexDoc, SearchBackend
+from store.records import StoredMessage
+from store.store import Store
+
+logger = logging.getLogger(__name__)
+
+
+def to_doc(message: StoredMessage, communities: dict[str, str] | None = None) -> IndexDoc:
+    community = tuple(
+        sorted({communities[name] for name in message.lists if communities and communities.get(name)})
+    )
+    return IndexDoc(
+        key=message.key,
+        message_id=message.message_id,
+        lists=message.lists,
+        thread_id=message.thread_id or "",
+        from_name=message.from_name,
+        from_addr=message.from_addr,
+        subject=message.subject,
+        date=message.date,
+        body_own=message.body_own,
+        body_quoted=message.body_quoted,
+        attachments=message.attachments,
+        community=community,
+    )
+
+
+def catch_up(
+    store: Store,
+    backend: SearchBackend,
+    *,
+    batch: int = 5000,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Index every message changed since the backend's checkpoint; returns how many."""
+    checkpoint = backend.get_checkpoint()
+    target = store.change_seq()
+    if checkpoint >= target:
+        return 0
+    communities = {info.name: info.community for info in store.lists()}
+    logger.info("indexing changes %d..%d into %s", checkpoint + 1, target, backend.name)
+    total = 0
+    while True:
+        messages = store.changed_since(checkpoint, batch)
+        if not messages:
+            break
+        total += backend.index(to_doc(m, communities) for m in messages)
+        checkpoint = messages[-1].seq
+        backend.set_checkpoint(checkpoint)
+        if progress is not None:
+            progress(len(messages))
+    backend.set_checkpoint(target)
+    logger.info("indexed %d messages into %s", total, backend.name)
+    return total
+
+
+def rebuild(store: Store, backend: SearchBackend, *, batch: int = 5000) -> int:
+    """Drop the index and rebuild it from the store."""
+    backend.clear()
+    return catch_up(store, backend, batch=batch)

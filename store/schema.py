@@ -1,0 +1,146 @@
+"""Schema migrations for the store, applied in order; `meta.schema_version` records the last."""
+
+from __future__ import annotations
+
+import sqlite3
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: initial schema
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE lists (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        source TEXT NOT NULL,
+        url TEXT NOT NULL DEFAULT '',
+        paths TEXT NOT NULL DEFAULT '[]',
+        community TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        last_sync TEXT
+    );
+    CREATE TABLE messages (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,
+        message_id TEXT NOT NULL,
+        message_id_norm TEXT NOT NULL,
+        msgid_synthetic INTEGER NOT NULL,
+        content_hash TEXT NOT NULL,
+        in_reply_to TEXT NOT NULL,
+        refs TEXT NOT NULL,
+        from_name TEXT NOT NULL,
+        from_addr TEXT NOT NULL,
+        to_json TEXT NOT NULL,
+        cc_json TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        subject_norm TEXT NOT NULL,
+        list_tag TEXT NOT NULL,
+        date INTEGER,
+        date_offset INTEGER,
+        date_source TEXT NOT NULL,
+        body TEXT NOT NULL,
+        body_own TEXT NOT NULL,
+        body_quoted TEXT NOT NULL,
+        signature TEXT NOT NULL,
+        is_html_only INTEGER NOT NULL,
+        attachments TEXT NOT NULL,
+        flags TEXT NOT NULL,
+        raw BLOB NOT NULL,
+        raw_size INTEGER NOT NULL,
+        raw_sha256 TEXT NOT NULL,
+        thread_id TEXT,
+        parent_key TEXT,
+        depth INTEGER,
+        thread_pos INTEGER,
+        seq INTEGER NOT NULL
+    );
+    CREATE INDEX messages_msgid ON messages (message_id_norm);
+    CREATE INDEX messages_thread ON messages (thread_id, thread_pos);
+    CREATE INDEX messages_unthreaded ON messages (id) WHERE thread_id IS NULL;
+    CREATE INDEX messages_seq ON messages (seq);
+    CREATE INDEX messages_subject ON messages (subject_norm, date);
+    CREATE INDEX messages_date ON messages (date);
+    CREATE TABLE memberships (
+        message INTEGER NOT NULL REFERENCES messages (id),
+        list INTEGER NOT NULL REFERENCES lists (id),
+        origin TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        PRIMARY KEY (message, list)
+    ) WITHOUT ROWID;
+    CREATE INDEX memberships_list ON memberships (list, message);
+    CREATE TABLE msgnodes (
+        message_id_norm TEXT PRIMARY KEY,
+        thread_id TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX msgnodes_thread ON msgnodes (thread_id);
+    CREATE TABLE threads (
+        thread_id TEXT PRIMARY KEY,
+        root_message_id TEXT NOT NULL,
+        root_key TEXT,
+        subject TEXT NOT NULL,
+        first_date INTEGER,
+        last_date INTEGER,
+        message_count INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE volumes (
+        list INTEGER NOT NULL REFERENCES lists (id),
+        name TEXT NOT NULL,
+        url TEXT NOT NULL,
+        etag TEXT NOT NULL DEFAULT '',
+        last_modified TEXT NOT NULL DEFAULT '',
+        sha256 TEXT NOT NULL DEFAULT '',
+        size INTEGER NOT NULL DEFAULT 0,
+        message_count INTEGER NOT NULL DEFAULT 0,
+        fetched_at TEXT NOT NULL,
+        status TEXT NOT NULL,
+        error TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (list, name)
+    );
+    CREATE TABLE quarantine (
+        id INTEGER PRIMARY KEY,
+        list INTEGER NOT NULL REFERENCES lists (id),
+        origin TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        raw BLOB NOT NULL,
+        raw_sha256 TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (list, raw_sha256)
+    );
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        list INTEGER NOT NULL REFERENCES lists (id),
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        status TEXT NOT NULL,
+        summary TEXT NOT NULL DEFAULT '{}'
+    );
+    """,
+)
+
+
+def current_version(conn: sqlite3.Connection) -> int:
+    exists = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+    ).fetchone()
+    if not exists:
+        return 0
+    row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring the schema up to date; returns the resulting version."""
+    version = current_version(conn)
+    if version > len(MIGRATIONS):
+        raise RuntimeError(
+            f"store schema version {version} is newer than this program ({len(MIGRATIONS)})"
+        )
+    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+        conn.executescript("BEGIN;" + script + ";COMMIT;")
+        with conn:
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('schema_version', ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (str(number),),
+            )
+    return len(MIGRATIONS)

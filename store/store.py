@@ -1,0 +1,316 @@
+"""The store: one SQLite database in WAL mode, the source of truth.
+
+One writer at a time (the sync process); readers open their own connections.  Every write of
+a volume (its messages, memberships, quarantined items and fetch state) is one transaction,
+so a killed run leaves either the whole volume or nothing of it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from store import threading as store_threading
+from store.models import Message
+from store.reader import read_messages
+from store.records import (
+    ListInfo,
+    Quarantined,
+    SaveCounts,
+    StoredItem,
+    StoredMessage,
+    VolumeState,
+    decompress_raw,
+)
+from store.schema import migrate
+
+logger = logging.getLogger(__name__)
+
+
+class StoreError(Exception):
+    """Base class of store errors."""
+
+
+class UnknownListError(StoreError):
+    pass
+
+
+def utcnow_iso() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def _addresses_json(message: Message) -> tuple[str, str]:
+    return (
+        json.dumps([[a.name, a.address] for a in message.to], ensure_ascii=False),
+        json.dumps([[a.name, a.address] for a in message.cc], ensure_ascii=False),
+    )
+
+
+class Store:
+    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+        self.path = path
+        self.readonly = readonly
+        if readonly:
+            if not path.exists():
+                raise StoreError(f"no store at {path}: run `listarchive sync` first")
+            uri = f"file:{path}?mode=ro"
+            self.conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self.conn.execute("PRAGMA journal_mode = WAL")
+            self.conn.execute("PRAGMA synchronous = NORMAL")
+            migrate(self.conn)
+        self.conn.execute("PRAGMA foreign_keys = ON")
+        self.conn.execute("PRAGMA busy_timeout = 10000")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # -- change sequence -------------------------------------------------------------------
+
+    def _next_seq(self, conn: sqlite3.Connection, count: int = 1) -> int:
+        """Reserve `count` sequence numbers; returns the first one."""
+        row = conn.execute("SELECT value FROM meta WHERE key = 'change_seq'").fetchone()
+        current = int(row[0]) if row else 0
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('change_seq', ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (str(current + count),),
+        )
+        return current + 1
+
+    def change_seq(self) -> int:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'change_seq'").fetchone()
+        return int(row[0]) if row else 0
+
+    # -- lists ---------------------------------------------------------------------------
+
+    def add_list(
+        self,
+        name: str,
+        source: str,
+        *,
+        url: str = "",
+        paths: Sequence[str] = (),
+        community: str = "",
+    ) -> ListInfo:
+        """Create a list, or update its source if it exists (re-pointing keeps its messages)."""
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO lists (name, source, url, paths, community, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+                "source = excluded.source, url = excluded.url, paths = excluded.paths, "
+                "community = excluded.community",
+                (name, source, url, json.dumps(list(paths)), community, utcnow_iso()),
+            )
+        return self.get_list(name)
+
+    def get_list(self, name: str) -> ListInfo:
+        for info in self.lists():
+            if info.name == name:
+                return info
+        raise UnknownListError(f"unknown list {name!r}")
+
+    def lists(self) -> list[ListInfo]:
+        rows = self.conn.execute(
+            "SELECT l.id, l.name, l.source, l.url, l.paths, l.community, l.created_at, "
+            "l.last_sync, (SELECT count(*) FROM memberships m WHERE m.list = l.id) "
+            "FROM lists l ORDER BY l.name"
+        ).fetchall()
+        return [
+            ListInfo(r[0], r[1], r[2], r[3], tuple(json.loads(r[4])), r[5], r[6], r[7], r[8])
+            for r in rows
+        ]
+
+    def mark_synced(self, list_id: int) -> None:
+        with self.transaction() as conn:
+            conn.execute("UPDATE lists SET last_sync = ? WHERE id = ?", (utcnow_iso(), list_id))
+
+    # -- volumes -------------------------------------------------------------------------
+
+    def volume_states(self, list_id: int) -> dict[str, VolumeState]:
+        rows = self.conn.execute(
+            "SELECT name, url, etag, last_modified, sha256, size, message_count, fetched_at, "
+            "status, error FROM volumes WHERE list = ?",
+            (list_id,),
+        ).fetchall()
+        return {r[0]: VolumeState(*r) for r in rows}
+
+    def record_volume(self, list_id: int, state: VolumeState) -> None:
+        with self.transaction() as conn:
+            self._upsert_volume(conn, list_id, state)
+
+    @staticmethod
+    def _upsert_volume(conn: sqlite3.Connection, list_id: int, state: VolumeState) -> None:
+        conn.execute(
+            "INSERT INTO volumes (list, name, url, etag, last_modified, sha256, size, "
+            "message_count, fetched_at, status, error) VALUES (?,?,?,?,?,?,?,?,?,?,?) "
+            "ON CONFLICT (list, name) DO UPDATE SET url = excluded.url, etag = excluded.etag, "
+            "last_modified = excluded.last_modified, sha256 = excluded.sha256, "
+            "size = excluded.size, message_count = excluded.message_count, "
+            "fetched_at = excluded.fetched_at, status = excluded.status, error = excluded.error",
+            (
+                list_id,
+                state.name,
+                state.url,
+                state.etag,
+                state.last_modified,
+                state.sha256,
+                state.size,
+                state.message_count,
+                state.fetched_at,
+                state.status,
+                state.error,
+            ),
+        )
+
+    # -- messages ------------------------------------------------------------------------
+
+    def save_volume(
+        self,
+        list_id: int,
+        state: VolumeState,
+        items: Sequence[StoredItem],
+        quarantined: Sequence[Quarantined] = (),
+    ) -> SaveCounts:
+        """Store one volume's messages, memberships, quarantine and fetch state atomically."""
+        counts = SaveCounts()
+        with self.transaction() as conn:
+            seq = self._next_seq(conn, len(items) + 1)
+            for item in items:
+                message_row = self._insert_message(conn, item, seq)
+                seq += 1
+                if message_row is None:
+                    counts.duplicates += 1
+                    row = conn.execute(
+                        "SELECT id FROM messages WHERE key = ?", (item.message.key,)
+                    ).fetchone()
+                    added = conn.execute(
+                        "INSERT OR IGNORE INTO memberships (message, list, origin, position) "
+                        "VALUES (?, ?, ?, ?)",
+                        (row[0], list_id, item.origin, item.position),
+                    ).rowcount
+                    if added:
+                        # a new list for a known message: the index must learn it
+                        conn.execute("UPDATE messages SET seq = ? WHERE id = ?", (seq, row[0]))
+                else:
+                    counts.new += 1
+                    counts.new_keys.append(item.message.key)
+                    conn.execute(
+                        "INSERT INTO memberships (message, list, origin, position) "
+                        "VALUES (?, ?, ?, ?)",
+                        (message_row, list_id, item.origin, item.position),
+                    )
+            for bad in quarantined:
+                added = conn.execute(
+                    "INSERT OR IGNORE INTO quarantine (list, origin, position, reason, raw, "
+                    "raw_sha256, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        list_id,
+                        bad.origin,
+                        bad.position,
+                        bad.reason,
+                        bad.raw,
+                        bad.raw_sha256,
+                        state.fetched_at,
+                    ),
+                ).rowcount
+                counts.quarantined += added
+            self._upsert_volume(conn, list_id, state)
+        return counts
+
+    @staticmethod
+    def _insert_message(conn: sqlite3.Connection, item: StoredItem, seq: int) -> int | None:
+        m = item.message
+        to_json, cc_json = _addresses_json(m)
+        cursor = conn.execute(
+            "INSERT INTO messages (key, message_id, message_id_norm, msgid_synthetic, "
+            "content_hash, in_reply_to, refs, from_name, from_addr, to_json, cc_json, subject, "
+            "subject_norm, list_tag, date, date_offset, date_source, body, body_own, "
+            "body_quoted, signature, is_html_only, attachments, flags, raw, raw_size, "
+            "raw_sha256, seq) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+            "ON CONFLICT (key) DO NOTHING",
+            (
+                m.key,
+                m.message_id,
+                m.message_id_norm,
+                int(m.msgid_synthetic),
+                m.content_hash,
+                json.dumps(list(m.in_reply_to)),
+                json.dumps(list(m.references)),
+                m.from_.name,
+                m.from_.address,
+                to_json,
+                cc_json,
+                m.subject,
+                m.subject_norm,
+                m.list_tag,
+                int(m.date.timestamp()) if m.date else None,
+                m.date_offset_minutes,
+                m.date_source,
+                m.body,
+                m.body_own,
+                m.body_quoted,
+                m.signature,
+                int(m.is_html_only),
+                json.dumps(
+                    [[a.filename, a.content_type, a.size, a.scrubbed_url] for a in m.attachments],
+                    ensure_ascii=False,
+                ),
+                json.dumps(list(m.flags)),
+                item.raw_z,
+                item.raw_size,
+                item.raw_sha256,
+                seq,
+            ),
+        )
+        return cursor.lastrowid if cursor.rowcount else None
+
+    # -- threading -----------------------------------------------------------------------
+
+    def rethread(self) -> int:
+        """Thread every message not yet threaded (and re-link the threads they touch)."""
+        with self.transaction() as conn:
+            seq = self._next_seq(conn)
+            changed = store_threading.rethread(conn, seq)
+        if changed:
+            logger.info("threading updated %d messages", changed)
+        return changed
+
+    # -- reads ---------------------------------------------------------------------------
+
+    def message_count(self) -> int:
+        return int(self.conn.execute("SELECT count(*) FROM messages").fetchone()[0])
+
+    def quarantine_count(self) -> int:
+        return int(self.conn.execute("SELECT count(*) FROM quarantine").fetchone()[0])
+
+    def changed_since(self, seq: int, limit: int) -> list[StoredMessage]:
+        """Messages whose seq is above `seq` (for index catch-up), in seq order."""
+        return read_messages(
+            self.conn, "m.seq > ? ORDER BY m.seq LIMIT ?", (seq, limit), with_bodies=True
+        )
+
+    def get_message(self, key: str) -> StoredMessage | None:
+        found = read_messages(self.conn, "m.key = ?", (key,), with_bodies=True)
+        return found[0] if found else None
+
+    def raw_bytes(self, key: str) -> bytes | None:
+        row = self.conn.execute("SELECT raw FROM messages WHERE key = ?", (key,)).fetchone()
+        return decompress_raw(row[0]) if row else None

@@ -1,0 +1,331 @@
+"""Threading: JWZ over References/In-Reply-To with ghost parents, applied incrementally.
+
+`build_threads` is pure (nodes in, trees out).  `rethread` loads the messages that are not yet
+threaded plus every thread they touch, rebuilds those threads and writes the differences, so a
+late parent re-links its orphaned children and the result does not depend on arrival order.
+
+Subject is used only for a reply that carries no reference at all (``Re: x`` with neither
+References nor In-Reply-To, common in old pipermail traffic): it joins the earliest message with
+the same normalised subject in the 60 days before it.  Two messages whose reference chains
+differ are never merged on subject.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from store.models import thread_key
+
+T = TypeVar("T")
+SUBJECT_WINDOW = 60 * 86400
+_REPLY = re.compile(r"^\s*(\[[^\]]*\]\s*)?(re|aw|sv|antw|odp)\s*(\[\d+\])?\s*:", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    row: int
+    key: str
+    msgid: str
+    refs: tuple[str, ...]
+    date: int | None
+    subject_norm: str
+    is_reply: bool
+
+
+@dataclass(slots=True)
+class _Container:
+    msgid: str
+    nodes: list[Node] = field(default_factory=list)
+    parent: _Container | None = None
+    children: list[_Container] = field(default_factory=list)
+
+    def sort_key(self) -> tuple[int, str]:
+        dates = [n.date for n in self._all_nodes() if n.date is not None]
+        first = min(dates) if dates else 0
+        key = self.nodes[0].key if self.nodes else self.msgid
+        return (first, key)
+
+    def _all_nodes(self) -> Iterable[Node]:
+        yield from self.nodes
+        for child in self.children:
+            yield from child._all_nodes()
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    thread_id: str
+    parent_key: str | None
+    depth: int
+    position: int
+
+
+@dataclass(frozen=True, slots=True)
+class Tree:
+    thread_id: str
+    root_msgid: str
+    root_key: str | None
+    msgids: tuple[str, ...]
+    placements: dict[int, Placement]
+    subject: str
+    first_date: int | None
+    last_date: int | None
+
+
+def is_reply_subject(subject: str) -> bool:
+    return bool(_REPLY.match(subject))
+
+
+def _order(node: Node) -> tuple[int, str]:
+    return (node.date if node.date is not None else 0, node.key)
+
+
+def _is_ancestor(candidate: _Container, of: _Container) -> bool:
+    """True when `candidate` is `of` or one of its ancestors."""
+    current: _Container | None = of
+    while current is not None:
+        if current is candidate:
+            return True
+        current = current.parent
+    return False
+
+
+def _set_parent(child: _Container, parent: _Container) -> None:
+    if child.parent is parent or _is_ancestor(child, parent):
+        return
+    if child.parent is not None:
+        child.parent.children.remove(child)
+    child.parent = parent
+    parent.children.append(child)
+
+
+def build_threads(nodes: Sequence[Node], subject_parents: dict[str, str]) -> list[Tree]:
+    """JWZ threading of `nodes`; `subject_parents` maps a reference-less reply to its parent."""
+    containers: dict[str, _Container] = {}
+
+    def get(msgid: str) -> _Container:
+        found = containers.get(msgid)
+        if found is None:
+            found = containers[msgid] = _Container(msgid)
+        return found
+
+    for node in sorted(nodes, key=_order):
+        own = get(node.msgid)
+        own.nodes.append(node)
+        previous: _Container | None = None
+        for ref in node.refs:
+            current = get(ref)
+            if previous is not None and current.parent is None:
+                _set_parent(current, previous)
+            previous = current
+        if previous is not None and previous is not own:
+            _set_parent(own, previous)
+    for msgid, parent_id in sorted(subject_parents.items()):
+        orphan = containers.get(msgid)
+        parent = containers.get(parent_id)
+        if orphan is not None and parent is not None and orphan.parent is None:
+            _set_parent(orphan, parent)
+
+    trees = []
+    for root in sorted(
+        (c for c in containers.values() if c.parent is None), key=_Container.sort_key
+    ):
+        if not root.nodes and not root.children:
+            continue
+        trees.append(_layout(root))
+    return trees
+
+
+def _layout(root: _Container) -> Tree:
+    thread_id = thread_key(root.msgid)
+    placements: dict[int, Placement] = {}
+    msgids: list[str] = []
+    dates: list[int] = []
+    position = 0
+    base = 0 if root.nodes else -1
+    stack: list[tuple[_Container, int, str | None]] = [(root, base, None)]
+    while stack:
+        container, depth, parent_key = stack.pop()
+        msgids.append(container.msgid)
+        nodes = sorted(container.nodes, key=_order)
+        for index, node in enumerate(nodes):
+            placements[node.row] = Placement(
+                thread_id,
+                parent_key if index == 0 else nodes[0].key,
+                max(depth, 0) + (1 if index else 0),
+                position,
+            )
+            position += 1
+            if node.date is not None:
+                dates.append(node.date)
+        child_parent = nodes[0].key if nodes else parent_key
+        for child in sorted(container.children, key=_Container.sort_key, reverse=True):
+            stack.append((child, depth + 1, child_parent))
+    first_nodes = sorted(root.nodes, key=_order)
+    if first_nodes:
+        subject_node = first_nodes[0]
+    else:
+        subject_node = min(
+            (n for c in root.children for n in c.nodes), key=_order, default=None
+        ) or Node(0, "", root.msgid, (), None, "", False)
+    return Tree(
+        thread_id=thread_id,
+        root_msgid=root.msgid,
+        root_key=first_nodes[0].key if first_nodes else None,
+        msgids=tuple(msgids),
+        placements=placements,
+        subject=subject_node.subject_norm,
+        first_date=min(dates) if dates else None,
+        last_date=max(dates) if dates else None,
+    )
+
+
+# -- database side ---------------------------------------------------------------------------
+
+_NODE_COLUMNS = "id, key, message_id_norm, refs, in_reply_to, date, subject_norm, subject"
+
+
+def _node(row: tuple[int, str, str, str, str, int | None, str, str]) -> Node:
+    refs: list[str] = json.loads(row[3])
+    for ref in json.loads(row[4]):
+        if ref not in refs:
+            refs.append(ref)
+    refs = [r for r in refs if r and r != row[2]]
+    return Node(row[0], row[1], row[2], tuple(refs), row[5], row[6], is_reply_subject(row[7]))
+
+
+def _chunks(values: Sequence[T], size: int = 900) -> Iterable[Sequence[T]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _threads_of(conn: sqlite3.Connection, msgids: Iterable[str]) -> set[str]:
+    found: set[str] = set()
+    for chunk in _chunks(sorted(set(msgids))):
+        marks = ",".join("?" * len(chunk))
+        found.update(
+            r[0]
+            for r in conn.execute(
+                f"SELECT thread_id FROM msgnodes WHERE message_id_norm IN ({marks})", chunk
+            )
+        )
+    return found
+
+
+def _subject_parent(conn: sqlite3.Connection, node: Node) -> tuple[str, str | None] | None:
+    """Earliest message with the same subject in the window before a reference-less reply."""
+    if not node.is_reply or node.refs or node.date is None or len(node.subject_norm) < 4:
+        return None
+    row = conn.execute(
+        "SELECT message_id_norm, thread_id FROM messages WHERE subject_norm = ? "
+        "AND date BETWEEN ? AND ? AND id != ? AND message_id_norm != ? "
+        "ORDER BY date, key LIMIT 1",
+        (node.subject_norm, node.date - SUBJECT_WINDOW, node.date, node.row, node.msgid),
+    ).fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def rethread(conn: sqlite3.Connection, seq: int) -> int:
+    """Thread unthreaded messages and rebuild the threads they touch; returns rows changed."""
+    new = [
+        _node(r)
+        for r in conn.execute(f"SELECT {_NODE_COLUMNS} FROM messages WHERE thread_id IS NULL")
+    ]
+    if not new:
+        return 0
+    affected = _threads_of(conn, [i for n in new for i in (n.msgid, *n.refs)])
+    for node in new:
+        if node.date is None or len(node.subject_norm) < 4:
+            continue
+        # reference-less replies that may now have an earlier original
+        affected.update(
+            r[0]
+            for r in conn.execute(
+                "SELECT thread_id FROM messages WHERE subject_norm = ? AND date BETWEEN ? AND ? "
+                "AND refs = '[]' AND in_reply_to = '[]' AND thread_id IS NOT NULL",
+                (node.subject_norm, node.date, node.date + SUBJECT_WINDOW),
+            )
+        )
+    nodes: dict[int, Node] = {n.row: n for n in new}
+    subject_parents: dict[str, str] = {}
+    for _ in range(3):  # expand twice at most: subject parents may live in other threads
+        for chunk in _chunks(sorted(affected)):
+            marks = ",".join("?" * len(chunk))
+            for r in conn.execute(
+                f"SELECT {_NODE_COLUMNS} FROM messages WHERE thread_id IN ({marks})", chunk
+            ):
+                nodes.setdefault(r[0], _node(r))
+        more: set[str] = set()
+        for node in nodes.values():
+            if node.msgid in subject_parents:
+                continue
+            found = _subject_parent(conn, node)
+            if found is not None:
+                subject_parents[node.msgid] = found[0]
+                if found[1] is not None and found[1] not in affected:
+                    more.add(found[1])
+        if not more:
+            break
+        affected |= more
+    return _write(conn, seq, list(nodes.values()), subject_parents, affected)
+
+
+def _write(
+    conn: sqlite3.Connection,
+    seq: int,
+    nodes: list[Node],
+    subject_parents: dict[str, str],
+    old_threads: set[str],
+) -> int:
+    present = {n.msgid for n in nodes}
+    trees = build_threads(nodes, {k: v for k, v in subject_parents.items() if v in present})
+    current = {
+        r[0]: (r[1], r[2], r[3], r[4])
+        for chunk in _chunks([n.row for n in nodes])
+        for r in conn.execute(
+            "SELECT id, thread_id, parent_key, depth, thread_pos FROM messages "
+            f"WHERE id IN ({','.join('?' * len(chunk))})",
+            chunk,
+        )
+    }
+    changed = 0
+    for chunk in _chunks(sorted(old_threads)):
+        marks = ",".join("?" * len(chunk))
+        conn.execute(f"DELETE FROM msgnodes WHERE thread_id IN ({marks})", chunk)
+        conn.execute(f"DELETE FROM threads WHERE thread_id IN ({marks})", chunk)
+    for tree in trees:
+        conn.executemany(
+            "INSERT OR REPLACE INTO msgnodes (message_id_norm, thread_id) VALUES (?, ?)",
+            [(m, tree.thread_id) for m in tree.msgids],
+        )
+        conn.execute(
+            "INSERT OR REPLACE INTO threads (thread_id, root_message_id, root_key, subject, "
+            "first_date, last_date, message_count) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                tree.thread_id,
+                tree.root_msgid,
+                tree.root_key,
+                tree.subject,
+                tree.first_date,
+                tree.last_date,
+                len(tree.placements),
+            ),
+        )
+        updates: list[tuple[str, str | None, int, int, int | None, int]] = []
+        for row, p in tree.placements.items():
+            old = current.get(row)
+            if old is None or old[0] != p.thread_id:
+                changed += 1
+                updates.append((p.thread_id, p.parent_key, p.depth, p.position, seq, row))
+            elif old[1:] != (p.parent_key, p.depth, p.position):
+                updates.append((p.thread_id, p.parent_key, p.depth, p.position, None, row))
+        conn.executemany(
+            "UPDATE messages SET thread_id = ?, parent_key = ?, depth = ?, thread_pos = ?, "
+            "seq = coalesce(?, seq) WHERE id = ?",
+            updates,
+        )
+    return changed
