@@ -78,8 +78,9 @@ class HttpFetcher:
                     etag=response.headers.get("ETag", ""),
                     last_modified=response.headers.get("Last-Modified", ""),
                     content_type=response.headers.get("Content-Type", ""),
-                    error="" if response.status_code in (200, 304) else
-                    f"HTTP {response.status_code} for {url}",
+                    error=""
+                    if response.status_code in (200, 304)
+                    else f"HTTP {response.status_code} for {url}",
                     requests=attempts,
                 )
             if attempts > self.retries:

@@ -212,9 +212,7 @@ def _finish_volume(
         progress(name, status)
 
 
-def _fail(
-    store: Store, list_id: int, download: Download, error: str, summary: RunSummary
-) -> None:
+def _fail(store: Store, list_id: int, download: Download, error: str, summary: RunSummary) -> None:
     summary.volumes_failed += 1
     summary.failures.append(VolumeFailure(download.volume.name, error))
     logger.warning("volume %s failed: %s", download.volume.name, error)

@@ -57,6 +57,7 @@ def cli(ctx: click.Context, data_dir: Path | None, config_file: Path | None, ver
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     ctx.obj = {"settings": settings}
 
 

@@ -52,13 +52,17 @@ def catch_up(
     communities = {info.name: info.community for info in store.lists()}
     logger.info("indexing changes %d..%d into %s", checkpoint + 1, target, backend.name)
     total = 0
+    after: tuple[int, str] | None = None
     while True:
-        messages = store.changed_since(checkpoint, batch)
+        messages = store.changed_since(checkpoint, batch, after)
         if not messages:
             break
         total += backend.index(to_doc(m, communities) for m in messages)
-        checkpoint = messages[-1].seq
-        backend.set_checkpoint(checkpoint)
+        last = messages[-1]
+        after = (last.seq, last.key)
+        # every message below the last page's seq is indexed: safe to resume from there
+        if last.seq - 1 > backend.get_checkpoint():
+            backend.set_checkpoint(last.seq - 1)
         if progress is not None:
             progress(len(messages))
     backend.set_checkpoint(target)

@@ -56,7 +56,7 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX messages_msgid ON messages (message_id_norm);
     CREATE INDEX messages_thread ON messages (thread_id, thread_pos);
     CREATE INDEX messages_unthreaded ON messages (id) WHERE thread_id IS NULL;
-    CREATE INDEX messages_seq ON messages (seq);
+    CREATE INDEX messages_seq ON messages (seq, key);
     CREATE INDEX messages_subject ON messages (subject_norm, date);
     CREATE INDEX messages_date ON messages (date);
     CREATE TABLE memberships (

@@ -301,10 +301,23 @@ class Store:
     def quarantine_count(self) -> int:
         return int(self.conn.execute("SELECT count(*) FROM quarantine").fetchone()[0])
 
-    def changed_since(self, seq: int, limit: int) -> list[StoredMessage]:
-        """Messages whose seq is above `seq` (for index catch-up), in seq order."""
+    def changed_since(
+        self, seq: int, limit: int, after: tuple[int, str] | None = None
+    ) -> list[StoredMessage]:
+        """Messages whose seq is above `seq` (for index catch-up), in (seq, key) order.
+
+        Many messages share one seq (a threading pass stamps all it touched), so pages are
+        keyed on (seq, key): pass the last message's (seq, key) as `after`.
+        """
+        if after is None:
+            where, params = "m.seq > ?", [seq]
+        else:
+            where, params = "(m.seq > ? OR (m.seq = ? AND m.key > ?))", [after[0], after[0], after[1]]
         return read_messages(
-            self.conn, "m.seq > ? ORDER BY m.seq LIMIT ?", (seq, limit), with_bodies=True
+            self.conn,
+            f"{where} ORDER BY m.seq, m.key LIMIT ?",
+            (*params, limit),
+            with_bodies=True,
         )
 
     def get_message(self, key: str) -> StoredMessage | None:

@@ -43,8 +43,13 @@ class MboxSource:
                 files.append(path)
             else:
                 raise SourceError(str(path), "no such file or directory")
-        return [Volume(name=p.name if len(files) == len({f.name for f in files}) else str(p),
-                       url=str(p.resolve())) for p in files]
+        return [
+            Volume(
+                name=p.name if len(files) == len({f.name for f in files}) else str(p),
+                url=str(p.resolve()),
+            )
+            for p in files
+        ]
 
     def download(self, volume: Volume, previous: VolumeState | None) -> Download:
         path = Path(volume.url)

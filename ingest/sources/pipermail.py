@@ -1,7 +1,7 @@
 """Mailman 2 pipermail archives: the index page, then one text volume per period.
 
 Volumes are monthly (`2008-May`), quarterly (`2016q1`), yearly (`1997`) or weekly
-(`Week-of-Mon-20080505`), linked as `.txt.gz` or `.txt`.  Mailman appends to the plain `.txt`
+(`Week-of-Mon-20080505`), linked as `.txt.gz` or (the current period, not yet gzipped) `.txt`.  Mailman appends to the plain `.txt`
 and regenerates the `.txt.gz` from it by cron, so a `.txt.gz` can be stale: when both exist the
 plain `.txt` is used (the first sync of a volume may cost one extra request to learn which
 exists; later syncs make one conditional request to the URL that worked).
@@ -68,11 +68,10 @@ def parse_index(html: str, base_url: str) -> list[Volume]:
             found[name] = (urljoin(base_url, target), gz)
     volumes = []
     for name, (url, gz) in found.items():
-        if gz:
-            plain = url[: -len(".gz")]
-            volumes.append(Volume(name=name, url=plain, fallback_url=url))
-        else:
-            volumes.append(Volume(name=name, url=url))
+        # The current period is linked as plain .txt until cron gzips it; older ones as .txt.gz
+        # (whose plain twin is fresher when it exists).  Try .txt, fall back to .txt.gz.
+        plain = url[: -len(".gz")] if gz else url
+        volumes.append(Volume(name=name, url=plain, fallback_url=plain + ".gz"))
     volumes.sort(key=lambda v: volume_sort_key(v.name))
     return volumes
 
@@ -139,7 +138,9 @@ class PipermailSource:
                 fetched_at=now,
             )
             if previous is not None and previous.sha256 == digest and previous.status == "ok":
-                state = VolumeState(**{**_state_dict(state), "message_count": previous.message_count})
+                state = VolumeState(
+                    **{**_state_dict(state), "message_count": previous.message_count}
+                )
                 return Download(volume, "unchanged", state=state, requests=requests)
             if "html" in result.content_type.lower() and not result.content.startswith(b"From "):
                 error = f"an HTML page was served instead of an archive at {url}"

@@ -21,7 +21,7 @@ def test_plain_and_gz_links(corpus: Path) -> None:
     html = (corpus / "pipermail/perceval-testdata/pipermail_index.html").read_text()
     volumes = {v.name: v for v in parse_index(html, "http://h/archives/")}
     assert volumes["2016-April"].url == "http://h/archives/2016-April.txt"
-    assert volumes["2016-April"].fallback_url == ""
+    assert volumes["2016-April"].fallback_url == "http://h/archives/2016-April.txt.gz"
     assert volumes["2015-November"].fallback_url == "http://h/archives/2015-November.txt.gz"
 
 

@@ -8,6 +8,7 @@ the network only here, at the HTTP boundary.
 from __future__ import annotations
 
 import hashlib
+import socket
 import threading
 import time
 from collections import Counter
@@ -25,6 +26,8 @@ class ArchiveServer:
     """Exact URL path -> content, served instead of (or in addition to) files."""
     faults: dict[str, str] = field(default_factory=dict)
     """Exact URL path -> fault: `404`, `500`, `html`, `corrupt-gzip`, `timeout`, `reset`."""
+    listings: set[str] = field(default_factory=set)
+    """Mount prefixes served as a directory listing even when an index.html exists."""
     requests: Counter[str] = field(default_factory=Counter)
     etags: bool = True
     port: int = 0
@@ -49,7 +52,7 @@ class ArchiveServer:
                 return None
             if target.is_dir():
                 index = target / "index.html"
-                if index.is_file():
+                if index.is_file() and prefix not in self.listings:
                     return index.read_bytes()
                 return _listing(target, path, self.overlay).encode()
             if target.is_file():
@@ -82,6 +85,12 @@ def _make_handler(server: ArchiveServer) -> type[BaseHTTPRequestHandler]:
 
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002
             return
+
+        def setup(self) -> None:
+            super().setup()
+            # headers and body go out in two writes: without this, Nagle + delayed ACK
+            # add 40 ms to every keep-alive request
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
         def do_GET(self) -> None:  # noqa: N802
             path = self.path.split("?", 1)[0]

@@ -1,0 +1,141 @@
+"""Address headers: pipermail `user at host (Name)`, stdlib parsing, flanker as a fallback.
+
+The cheap paths (a regex for the pipermail form, `email.utils.getaddresses` otherwise) handle
+nearly every header; flanker is imported lazily and only consulted when the stdlib result has
+no usable address (no `@`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import re
+import warnings
+from email.utils import getaddresses
+from types import ModuleType
+from typing import Any
+
+from ingest.decode import decode_header
+from store.models import Address
+
+__all__ = ["parse_address_list", "parse_from"]
+
+log = logging.getLogger(__name__)
+
+_PIPERMAIL = re.compile(r"\s*([^\s@()<>\"]+) at ([^\s@()<>\"]+\.[^\s@()<>\"]+)\s*(?:\((.*)\))?\s*")
+_VALID = re.compile(r"[^@\s<>()\",;]+@[^@\s<>()\",;]+")
+_COMMENT_FORM = re.compile(r"\s*([^<>()\"]+?)\s*\(([^()]*)\)\s*")
+_AT_WORD = re.compile(r"^([^\s@()<>\"]+) at ([^\s@()<>\"]+\.[^\s@()<>\"]+)$")
+_WS = re.compile(r"\s+")
+_flanker: ModuleType | None = None
+_flanker_failed = False
+
+
+def _flanker_address() -> ModuleType | None:
+    """Import flanker's address parser once, hiding the ply grammar chatter it prints."""
+    global _flanker, _flanker_failed
+    if _flanker is not None or _flanker_failed:
+        return _flanker
+    loggers = [logging.getLogger(name) for name in ("flanker", "ply")]
+    levels = [logger.level for logger in loggers]
+    try:
+        for logger in loggers:
+            logger.setLevel(logging.ERROR)
+        with (
+            warnings.catch_warnings(),
+            contextlib.redirect_stderr(io.StringIO()),
+            contextlib.redirect_stdout(io.StringIO()),
+        ):
+            warnings.simplefilter("ignore")
+            from flanker.addresslib import address as flanker_address
+
+        _flanker = flanker_address
+    except Exception:  # noqa: BLE001 - flanker is optional; the stdlib result is kept
+        log.warning("flanker unavailable; using stdlib address parsing only", exc_info=True)
+        _flanker_failed = True
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+    return _flanker
+
+
+def _via_flanker(value: str) -> list[tuple[str, str]]:
+    module = _flanker_address()
+    if module is None:
+        return []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            parsed: Any = module.parse_list(value)
+        except Exception:  # noqa: BLE001 - flanker raises assorted errors on junk
+            return []
+    out: list[tuple[str, str]] = []
+    for item in parsed or []:
+        addr = str(getattr(item, "address", "") or "")
+        name = str(getattr(item, "display_name", "") or "")
+        if "@" in addr:
+            out.append((name, addr))
+    return out
+
+
+def _clean_name(raw: str) -> str:
+    name, _ = decode_header(raw)
+    name = name.strip().strip("\"'").strip()
+    if name.startswith("(") and name.endswith(")"):
+        name = name[1:-1].strip()
+    return name.replace('\\"', '"')
+
+
+def _make(name: str, addr: str) -> Address:
+    addr = addr.strip().strip("<>").strip()
+    if "@" not in addr and " at " not in addr and (not name or addr.startswith("=?")):
+        # a bare display name (often an encoded word) without any address
+        return Address(name=_clean_name(f"{name} {addr}".strip()), address="")
+    match = _AT_WORD.match(addr)
+    if match:
+        addr = f"{match.group(1)}@{match.group(2)}"
+    if not addr.isascii():
+        addr, _ = decode_header(addr)
+    return Address(name=_clean_name(name), address=addr.lower())
+
+
+def parse_from(value: str) -> Address:
+    """The first mailbox of a From header (empty Address when there is none)."""
+    found = parse_address_list([value], first_only=True)
+    if found:
+        return found[0]
+    name = _clean_name(value) if value.strip() else ""
+    return Address(name=name, address="")
+
+
+def parse_address_list(values: list[str], first_only: bool = False) -> tuple[Address, ...]:
+    """All mailboxes in the given header values (To/Cc may repeat), in order."""
+    out: list[Address] = []
+    for value in values:
+        if not value or not value.strip():
+            continue
+        value = value.replace("\r", "").replace("\n", " ")
+        match = _PIPERMAIL.fullmatch(value)
+        if match:
+            addr = f"{match.group(1)}@{match.group(2)}"
+            out.append(_make(match.group(3) or "", addr))
+            if first_only:
+                return tuple(out)
+            continue
+        pairs = [(n, a) for n, a in getaddresses([value]) if n or a]
+        if not pairs or any(not _VALID.fullmatch(a) and not _AT_WORD.match(a) for _, a in pairs):
+            better = _via_flanker(value)
+            if better:
+                pairs = better
+            else:
+                odd = _COMMENT_FORM.fullmatch(value)
+                if odd:  # e.g. an archive's own obfuscation: keep it verbatim
+                    pairs = [(odd.group(2), _WS.sub(" ", odd.group(1)))]
+        for name, addr in pairs:
+            if not addr and not name:
+                continue
+            out.append(_make(name, addr))
+            if first_only:
+                return tuple(out)
+    return tuple(out)

@@ -1,0 +1,301 @@
+"""`parse_message`: raw bytes of one message in, a frozen `store.models.Message` out.
+
+Pure: no I/O, no settings.  Everything that can be salvaged is salvaged and every guess is
+recorded in `Message.flags`:
+
+* `synthetic-msgid`: no usable Message-ID; one was derived from the content.
+* `date-from-unixfrom`, `date-from-received`, `date-missing`, `date-absurd-offset`,
+  `date-unparseable`, `date-out-of-range`, `date-missing-header`: see `ingest.dates`.
+* `charset-fallback`: a declared/assumed charset did not work (`ingest.decode`).
+* `mime-defect`: the stdlib parser reported defects, or the MIME tree was too deep.
+* `html-only`: the body was converted from HTML.
+* `no-from`: no sender address could be found.
+
+Speed: the stdlib parser runs with the `compat32` policy (several times faster than
+`email.policy.default`) and the common pipermail shapes take regex fast paths.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import datetime
+from email._policybase import Compat32
+from email.message import Message as EmailMessage
+from email.parser import BytesParser
+
+from ingest.addresses import parse_address_list, parse_from
+from ingest.bodytext import extract_body
+from ingest.dates import resolve_date
+from ingest.decode import decode_header, surrogates_to_bytes
+from ingest.errors import ParseError
+from ingest.quotes import normalise_for_hash, split_body, strip_footers, strip_scrubbed
+from store.models import Address, Message
+
+__all__ = ["normalise_msgid", "parse_message", "split_subject"]
+
+SYNTHETIC_DOMAIN = "listarchive.invalid"
+
+
+class _RawHeaders(Compat32):
+    """compat32, but header values are returned as parsed (8-bit bytes as surrogates) instead
+    of `Header` objects that have already replaced undeclared 8-bit bytes with U+FFFD."""
+
+    def header_fetch_parse(self, name: str, value: str) -> str:
+        return value
+
+
+_POLICY = _RawHeaders()
+_PARSER = BytesParser(policy=_POLICY)
+_HEADER_LINE = re.compile(rb"^[\x21-\x39\x3b-\x7e]+[ \t]*:")
+_ANGLE = re.compile(r"<([^<>]*)>")
+_WS = re.compile(r"\s+")
+_PREFIX = re.compile(
+    r"^(?:re|fwd?|aw|sv|vs|antw|wg|tr|rif|odp|r|回复|答复|转发|回覆)\s*(?:\[\d+\]|\(\d+\))?\s*[:：]\s*",
+    re.IGNORECASE,
+)
+_TAG = re.compile(r"^\[([^\[\]]{1,80})\]\s*")
+_NOT_LIST_TAG = re.compile(r"^(patch|rfc|resend|pull|git|ann|announce|vote|result|discuss)\b", re.I)
+
+
+def _header_str(value: object) -> str:
+    """A header value as `str` (compat32 may hand out `email.header.Header` objects)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return str(value)
+
+
+def _plain(value: str) -> str:
+    """Turn surrogate-escaped 8-bit bytes into text without any decoding guesswork."""
+    if value.isascii():
+        return value
+    return surrogates_to_bytes(value).decode("utf-8", "replace")
+
+
+def normalise_msgid(value: str) -> str:
+    """The part inside the first `<...>` (or the whole value), all whitespace removed."""
+    match = _ANGLE.search(value)
+    if match:
+        inner = match.group(1)
+    elif "<" in value:
+        inner = value.split("<", 1)[1]
+    else:
+        inner = value
+    return _WS.sub("", inner)
+
+
+def _id_list(value: str, exclude: str = "") -> tuple[str, ...]:
+    """Normalised ids in In-Reply-To/References, in order, deduplicated, without `exclude`.
+
+    Ids are the contents of `<...>`; when there are none, an unterminated `<id@host` or bare
+    tokens containing `@` are taken, so free text yields nothing.
+    """
+    if not value:
+        return ()
+    value = _plain(value)
+    ids = [_WS.sub("", found) for found in _ANGLE.findall(value)]
+    if not ids:
+        tail = value.split("<", 1)[1] if "<" in value else value
+        ids = [token.strip("\"'(),;<>") for token in tail.split() if "@" in token]
+    out: list[str] = []
+    for item in ids:
+        if item and item != exclude and item not in out:
+            out.append(item)
+    return tuple(out)
+
+
+def split_subject(subject: str) -> tuple[str, str]:
+    """Return (subject_norm, list_tag): tags and Re:/Fwd: prefixes removed, spaces collapsed."""
+    text = _WS.sub(" ", subject).strip()
+    tag = ""
+    while True:
+        match = _PREFIX.match(text)
+        if match:
+            text = text[match.end() :]
+            continue
+        match = _TAG.match(text)
+        if match and not _NOT_LIST_TAG.match(match.group(1).strip()):
+            if not tag:
+                tag = match.group(1).strip()
+            text = text[match.end() :]
+            continue
+        break
+    return text.strip(), tag
+
+
+def _fingerprint(kind: str, sender: str, date: datetime | None, subject: str, body: str) -> str:
+    stamp = str(int(date.timestamp())) if date is not None else ""
+    text = "\0".join((kind, sender, stamp, subject.lower(), body))
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _parse_bytes(raw: bytes) -> EmailMessage:
+    if not raw or not raw.strip():
+        raise ParseError("empty message")
+    start = raw.lstrip(b"\r\n")
+    if start.startswith(b"From "):
+        first_end = start.find(b"\n")
+        rest = start[first_end + 1 :] if first_end >= 0 else b""
+    else:
+        rest = start
+    if not _HEADER_LINE.match(rest):
+        raise ParseError("no header block: not a message")
+    quick = _parse_simple(rest, start)
+    if quick is not None:
+        return quick
+    msg = _PARSER.parsebytes(raw)
+    if not msg.keys():
+        raise ParseError("no headers: not a message")
+    if not msg.is_multipart() and msg.get_content_maintype() == "multipart":
+        repaired = _repair_boundary(raw, msg)
+        if repaired is not None:
+            return repaired
+    return msg
+
+
+def _parse_simple(rest: bytes, start: bytes) -> EmailMessage | None:
+    """Fast path for single-part plain-text mail (all of pipermail): split the header block
+    ourselves (as compat32 would) and attach the body, skipping the stdlib's line loop.
+    Anything unusual returns None and goes through the full stdlib parser."""
+    sep = rest.find(b"\n\n")
+    if sep <= 0:
+        return None
+    head = rest[:sep]
+    if b"\r" in head:
+        return None
+    msg = EmailMessage(policy=_POLICY)
+    name = ""
+    value: list[str] = []
+    for line in head.decode("ascii", "surrogateescape").split("\n"):
+        if line[:1] in (" ", "\t"):
+            if not name:
+                return None
+            value.append("\n" + line)
+            continue
+        if name:
+            msg[name] = "".join(value)
+        match = _HEADER_NAME.match(line)
+        if match is None:
+            return None
+        name = match.group(1)
+        value = [line[match.end() :].lstrip(" \t")]
+    if name:
+        msg[name] = "".join(value)
+    ctype = msg.get("Content-Type")
+    if ctype is not None and not ctype.lstrip().lower().startswith("text/plain"):
+        return None
+    cte = msg.get("Content-Transfer-Encoding")
+    if cte is not None and cte.strip().lower() not in ("7bit", "8bit", "binary", ""):
+        return None
+    msg.set_payload(rest[sep + 2 :].decode("ascii", "surrogateescape"))
+    if start is not rest:
+        msg.set_unixfrom(start[: start.find(b"\n")].decode("ascii", "surrogateescape"))
+    return msg
+
+
+_HEADER_NAME = re.compile(r"([\x21-\x39\x3b-\x7e]+)[ \t]*:")
+
+
+_BOUNDARY = re.compile(r'boundary\s*=\s*"?([^";\s]+)"?', re.IGNORECASE)
+
+
+def _repair_boundary(raw: bytes, msg: EmailMessage) -> EmailMessage | None:
+    """The stdlib strips `<>` from a boundary such as `<<001-3e1d>>` and then finds no part;
+    rewrite such a boundary to a plain token and parse again."""
+    match = _BOUNDARY.search(_header_str(msg.get("Content-Type")))
+    if match is None or not re.search(r"[<>]", match.group(1)):
+        return None
+    old = match.group(1).encode("ascii", "surrogateescape")
+    new = re.sub(rb"[<>]", b"_", old)
+    fixed = _PARSER.parsebytes(raw.replace(old, new))
+    return fixed if fixed.is_multipart() else None
+
+
+def parse_message(raw: bytes, unixfrom: str = "") -> Message:
+    """Parse one raw message.  `unixfrom` is the mbox From_ line without the leading `From `.
+
+    Raises `ParseError` only when `raw` is not a message at all (empty, no header block).
+    """
+    msg = _parse_bytes(raw)
+    flags: list[str] = []
+    if not unixfrom:
+        envelope = msg.get_unixfrom()
+        if envelope:
+            unixfrom = envelope[5:] if envelope.startswith("From ") else envelope
+
+    subject, subject_fallback = decode_header(_header_str(msg.get("Subject")))
+    subject_norm, list_tag = split_subject(subject)
+
+    from_values = msg.get_all("From") or msg.get_all("Sender") or []
+    sender = parse_from(_header_str(from_values[0])) if from_values else Address("", "")
+    if not sender.address:
+        flags.append("no-from")
+    to = parse_address_list([_header_str(v) for v in msg.get_all("To") or []])
+    cc = parse_address_list([_header_str(v) for v in msg.get_all("Cc") or []])
+
+    dates = resolve_date(
+        _header_str(msg.get("Date")),
+        unixfrom,
+        [_header_str(v) for v in msg.get_all("Received") or []],
+    )
+    flags.extend(dates.flags)
+
+    body_result = extract_body(msg)
+    body = body_result.text
+    attachments = list(body_result.attachments)
+    if "scrubbed..." in body:
+        body, scrubbed = strip_scrubbed(body)
+        attachments.extend(scrubbed)
+    if "\r" in body:
+        body = body.replace("\r\n", "\n").replace("\r", "\n")
+    without_footers = strip_footers(body)
+    parts = split_body(without_footers, footers_removed=True)
+    if subject_fallback or body_result.fallback:
+        flags.append("charset-fallback")
+    if body_result.defect or msg.defects:
+        flags.append("mime-defect")
+    if body_result.html_only:
+        flags.append("html-only")
+
+    body_norm = normalise_for_hash(without_footers, footers_removed=True)
+    content_hash = _fingerprint(
+        "content", sender.address, dates.header_date, subject_norm, body_norm
+    )
+
+    message_id = _plain(_header_str(msg.get("Message-ID"))).strip()
+    message_id_norm = normalise_msgid(message_id) if message_id else ""
+    synthetic = not message_id_norm
+    if synthetic:
+        digest = _fingerprint("msgid", sender.address, dates.header_date, subject_norm, body_norm)
+        message_id_norm = f"synthetic-{digest[:32]}@{SYNTHETIC_DOMAIN}"
+        message_id = f"<{message_id_norm}>"
+        flags.append("synthetic-msgid")
+
+    return Message(
+        message_id=message_id,
+        message_id_norm=message_id_norm,
+        msgid_synthetic=synthetic,
+        in_reply_to=_id_list(_header_str(msg.get("In-Reply-To")), message_id_norm),
+        references=_id_list(
+            " ".join(_header_str(v) for v in msg.get_all("References") or []), message_id_norm
+        ),
+        from_=sender,
+        to=to,
+        cc=cc,
+        subject=subject,
+        subject_norm=subject_norm,
+        list_tag=list_tag,
+        date=dates.date,
+        date_offset_minutes=dates.offset_minutes,
+        date_source=dates.source,
+        body=body,
+        body_own=parts.own,
+        body_quoted=parts.quoted,
+        signature=parts.signature,
+        is_html_only=body_result.html_only,
+        attachments=tuple(attachments),
+        flags=tuple(dict.fromkeys(flags)),
+        content_hash=content_hash,
+    )

@@ -1,0 +1,365 @@
+"""The search query language, parsed into a backend-neutral AST (pure: no I/O, no settings).
+
+Syntax (case-insensitive except the operators ``OR``/``AND``/``NOT``, which must be upper-case):
+
+* ``deferred callback`` - bare words, all required (AND);
+* ``"connection lost"`` - a phrase (adjacent words);
+* ``-word``, ``-"a phrase"``, ``NOT word`` - exclusion;
+* ``deferred OR callback`` - either side.  OR joins the two terms next to it (as in web search
+  engines), so ``twisted deferred OR callback`` means ``twisted AND (deferred OR callback)``;
+* ``(a b) OR c`` - parentheses group terms;
+* ``from:glyph@twistedmatrix.com`` (exact sender address), ``from:glyph`` or
+  ``from:"Jean-Paul Calderone"`` (token/prefix match on sender name or address); several
+  ``from:`` values mean any of them;
+* ``subject:deferred``, ``subject:"connection lost"`` - must occur in the subject (all of them);
+* ``list:twisted-python`` - restrict to a list; several ``list:`` values mean any of them;
+* ``after:2014-09-01`` (inclusive), ``before:2015`` (exclusive); ``YYYY``, ``YYYY-MM`` and
+  ``YYYY-MM-DD`` are accepted and mean the first day of that period (UTC).
+
+Filters (``from:``, ``subject:``, ``list:``, ``after:``, ``before:``) apply to the whole query: they
+cannot be negated, grouped in parentheses or combined with OR (except ``list:a OR list:b`` and
+``from:a OR from:b``, which mean what several such filters mean anyway).  A ``word:`` prefix that
+is not one of ours is part of the word (``http://host/path``, ``foo:bar``).
+
+A word containing punctuation (``foo@bar.com``, ``2.5.0``, ``CVE-2021-33038``,
+``twisted.internet.defer``) is one `Term` whose `Term.words` must match adjacently, like a phrase.
+
+Backends highlight matches in snippets with `HIGHLIGHT_START` / `HIGHLIGHT_END` (the ASCII
+control characters STX and ETX), which cannot occur in indexed text, so the web UI and CLI can
+escape the snippet first and then replace the markers.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+from search.base import SearchQueryError
+
+logger = logging.getLogger(__name__)
+
+HIGHLIGHT_START = "\x02"
+HIGHLIGHT_END = "\x03"
+
+FILTER_FIELDS = frozenset({"from", "subject", "list", "after", "before"})
+_WORD_RE = re.compile(r"[^\W_]+")
+_DATE_RE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
+
+
+def split_words(text: str) -> tuple[str, ...]:
+    """The runs of letters and digits in `text` (the unicode61 tokenizer's view of it)."""
+    return tuple(_WORD_RE.findall(text))
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """A word or phrase to match; `text` is lower-cased, `words` are its letter/digit runs."""
+
+    text: str
+    words: tuple[str, ...]
+    quoted: bool = False
+
+    @property
+    def phrase(self) -> bool:
+        """True if the words must be adjacent (quoted, or one word with punctuation)."""
+        return len(self.words) > 1
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    items: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    items: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    item: Node
+
+
+Node = Term | And | Or | Not
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A parsed query: a text expression plus filters that apply to the whole of it."""
+
+    terms: tuple[Node, ...] = ()
+    """Required text expressions (AND); never contains a top-level `Not`."""
+    excluded: tuple[Node, ...] = ()
+    """Expressions no result may match (the operand of each top-level exclusion)."""
+    lists: tuple[str, ...] = ()
+    """Any of these lists (lower-case); empty means all lists."""
+    after: date | None = None
+    """Inclusive lower bound on the message date (UTC)."""
+    before: date | None = None
+    """Exclusive upper bound on the message date (UTC)."""
+    from_terms: tuple[Term, ...] = ()
+    """Any of these senders: an exact address if it contains ``@``, else name/address words."""
+    subject_terms: tuple[Term, ...] = ()
+    """All of these must occur in the subject."""
+
+    @property
+    def text(self) -> Node | None:
+        """The whole free-text expression (with exclusions as `Not`), or None if there is none."""
+        items = self.terms + tuple(Not(node) for node in self.excluded)
+        if not items:
+            return None
+        return items[0] if len(items) == 1 else And(items)
+
+    @property
+    def has_filters(self) -> bool:
+        return bool(
+            self.lists or self.after or self.before or self.from_terms or self.subject_terms
+        )
+
+    @property
+    def filter_only(self) -> bool:
+        """True if nothing ranks the results (no required text or subject terms)."""
+        return not self.terms and not self.subject_terms
+
+
+# --- lexer -----------------------------------------------------------------------------------
+
+TokenKind = Literal["word", "phrase", "field", "or", "and", "not", "minus", "lparen", "rparen"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    kind: TokenKind
+    text: str = ""
+    field: str = ""
+    quoted: bool = False
+
+
+def _read_quoted(text: str, start: int) -> tuple[str, int]:
+    """The text between the quote at `start` and the next quote, and the index after it."""
+    end = text.find('"', start + 1)
+    if end < 0:
+        raise SearchQueryError('unbalanced quote: a phrase opened with " is never closed')
+    return text[start + 1 : end], end + 1
+
+
+def _tokenize(text: str) -> list[_Token]:
+    tokens: list[_Token] = []
+    depth = 0
+    i, n = 0, len(text)
+    while i < n:
+        char = text[i]
+        if char.isspace():
+            i += 1
+        elif char == "(":
+            tokens.append(_Token("lparen"))
+            depth += 1
+            i += 1
+        elif char == ")" and depth > 0:
+            tokens.append(_Token("rparen"))
+            depth -= 1
+            i += 1
+        elif char == '"':
+            value, i = _read_quoted(text, i)
+            tokens.append(_Token("phrase", value, quoted=True))
+        elif char == "-" and i + 1 < n and (text[i + 1].isalnum() or text[i + 1] in '"('):
+            tokens.append(_Token("minus"))
+            i += 1
+        else:
+            end = i
+            while end < n and not text[end].isspace() and text[end] != '"':
+                end += 1
+            word = text[i:end]
+            closers = 0
+            while depth - closers > 0 and word.endswith(")"):
+                word = word[:-1]
+                closers += 1
+            i = end
+            prefix, colon, rest = word.partition(":")
+            field = prefix.lower()
+            if colon and field in FILTER_FIELDS:
+                if not rest and i < n and text[i] == '"':
+                    rest, i = _read_quoted(text, i)
+                    tokens.append(_Token("field", rest, field=field, quoted=True))
+                else:
+                    tokens.append(_Token("field", rest, field=field))
+            elif word in ("OR", "AND", "NOT"):
+                tokens.append(_Token("or" if word == "OR" else "and" if word == "AND" else "not"))
+            elif word:
+                tokens.append(_Token("word", word))
+            tokens.extend(_Token("rparen") for _ in range(closers))
+            depth -= closers
+    return tokens
+
+
+# --- parser ----------------------------------------------------------------------------------
+
+
+def parse_date(value: str, field: str) -> date:
+    """Parse ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` (the first day of that period)."""
+    match = _DATE_RE.match(value)
+    if match is None:
+        raise SearchQueryError(
+            f"{field}: needs a date like 2014-09-01, 2014-09 or 2014, not {value!r}"
+        )
+    year, month, day = (int(part) if part else 1 for part in match.groups())
+    try:
+        return date(year, month, day)
+    except ValueError as exc:
+        raise SearchQueryError(f"{field}:{value} is not a valid date ({exc})") from exc
+
+
+def _term(text: str, quoted: bool) -> Term | None:
+    lowered = unicodedata.normalize("NFC", text).lower()
+    words = split_words(lowered)
+    return Term(lowered.strip(), words, quoted) if words else None
+
+
+class _Parser:
+    def __init__(self, tokens: list[_Token]) -> None:
+        self.tokens = tokens
+        self.pos = 0
+        self.lists: list[str] = []
+        self.after: date | None = None
+        self.before: date | None = None
+        self.from_terms: list[Term] = []
+        self.subject_terms: list[Term] = []
+
+    def peek(self) -> _Token | None:
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
+
+    def take(self) -> _Token:
+        token = self.tokens[self.pos]
+        self.pos += 1
+        return token
+
+    def sequence(self, nested: bool) -> list[Node]:
+        """Clauses up to ``)`` or the end; filters are collected, not returned."""
+        items: list[Node] = []
+        while (token := self.peek()) is not None and token.kind != "rparen":
+            if token.kind == "and":
+                self.take()
+                continue
+            if token.kind == "or":
+                raise SearchQueryError("OR needs a term on both sides")
+            if token.kind == "field":
+                self.filter_chain(nested)
+                continue
+            node = self.or_chain()
+            if node is not None:
+                items.append(node)
+        return items
+
+    def filter_chain(self, nested: bool) -> None:
+        token = self.take()
+        if nested:
+            raise SearchQueryError(f"{token.field}: cannot be used inside parentheses")
+        self.add_filter(token)
+        while (nxt := self.peek()) is not None and nxt.kind == "or":
+            self.take()
+            other = self.peek()
+            if other is None or other.kind != "field":
+                raise SearchQueryError(f"OR cannot combine {token.field}: with other terms")
+            if other.field != token.field or token.field not in ("list", "from"):
+                raise SearchQueryError(f"OR cannot combine {token.field}: and {other.field}:")
+            self.add_filter(self.take())
+
+    def add_filter(self, token: _Token) -> None:
+        field, value = token.field, token.text.strip()
+        if not value:
+            raise SearchQueryError(f"{field}: needs a value")
+        if field == "list":
+            self.lists.append(value.lower())
+        elif field in ("after", "before"):
+            day = parse_date(value, field)
+            if field == "after":
+                self.after = day if self.after is None else max(self.after, day)
+            else:
+                self.before = day if self.before is None else min(self.before, day)
+        else:
+            term = _term(value, token.quoted)
+            if term is None:
+                raise SearchQueryError(f"{field}:{value} contains no letters or digits")
+            (self.from_terms if field == "from" else self.subject_terms).append(term)
+
+    def or_chain(self) -> Node | None:
+        first = self.unary()
+        items = [first]
+        while (token := self.peek()) is not None and token.kind == "or":
+            self.take()
+            nxt = self.peek()
+            if nxt is None or nxt.kind in ("rparen", "or", "and"):
+                raise SearchQueryError("OR needs a term on both sides")
+            if nxt.kind == "field":
+                raise SearchQueryError(f"OR cannot combine {nxt.field}: with other terms")
+            items.append(self.unary())
+        if len(items) == 1:
+            return first
+        if any(item is None for item in items):
+            raise SearchQueryError("OR needs a term with letters or digits on both sides")
+        if any(isinstance(item, Not) for item in items):
+            raise SearchQueryError("an excluded term cannot be one side of OR")
+        return Or(tuple(item for item in items if item is not None))
+
+    def unary(self) -> Node | None:
+        token = self.peek()
+        if token is not None and token.kind in ("minus", "not"):
+            self.take()
+            operand = self.peek()
+            if operand is None or operand.kind in ("rparen", "or", "and", "minus", "not"):
+                raise SearchQueryError("nothing to exclude after - or NOT")
+            if operand.kind == "field":
+                raise SearchQueryError(f"{operand.field}: filters cannot be excluded")
+            inner = self.primary()
+            return None if inner is None else Not(inner)
+        return self.primary()
+
+    def primary(self) -> Node | None:
+        token = self.take()
+        if token.kind in ("word", "phrase"):
+            return _term(token.text, token.quoted)
+        if token.kind == "lparen":
+            items = self.sequence(nested=True)
+            if self.peek() is None:
+                raise SearchQueryError("unbalanced parentheses: ( is never closed")
+            self.take()
+            if not items:
+                raise SearchQueryError("empty parentheses")
+            positive = [item for item in items if not isinstance(item, Not)]
+            if not positive:
+                raise SearchQueryError("a group in parentheses cannot contain only exclusions")
+            return items[0] if len(items) == 1 else And(tuple(items))
+        raise SearchQueryError(f"unexpected {token.kind.upper()}")
+
+
+def parse_query(text: str) -> Query:
+    """Parse the query language described in this module; raises `SearchQueryError`."""
+    parser = _Parser(_tokenize(text))
+    items = parser.sequence(nested=False)
+    if parser.peek() is not None:
+        raise SearchQueryError("unbalanced parentheses: ) without (")
+    terms = tuple(item for item in items if not isinstance(item, Not))
+    excluded = tuple(item.item for item in items if isinstance(item, Not))
+    query = Query(
+        terms=terms,
+        excluded=excluded,
+        lists=tuple(dict.fromkeys(parser.lists)),
+        after=parser.after,
+        before=parser.before,
+        from_terms=tuple(dict.fromkeys(parser.from_terms)),
+        subject_terms=tuple(dict.fromkeys(parser.subject_terms)),
+    )
+    if not terms and not query.has_filters:
+        if excluded:
+            raise SearchQueryError(
+                "a query cannot consist only of exclusions; add a term or filter"
+            )
+        raise SearchQueryError("empty query: type some words to search for")
+    if query.after and query.before and query.after >= query.before:
+        raise SearchQueryError("after: must be earlier than before:")
+    logger.debug("parsed %r as %r", text, query)
+    return query

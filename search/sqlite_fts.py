@@ -1,0 +1,341 @@
+"""The embedded search backend: SQLite FTS5 in its own database file (not the store's).
+
+Layout: ``docs`` holds the filterable and displayed fields (``id`` = FTS rowid, ``key`` unique,
+``lists`` as ``|a|b|``, ``date`` as epoch seconds or NULL); the FTS5 table ``fts`` indexes
+``subject``, ``sender`` (name and address), ``body_own`` and ``body_quoted`` with the
+``unicode61 remove_diacritics 2`` tokenizer and ranks with bm25 weights 5 / 3 / 1 / 0.3; ``meta``
+holds ``schema_version`` and the indexer ``checkpoint``.  An index with another schema version is
+dropped and recreated empty with checkpoint 0, so the indexer rebuilds it from the store.
+
+Snippets come from FTS5 ``snippet()`` on ``body_own`` (then ``body_quoted``, then the subject)
+with matches wrapped in `HIGHLIGHT_START` (``\\x02``) and `HIGHLIGHT_END` (``\\x03``).
+
+One connection (WAL mode, autocommit, explicit ``BEGIN IMMEDIATE`` for writes) is shared by the
+instance's callers under a lock; SQLite errors surface as `SearchUnavailableError`.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from search.base import Hit, IndexDoc, SearchResult, SearchUnavailableError, Sort
+from search.fts_sql import BM25, FtsPlan, build_plan, order_by
+from search.query import HIGHLIGHT_END, HIGHLIGHT_START, parse_query
+
+__all__ = ["HIGHLIGHT_END", "HIGHLIGHT_START", "SCHEMA_VERSION", "SqliteFtsBackend"]
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+SNIPPET_TOKENS = 32
+_CHUNK = 500
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS docs (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    message_id TEXT NOT NULL,
+    lists TEXT NOT NULL,
+    thread_id TEXT NOT NULL,
+    from_name TEXT NOT NULL,
+    from_addr TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    date INTEGER,
+    attachments TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS docs_date ON docs (date, key);
+CREATE INDEX IF NOT EXISTS docs_from_addr ON docs (lower(from_addr));
+CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5 (
+    subject, sender, body_own, body_quoted, tokenize = 'unicode61 remove_diacritics 2'
+);
+"""
+
+_SELECT = "d.key, d.message_id, d.lists, d.subject, d.from_name, d.from_addr, d.date, d.thread_id"
+_SNIPPETS = ", ".join(
+    f"snippet(fts, {column}, char(2), char(3), '…', {SNIPPET_TOKENS})" for column in (2, 3)
+)
+
+
+def _epoch(value: datetime | None) -> int | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return int(value.timestamp())
+
+
+def _row(doc: IndexDoc, doc_id: int) -> tuple[int | str | None, ...]:
+    lists = "|" + "|".join(doc.lists) + "|" if doc.lists else ""
+    return (
+        doc_id,
+        doc.key,
+        doc.message_id,
+        lists,
+        doc.thread_id,
+        doc.from_name,
+        doc.from_addr,
+        doc.subject,
+        _epoch(doc.date),
+        "\n".join(doc.attachments),
+    )
+
+
+def _lead(text: str, words: int = SNIPPET_TOKENS) -> str:
+    """The first `words` words of `text` on one line, with an ellipsis if cut."""
+    parts = text.split()
+    return " ".join(parts[:words]) + (" …" if len(parts) > words else "")
+
+
+def _pick_snippet(own: str, quoted: str, subject: str) -> str:
+    for candidate in (own, quoted):
+        if HIGHLIGHT_START in candidate:
+            return " ".join(candidate.split())
+    return _lead(own) or _lead(quoted) or subject
+
+
+class SqliteFtsBackend:
+    """`SearchBackend` over an SQLite FTS5 database file at `path`."""
+
+    name = "sqlite"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(
+                path, isolation_level=None, check_same_thread=False, timeout=10.0
+            )
+        except (OSError, sqlite3.Error) as exc:
+            raise SearchUnavailableError(f"cannot open search index {path}: {exc}") from exc
+        try:
+            self._conn.execute("PRAGMA journal_mode = WAL")
+            self._conn.execute("PRAGMA synchronous = NORMAL")
+            self._conn.execute("PRAGMA cache_size = -65536")
+            self._ensure_schema()
+        except sqlite3.Error as exc:
+            self._conn.close()
+            raise SearchUnavailableError(f"cannot open search index {path}: {exc}") from exc
+        logger.debug("opened search index %s", path)
+
+    # --- plumbing ------------------------------------------------------------------------------
+
+    @contextmanager
+    def _guard(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            try:
+                yield self._conn
+            except sqlite3.Error as exc:
+                raise SearchUnavailableError(f"search index {self.path}: {exc}") from exc
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._guard() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def _ensure_schema(self) -> None:
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)")
+            row = conn.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
+            if row is not None and row[0] != str(SCHEMA_VERSION):
+                logger.warning(
+                    "search index %s has schema version %s, not %d: dropping it for a rebuild",
+                    self.path,
+                    row[0],
+                    SCHEMA_VERSION,
+                )
+                conn.execute("DROP TABLE IF EXISTS fts")
+                conn.execute("DROP TABLE IF EXISTS docs")
+                conn.execute("DELETE FROM meta")
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(
+                "INSERT OR REPLACE INTO meta (name, value) VALUES ('schema_version', ?)",
+                (str(SCHEMA_VERSION),),
+            )
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    @staticmethod
+    def _ids(conn: sqlite3.Connection, keys: list[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for start in range(0, len(keys), _CHUNK):
+            chunk = keys[start : start + _CHUNK]
+            marks = ", ".join("?" for _ in chunk)
+            sql = f"SELECT key, id FROM docs WHERE key IN ({marks})"
+            found.update(conn.execute(sql, chunk).fetchall())
+        return found
+
+    # --- writing -------------------------------------------------------------------------------
+
+    def index(self, docs: Iterable[IndexDoc]) -> int:
+        """Add or replace `docs` by key, all in one transaction; returns how many were written."""
+        batch = {doc.key: doc for doc in docs}
+        if not batch:
+            return 0
+        with self._write() as conn:
+            existing = self._ids(conn, list(batch))
+            if existing:
+                conn.executemany(
+                    "DELETE FROM fts WHERE rowid = ?", [(i,) for i in existing.values()]
+                )
+            (next_id,) = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM docs").fetchone()
+            rows = []
+            texts = []
+            for key, doc in batch.items():
+                doc_id = existing.get(key)
+                if doc_id is None:
+                    doc_id, next_id = next_id, next_id + 1
+                rows.append(_row(doc, doc_id))
+                sender = f"{doc.from_name} {doc.from_addr}".strip()
+                texts.append((doc_id, doc.subject, sender, doc.body_own, doc.body_quoted))
+            conn.executemany(
+                "INSERT OR REPLACE INTO docs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+            )
+            conn.executemany(
+                "INSERT INTO fts (rowid, subject, sender, body_own, body_quoted)"
+                " VALUES (?, ?, ?, ?, ?)",
+                texts,
+            )
+        logger.debug("indexed %d documents (%d replaced)", len(batch), len(existing))
+        return len(batch)
+
+    def delete(self, keys: Iterable[str]) -> int:
+        wanted = list(dict.fromkeys(keys))
+        if not wanted:
+            return 0
+        with self._write() as conn:
+            ids = [(i,) for i in self._ids(conn, wanted).values()]
+            conn.executemany("DELETE FROM fts WHERE rowid = ?", ids)
+            conn.executemany("DELETE FROM docs WHERE id = ?", ids)
+        logger.debug("deleted %d of %d keys", len(ids), len(wanted))
+        return len(ids)
+
+    def clear(self) -> None:
+        with self._write() as conn:
+            conn.execute("DELETE FROM fts")
+            conn.execute("DELETE FROM docs")
+            conn.execute("DELETE FROM meta WHERE name = 'checkpoint'")
+        logger.info("cleared search index %s", self.path)
+
+    def get_checkpoint(self) -> int:
+        with self._guard() as conn:
+            row = conn.execute("SELECT value FROM meta WHERE name = 'checkpoint'").fetchone()
+        return int(row[0]) if row is not None else 0
+
+    def set_checkpoint(self, seq: int) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO meta (name, value) VALUES ('checkpoint', ?)", (str(seq),)
+            )
+
+    def count(self) -> int:
+        with self._guard() as conn:
+            (total,) = conn.execute("SELECT count(*) FROM docs").fetchone()
+        return int(total)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def search(
+        self,
+        query: str,
+        *,
+        lists: tuple[str, ...] = (),
+        sort: Sort = "relevance",
+        limit: int = 20,
+        offset: int = 0,
+    ) -> SearchResult:
+        """Run `query` (see `search.query`); raises `SearchQueryError` if it cannot be parsed."""
+        if limit < 0 or offset < 0:
+            raise ValueError("limit and offset must not be negative")
+        plan = build_plan(parse_query(query), lists)
+        with self._guard() as conn:
+            if plan.match is None:
+                total, hits = self._filtered(conn, plan, sort, limit, offset)
+            else:
+                total, hits = self._matched(conn, plan, sort, limit, offset)
+        logger.debug("query %r: %d matches", query, total)
+        return SearchResult(total=total, hits=hits)
+
+    def _matched(
+        self, conn: sqlite3.Connection, plan: FtsPlan, sort: Sort, limit: int, offset: int
+    ) -> tuple[int, list[Hit]]:
+        params = (plan.match, *plan.params)
+        source = "fts JOIN docs d ON d.id = fts.rowid WHERE fts MATCH ?"
+        if plan.where == "1":
+            (total,) = conn.execute("SELECT count(*) FROM fts WHERE fts MATCH ?", params).fetchone()
+        else:
+            sql = f"SELECT count(*) FROM {source} AND {plan.where}"
+            (total,) = conn.execute(sql, params).fetchone()
+        if limit == 0 or total <= offset:
+            return int(total), []
+        score = BM25 if sort == "relevance" else "0.0"
+        sql = (
+            f"SELECT {_SELECT}, fts.rowid, {score} FROM {source}"
+            f" AND {plan.where} ORDER BY {order_by(plan, sort)} LIMIT ? OFFSET ?"
+        )
+        hits = []
+        for row in conn.execute(sql, (*params, limit, offset)).fetchall():
+            snippets = conn.execute(
+                f"SELECT {_SNIPPETS} FROM fts WHERE fts MATCH ? AND rowid = ?", (plan.match, row[8])
+            ).fetchone()
+            own, quoted = snippets if snippets is not None else ("", "")
+            hits.append(self._hit(row[:8], _pick_snippet(own, quoted, row[3]), -float(row[9])))
+        return int(total), hits
+
+    def _filtered(
+        self, conn: sqlite3.Connection, plan: FtsPlan, sort: Sort, limit: int, offset: int
+    ) -> tuple[int, list[Hit]]:
+        sql = f"SELECT count(*) FROM docs d WHERE {plan.where}"
+        (total,) = conn.execute(sql, plan.params).fetchone()
+        if limit == 0 or total <= offset:
+            return int(total), []
+        sql = (
+            f"SELECT {_SELECT}, d.id FROM docs d WHERE {plan.where}"
+            f" ORDER BY {order_by(plan, sort)} LIMIT ? OFFSET ?"
+        )
+        hits = []
+        for row in conn.execute(sql, (*plan.params, limit, offset)).fetchall():
+            body = conn.execute(
+                "SELECT body_own, body_quoted FROM fts WHERE rowid = ?", (row[8],)
+            ).fetchone()
+            own, quoted = body if body is not None else ("", "")
+            hits.append(self._hit(row[:8], _pick_snippet(own, quoted, row[3]), 0.0))
+        return int(total), hits
+
+    @staticmethod
+    def _hit(row: tuple[str | int | None, ...], snippet: str, score: float) -> Hit:
+        key, message_id, lists, subject, from_name, from_addr, date, thread_id = row
+        return Hit(
+            key=str(key),
+            message_id=str(message_id),
+            lists=tuple(name for name in str(lists).split("|") if name),
+            subject=str(subject),
+            from_name=str(from_name),
+            from_addr=str(from_addr),
+            date=datetime.fromtimestamp(date, UTC) if isinstance(date, int) else None,
+            thread_id=str(thread_id),
+            snippet=snippet,
+            score=score,
+        )

@@ -1,0 +1,83 @@
+"""Killing `sync` mid-run and starting it again ends with the same store as one clean run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.support.archive_server import ArchiveServer
+from tests.support.storedump import dump_store
+
+LIST_PATH = "/pipermail/twisted-web/"
+
+
+def _cli(data_dir: Path, *args: str, capture: bool = True) -> subprocess.Popen[bytes]:
+    output = subprocess.PIPE if capture else subprocess.DEVNULL
+    return subprocess.Popen(
+        [sys.executable, "-m", "listarchive.cli", "--data-dir", str(data_dir), *args],
+        stdout=output,
+        stderr=output,
+        env={**os.environ, "LISTARCHIVE_SYNC_WORKERS": "2"},
+    )
+
+
+def _run(data_dir: Path, *args: str) -> None:
+    proc = _cli(data_dir, *args)
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, (out + err).decode()
+
+
+def _stored_volumes(path: Path) -> int:
+    if not path.exists():
+        return 0
+    try:
+        conn = sqlite3.connect(path, timeout=1)
+        try:
+            return int(conn.execute("SELECT count(*) FROM volumes").fetchone()[0])
+        finally:
+            conn.close()
+    except sqlite3.OperationalError:
+        return 0
+
+
+def test_killed_sync_resumes_to_identical_store(
+    archive_server: ArchiveServer, corpus: Path, tmp_path: Path
+) -> None:
+    archive_server.mounts[LIST_PATH] = corpus / "pipermail/twisted/twisted-web"
+    url = archive_server.url(LIST_PATH)
+
+    clean = tmp_path / "clean"
+    _run(clean, "lists", "add", "twisted-web", "--pipermail", url)
+    _run(clean, "sync")
+
+    killed = tmp_path / "killed"
+    _run(killed, "lists", "add", "twisted-web", "--pipermail", url)
+    proc = _cli(killed, "sync", capture=False)
+    deadline = time.monotonic() + 120
+    while _stored_volumes(killed / "store.db") < 40 and proc.poll() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    assert proc.poll() is None, "sync finished before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    partial = _stored_volumes(killed / "store.db")
+    assert 0 < partial < 163
+
+    _run(killed, "sync")
+    assert dump_store(killed / "store.db") == dump_store(clean / "store.db")
+    search_clean = subprocess.run(
+        [sys.executable, "-m", "listarchive.cli", "--data-dir", str(clean), "search",
+         "nevow", "--json", "--limit", "5"],
+        capture_output=True, check=True,
+    ).stdout
+    search_killed = subprocess.run(
+        [sys.executable, "-m", "listarchive.cli", "--data-dir", str(killed), "search",
+         "nevow", "--json", "--limit", "5"],
+        capture_output=True, check=True,
+    ).stdout
+    assert search_clean == search_killed
