@@ -25,8 +25,16 @@ def serve(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
     """Serve `folder` over HTTP from a separate process; returns (process, base URL)."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
-         "--directory", str(folder)],
+        [
+            sys.executable,
+            "-m",
+            "http.server",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--directory",
+            str(folder),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

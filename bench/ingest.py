@@ -16,8 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import TWISTED, RssSampler, serve  # noqa: E402
+# run as a script: make the repository root importable instead of bench/ itself
+sys.path[0] = str(Path(__file__).resolve().parents[1])
+from bench._common import TWISTED, RssSampler, serve  # noqa: E402
 
 
 def main() -> None:
@@ -37,7 +38,8 @@ def main() -> None:
     try:
         subprocess.run(
             [*cli, "lists", "add", args.list, "--pipermail", f"{base}/{args.list}/"],
-            check=True, capture_output=True,
+            check=True,
+            capture_output=True,
         )
         started = time.perf_counter()
         proc = subprocess.Popen(
@@ -59,8 +61,10 @@ def main() -> None:
         conn.close()
         print(f"backend            {args.backend}")
         print(f"volumes fetched    {run['volumes_fetched']} (failed {run['volumes_failed']})")
-        print(f"messages stored    {stored} ({run['duplicates']} duplicates, "
-              f"{run['quarantined']} quarantined), threads {threads}")
+        print(
+            f"messages stored    {stored} ({run['duplicates']} duplicates, "
+            f"{run['quarantined']} quarantined), threads {threads}"
+        )
         print(f"messages indexed   {result['indexed']}")
         print(f"wall time          {wall:.2f} s")
         print(f"throughput         {stored / wall:,.0f} msgs/s")

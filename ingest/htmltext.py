@@ -60,14 +60,15 @@ class _TextExtractor(HTMLParser):
         self.quote = 0
         self.line_quote = 0
 
-    def _newline(self, blank: bool = False) -> None:
-        text = "".join(self.current).strip() if not self.pre else "".join(self.current)
-        prefix = "> " * self.line_quote
-        if text or not blank:
-            if text or (self.lines and self.lines[-1] != prefix.rstrip()):
-                self.lines.append((prefix + text).rstrip())
-        if blank and self.lines and self.lines[-1].strip("> ") != "":
-            self.lines.append(prefix.rstrip())
+    def _newline(self, blank: bool = False, hard: bool = False) -> None:
+        """End the current line; `hard` (a <br>) keeps even an empty line, `blank` (a paragraph
+        boundary) makes sure one empty line separates blocks."""
+        text = "".join(self.current)
+        text = text if self.pre else text.strip()
+        if text or hard:
+            self.lines.append(("> " * self.line_quote + text).rstrip())
+        if blank and self.lines and self.lines[-1] != "":
+            self.lines.append("")
         self.current = []
         self.line_quote = self.quote
 
@@ -83,7 +84,7 @@ class _TextExtractor(HTMLParser):
             self.current.append("- ")
             return
         if tag in _BLOCK:
-            self._newline(blank=tag in _PARAGRAPH)
+            self._newline(blank=tag in _PARAGRAPH, hard=tag == "br")
         if tag == "pre":
             self.pre += 1
         elif tag == "blockquote":
@@ -94,7 +95,7 @@ class _TextExtractor(HTMLParser):
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _BLOCK:
-            self._newline()
+            self._newline(hard=tag == "br")
 
     def handle_endtag(self, tag: str) -> None:
         if tag in _DROP:

@@ -98,7 +98,7 @@ def strip_scrubbed(text: str) -> tuple[str, list[Attachment]]:
         return ""
 
     text = _SCRUBBED.sub(record, text)
-    return text.rstrip() + "\n" if found else text, found
+    return text.rstrip() if found else text, found
 
 
 def _cut_footer(text: str, marker: str, is_rule: re.Pattern[str], lines_up: int = 1) -> str:

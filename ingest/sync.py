@@ -8,6 +8,7 @@ stored in archive order, so a re-run or a resumed run produces exactly the same 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import multiprocessing
@@ -195,11 +196,8 @@ def _finish_volume(
             status = "failed"
         else:
             assert download.state is not None
-            state = VolumeState(
-                **{
-                    **{k: getattr(download.state, k) for k in download.state.__slots__},
-                    "message_count": len(parsed.items) + len(parsed.quarantined),
-                }
+            state = dataclasses.replace(
+                download.state, message_count=len(parsed.items) + len(parsed.quarantined)
             )
             counts = store.save_volume(list_id, state, parsed.items, parsed.quarantined)
             summary.volumes_fetched += 1

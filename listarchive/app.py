@@ -35,12 +35,16 @@ def open_store(settings: Settings) -> Store:
     for declared in settings.lists:
         existing = {info.name: info for info in store.lists()}.get(declared.name)
         wanted = (declared.source, declared.url, tuple(declared.paths), declared.community)
-        if existing is None or (
-            existing.source,
-            existing.url,
-            existing.paths,
-            existing.community,
-        ) != wanted:
+        if (
+            existing is None
+            or (
+                existing.source,
+                existing.url,
+                existing.paths,
+                existing.community,
+            )
+            != wanted
+        ):
             store.add_list(
                 declared.name,
                 declared.source,

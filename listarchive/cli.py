@@ -162,9 +162,7 @@ def sync(ctx: click.Context, names: tuple[str, ...], as_json: bool, workers: int
 @click.option("--list", "list_names", multiple=True, help="Restrict to a list (repeatable).")
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
 @click.option("--offset", type=click.IntRange(0), default=0)
-@click.option(
-    "--sort", type=click.Choice(["relevance", "date", "date_asc"]), default="relevance"
-)
+@click.option("--sort", type=click.Choice(["relevance", "date", "date_asc"]), default="relevance")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 def search(

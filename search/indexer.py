@@ -18,9 +18,8 @@ logger = logging.getLogger(__name__)
 
 
 def to_doc(message: StoredMessage, communities: dict[str, str] | None = None) -> IndexDoc:
-    community = tuple(
-        sorted({communities[name] for name in message.lists if communities and communities.get(name)})
-    )
+    names = communities or {}
+    community = tuple(sorted({names[n] for n in message.lists if names.get(n)}))
     return IndexDoc(
         key=message.key,
         message_id=message.message_id,

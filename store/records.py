@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from store.models import Message
 
@@ -18,27 +20,88 @@ def decompress_raw(data: bytes) -> bytes:
     return zlib.decompress(data)
 
 
+MESSAGE_COLUMNS = (
+    "key",
+    "message_id",
+    "message_id_norm",
+    "msgid_synthetic",
+    "content_hash",
+    "in_reply_to",
+    "refs",
+    "from_name",
+    "from_addr",
+    "to_json",
+    "cc_json",
+    "subject",
+    "subject_norm",
+    "list_tag",
+    "date",
+    "date_offset",
+    "date_source",
+    "body",
+    "body_own",
+    "body_quoted",
+    "signature",
+    "is_html_only",
+    "attachments",
+    "flags",
+    "raw",
+    "raw_size",
+    "raw_sha256",
+)
+"""Columns of a stored message row, in the order of `StoredItem.row` (seq is added last)."""
+
+
+def _json_list(values: list[Any]) -> str:
+    return json.dumps(values, ensure_ascii=False) if values else "[]"
+
+
+def message_row(message: Message, raw: bytes) -> tuple[Any, ...]:
+    """The messages-table row for a parsed message (built in the parsing worker)."""
+    m = message
+    return (
+        m.key,
+        m.message_id,
+        m.message_id_norm,
+        int(m.msgid_synthetic),
+        m.content_hash,
+        _json_list(list(m.in_reply_to)),
+        _json_list(list(m.references)),
+        m.from_.name,
+        m.from_.address,
+        _json_list([[a.name, a.address] for a in m.to]),
+        _json_list([[a.name, a.address] for a in m.cc]),
+        m.subject,
+        m.subject_norm,
+        m.list_tag,
+        int(m.date.timestamp()) if m.date else None,
+        m.date_offset_minutes,
+        m.date_source,
+        m.body,
+        m.body_own,
+        m.body_quoted,
+        m.signature,
+        int(m.is_html_only),
+        _json_list([[a.filename, a.content_type, a.size, a.scrubbed_url] for a in m.attachments]),
+        _json_list(list(m.flags)),
+        compress_raw(raw),
+        len(raw),
+        hashlib.sha256(raw).hexdigest(),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class StoredItem:
-    """A parsed message ready to store, with its raw bytes compressed."""
+    """A parsed message ready to store: its table row (raw bytes compressed) and origin."""
 
-    message: Message
-    raw_z: bytes
-    raw_size: int
-    raw_sha256: str
+    key: str
+    row: tuple[Any, ...]
     origin: str
     position: int
 
     @classmethod
     def build(cls, message: Message, raw: bytes, origin: str, position: int) -> StoredItem:
-        return cls(
-            message=message,
-            raw_z=compress_raw(raw),
-            raw_size=len(raw),
-            raw_sha256=hashlib.sha256(raw).hexdigest(),
-            origin=origin,
-            position=position,
-        )
+        return cls(key=message.key, row=message_row(message, raw), origin=origin, position=position)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,9 +16,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from store import threading as store_threading
-from store.models import Message
 from store.reader import read_messages
 from store.records import (
+    MESSAGE_COLUMNS,
     ListInfo,
     Quarantined,
     SaveCounts,
@@ -44,11 +44,10 @@ def utcnow_iso() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
-def _addresses_json(message: Message) -> tuple[str, str]:
-    return (
-        json.dumps([[a.name, a.address] for a in message.to], ensure_ascii=False),
-        json.dumps([[a.name, a.address] for a in message.cc], ensure_ascii=False),
-    )
+_INSERT_MESSAGE = (
+    f"INSERT INTO messages ({', '.join(MESSAGE_COLUMNS)}, seq) "
+    f"VALUES ({', '.join('?' * (len(MESSAGE_COLUMNS) + 1))})"
+)
 
 
 class Store:
@@ -189,34 +188,41 @@ class Store:
         items: Sequence[StoredItem],
         quarantined: Sequence[Quarantined] = (),
     ) -> SaveCounts:
-        """Store one volume's messages, memberships, quarantine and fetch state atomically."""
+        """Store one volume's messages, memberships, quarantine and fetch state atomically.
+
+        A message whose key is already stored (the same message delivered or exported
+        again) is a duplicate: it is counted and only gains a list membership if it lacks one.
+        """
         counts = SaveCounts()
         with self.transaction() as conn:
-            seq = self._next_seq(conn, len(items) + 1)
+            seq = self._next_seq(conn)
+            existing = self._ids_for(conn, {item.key for item in items})
+            new_rows: list[tuple[object, ...]] = []
+            first: dict[str, StoredItem] = {}
+            duplicates: list[StoredItem] = []
             for item in items:
-                message_row = self._insert_message(conn, item, seq)
-                seq += 1
-                if message_row is None:
-                    counts.duplicates += 1
-                    row = conn.execute(
-                        "SELECT id FROM messages WHERE key = ?", (item.message.key,)
-                    ).fetchone()
-                    added = conn.execute(
-                        "INSERT OR IGNORE INTO memberships (message, list, origin, position) "
-                        "VALUES (?, ?, ?, ?)",
-                        (row[0], list_id, item.origin, item.position),
-                    ).rowcount
-                    if added:
-                        # a new list for a known message: the index must learn it
-                        conn.execute("UPDATE messages SET seq = ? WHERE id = ?", (seq, row[0]))
+                if item.key in existing or item.key in first:
+                    duplicates.append(item)
                 else:
-                    counts.new += 1
-                    counts.new_keys.append(item.message.key)
-                    conn.execute(
-                        "INSERT INTO memberships (message, list, origin, position) "
-                        "VALUES (?, ?, ?, ?)",
-                        (message_row, list_id, item.origin, item.position),
-                    )
+                    first[item.key] = item
+                    new_rows.append((*item.row, seq))
+            conn.executemany(_INSERT_MESSAGE, new_rows)
+            ids = {**existing, **self._ids_for(conn, set(first))}
+            conn.executemany(
+                "INSERT INTO memberships (message, list, origin, position) VALUES (?, ?, ?, ?)",
+                [(ids[i.key], list_id, i.origin, i.position) for i in first.values()],
+            )
+            for item in duplicates:
+                added = conn.execute(
+                    "INSERT OR IGNORE INTO memberships (message, list, origin, position) "
+                    "VALUES (?, ?, ?, ?)",
+                    (ids[item.key], list_id, item.origin, item.position),
+                ).rowcount
+                if added:  # a known message on a new list: the index must learn it
+                    conn.execute("UPDATE messages SET seq = ? WHERE id = ?", (seq, ids[item.key]))
+            counts.new = len(new_rows)
+            counts.new_keys = list(first)
+            counts.duplicates = len(duplicates)
             for bad in quarantined:
                 added = conn.execute(
                     "INSERT OR IGNORE INTO quarantine (list, origin, position, reason, raw, "
@@ -236,51 +242,16 @@ class Store:
         return counts
 
     @staticmethod
-    def _insert_message(conn: sqlite3.Connection, item: StoredItem, seq: int) -> int | None:
-        m = item.message
-        to_json, cc_json = _addresses_json(m)
-        cursor = conn.execute(
-            "INSERT INTO messages (key, message_id, message_id_norm, msgid_synthetic, "
-            "content_hash, in_reply_to, refs, from_name, from_addr, to_json, cc_json, subject, "
-            "subject_norm, list_tag, date, date_offset, date_source, body, body_own, "
-            "body_quoted, signature, is_html_only, attachments, flags, raw, raw_size, "
-            "raw_sha256, seq) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
-            "ON CONFLICT (key) DO NOTHING",
-            (
-                m.key,
-                m.message_id,
-                m.message_id_norm,
-                int(m.msgid_synthetic),
-                m.content_hash,
-                json.dumps(list(m.in_reply_to)),
-                json.dumps(list(m.references)),
-                m.from_.name,
-                m.from_.address,
-                to_json,
-                cc_json,
-                m.subject,
-                m.subject_norm,
-                m.list_tag,
-                int(m.date.timestamp()) if m.date else None,
-                m.date_offset_minutes,
-                m.date_source,
-                m.body,
-                m.body_own,
-                m.body_quoted,
-                m.signature,
-                int(m.is_html_only),
-                json.dumps(
-                    [[a.filename, a.content_type, a.size, a.scrubbed_url] for a in m.attachments],
-                    ensure_ascii=False,
-                ),
-                json.dumps(list(m.flags)),
-                item.raw_z,
-                item.raw_size,
-                item.raw_sha256,
-                seq,
-            ),
-        )
-        return cursor.lastrowid if cursor.rowcount else None
+    def _ids_for(conn: sqlite3.Connection, keys: set[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        ordered = sorted(keys)
+        for start in range(0, len(ordered), 900):
+            chunk = ordered[start : start + 900]
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                conn.execute(f"SELECT key, id FROM messages WHERE key IN ({marks})", chunk)
+            )
+        return found
 
     # -- threading -----------------------------------------------------------------------
 
@@ -310,9 +281,11 @@ class Store:
         keyed on (seq, key): pass the last message's (seq, key) as `after`.
         """
         if after is None:
-            where, params = "m.seq > ?", [seq]
+            where: str = "m.seq > ?"
+            params: list[object] = [seq]
         else:
-            where, params = "(m.seq > ? OR (m.seq = ? AND m.key > ?))", [after[0], after[0], after[1]]
+            where = "(m.seq > ? OR (m.seq = ? AND m.key > ?))"
+            params = [after[0], after[0], after[1]]
         return read_messages(
             self.conn,
             f"{where} ORDER BY m.seq, m.key LIMIT ?",

@@ -1,15 +1,17 @@
 """Mailman 2 pipermail archives: the index page, then one text volume per period.
 
 Volumes are monthly (`2008-May`), quarterly (`2016q1`), yearly (`1997`) or weekly
-(`Week-of-Mon-20080505`), linked as `.txt.gz` or (the current period, not yet gzipped) `.txt`.  Mailman appends to the plain `.txt`
-and regenerates the `.txt.gz` from it by cron, so a `.txt.gz` can be stale: when both exist the
-plain `.txt` is used (the first sync of a volume may cost one extra request to learn which
-exists; later syncs make one conditional request to the URL that worked).
+(`Week-of-Mon-20080505`), linked as `.txt.gz` or (the current period, not yet gzipped) `.txt`.
+Mailman appends to the plain `.txt` and regenerates the `.txt.gz` from it by cron, so a
+`.txt.gz` can be stale: when both exist the plain `.txt` is used.  The first sync of a volume
+may cost one extra request to learn which exists; later syncs make one conditional request to
+the URL that worked.
 """
 
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import gzip
 import logging
 import re
@@ -138,9 +140,7 @@ class PipermailSource:
                 fetched_at=now,
             )
             if previous is not None and previous.sha256 == digest and previous.status == "ok":
-                state = VolumeState(
-                    **{**_state_dict(state), "message_count": previous.message_count}
-                )
+                state = dataclasses.replace(state, message_count=previous.message_count)
                 return Download(volume, "unchanged", state=state, requests=requests)
             if "html" in result.content_type.lower() and not result.content.startswith(b"From "):
                 error = f"an HTML page was served instead of an archive at {url}"
@@ -153,7 +153,3 @@ class PipermailSource:
         text = decode_volume(data, volume.url)
         for position, (unixfrom, raw) in enumerate(split_mbox(text)):
             yield RawMessage(raw=raw, origin=volume.name, position=position, unixfrom=unixfrom)
-
-
-def _state_dict(state: VolumeState) -> dict[str, object]:
-    return {name: getattr(state, name) for name in state.__slots__}

@@ -83,7 +83,9 @@ def test_encoded_word_exotic_charset() -> None:
     assert gb.from_ == type(gb.from_)("南野ムルシエラゴ", "1181052146@qq.com")
     korean = mined("encoded_word_exotic_charset/openbmc-06414.mbox")
     assert korean.from_.name == "Spencer Ku (古世瑜)"
-    pipermail_gb = mined("encoded_word_exotic_charset/twisted-python-pipermail-2007-April-00001.mbox")
+    pipermail_gb = mined(
+        "encoded_word_exotic_charset/twisted-python-pipermail-2007-April-00001.mbox"
+    )
     assert pipermail_gb.from_.name == "甜瓜"
     assert pipermail_gb.from_.address == "littlesweetmelon@gmail.com"
     koi8 = mined("encoded_word_exotic_charset/twisted-python-pipermail-2008-January-00001.mbox")
@@ -151,7 +153,9 @@ def test_mbox_from_quirks() -> None:
     assert obfuscated.date == datetime(2020, 11, 5, 6, 47, 54, tzinfo=UTC)
     assert obfuscated.from_.name.startswith("borkrese")
     # the whole byte range is ONE message: unescaped `From ` lines stay in the body
-    unescaped = mined("mbox_from_quirks/twisted-python-pipermail-2003-May-00410-unescaped-From.mbox")
+    unescaped = mined(
+        "mbox_from_quirks/twisted-python-pipermail-2003-May-00410-unescaped-From.mbox"
+    )
     assert unescaped.body.startswith("From listings/pclients/multiple.py:")
     assert unescaped.from_.address == "pobrien@orbtech.com"
     july = mined("mbox_from_quirks/twisted-python-pipermail-2002-July-00159-unescaped-From.mbox")
@@ -170,7 +174,10 @@ def test_mime_defect_top() -> None:
     assert "Our Liwu2 project has stopped" in msg.body_own
     assert msg.list_tag == "External Mail"
     # these two files are over-split pipermail pieces: no header at all, so not a message
-    for name in ("twisted-python-pipermail-2012-March-00015", "twisted-python-pipermail-2012-March-00181"):
+    for name in (
+        "twisted-python-pipermail-2012-March-00015",
+        "twisted-python-pipermail-2012-March-00181",
+    ):
         raw, unixfrom = first_line_stripped(PATHOLOGICAL / "mined/mime_defect_top" / f"{name}.mbox")
         with pytest.raises(ParseError):
             parse_message(raw, unixfrom)
@@ -197,7 +204,9 @@ def test_odd_in_reply_to() -> None:
     trailing = mined("odd_in_reply_to/openbmc-00908.mbox")
     assert trailing.in_reply_to == ("cover.1562734889.git.joe@perches.com",)
     two = mined("odd_in_reply_to/usrp-users-03898.mbox")
-    assert two.in_reply_to[0] == "CAB__hTT+gaOgFF2_ME+=bY9S21e_D-+XfCv7dH_qRmAZ-6h6oQ@mail.gmail.com"
+    assert (
+        two.in_reply_to[0] == "CAB__hTT+gaOgFF2_ME+=bY9S21e_D-+XfCv7dH_qRmAZ-6h6oQ@mail.gmail.com"
+    )
     assert len(two.in_reply_to) == 2
     assert "Cédric Hannotier" in two.signature
     none = mined("odd_in_reply_to/usrp-users-02628.mbox")

@@ -56,9 +56,9 @@ def test_three_exports_of_a_month_deduplicate(corpus: Path, data_dir: Path) -> N
     summary = json.loads(out)["runs"][0]
     conn = sqlite3.connect(data_dir / "store.db")
     stored = conn.execute("SELECT count(*) FROM messages").fetchone()[0]
-    distinct_ids = conn.execute(
-        "SELECT count(DISTINCT message_id_norm) FROM messages"
-    ).fetchone()[0]
+    distinct_ids = conn.execute("SELECT count(DISTINCT message_id_norm) FROM messages").fetchone()[
+        0
+    ]
     # three exports of one month: most messages are seen three times, stored once
     assert summary["duplicates"] > stored
     assert stored - distinct_ids < stored * 0.02

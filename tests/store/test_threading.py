@@ -3,8 +3,14 @@ from __future__ import annotations
 from store.threading import Node, build_threads, is_reply_subject
 
 
-def node(row: int, msgid: str, refs: tuple[str, ...] = (), date: int = 0, subject: str = "s",
-         reply: bool = False) -> Node:
+def node(
+    row: int,
+    msgid: str,
+    refs: tuple[str, ...] = (),
+    date: int = 0,
+    subject: str = "s",
+    reply: bool = False,
+) -> Node:
     return Node(row, f"k{row}", msgid, refs, date, subject, reply)
 
 

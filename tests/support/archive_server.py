@@ -74,7 +74,8 @@ class ArchiveServer:
 
 def _listing(folder: Path, path: str, overlay: dict[str, bytes]) -> str:
     names = sorted(p.name for p in folder.iterdir())
-    names += sorted(k[len(path) :] for k in overlay if k.startswith(path) and "/" not in k[len(path) :])
+    extra = (k[len(path) :] for k in overlay if k.startswith(path))
+    names += sorted(name for name in extra if "/" not in name)
     links = "\n".join(f'<li><a href="{name}">{name}</a></li>' for name in names)
     return f"<html><body><h1>Index of {path}</h1><ul>\n{links}\n</ul></body></html>"
 
@@ -106,8 +107,9 @@ def _make_handler(server: ArchiveServer) -> type[BaseHTTPRequestHandler]:
                 self._send(int(fault), b"<html><body>error</body></html>", "text/html")
                 return
             if fault == "html":
-                self._send(200, b"<!DOCTYPE html><html><body>Maintenance</body></html>",
-                           "text/html")
+                self._send(
+                    200, b"<!DOCTYPE html><html><body>Maintenance</body></html>", "text/html"
+                )
                 return
             content = server.resolve(path)
             if content is None:
@@ -120,8 +122,10 @@ def _make_handler(server: ArchiveServer) -> type[BaseHTTPRequestHandler]:
             if server.etags and self.headers.get("If-None-Match") == etag:
                 self._send(304, b"", "", etag=etag, last_modified=last_modified)
                 return
-            ctype = "text/html" if path.endswith(("/", ".html")) else (
-                "application/x-gzip" if path.endswith(".gz") else "text/plain"
+            ctype = (
+                "text/html"
+                if path.endswith(("/", ".html"))
+                else ("application/x-gzip" if path.endswith(".gz") else "text/plain")
             )
             self._send(200, content, ctype, etag=etag, last_modified=last_modified)
 
