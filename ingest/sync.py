@@ -78,7 +78,16 @@ def parse_volume(kind: str, volume: Volume, data: bytes) -> ParsedVolume:
         raws = list(source_type.split(volume, data))
     except SourceError as exc:
         return ParsedVolume([], [], error=exc.reason)
+    # Archives repeat messages byte for byte (twisted-python has whole months archived twice,
+    # with From_ lines that differ): parse each distinct message once; the copies share one
+    # row, which pickle also sends back to the parent only once.  The From_ line only matters
+    # when the parser fell back to it for the date, so such messages are not shared.
+    done: dict[bytes, StoredItem] = {}
     for raw in raws:
+        same = done.get(raw.raw)
+        if same is not None:
+            items.append(dataclasses.replace(same, origin=raw.origin, position=raw.position))
+            continue
         try:
             message = parse_message(raw.raw, raw.unixfrom)
         except ParseError as exc:
@@ -88,7 +97,10 @@ def parse_volume(kind: str, volume: Volume, data: bytes) -> ParsedVolume:
             reason = f"parser failure: {type(exc).__name__}: {exc}"
             bad.append(Quarantined(raw.origin, raw.position, reason, raw.raw))
             continue
-        items.append(StoredItem.build(message, raw.raw, raw.origin, raw.position))
+        item = StoredItem.build(message, raw.raw, raw.origin, raw.position)
+        if message.date_source != "unixfrom":
+            done[raw.raw] = item
+        items.append(item)
     return ParsedVolume(items, bad)
 
 

@@ -25,8 +25,8 @@ A word containing punctuation (``foo@bar.com``, ``2.5.0``, ``CVE-2021-33038``,
 ``twisted.internet.defer``) is one `Term` whose `Term.words` must match adjacently, like a phrase.
 
 Backends highlight matches in snippets with `HIGHLIGHT_START` / `HIGHLIGHT_END` (the ASCII
-control characters STX and ETX), which cannot occur in indexed text, so the web UI and CLI can
-escape the snippet first and then replace the markers.
+control characters STX and ETX, which mail text does not contain in practice), so the web UI and
+CLI can escape the snippet first and then replace the markers.
 """
 
 from __future__ import annotations

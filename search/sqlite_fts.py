@@ -271,10 +271,14 @@ class SqliteFtsBackend:
             raise ValueError("limit and offset must not be negative")
         plan = build_plan(parse_query(query), lists)
         with self._guard() as conn:
-            if plan.match is None:
-                total, hits = self._filtered(conn, plan, sort, limit, offset)
-            else:
-                total, hits = self._matched(conn, plan, sort, limit, offset)
+            conn.execute("BEGIN")  # one snapshot for the count and the page
+            try:
+                if plan.match is None:
+                    total, hits = self._filtered(conn, plan, sort, limit, offset)
+                else:
+                    total, hits = self._matched(conn, plan, sort, limit, offset)
+            finally:
+                conn.execute("COMMIT")
         logger.debug("query %r: %d matches", query, total)
         return SearchResult(total=total, hits=hits)
 
