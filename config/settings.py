@@ -52,7 +52,7 @@ SETTINGS: tuple[Setting, ...] = (
         "listarchive/0.1 (+https://example.invalid/listarchive)",
         "User-Agent sent to archive servers.",
     ),
-    Setting("sync.index_batch", int, 5000, "Messages per search-index write batch."),
+    Setting("sync.index_batch", int, 2000, "Messages per search-index write batch."),
     Setting(
         "log_level",
         str,

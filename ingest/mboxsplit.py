@@ -17,7 +17,12 @@ from collections.abc import Iterator
 _FROM_LINE = re.compile(
     rb"^From (?:\S.*?)?\s+(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)\s+"
     rb"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\s+\d{1,2}\s+\d{1,2}:\d\d(?::\d\d)?"
-    rb"(?:\s+[A-Z]{2,5}|\s+[+-]\d{4})?\s+\d{4}(?:\s+[+-]\d{4})?\s*$",
+    rb"(?:\s+[A-Z]{2,5}|\s+[+-]\d{4})?\s+\d{4}(?:\s+[+-]\d{4})?\s*$"
+    # old pipermail (1999-2001) wrote the Date header's RFC 2822 form instead of asctime:
+    # `From glyph@divunal.com Mon, 2 Aug 1999 18:55:09 -0400 (EDT)`
+    rb"|^From \S+\s+(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun),\s+\d{1,2}\s+"
+    rb"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\s+\d{4}\s+\d{1,2}:\d\d(?::\d\d)?"
+    rb"(?:\s+(?:[+-]\d{4}|[A-Z]{2,5}))?(?:\s+\([A-Za-z]{2,5}\))?\s*$",
 )
 _HEADER_LINE = re.compile(rb"^[!-9;-~]+:[ \t]?")
 _UNESCAPE = re.compile(rb"^>(>*From )", re.MULTILINE)

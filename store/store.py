@@ -255,14 +255,19 @@ class Store:
 
     # -- threading -----------------------------------------------------------------------
 
-    def rethread(self) -> int:
-        """Thread every message not yet threaded (and re-link the threads they touch)."""
-        with self.transaction() as conn:
-            seq = self._next_seq(conn)
-            changed = store_threading.rethread(conn, seq)
-        if changed:
-            logger.info("threading updated %d messages", changed)
-        return changed
+    def rethread(self, chunk: int = 10_000) -> int:
+        """Thread every message not yet threaded (and re-link the threads they touch), in
+        chunks of `chunk` new messages, one transaction each."""
+        total = 0
+        while True:
+            with self.transaction() as conn:
+                if not conn.execute("SELECT 1 FROM messages WHERE thread_id IS NULL").fetchone():
+                    break
+                seq = self._next_seq(conn)
+                total += store_threading.rethread(conn, seq, chunk)
+        if total:
+            logger.info("threading updated %d messages", total)
+        return total
 
     # -- reads ---------------------------------------------------------------------------
 

@@ -229,11 +229,16 @@ def _subject_parent(conn: sqlite3.Connection, node: Node) -> tuple[str, str | No
     return (row[0], row[1]) if row else None
 
 
-def rethread(conn: sqlite3.Connection, seq: int) -> int:
-    """Thread unthreaded messages and rebuild the threads they touch; returns rows changed."""
+def rethread(conn: sqlite3.Connection, seq: int, limit: int = 10_000) -> int:
+    """Thread up to `limit` unthreaded messages (oldest rows first) and rebuild the threads
+    they touch; returns rows changed.  Call until it returns 0: the result does not depend on
+    how the work is cut, and memory stays bounded whatever the archive's size."""
     new = [
         _node(r)
-        for r in conn.execute(f"SELECT {_NODE_COLUMNS} FROM messages WHERE thread_id IS NULL")
+        for r in conn.execute(
+            f"SELECT {_NODE_COLUMNS} FROM messages WHERE thread_id IS NULL ORDER BY id LIMIT ?",
+            (limit,),
+        )
     ]
     if not new:
         return 0

@@ -124,3 +124,32 @@ def test_refused_connection_and_timeout(
     assert res.exit_code == 1
     assert "volume 2005-April failed: timeout" in res.output
     assert "32 fetched" in res.output
+
+
+def test_quarterly_and_yearly_volumes(
+    archive_server: ArchiveServer, corpus: Path, data_dir: Path
+) -> None:
+    """The R lists archive by quarter (r-sig-finance) and by year (r-announce); their folders
+    have no index page, so the server answers with a directory listing."""
+    for name in ("r-sig-finance", "r-announce"):
+        prefix = f"/pipermail/{name}/"
+        archive_server.mounts[prefix] = corpus / "pipermail/r-project" / name
+        assert (
+            run(data_dir, "lists", "add", name, "--pipermail", archive_server.url(prefix))[0] == 0
+        )
+    code, out = run(data_dir, "sync", "--json")
+    assert code == 0, out
+    runs = {r["list_name"]: r for r in json.loads(out)["runs"]}
+    assert runs["r-sig-finance"]["volumes_fetched"] == len(
+        list((corpus / "pipermail/r-project/r-sig-finance").glob("*q*.txt.gz"))
+    )
+    assert runs["r-announce"]["volumes_fetched"] == len(
+        list((corpus / "pipermail/r-project/r-announce").glob("*.txt.gz"))
+    )
+    conn = sqlite3.connect(data_dir / "store.db")
+    names = {r[0] for r in conn.execute("SELECT name FROM volumes")}
+    assert {"2016q1", "2026q2", "1997", "2026"} <= names
+    total = conn.execute("SELECT count(*) FROM messages").fetchone()[0]
+    assert total > 2000
+    undated = conn.execute("SELECT count(*) FROM messages WHERE date IS NULL").fetchone()[0]
+    assert undated == 0
