@@ -56,6 +56,7 @@ def cli(ctx: click.Context, data_dir: Path | None, config_file: Path | None, ver
         level=settings["log_level"],
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
+        force=True,
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
     ctx.obj = {"settings": settings}

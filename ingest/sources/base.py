@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from ingest.mboxsplit import decode_volume, split_mbox
 from store.models import RawMessage
 from store.records import VolumeState
 
@@ -54,3 +55,10 @@ class Source(Protocol):
     def split(volume: Volume, data: bytes) -> Iterator[RawMessage]:
         """Cut a downloaded volume into raw messages (pure)."""
         ...
+
+
+def split_text_volume(volume: Volume, data: bytes) -> Iterator[RawMessage]:
+    """Split an mbox-format volume (pipermail text archive or mbox file), gzipped or not."""
+    text = decode_volume(data, volume.url)
+    for position, (unixfrom, raw) in enumerate(split_mbox(text)):
+        yield RawMessage(raw=raw, origin=volume.name, position=position, unixfrom=unixfrom)

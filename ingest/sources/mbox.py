@@ -6,16 +6,13 @@ One volume per file.  A file is re-read only when its size, mtime or content has
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 from ingest.errors import SourceError
 from ingest.http import sha256
-from ingest.mboxsplit import split_mbox
-from ingest.sources.base import Download, Volume
-from ingest.sources.pipermail import decode_volume
+from ingest.sources.base import Download, Volume, split_text_volume
 from store.models import RawMessage
 from store.records import VolumeState
 
@@ -83,10 +80,4 @@ class MboxSource:
 
     @staticmethod
     def split(volume: Volume, data: bytes) -> Iterator[RawMessage]:
-        text = decode_volume(data, volume.url)
-        for position, (unixfrom, raw) in enumerate(split_mbox(text)):
-            yield RawMessage(raw=raw, origin=volume.name, position=position, unixfrom=unixfrom)
-
-
-def expand_paths(paths: Sequence[str]) -> list[str]:
-    return [os.path.abspath(p) for p in paths]
+        return split_text_volume(volume, data)

@@ -12,18 +12,15 @@ from __future__ import annotations
 
 import calendar
 import dataclasses
-import gzip
 import logging
 import re
-import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from urllib.parse import urljoin
 
 from ingest.errors import SourceError
 from ingest.http import HttpFetcher, sha256
-from ingest.mboxsplit import is_mbox, split_mbox
-from ingest.sources.base import Download, Volume
+from ingest.sources.base import Download, Volume, split_text_volume
 from store.models import RawMessage
 from store.records import VolumeState
 
@@ -76,21 +73,6 @@ def parse_index(html: str, base_url: str) -> list[Volume]:
         volumes.append(Volume(name=name, url=plain, fallback_url=plain + ".gz"))
     volumes.sort(key=lambda v: volume_sort_key(v.name))
     return volumes
-
-
-def decode_volume(data: bytes, url: str) -> bytes:
-    """Gunzip when needed and check that the bytes look like an mbox text archive."""
-    if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise SourceError(url, f"corrupt gzip data: {exc}") from exc
-    head = data[:512].lstrip().lower()
-    if head.startswith((b"<!doctype", b"<html", b"<head", b"<?xml")):
-        raise SourceError(url, "an HTML page was served instead of an archive")
-    if data.strip() and not is_mbox(data):
-        raise SourceError(url, "not an mbox text archive")
-    return data
 
 
 class PipermailSource:
@@ -150,6 +132,4 @@ class PipermailSource:
 
     @staticmethod
     def split(volume: Volume, data: bytes) -> Iterator[RawMessage]:
-        text = decode_volume(data, volume.url)
-        for position, (unixfrom, raw) in enumerate(split_mbox(text)):
-            yield RawMessage(raw=raw, origin=volume.name, position=position, unixfrom=unixfrom)
+        return split_text_volume(volume, data)

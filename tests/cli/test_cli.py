@@ -32,7 +32,7 @@ def ok(data_dir: Path, *args: str) -> str:
     result = invoke(data_dir, *args)
     assert result.exit_code == 0, result.output
     assert result.exception is None, result.exception
-    return result.output
+    return result.stdout
 
 
 def ok_json(data_dir: Path, *args: str) -> Any:
@@ -263,7 +263,7 @@ def test_reindex_rebuilds_a_deleted_index(
     result = invoke(data_dir, "search", "reality", "--json")
     assert "Traceback" not in result.output
     if result.exit_code == 0:
-        assert json.loads(result.output) == {"total": 0, "hits": []}
+        assert json.loads(result.stdout) == {"total": 0, "hits": []}
     else:
         assert result.exit_code == 1 and "Error:" in result.output
 

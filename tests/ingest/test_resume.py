@@ -70,36 +70,12 @@ def test_killed_sync_resumes_to_identical_store(
 
     _run(killed, "sync")
     assert dump_store(killed / "store.db") == dump_store(clean / "store.db")
-    search_clean = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "listarchive.cli",
-            "--data-dir",
-            str(clean),
-            "search",
-            "nevow",
-            "--json",
-            "--limit",
-            "5",
-        ],
-        capture_output=True,
-        check=True,
-    ).stdout
-    search_killed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "listarchive.cli",
-            "--data-dir",
-            str(killed),
-            "search",
-            "nevow",
-            "--json",
-            "--limit",
-            "5",
-        ],
-        capture_output=True,
-        check=True,
-    ).stdout
-    assert search_clean == search_killed
+    assert _search(clean, "nevow") == _search(killed, "nevow")
+
+
+def _search(data_dir: Path, query: str) -> bytes:
+    command = [sys.executable, "-m", "listarchive.cli", "--data-dir", str(data_dir)]
+    result = subprocess.run(
+        [*command, "search", query, "--json", "--limit", "5"], capture_output=True, check=True
+    )
+    return result.stdout

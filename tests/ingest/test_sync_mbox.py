@@ -13,7 +13,7 @@ from listarchive.cli import cli
 
 def run(data_dir: Path, *args: str) -> tuple[int, str]:
     result = CliRunner().invoke(cli, ["--data-dir", str(data_dir), *args])
-    return result.exit_code, result.output
+    return result.exit_code, result.stdout
 
 
 def test_same_mail_from_three_services_stored_once(corpus: Path, data_dir: Path) -> None:

@@ -18,7 +18,7 @@ LIST_PATH = "/pipermail/divunal-list/"
 
 def run(data_dir: Path, *args: str) -> tuple[int, str]:
     result = CliRunner().invoke(cli, ["--data-dir", str(data_dir), *args], catch_exceptions=False)
-    return result.exit_code, result.output
+    return result.exit_code, result.stdout
 
 
 def add_divunal(server: ArchiveServer, corpus: Path, data_dir: Path) -> None:

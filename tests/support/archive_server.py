@@ -61,7 +61,7 @@ class ArchiveServer:
 
     def start(self) -> None:
         handler = _make_handler(self)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server = _QuietServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
@@ -70,6 +70,11 @@ class ArchiveServer:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+
+
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that hangs up early (timeouts, pool shutdown) is not a test failure."""
 
 
 def _listing(folder: Path, path: str, overlay: dict[str, bytes]) -> str:
