@@ -1,8 +1,9 @@
-"""Address headers: pipermail `user at host (Name)`, stdlib parsing, flanker as a fallback.
+"""Address headers: pipermail `user at host (Name)`, then flanker, then the stdlib.
 
-The cheap paths (a regex for the pipermail form, `email.utils.getaddresses` otherwise) handle
-nearly every header; flanker is imported lazily and only consulted when the stdlib result has
-no usable address (no `@`).
+Pipermail's obfuscated form is recognised by a regex first (flanker would reject it).  Other
+headers go to flanker (imported lazily, its grammar chatter hidden); when flanker finds no
+valid mailbox, `email.utils.getaddresses` (more lenient) is the fallback, and a
+`left (comment)` form is kept verbatim as a last resort.
 """
 
 from __future__ import annotations
@@ -123,12 +124,18 @@ def parse_address_list(values: list[str], first_only: bool = False) -> tuple[Add
             if first_only:
                 return tuple(out)
             continue
-        pairs = [(n, a) for n, a in getaddresses([value]) if n or a]
-        if not pairs or any(not _VALID.fullmatch(a) and not _AT_WORD.match(a) for _, a in pairs):
-            better = _via_flanker(value)
-            if better:
-                pairs = better
-            else:
+        lenient = [(n, a) for n, a in getaddresses([value]) if n or a]
+        pairs = _via_flanker(value)
+        if pairs:
+            # flanker drops display names it cannot decode (e.g. mislabelled charsets); keep
+            # the stdlib's raw name for the same address, which decode_header repairs
+            names = {a.lower(): n for n, a in lenient if n}
+            pairs = [(n or names.get(a.lower(), ""), a) for n, a in pairs]
+        else:  # flanker rejects it (or is unavailable): the stdlib is more lenient
+            pairs = lenient
+            if not pairs or any(
+                not _VALID.fullmatch(a) and not _AT_WORD.match(a) for _, a in pairs
+            ):
                 odd = _COMMENT_FORM.fullmatch(value)
                 if odd:  # e.g. an archive's own obfuscation: keep it verbatim
                     pairs = [(odd.group(2), _WS.sub(" ", odd.group(1)))]

@@ -61,6 +61,14 @@ def split_mbox(data: bytes) -> Iterator[tuple[str, bytes]]:
             yield "", _UNESCAPE.sub(rb"\1", data)
         return
     starts = [start for start in _line_starts(data) if _FROM_LINE.match(_line_at(data, start))]
+    if not starts:
+        # an envelope-date format we do not know: never lose the volume, fall back to any
+        # `From ` line that is followed by a header line
+        starts = [
+            start
+            for start in _line_starts(data)
+            if _has_header_block(data[data.find(b"\n", start) + 1 :][:200])
+        ] or [0]
     pieces: list[tuple[bytes, bytes]] = []
     for index, start in enumerate(starts):
         end = starts[index + 1] if index + 1 < len(starts) else len(data)

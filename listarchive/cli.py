@@ -59,6 +59,8 @@ def cli(ctx: click.Context, data_dir: Path | None, config_file: Path | None, ver
         force=True,
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # flanker logs every undecodable header at WARNING; the parser falls back and flags it
+    logging.getLogger("flanker").setLevel(logging.ERROR)
     ctx.obj = {"settings": settings}
 
 

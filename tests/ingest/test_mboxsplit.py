@@ -73,3 +73,15 @@ def test_full_header_mbox_matches_mailbox_count(corpus: Path, tmp_path: Path) ->
     expected = len(box.keys())
     box.close()
     assert len(list(split_mbox(data))) == expected
+
+
+def test_unknown_envelope_date_format_still_splits() -> None:
+    data = (
+        b"From a@b.org 2001-01-01T00:00:00Z\nFrom: a@b.org\nSubject: one\n\nbody one\n"
+        b"From this point on it is body text\n\n"
+        b"From c@d.org 2001-01-02T00:00:00Z\nFrom: c@d.org\nSubject: two\n\nbody two\n"
+    )
+    pieces = list(split_mbox(data))
+    assert len(pieces) == 2
+    assert b"From this point on" in pieces[0][1]
+    assert pieces[1][1].startswith(b"From: c@d.org")
