@@ -46,11 +46,21 @@ class Hit:
     score: float = 0.0
 
 
+FACETS = ("list", "year", "sender")
+"""Facet names every backend computes when asked: list name, year (UTC), sender address."""
+FACET_SIZE = 10
+
+
 @dataclass(frozen=True, slots=True)
 class SearchResult:
     total: int
     """The true number of matching messages (never capped)."""
     hits: list[Hit] = field(default_factory=list)
+    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    """Per facet (see `FACETS`), (value, count) pairs: count descending, then value; at most
+    `FACET_SIZE` values except `year`, which lists every year, newest first."""
+    next_cursor: str | None = None
+    """Opaque token for the page after this one (deep pagination); None on the last page."""
 
 
 class SearchError(Exception):
@@ -84,8 +94,13 @@ class SearchBackend(Protocol):
         sort: Sort = "relevance",
         limit: int = 20,
         offset: int = 0,
+        facets: bool = False,
+        cursor: str | None = None,
     ) -> SearchResult:
-        """Run a query in the common syntax (see search.query); raises SearchQueryError."""
+        """Run a query in the common syntax (see search.query); raises SearchQueryError.
+
+        `cursor` (a previous result's `next_cursor`) continues after that page and replaces
+        `offset`; backends use it for deep pagination without cost growing with depth."""
         ...
 
     def get_checkpoint(self) -> int:

@@ -25,14 +25,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from search.base import Hit, IndexDoc, SearchResult, SearchUnavailableError, Sort
+from search.cursor import decode_cursor, encode_cursor
 from search.fts_sql import BM25, FtsPlan, build_plan, order_by
 from search.query import HIGHLIGHT_END, HIGHLIGHT_START, parse_query
+from search.sqlite_facets import compute_facets
 
 __all__ = ["HIGHLIGHT_END", "HIGHLIGHT_START", "SCHEMA_VERSION", "SqliteFtsBackend"]
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SNIPPET_TOKENS = 32
 _CHUNK = 500
 
@@ -52,7 +54,7 @@ CREATE TABLE IF NOT EXISTS docs (
 CREATE INDEX IF NOT EXISTS docs_date ON docs (date, key);
 CREATE INDEX IF NOT EXISTS docs_from_addr ON docs (lower(from_addr));
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5 (
-    subject, sender, body_own, body_quoted, tokenize = 'unicode61 remove_diacritics 2'
+    subject, sender, body_own, body_quoted, tokenize = 'porter unicode61 remove_diacritics 2'
 );
 """
 
@@ -265,11 +267,18 @@ class SqliteFtsBackend:
         sort: Sort = "relevance",
         limit: int = 20,
         offset: int = 0,
+        facets: bool = False,
+        cursor: str | None = None,
     ) -> SearchResult:
-        """Run `query` (see `search.query`); raises `SearchQueryError` if it cannot be parsed."""
+        """Run `query` (see `search.query`); raises `SearchQueryError` if it cannot be parsed.
+
+        The cursor of this backend carries the next offset (SQLite pages by OFFSET)."""
         if limit < 0 or offset < 0:
             raise ValueError("limit and offset must not be negative")
+        if cursor is not None:
+            offset = int(decode_cursor(cursor).get("offset", 0))
         plan = build_plan(parse_query(query), lists)
+        facet_counts: dict[str, list[tuple[str, int]]] = {}
         with self._guard() as conn:
             conn.execute("BEGIN")  # one snapshot for the count and the page
             try:
@@ -277,10 +286,14 @@ class SqliteFtsBackend:
                     total, hits = self._filtered(conn, plan, sort, limit, offset)
                 else:
                     total, hits = self._matched(conn, plan, sort, limit, offset)
+                if facets:
+                    facet_counts = compute_facets(conn, plan)
             finally:
                 conn.execute("COMMIT")
         logger.debug("query %r: %d matches", query, total)
-        return SearchResult(total=total, hits=hits)
+        following = offset + limit
+        next_cursor = encode_cursor({"offset": following}) if following < total else None
+        return SearchResult(total=total, hits=hits, facets=facet_counts, next_cursor=next_cursor)
 
     def _matched(
         self, conn: sqlite3.Connection, plan: FtsPlan, sort: Sort, limit: int, offset: int

@@ -34,7 +34,8 @@ def found(backend: SearchBackend, query: str, **kwargs: object) -> set[str]:
 
 
 def test_words_are_all_required(indexed: SearchBackend) -> None:
-    assert found(indexed, "deferred") == {"m01", "m02", "m13", "m14"}
+    # prose is stemmed: "deferred" also finds "defer" (m04's twisted.internet.defer, m07)
+    assert found(indexed, "deferred") == {"m01", "m02", "m04", "m07", "m13", "m14"}
     assert found(indexed, "deferred trial") == {"m13"}
     assert found(indexed, "DEFERRED Trial") == {"m13"}
 
@@ -59,13 +60,13 @@ def test_subject_match_ranks_above_body_match(indexed: SearchBackend) -> None:
 
 
 def test_exclusion(indexed: SearchBackend) -> None:
-    assert found(indexed, "deferred -cancellation") == {"m13"}
-    assert found(indexed, 'deferred -"cancellation semantics"') == {"m13", "m14"}
-    assert found(indexed, "deferred NOT trial") == {"m01", "m02", "m14"}
+    assert found(indexed, "deferred -cancellation") == {"m04", "m07", "m13"}
+    assert found(indexed, 'deferred -"cancellation semantics"') == {"m04", "m07", "m13", "m14"}
+    assert found(indexed, "deferred NOT trial") == {"m01", "m02", "m04", "m07", "m14"}
 
 
 def test_exclusion_with_filters_only(indexed: SearchBackend) -> None:
-    assert found(indexed, "list:twisted-web -deferred") == {"m04", "m05"}
+    assert found(indexed, "list:twisted-web -deferred") == {"m05"}
 
 
 def test_or(indexed: SearchBackend) -> None:
@@ -108,8 +109,8 @@ def test_subject_filter(indexed: SearchBackend) -> None:
 def test_list_filter(indexed: SearchBackend) -> None:
     assert found(indexed, "list:twisted-web") == {"m04", "m05", "m13"}
     assert found(indexed, "list:Twisted-Web list:nonexistent") == {"m04", "m05", "m13"}
-    assert found(indexed, "list:twisted-web deferred") == {"m13"}
-    assert found(indexed, "deferred", lists=("twisted-web",)) == {"m13"}
+    assert found(indexed, "list:twisted-web deferred") == {"m04", "m13"}
+    assert found(indexed, "deferred", lists=("twisted-web",)) == {"m04", "m13"}
     assert found(indexed, "list:twisted-python", lists=("twisted-web",)) == {"m05"}
 
 
@@ -130,8 +131,8 @@ def test_filter_only_query_sorts_newest_first_undated_last(indexed: SearchBacken
 
 def test_sort_orders(indexed: SearchBackend) -> None:
     assert keys(indexed.search("list:twisted-web", sort="date_asc")) == ["m13", "m04", "m05"]
-    assert keys(indexed.search("deferred", sort="date")) == ["m14", "m02", "m01", "m13"]
-    assert keys(indexed.search("deferred", sort="date_asc")) == ["m13", "m01", "m02", "m14"]
+    assert keys(indexed.search("cancellation", sort="date")) == ["m14", "m02", "m01"]
+    assert keys(indexed.search("cancellation", sort="date_asc")) == ["m01", "m02", "m14"]
 
 
 def test_total_is_exact_when_limit_is_smaller(indexed: SearchBackend) -> None:
@@ -139,7 +140,8 @@ def test_total_is_exact_when_limit_is_smaller(indexed: SearchBackend) -> None:
     assert result.total == 13
     assert keys(result) == ALL_TWISTED_PYTHON_BY_DATE[:3]
     assert indexed.search("reactor", limit=1).total == 4
-    assert indexed.search("reactor", limit=0) == SearchResult(total=4, hits=[])
+    empty = indexed.search("reactor", limit=0)
+    assert (empty.total, empty.hits) == (4, [])
 
 
 def test_paging_with_offset(indexed: SearchBackend) -> None:

@@ -1,0 +1,46 @@
+"""Facets and cursor pagination: part of the common search interface."""
+
+from __future__ import annotations
+
+from search.base import SearchBackend
+
+
+def test_facets_count_the_whole_match_set(indexed: SearchBackend) -> None:
+    result = indexed.search("list:twisted-python", facets=True, limit=2)
+    assert len(result.hits) == 2
+    assert ("twisted-python", 13) in result.facets["list"]
+    years = result.facets["year"]
+    assert [y for y, _ in years] == sorted((y for y, _ in years), reverse=True)
+    dated = indexed.search("list:twisted-python after:1970", limit=0).total
+    assert sum(count for _, count in years) == dated
+    senders = dict(result.facets["sender"])
+    assert senders["exarkun@twistedmatrix.com"] >= 1
+    assert all(address == address.lower() for address in senders)
+    assert indexed.search("list:twisted-python").facets == {}
+
+
+def test_facets_follow_the_text_query(indexed: SearchBackend) -> None:
+    result = indexed.search("reactor", facets=True)
+    assert sum(count for _, count in result.facets["sender"]) == result.total
+    assert sum(count for _, count in result.facets["list"]) >= result.total
+
+
+def test_cursor_pages_through_everything_once(indexed: SearchBackend) -> None:
+    seen: list[str] = []
+    cursor: str | None = None
+    pages = 0
+    while True:
+        result = indexed.search("list:twisted-python", limit=5, cursor=cursor, sort="date")
+        seen.extend(hit.key for hit in result.hits)
+        pages += 1
+        cursor = result.next_cursor
+        if cursor is None:
+            break
+    assert pages == 3
+    assert len(seen) == len(set(seen)) == 13
+    by_offset = [
+        hit.key
+        for offset in (0, 5, 10)
+        for hit in indexed.search("list:twisted-python", limit=5, offset=offset, sort="date").hits
+    ]
+    assert seen == by_offset
