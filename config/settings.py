@@ -43,6 +43,12 @@ SETTINGS: tuple[Setting, ...] = (
         choices=("sqlite", "elasticsearch"),
     ),
     Setting("search.url", str, "http://localhost:9200", "Elasticsearch URL (elasticsearch only)."),
+    Setting(
+        "search.index",
+        str,
+        "listarchive-messages",
+        "Elasticsearch alias (and index name prefix) holding the messages.",
+    ),
     Setting("sync.workers", int, 2, "Processes used to parse archive volumes (1 = in-process)."),
     Setting("sync.timeout", float, 30.0, "HTTP timeout in seconds for one archive request."),
     Setting("sync.retries", int, 2, "Retries of a failed HTTP request before a volume fails."),

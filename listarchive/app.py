@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -56,7 +57,16 @@ def open_store(settings: Settings) -> Store:
 
 
 def open_search(settings: Settings) -> SearchBackend:
-    return open_backend(settings["search.backend"], settings.data_dir, settings["search.url"])
+    """The configured backend; Elasticsearch credentials come from the environment only
+    (`LISTARCHIVE_SEARCH_USERNAME`, `LISTARCHIVE_SEARCH_PASSWORD`), never from a file."""
+    return open_backend(
+        settings["search.backend"],
+        settings.data_dir,
+        settings["search.url"],
+        index_prefix=settings["search.index"],
+        username=os.environ.get("LISTARCHIVE_SEARCH_USERNAME", ""),
+        password=os.environ.get("LISTARCHIVE_SEARCH_PASSWORD", ""),
+    )
 
 
 def add_list(

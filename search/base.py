@@ -110,7 +110,12 @@ class SearchBackend(Protocol):
     def set_checkpoint(self, seq: int) -> None: ...
 
     def clear(self) -> None:
-        """Drop every document and reset the checkpoint (used by reindex)."""
+        """Start again from no document and checkpoint 0 (used by reindex)."""
+        ...
+
+    def finish_rebuild(self) -> None:
+        """Called when a rebuild begun by `clear()` is complete (Elasticsearch swaps its
+        alias to the new index here, so searches never see a half-built index)."""
         ...
 
     def count(self) -> int: ...

@@ -14,13 +14,29 @@ SQLITE_FILENAME = "search-fts.db"
 KINDS = ("sqlite", "elasticsearch")
 
 
-def open_backend(kind: str, data_dir: Path, url: str = "") -> SearchBackend:
-    """The backend `kind` ("sqlite" or "elasticsearch"); raises `SearchUnavailableError`."""
+def open_backend(
+    kind: str,
+    data_dir: Path,
+    url: str = "",
+    *,
+    index_prefix: str = "listarchive-messages",
+    username: str = "",
+    password: str = "",
+) -> SearchBackend:
+    """The backend `kind` ("sqlite" or "elasticsearch"); raises `SearchUnavailableError`.
+
+    Credentials are passed in by the caller, who reads them from the environment only."""
     if kind == "sqlite":
         return SqliteFtsBackend(data_dir / SQLITE_FILENAME)
     if kind == "elasticsearch":
-        logger.warning("elasticsearch backend requested (%s) but not available", url or "no url")
-        raise SearchUnavailableError("elasticsearch backend not available yet")
+        from search.elastic import ElasticBackend
+
+        return ElasticBackend(
+            url or "http://localhost:9200",
+            prefix=index_prefix,
+            username=username,
+            password=password,
+        )
     raise SearchUnavailableError(
         f"unknown search backend {kind!r}; expected one of: {', '.join(KINDS)}"
     )

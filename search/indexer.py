@@ -72,4 +72,8 @@ def catch_up(
 def rebuild(store: Store, backend: SearchBackend, *, batch: int = 5000) -> int:
     """Drop the index and rebuild it from the store."""
     backend.clear()
-    return catch_up(store, backend, batch=batch)
+    count = catch_up(store, backend, batch=batch)
+    if count == 0:  # an empty store: the fresh index is still the complete one
+        backend.set_checkpoint(store.change_seq())
+    backend.finish_rebuild()
+    return count

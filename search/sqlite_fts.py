@@ -237,6 +237,9 @@ class SqliteFtsBackend:
             conn.execute("DELETE FROM meta WHERE name = 'checkpoint'")
         logger.info("cleared search index %s", self.path)
 
+    def finish_rebuild(self) -> None:
+        """Nothing to do: the embedded index is rebuilt in place."""
+
     def get_checkpoint(self) -> int:
         with self._guard() as conn:
             row = conn.execute("SELECT value FROM meta WHERE name = 'checkpoint'").fetchone()

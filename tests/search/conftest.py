@@ -3,6 +3,8 @@ and `indexed`, that backend loaded with `DOCS`, a small hand-built mailing-list 
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,7 +14,17 @@ import pytest
 from search.base import IndexDoc, SearchBackend
 from search.factory import open_backend
 
-BACKENDS = ["sqlite"]
+ES_URL = os.environ.get("LISTARCHIVE_TEST_ES_URL", "")
+"""A real Elasticsearch node for the tests (`scripts/elasticsearch start`); never a mock."""
+BACKENDS = [
+    "sqlite",
+    pytest.param(
+        "elasticsearch",
+        marks=pytest.mark.skipif(
+            not ES_URL, reason="no Elasticsearch node: set LISTARCHIVE_TEST_ES_URL"
+        ),
+    ),
+]
 
 
 def _doc(
@@ -167,10 +179,23 @@ DOCS: tuple[IndexDoc, ...] = (
 
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SearchBackend]:
-    """An empty backend of each kind."""
-    opened = open_backend(str(request.param), tmp_path / "search")
+    """An empty backend of each kind (Elasticsearch: a fresh alias, deleted afterwards)."""
+    prefix = f"test-{uuid.uuid4().hex[:12]}"
+    opened = open_backend(str(request.param), tmp_path / "search", ES_URL, index_prefix=prefix)
     yield opened
+    if request.param == "elasticsearch":
+        delete_es_indices(prefix)
     opened.close()
+
+
+def delete_es_indices(prefix: str) -> None:
+    from elasticsearch import Elasticsearch
+
+    client = Elasticsearch(ES_URL)
+    names = list(client.indices.get(index=f"{prefix}*", allow_no_indices=True))
+    if names:
+        client.indices.delete(index=",".join(names))
+    client.close()
 
 
 @pytest.fixture()

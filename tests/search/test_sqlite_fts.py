@@ -240,6 +240,7 @@ def test_clear_drops_documents_and_checkpoint(indexed: SearchBackend) -> None:
     indexed.clear()
     assert indexed.count() == 0
     assert indexed.get_checkpoint() == 0
+    indexed.finish_rebuild()  # Elasticsearch keeps serving the old index until here
     assert indexed.search("reactor").total == 0
     assert indexed.index(DOCS[:2]) == 2
     assert found(indexed, "deferred") == {"m01", "m02"}
