@@ -61,6 +61,9 @@ def cli(ctx: click.Context, data_dir: Path | None, config_file: Path | None, ver
     logging.getLogger("httpx").setLevel(logging.WARNING)
     # flanker logs every undecodable header at WARNING; the parser falls back and flags it
     logging.getLogger("flanker").setLevel(logging.ERROR)
+    # the client logs each retry with a traceback; our error message says what failed
+    logging.getLogger("elastic_transport").setLevel(logging.ERROR)
+    logging.getLogger("elasticsearch").setLevel(logging.ERROR)
     ctx.obj = {"settings": settings}
 
 

@@ -1,0 +1,93 @@
+"""Elasticsearch-only behaviour, against a real node (never a mock)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from elasticsearch import BadRequestError, Elasticsearch
+
+from search.base import IndexDoc, SearchUnavailableError
+from search.elastic import ElasticBackend, load_mapping
+from tests.search.conftest import ES_URL, delete_es_indices
+
+pytestmark = pytest.mark.skipif(
+    not ES_URL, reason="no Elasticsearch node: set LISTARCHIVE_TEST_ES_URL"
+)
+
+
+def doc(key: str, body: str, subject: str = "s") -> IndexDoc:
+    return IndexDoc(
+        key=key,
+        message_id=f"<{key}@x>",
+        lists=("l",),
+        thread_id="t",
+        from_name="A",
+        from_addr="a@example.org",
+        subject=subject,
+        date=datetime(2020, 1, 1, tzinfo=UTC),
+        body_own=body,
+        body_quoted="",
+    )
+
+
+@pytest.fixture()
+def es() -> Iterator[ElasticBackend]:
+    prefix = f"test-{uuid.uuid4().hex[:12]}"
+    backend = ElasticBackend(ES_URL, prefix=prefix)
+    yield backend
+    backend.close()
+    delete_es_indices(prefix)
+
+
+def test_mapping_file_is_strict_and_versioned(es: ElasticBackend) -> None:
+    mapping = load_mapping()
+    assert mapping["mappings"]["dynamic"] == "strict"
+    assert mapping["mappings"]["_meta"]["schema_version"] == 1
+    client = Elasticsearch(ES_URL)
+    with pytest.raises(BadRequestError, match="strict_dynamic_mapping_exception"):
+        client.index(index=es.alias, document={"key": "x", "unexpected": 1})
+    (live,) = client.indices.get_alias(name=es.alias)
+    assert live.startswith(f"{es.alias}-v1-")
+    client.close()
+
+
+def test_rebuild_swaps_the_alias_without_an_empty_window(es: ElasticBackend) -> None:
+    es.index([doc("old", "reactor talk")])
+    es.set_checkpoint(5)
+    es.clear()  # a rebuild starts: searches still see the old index
+    assert es.search("reactor").total == 1
+    assert es.get_checkpoint() == 0
+    es.index([doc("new1", "reactor again"), doc("new2", "reactor once more")])
+    assert es.search("reactor").total == 1
+    es.set_checkpoint(9)
+    es.finish_rebuild()
+    assert {h.key for h in es.search("reactor").hits} == {"new1", "new2"}
+    assert es.get_checkpoint() == 9
+    client = Elasticsearch(ES_URL)
+    assert len(client.indices.get(index=f"{es.alias}-v1-*")) == 1  # the old index is gone
+    client.close()
+
+
+def test_identifier_kept_whole_ranks_first(es: ElasticBackend) -> None:
+    es.index(
+        [
+            doc("whole", "Fixed in CVE-2021-33038 upstream, see the advisory text below."),
+            doc("split", "cve 2021 33038 was mentioned in passing here with other words"),
+            doc("other", "CVE-2021-33039 is a different one"),
+        ]
+    )
+    result = es.search("CVE-2021-33038")
+    assert [h.key for h in result.hits][0] == "whole"
+    assert {h.key for h in result.hits} == {"whole", "split"}  # as the embedded backend
+
+
+def test_missing_index_is_a_clear_error(es: ElasticBackend) -> None:
+    client = Elasticsearch(ES_URL)
+    (live,) = client.indices.get_alias(name=es.alias)
+    client.indices.delete(index=live)
+    client.close()
+    with pytest.raises(SearchUnavailableError, match="reindex"):
+        es.search("reactor")
