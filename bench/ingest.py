@@ -1,13 +1,19 @@
 """End-to-end ingest benchmark: sync the twisted-python pipermail archive served over local
 HTTP into a fresh data directory; prints messages/s, wall time and peak RSS.
 
-    .venv/bin/python bench/ingest.py [--volumes N] [--workers N] [--keep DIR]
+With `--backend elasticsearch` the sync indexes into Elasticsearch (`--es-url`, default
+$LISTARCHIVE_SEARCH_URL or http://127.0.0.1:9200), and then both backends are rebuilt from the
+same store side by side, to compare indexing throughput.
+
+    .venv/bin/python bench/ingest.py [--list NAME] [--workers N] [--keep DIR]
+    .venv/bin/python bench/ingest.py --backend elasticsearch --es-url http://127.0.0.1:9200
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -27,6 +33,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--keep", type=Path, help="keep the data directory here")
     parser.add_argument("--backend", default="sqlite", choices=["sqlite", "elasticsearch"])
+    parser.add_argument(
+        "--es-url", default=os.environ.get("LISTARCHIVE_SEARCH_URL", "http://127.0.0.1:9200")
+    )
+    parser.add_argument("--es-index", default="listarchive-bench")
     args = parser.parse_args()
 
     server, base = serve(TWISTED)
@@ -34,7 +44,11 @@ def main() -> None:
     if data_dir.exists():
         shutil.rmtree(data_dir)
     cli = [sys.executable, "-m", "listarchive.cli", "--data-dir", str(data_dir)]
-    env_backend = {"LISTARCHIVE_SEARCH_BACKEND": args.backend}
+    env_backend = {
+        "LISTARCHIVE_SEARCH_BACKEND": args.backend,
+        "LISTARCHIVE_SEARCH_URL": args.es_url,
+        "LISTARCHIVE_SEARCH_INDEX": args.es_index,
+    }
     try:
         subprocess.run(
             [*cli, "lists", "add", args.list, "--pipermail", f"{base}/{args.list}/"],
@@ -46,7 +60,7 @@ def main() -> None:
             [*cli, "sync", "--json", "--workers", str(args.workers)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            env={**__import__("os").environ, **env_backend},
+            env={**os.environ, **env_backend},
         )
         with RssSampler(proc.pid) as sampler:
             out, err = proc.communicate()
@@ -74,10 +88,31 @@ def main() -> None:
             f"{stored / wall:,.0f} stored msgs/s"
         )
         print(f"peak RSS           {sampler.peak_kb / 1024:.0f} MB (sync process + workers)")
+        if args.backend == "elasticsearch":
+            side_by_side(data_dir, args.es_url, args.es_index)
     finally:
         server.terminate()
         if args.keep is None:
             shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def side_by_side(data_dir: Path, es_url: str, es_index: str) -> None:
+    """Rebuild both indexes from the same store and compare indexing throughput."""
+    from search import indexer
+    from search.factory import open_backend
+    from store.store import Store
+
+    store = Store(data_dir / "store.db")
+    count = store.message_count()
+    print(f"reindex from the store ({count} messages):")
+    for kind in ("sqlite", "elasticsearch"):
+        backend = open_backend(kind, data_dir, es_url, index_prefix=es_index)
+        started = time.perf_counter()
+        indexed = indexer.rebuild(store, backend, batch=2000)
+        elapsed = time.perf_counter() - started
+        backend.close()
+        print(f"  {kind:<14} {indexed} docs in {elapsed:6.2f} s = {indexed / elapsed:,.0f} msgs/s")
+    store.close()
 
 
 if __name__ == "__main__":

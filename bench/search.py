@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -15,8 +16,10 @@ from pathlib import Path
 # run as a script: make the repository root importable instead of bench/ itself
 sys.path[0] = str(Path(__file__).resolve().parents[1])
 
+from search import indexer  # noqa: E402
 from search.base import Sort  # noqa: E402
 from search.factory import open_backend  # noqa: E402
+from store.store import Store  # noqa: E402
 
 WORDS = [
     "deferred",
@@ -110,10 +113,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--backend", default="sqlite", choices=["sqlite", "elasticsearch"])
-    parser.add_argument("--url", default="http://localhost:9200")
+    parser.add_argument(
+        "--es-url", default=os.environ.get("LISTARCHIVE_SEARCH_URL", "http://127.0.0.1:9200")
+    )
+    parser.add_argument("--es-index", default="listarchive-bench")
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    backend = open_backend(args.backend, args.data_dir, args.url)
+    kinds = ["sqlite"] if args.backend == "sqlite" else ["sqlite", "elasticsearch"]
+    for kind in kinds:
+        measure(kind, args)
+
+
+def measure(kind: str, args: argparse.Namespace) -> None:
+    backend = open_backend(kind, args.data_dir, args.es_url, index_prefix=args.es_index)
+    store = Store(args.data_dir / "store.db")
+    if backend.count() != store.message_count():
+        print(f"building the {kind} index from the store ...")
+        indexer.rebuild(store, backend)
+    store.close()
     qs = queries()
     for q in qs:  # warm caches once
         backend.search(q, limit=20)
@@ -128,7 +145,7 @@ def main() -> None:
                 totals.append(result.total)
     backend.close()
     print(
-        f"backend {args.backend}: {len(qs)} queries x {args.rounds} rounds x 2 sorts, "
+        f"backend {kind}: {len(qs)} queries x {args.rounds} rounds x 2 sorts, "
         f"median total {statistics.median(totals):.0f} hits"
     )
     for sort, values in times.items():

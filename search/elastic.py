@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 
 MAPPING_FILE = Path(__file__).parent / "mappings" / "messages-v1.json"
 SCHEMA_VERSION = 1
-BULK_CHUNK = 1000
+BULK_CHUNK = 500
 MAX_WINDOW = 10_000
 
 
@@ -69,7 +69,8 @@ def es_document(doc: IndexDoc) -> dict[str, Any]:
         "body_own_stem": stem_text(doc.body_own),
         "body_quoted": doc.body_quoted,
         "body_quoted_stem": stem_text(doc.body_quoted),
-        "identifiers": identifiers(doc.subject, doc.body_own, doc.body_quoted),
+        # quoted identifiers are indexed whole in the message they come from
+        "identifiers": identifiers(doc.subject, doc.body_own),
         "attachments": " ".join(doc.attachments),
     }
 
@@ -161,18 +162,25 @@ class ElasticBackend:
             {"_op_type": "index", "_index": target, "_id": d.key, "_source": es_document(d)}
             for d in batch.values()
         )
+        count = 0
+        errors: list[Any] = []
         try:
-            count, errors = helpers.bulk(
+            # two sender threads: Elasticsearch indexes one chunk while we prepare the next
+            for ok, item in helpers.parallel_bulk(
                 self.client,
                 actions,
+                thread_count=2,
                 chunk_size=BULK_CHUNK,
                 max_chunk_bytes=20 * 1024 * 1024,
                 raise_on_error=False,
-                refresh=False,
-            )
+            ):
+                if ok:
+                    count += 1
+                else:
+                    errors.append(item)
         except (TransportError, ApiError) as exc:
             raise _unavailable(self.url, exc) from exc
-        if isinstance(errors, list) and errors:
+        if errors:
             raise SearchUnavailableError(
                 f"Elasticsearch rejected {len(errors)} documents: {errors[0]}"
             )
@@ -219,7 +227,6 @@ class ElasticBackend:
                 "checkpoint": seq,
             }
             self.client.indices.put_mapping(index=target, meta=meta)
-            self.client.indices.refresh(index=target)
         except (TransportError, ApiError) as exc:
             raise _unavailable(self.url, exc) from exc
 
