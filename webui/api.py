@@ -1,0 +1,69 @@
+"""JSON API: search and health."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from search.base import SearchResult
+from search.query import HIGHLIGHT_END, HIGHLIGHT_START
+from webui.extensions import get_search, get_store
+
+bp = Blueprint("api", __name__)
+SORTS = ("relevance", "date", "date_asc")
+
+
+def result_json(result: SearchResult) -> dict[str, Any]:
+    return {
+        "total": result.total,
+        "next_cursor": result.next_cursor,
+        "facets": {name: [[v, c] for v, c in values] for name, values in result.facets.items()},
+        "hits": [
+            {
+                "id": hit.key,
+                "message_id": hit.message_id,
+                "lists": list(hit.lists),
+                "subject": hit.subject,
+                "from_name": hit.from_name,
+                "from_addr": hit.from_addr,
+                "date": hit.date.isoformat() if hit.date else None,
+                "thread_id": hit.thread_id,
+                "snippet": hit.snippet.replace(HIGHLIGHT_START, "").replace(HIGHLIGHT_END, ""),
+            }
+            for hit in result.hits
+        ],
+    }
+
+
+@bp.get("/api/search")
+def search() -> ResponseReturnValue:
+    query = request.args.get("q", "").strip()
+    if not query:
+        abort(400, "the q parameter is required")
+    sort = request.args.get("sort", "relevance")
+    if sort not in SORTS:
+        abort(400, f"sort must be one of {', '.join(SORTS)}")
+    try:
+        limit = min(max(int(request.args.get("limit", "20")), 0), 100)
+        offset = max(int(request.args.get("offset", "0")), 0)
+    except ValueError:
+        abort(400, "limit and offset must be integers")
+    result = get_search().search(
+        query,
+        lists=tuple(request.args.getlist("list")),
+        sort=sort,  # type: ignore[arg-type]
+        limit=limit,
+        offset=offset,
+        facets=request.args.get("facets") == "1",
+        cursor=request.args.get("cursor") or None,
+    )
+    return jsonify(result_json(result))
+
+
+@bp.get("/healthz")
+def health() -> ResponseReturnValue:
+    store = get_store()
+    search = get_search()
+    return jsonify({"status": "ok", "messages": store.message_count(), "indexed": search.count()})

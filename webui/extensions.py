@@ -1,0 +1,52 @@
+"""Per-request access to the store and the search backend (one read connection per request)."""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask, current_app, g
+
+from config.settings import Settings
+from search.base import SearchBackend
+from search.factory import open_backend
+from store.store import Store
+
+
+def settings() -> Settings:
+    value: Settings = current_app.config["LISTARCHIVE_SETTINGS"]
+    return value
+
+
+def get_store() -> Store:
+    if "store" not in g:
+        g.store = Store(settings().store_path, readonly=True)
+    store: Store = g.store
+    return store
+
+
+def get_search() -> SearchBackend:
+    if "search" not in g:
+        s = settings()
+        g.search = open_backend(
+            s["search.backend"],
+            s.data_dir,
+            s["search.url"],
+            index_prefix=s["search.index"],
+            username=os.environ.get("LISTARCHIVE_SEARCH_USERNAME", ""),
+            password=os.environ.get("LISTARCHIVE_SEARCH_PASSWORD", ""),
+        )
+    backend: SearchBackend = g.search
+    return backend
+
+
+def _teardown(_exc: BaseException | None) -> None:
+    store = g.pop("store", None)
+    if store is not None:
+        store.close()
+    search = g.pop("search", None)
+    if search is not None:
+        search.close()
+
+
+def init_app(app: Flask) -> None:
+    app.teardown_appcontext(_teardown)
