@@ -100,8 +100,12 @@ class ElasticBackend:
         username: str = "",
         password: str = "",
         timeout: float = 30.0,
+        max_window: int = MAX_WINDOW,
     ) -> None:
         self.url = url
+        self.max_window = max_window
+        """Deepest `from + size` asked of Elasticsearch (its index.max_result_window); deeper
+        offsets are reached with search_after."""
         self.alias = prefix
         auth = (username, password) if username else None
         self.client = Elasticsearch(
@@ -269,7 +273,7 @@ class ElasticBackend:
             state = decode_cursor(cursor)
             after, offset = state.get("after"), int(state.get("offset", 0))
         try:
-            if after is None and offset + limit > MAX_WINDOW:
+            if after is None and offset + limit > self.max_window:
                 after = self._skip_to(parsed, lists, sort, offset)
             body = search_body(
                 parsed,
@@ -302,7 +306,7 @@ class ElasticBackend:
         after: list[Any] | None = None
         remaining = offset
         while remaining > 0:
-            step = min(remaining, MAX_WINDOW)
+            step = min(remaining, self.max_window)
             body = search_body(parsed, lists=lists, sort=sort, size=step, search_after=after)
             body.pop("highlight")
             body["_source"] = False

@@ -3,8 +3,6 @@ helper scripts that CI runs."""
 
 from __future__ import annotations
 
-import importlib.util
-import json
 import os
 import re
 from pathlib import Path
@@ -193,26 +191,3 @@ def test_elasticsearch_script_and_ci() -> None:
     assert "scripts/elasticsearch start" in ci
     assert "scripts/elasticsearch stop" in ci
     assert "LISTARCHIVE_TEST_ES_URL" in ci
-
-
-def _compose_schema() -> dict[str, Any] | None:
-    """The compose-spec JSON schema, if one is available offline (never downloaded)."""
-    candidates = [os.environ.get("LISTARCHIVE_COMPOSE_SCHEMA", "")]
-    spec = importlib.util.find_spec("compose")  # docker-compose v1 ships the schema
-    if spec is not None and spec.origin:
-        candidates.append(str(Path(spec.origin).parent / "config" / "compose_spec.json"))
-    candidates.append("/usr/share/compose-spec/compose-spec.json")
-    for candidate in candidates:
-        if candidate and Path(candidate).is_file():
-            schema = json.loads(Path(candidate).read_text(encoding="utf-8"))
-            assert isinstance(schema, dict)
-            return schema
-    return None
-
-
-def test_compose_schema(compose: dict[str, Any]) -> None:
-    jsonschema = pytest.importorskip("jsonschema")
-    schema = _compose_schema()
-    if schema is None:
-        pytest.skip("no compose-spec schema available offline (set LISTARCHIVE_COMPOSE_SCHEMA)")
-    jsonschema.validate(compose, schema)

@@ -91,3 +91,23 @@ def test_missing_index_is_a_clear_error(es: ElasticBackend) -> None:
     client.close()
     with pytest.raises(SearchUnavailableError, match="reindex"):
         es.search("reactor")
+
+
+def test_offsets_beyond_the_result_window_use_search_after() -> None:
+    from tests.search.conftest import DOCS
+
+    prefix = f"test-{uuid.uuid4().hex[:12]}"
+    narrow = ElasticBackend(ES_URL, prefix=prefix, max_window=4)
+    try:
+        narrow.index(DOCS)
+        pages = [
+            [h.key for h in narrow.search("list:twisted-python", limit=3, offset=o).hits]
+            for o in (0, 3, 6, 9, 12)
+        ]
+        flat = [key for page in pages for key in page]
+        assert len(flat) == len(set(flat)) == 13
+        wide = [h.key for h in narrow.search("list:twisted-python", limit=13, offset=0).hits]
+        assert flat == wide
+    finally:
+        narrow.close()
+        delete_es_indices(prefix)
