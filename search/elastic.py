@@ -211,28 +211,35 @@ class ElasticBackend:
         except (TransportError, ApiError) as exc:
             raise _unavailable(self.url, exc) from exc
 
-    def get_checkpoint(self) -> int:
+    def _meta(self) -> dict[str, Any]:
         target = self._write_target()
         try:
             mapping = self.client.indices.get_mapping(index=target)
         except (TransportError, ApiError) as exc:
             raise _unavailable(self.url, exc) from exc
-        values = [
-            int(m["mappings"].get("_meta", {}).get("checkpoint", 0)) for m in mapping.values()
-        ]
-        return min(values) if values else 0
+        for value in mapping.values():
+            meta: dict[str, Any] = value["mappings"].get("_meta", {})
+            return meta
+        return {}
 
-    def set_checkpoint(self, seq: int) -> None:
-        target = self._write_target()
+    def _update_meta(self, **values: Any) -> None:
+        meta = {**self._meta(), **values}
         try:
-            meta = {
-                "schema_version": SCHEMA_VERSION,
-                "schema": "listarchive-messages",
-                "checkpoint": seq,
-            }
-            self.client.indices.put_mapping(index=target, meta=meta)
+            self.client.indices.put_mapping(index=self._write_target(), meta=meta)
         except (TransportError, ApiError) as exc:
             raise _unavailable(self.url, exc) from exc
+
+    def get_checkpoint(self) -> int:
+        return int(self._meta().get("checkpoint", 0))
+
+    def set_checkpoint(self, seq: int) -> None:
+        self._update_meta(checkpoint=seq)
+
+    def get_store_id(self) -> str:
+        return str(self._meta().get("store_id", ""))
+
+    def set_store_id(self, store_id: str) -> None:
+        self._update_meta(store_id=store_id)
 
     def finish_rebuild(self) -> None:
         """Point the alias at the index built since `clear()` (atomic swap)."""

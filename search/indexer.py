@@ -44,6 +44,12 @@ def catch_up(
     progress: Callable[[int], None] | None = None,
 ) -> int:
     """Index every message changed since the backend's checkpoint; returns how many."""
+    indexed_from = backend.get_store_id()
+    if indexed_from != store.store_id:
+        if indexed_from or backend.count():
+            logger.warning("the %s index was built from another store: rebuilding", backend.name)
+            return rebuild(store, backend, batch=batch)
+        backend.set_store_id(store.store_id)
     checkpoint = backend.get_checkpoint()
     target = store.change_seq()
     if checkpoint >= target:
@@ -72,6 +78,7 @@ def catch_up(
 def rebuild(store: Store, backend: SearchBackend, *, batch: int = 5000) -> int:
     """Drop the index and rebuild it from the store."""
     backend.clear()
+    backend.set_store_id(store.store_id)
     count = catch_up(store, backend, batch=batch)
     if count == 0:  # an empty store: the fresh index is still the complete one
         backend.set_checkpoint(store.change_seq())

@@ -234,11 +234,22 @@ class SqliteFtsBackend:
         with self._write() as conn:
             conn.execute("DELETE FROM fts")
             conn.execute("DELETE FROM docs")
-            conn.execute("DELETE FROM meta WHERE name = 'checkpoint'")
+            conn.execute("DELETE FROM meta WHERE name IN ('checkpoint', 'store_id')")
         logger.info("cleared search index %s", self.path)
 
     def finish_rebuild(self) -> None:
         """Nothing to do: the embedded index is rebuilt in place."""
+
+    def get_store_id(self) -> str:
+        with self._guard() as conn:
+            row = conn.execute("SELECT value FROM meta WHERE name = 'store_id'").fetchone()
+        return str(row[0]) if row is not None else ""
+
+    def set_store_id(self, store_id: str) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO meta (name, value) VALUES ('store_id', ?)", (store_id,)
+            )
 
     def get_checkpoint(self) -> int:
         with self._guard() as conn:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -67,6 +68,18 @@ class Store:
             migrate(self.conn)
         self.conn.execute("PRAGMA foreign_keys = ON")
         self.conn.execute("PRAGMA busy_timeout = 10000")
+        if not readonly:
+            self.conn.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('store_id', ?)",
+                (uuid.uuid4().hex,),
+            )
+
+    @property
+    def store_id(self) -> str:
+        """A random id given to this store when it was created: an index built from another
+        store (a recreated data directory, a shared Elasticsearch) is recognised and rebuilt."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'store_id'").fetchone()
+        return str(row[0]) if row else ""
 
     def close(self) -> None:
         self.conn.close()
