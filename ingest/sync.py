@@ -19,9 +19,7 @@ from dataclasses import asdict, dataclass, field
 
 from ingest.errors import ParseError, SourceError
 from ingest.parse import parse_message
-from ingest.sources.base import Download, Source, Volume
-from ingest.sources.mbox import MboxSource
-from ingest.sources.pipermail import PipermailSource
+from ingest.sources.base import Download, Source, Volume, split_text_volume
 from store.records import Quarantined, StoredItem, VolumeState
 from store.store import Store, utcnow_iso
 
@@ -68,14 +66,14 @@ class ParsedVolume:
 
 
 def parse_volume(kind: str, volume: Volume, data: bytes) -> ParsedVolume:
-    """Split and parse one downloaded volume (runs in a worker process)."""
-    source_type: type[PipermailSource] | type[MboxSource] = (
-        PipermailSource if kind == "pipermail" else MboxSource
-    )
+    """Split and parse one downloaded volume (runs in a worker process).
+
+    Every source kind delivers mbox-format volumes (pipermail text, mbox files, HyperKitty's
+    mbox export), so one splitter serves them all; `kind` is kept for sources that will not."""
     items: list[StoredItem] = []
     bad: list[Quarantined] = []
     try:
-        raws = list(source_type.split(volume, data))
+        raws = list(split_text_volume(volume, data))
     except SourceError as exc:
         return ParsedVolume([], [], error=exc.reason)
     # Archives repeat messages byte for byte (twisted-python has whole months archived twice,

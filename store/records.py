@@ -145,6 +145,10 @@ class ListInfo:
     created_at: str
     last_sync: str | None
     messages: int = 0
+    address: str = ""
+    """The list's posting address (HyperKitty needs it: its archives are keyed by address)."""
+    private: bool = False
+    """Archives that need a member login; their messages are never shown anonymously."""
 
 
 @dataclass(slots=True)

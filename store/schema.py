@@ -115,6 +115,23 @@ MIGRATIONS: tuple[str, ...] = (
         summary TEXT NOT NULL DEFAULT '{}'
     );
     """,
+    # 2: list addresses and private archives, communities, locks
+    """
+    ALTER TABLE lists ADD COLUMN address TEXT NOT NULL DEFAULT '';
+    ALTER TABLE lists ADD COLUMN private INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE communities (
+        name TEXT PRIMARY KEY,
+        cutover TEXT,
+        closed TEXT,
+        created_at TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE locks (
+        name TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        acquired_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    ) WITHOUT ROWID;
+    """,
 )
 
 

@@ -121,15 +121,27 @@ class Store:
         url: str = "",
         paths: Sequence[str] = (),
         community: str = "",
+        address: str = "",
+        private: bool = False,
     ) -> ListInfo:
         """Create a list, or update its source if it exists (re-pointing keeps its messages)."""
         with self.transaction() as conn:
             conn.execute(
-                "INSERT INTO lists (name, source, url, paths, community, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+                "INSERT INTO lists (name, source, url, paths, community, created_at, address, "
+                "private) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
                 "source = excluded.source, url = excluded.url, paths = excluded.paths, "
-                "community = excluded.community",
-                (name, source, url, json.dumps(list(paths)), community, utcnow_iso()),
+                "community = excluded.community, address = excluded.address, "
+                "private = excluded.private",
+                (
+                    name,
+                    source,
+                    url,
+                    json.dumps(list(paths)),
+                    community,
+                    utcnow_iso(),
+                    address,
+                    int(private),
+                ),
             )
         return self.get_list(name)
 
@@ -142,11 +154,23 @@ class Store:
     def lists(self) -> list[ListInfo]:
         rows = self.conn.execute(
             "SELECT l.id, l.name, l.source, l.url, l.paths, l.community, l.created_at, "
-            "l.last_sync, (SELECT count(*) FROM memberships m WHERE m.list = l.id) "
-            "FROM lists l ORDER BY l.name"
+            "l.last_sync, (SELECT count(*) FROM memberships m WHERE m.list = l.id), "
+            "l.address, l.private FROM lists l ORDER BY l.name"
         ).fetchall()
         return [
-            ListInfo(r[0], r[1], r[2], r[3], tuple(json.loads(r[4])), r[5], r[6], r[7], r[8])
+            ListInfo(
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                tuple(json.loads(r[4])),
+                r[5],
+                r[6],
+                r[7],
+                r[8],
+                address=r[9],
+                private=bool(r[10]),
+            )
             for r in rows
         ]
 
