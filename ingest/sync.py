@@ -12,6 +12,7 @@ import dataclasses
 import json
 import logging
 import multiprocessing
+import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
@@ -47,6 +48,10 @@ class RunSummary:
     failures: list[VolumeFailure] = field(default_factory=list)
     error: str = ""
     """A run-level failure (the source itself unreachable)."""
+    interrupted: bool = False
+    """Stopped early on request; the volumes not reached are synced next time."""
+    skipped: str = ""
+    """Why the list was not synced at all (another process holds its lock)."""
 
     @property
     def clean(self) -> bool:
@@ -116,7 +121,13 @@ def make_executor(workers: int) -> Executor:
     if workers <= 1:
         return _InlineExecutor()
     methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    # fork is cheapest, but only safe while this process has one thread (the CLI); under the
+    # scheduler, jobs run in threads, so workers come from a fork server instead
+    if "fork" in methods and threading.active_count() == 1:
+        method = "fork"
+    else:
+        method = "forkserver" if "forkserver" in methods else "spawn"
+    context = multiprocessing.get_context(method)
     return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
 
@@ -131,8 +142,12 @@ def sync_list(
     workers: int = 2,
     progress: ProgressCallback | None = None,
     on_volumes: Callable[[int], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> RunSummary:
-    """Fetch, parse, store and thread one list; never raises for a bad volume or message."""
+    """Fetch, parse, store and thread one list; never raises for a bad volume or message.
+
+    When `stop` is set (SIGTERM in the scheduler) no further volume is downloaded; the volumes
+    already downloaded are finished and stored, and the run is recorded as interrupted."""
     info = store.get_list(list_name)
     summary = RunSummary(list_name)
     run_id = _start_run(store, info.id)
@@ -151,6 +166,10 @@ def sync_list(
     executor = make_executor(workers)
     try:
         for volume in volumes:
+            if stop is not None and stop.is_set():
+                summary.interrupted = True
+                logger.warning("sync %s: stop requested, finishing the current volumes", list_name)
+                break
             download = source.download(volume, states.get(volume.name))
             summary.requests += download.requests
             job = None
@@ -246,7 +265,10 @@ def _start_run(store: Store, list_id: int) -> int:
 
 
 def _finish_run(store: Store, run_id: int, summary: RunSummary) -> None:
-    status = "ok" if summary.clean else ("error" if summary.error else "partial")
+    if summary.interrupted:
+        status = "interrupted"
+    else:
+        status = "ok" if summary.clean else ("error" if summary.error else "partial")
     with store.transaction() as conn:
         conn.execute(
             "UPDATE runs SET finished_at = ?, status = ?, summary = ? WHERE id = ?",

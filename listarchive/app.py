@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from search import indexer
 from search.base import SearchBackend, SearchError, SearchResult
 from search.factory import open_backend
 from search.query import HIGHLIGHT_END, HIGHLIGHT_START
+from store import locks
 from store.records import ListInfo
 from store.store import Store
 
@@ -103,8 +105,10 @@ def sync(
     *,
     workers: int | None = None,
     show_progress: bool = False,
+    stop: threading.Event | None = None,
 ) -> tuple[list[RunSummary], int, str]:
-    """Sync the named lists (all when empty), then catch the search index up."""
+    """Sync the named lists (all when empty), each under its lock, then catch the search
+    index up.  A list that another process is syncing is skipped and said so."""
     known = {info.name: info for info in store.lists()}
     unknown = [n for n in names if n not in known]
     if unknown:
@@ -120,12 +124,36 @@ def sync(
     summaries = []
     try:
         for info in selected:
+            if stop is not None and stop.is_set():
+                break
             source = make_source(settings, info, fetcher)
-            summaries.append(_sync_one(settings, store, info, source, workers, show_progress))
+            summaries.append(
+                _sync_locked(settings, store, info, source, workers, show_progress, stop)
+            )
     finally:
         fetcher.close()
     indexed, error = update_index(settings, store)
     return summaries, indexed, error
+
+
+def _sync_locked(
+    settings: Settings,
+    store: Store,
+    info: ListInfo,
+    source: Source,
+    workers: int | None,
+    show_progress: bool,
+    stop: threading.Event | None,
+) -> RunSummary:
+    lock, owner = f"sync:{info.name}", locks.default_owner()
+    if not locks.acquire(store.conn, lock, owner):
+        holder = locks.holder(store.conn, lock) or "another process"
+        logger.info("sync %s: skipped, %s is syncing it", info.name, holder)
+        return RunSummary(info.name, skipped=f"{holder} is syncing this list")
+    try:
+        return _sync_one(settings, store, info, source, workers, show_progress, stop, lock, owner)
+    finally:
+        locks.release(store.conn, lock, owner)
 
 
 def _sync_one(
@@ -135,24 +163,33 @@ def _sync_one(
     source: Source,
     workers: int | None,
     show_progress: bool,
+    stop: threading.Event | None,
+    lock: str,
+    owner: str,
 ) -> RunSummary:
     worker_count = workers or settings["sync.workers"]
-    if not show_progress:
-        return sync_list(store, info.name, source, workers=worker_count)
     bar: Any = None
 
     def start(total: int) -> None:
         nonlocal bar
-        bar = click.progressbar(length=total, label=f"{info.name}", file=sys.stdout)
-        bar.__enter__()
+        if show_progress:
+            bar = click.progressbar(length=total, label=f"{info.name}", file=sys.stdout)
+            bar.__enter__()
 
     def step(_name: str, _status: str) -> None:
+        locks.renew(store.conn, lock, owner)  # still alive: keep the list
         if bar is not None:
             bar.update(1)
 
     try:
         return sync_list(
-            store, info.name, source, workers=worker_count, progress=step, on_volumes=start
+            store,
+            info.name,
+            source,
+            workers=worker_count,
+            progress=step,
+            on_volumes=start,
+            stop=stop,
         )
     finally:
         if bar is not None:
@@ -238,6 +275,10 @@ def format_summary(s: RunSummary) -> str:
         f"{s.volumes_failed} failed; {s.new_messages} new messages, {s.duplicates} duplicates, "
         f"{s.quarantined} quarantined"
     ]
+    if s.skipped:
+        return f"{s.list_name}: skipped: {s.skipped}"
+    if s.interrupted:
+        lines.append("  interrupted: the remaining volumes are synced next time")
     if s.error:
         lines.append(f"  FAILED: {s.error}")
     for failure in s.failures:
