@@ -9,14 +9,17 @@ Secrets never live here: they come from the environment only (see docs/configura
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 ENV_PREFIX = "LISTARCHIVE_"
+_SCHEDULE = re.compile(r"^\s*(?:[1-9]\d*\s*[smhd]|cron:\s*\S+(?:\s+\S+){4})\s*$")
 DEFAULT_CONFIG_FILE = Path("config/listarchive.toml")
 
 
@@ -60,6 +63,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("sync.index_batch", int, 2000, "Messages per search-index write batch."),
     Setting(
+        "scheduler.interval",
+        str,
+        "1h",
+        "How often the scheduler syncs a list without its own `schedule` (30m, 6h, cron: ...).",
+    ),
+    Setting(
         "log_level",
         str,
         "INFO",
@@ -76,16 +85,32 @@ class ListConfig:
 
     name: str
     source: str
-    """`pipermail` or `mbox`."""
+    """`pipermail`, `mbox` or `hyperkitty`."""
     url: str = ""
     paths: tuple[str, ...] = ()
     community: str = ""
+    schedule: str = ""
+    """How often the scheduler syncs it (`30m`, `6h`, `cron: 0 * * * *`); default
+    `scheduler.interval`."""
+    address: str = ""
+    """The list's posting address (`hyperkitty` lists: HyperKitty keys archives by it)."""
+
+
+@dataclass(frozen=True)
+class CommunityConfig:
+    """A community declared in the TOML file (`[communities.NAME]`)."""
+
+    name: str
+    lists: tuple[str, ...]
+    cutover: str = ""
+    closed: str = ""
 
 
 @dataclass(frozen=True)
 class Settings:
     values: Mapping[str, Any]
     lists: tuple[ListConfig, ...] = ()
+    communities: tuple[CommunityConfig, ...] = ()
     config_file: Path | None = None
     sources: Mapping[str, str] = field(default_factory=dict)
     """Which layer each value came from (`default`, `file`, `env`, `override`)."""
@@ -144,23 +169,77 @@ def _parse_lists(table: Mapping[str, Any], origin: str) -> tuple[ListConfig, ...
     for name, spec in table.items():
         if not isinstance(spec, Mapping):
             raise ConfigError(f"lists.{name} in {origin}: expected a table")
+        schedule = str(spec.get("schedule", ""))
         if "pipermail" in spec:
             url = str(spec["pipermail"])
             check_url(url, f"lists.{name}.pipermail")
             lists.append(
-                ListConfig(name, "pipermail", url=url, community=str(spec.get("community", "")))
+                ListConfig(
+                    name,
+                    "pipermail",
+                    url=url,
+                    community=str(spec.get("community", "")),
+                    schedule=schedule,
+                )
+            )
+        elif "hyperkitty" in spec:
+            url = str(spec["hyperkitty"])
+            check_url(url, f"lists.{name}.hyperkitty")
+            address = str(spec.get("address", "")).strip()
+            if "@" not in address:
+                raise ConfigError(
+                    f"lists.{name} in {origin}: `hyperkitty = URL` needs `address = LIST@DOMAIN`"
+                )
+            lists.append(
+                ListConfig(
+                    name,
+                    "hyperkitty",
+                    url=url,
+                    community=str(spec.get("community", "")),
+                    schedule=schedule,
+                    address=address,
+                )
             )
         elif "mbox" in spec:
             raw_paths = spec["mbox"]
             paths = (raw_paths,) if isinstance(raw_paths, str) else tuple(map(str, raw_paths))
             lists.append(
-                ListConfig(name, "mbox", paths=paths, community=str(spec.get("community", "")))
+                ListConfig(
+                    name,
+                    "mbox",
+                    paths=paths,
+                    community=str(spec.get("community", "")),
+                    schedule=schedule,
+                )
             )
         else:
             raise ConfigError(
-                f"lists.{name} in {origin}: needs `pipermail = URL` or `mbox = [...]`"
+                f"lists.{name} in {origin}: needs `pipermail = URL`, `mbox = [...]` "
+                "or `hyperkitty = URL` with `address`"
             )
     return tuple(lists)
+
+
+def _parse_communities(table: Mapping[str, Any], origin: str) -> tuple[CommunityConfig, ...]:
+    found = []
+    for name, spec in table.items():
+        if not isinstance(spec, Mapping) or not isinstance(spec.get("lists"), list):
+            raise ConfigError(f"communities.{name} in {origin}: needs `lists = [...]`")
+        dates = {}
+        for key in ("cutover", "closed"):
+            value = str(spec.get(key, ""))
+            if value:
+                check_date(value, f"communities.{name}.{key}")
+            dates[key] = value
+        found.append(CommunityConfig(name, tuple(map(str, spec["lists"])), **dates))
+    return tuple(found)
+
+
+def check_date(value: str, what: str) -> None:
+    try:
+        date.fromisoformat(value)
+    except ValueError as exc:
+        raise ConfigError(f"{what}: {value!r} is not a YYYY-MM-DD date") from exc
 
 
 def check_url(url: str, what: str) -> None:
@@ -179,6 +258,7 @@ def load_settings(
     values: dict[str, Any] = {s.name: s.default for s in SETTINGS}
     sources = {s.name: "default" for s in SETTINGS}
     lists: tuple[ListConfig, ...] = ()
+    communities: tuple[CommunityConfig, ...] = ()
 
     env_file = env.get(ENV_PREFIX + "CONFIG")
     if config_file is None and env_file:
@@ -193,7 +273,7 @@ def load_settings(
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
         lists = _parse_lists(data.pop("lists", {}), str(path))
-        data.pop("communities", None)
+        communities = _parse_communities(data.pop("communities", {}), str(path))
         for name, raw in _flatten(data).items():
             if name not in SETTINGS_BY_NAME:
                 raise ConfigError(f"{path}: unknown setting {name!r}")
@@ -216,7 +296,13 @@ def load_settings(
         values[name] = _coerce(SETTINGS_BY_NAME[name], raw, "command line")
         sources[name] = "override"
 
-    settings = Settings(values=values, lists=lists, config_file=used_file, sources=sources)
+    settings = Settings(
+        values=values,
+        lists=lists,
+        communities=communities,
+        config_file=used_file,
+        sources=sources,
+    )
     check_settings(settings)
     return settings
 
@@ -231,6 +317,13 @@ def check_settings(settings: Settings) -> None:
         raise ConfigError("sync.index_batch must be at least 1")
     if settings["search.backend"] == "elasticsearch":
         check_url(settings["search.url"], "search.url")
+    for what, spec in [("scheduler.interval", settings["scheduler.interval"])] + [
+        (f"lists.{lc.name}.schedule", lc.schedule) for lc in settings.lists if lc.schedule
+    ]:
+        if not _SCHEDULE.match(spec):
+            raise ConfigError(
+                f"{what}: {spec!r} is not like '30m', '6h', '1d' or 'cron: 0 * * * *'"
+            )
     data_dir = settings.data_dir
     if data_dir.exists() and not data_dir.is_dir():
         raise ConfigError(f"data_dir {data_dir} exists and is not a directory")

@@ -15,9 +15,13 @@ from typing import Any
 
 import click
 
-from config.settings import ConfigError, Settings, ensure_data_dir, load_settings
+from config.settings import ConfigError, Settings, check_date, ensure_data_dir, load_settings
 from listarchive import app
 from search.base import SearchError
+from store.communities import CommunityError, all_communities
+from store.communities import get as get_community
+from store.communities import upsert as upsert_community
+from store.runs import list_health, recent_runs
 from store.store import StoreError
 
 logger = logging.getLogger("listarchive")
@@ -78,8 +82,9 @@ def lists(ctx: click.Context, as_json: bool) -> None:
         rows = [
             {
                 "name": info.name,
-                "source": info.url if info.source == "pipermail" else list(info.paths),
+                "source": info.url if info.source != "mbox" else list(info.paths),
                 "source_type": info.source,
+                "address": info.address,
                 "community": info.community,
                 "messages": info.messages,
                 "last_sync": info.last_sync,
@@ -98,6 +103,7 @@ def lists(ctx: click.Context, as_json: bool) -> None:
         click.echo(
             f"{r['name']:<{width}}  {r['messages']:>8} msgs  "
             f"last sync {r['last_sync'] or 'never':<25}  {r['source_type']}: {source}"
+            + (f" ({r['address']})" if r["address"] else "")
         )
 
 
@@ -105,6 +111,10 @@ def lists(ctx: click.Context, as_json: bool) -> None:
 @click.argument("name")
 @click.option("--pipermail", "pipermail_url", help="URL of the pipermail archive index.")
 @click.option("--mbox", "mbox_paths", multiple=True, help="Local .mbox/.mbox.gz file(s).")
+@click.option(
+    "--hyperkitty", "hyperkitty_url", help="HyperKitty root URL (Mailman 3), with --address."
+)
+@click.option("--address", default=None, help="The list's address (list@example.org).")
 @click.option("--community", default="", help="Community this list belongs to.")
 @click.argument("more_paths", nargs=-1, type=click.Path(exists=False))
 @click.pass_context
@@ -113,16 +123,30 @@ def lists_add(
     name: str,
     pipermail_url: str | None,
     mbox_paths: tuple[str, ...],
+    hyperkitty_url: str | None,
+    address: str | None,
     community: str,
     more_paths: tuple[str, ...],
 ) -> None:
-    """Add a list (or re-point an existing one): `--pipermail URL` or `--mbox PATH...`."""
+    """Add a list (or re-point an existing one): `--pipermail URL`, `--mbox PATH...` or
+    `--hyperkitty URL --address LIST@DOMAIN`."""
     with _store(ctx) as store:
         try:
-            info = app.add_list(store, name, pipermail_url, mbox_paths + more_paths, community)
+            info = app.add_list(
+                store,
+                name,
+                pipermail_url,
+                mbox_paths + more_paths,
+                community,
+                hyperkitty_url=hyperkitty_url,
+                address=address,
+            )
         except app.UsageError as exc:
             raise click.UsageError(str(exc)) from exc
-    click.echo(f"list {info.name}: {info.source} {info.url or ', '.join(info.paths)}")
+    where = info.url or ", ".join(info.paths)
+    click.echo(
+        f"list {info.name}: {info.source} {where}" + (f" ({info.address})" if info.address else "")
+    )
 
 
 @cli.command()
@@ -166,6 +190,7 @@ def sync(ctx: click.Context, names: tuple[str, ...], as_json: bool, workers: int
 @cli.command()
 @click.argument("query")
 @click.option("--list", "list_names", multiple=True, help="Restrict to a list (repeatable).")
+@click.option("--community", default="", help="Restrict to the lists of a community.")
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
 @click.option("--offset", type=click.IntRange(0), default=0)
 @click.option("--sort", type=click.Choice(["relevance", "date", "date_asc"]), default="relevance")
@@ -175,6 +200,7 @@ def search(
     ctx: click.Context,
     query: str,
     list_names: tuple[str, ...],
+    community: str,
     limit: int,
     offset: int,
     sort: str,
@@ -183,6 +209,12 @@ def search(
     """Search messages. Syntax: words, "phrases", -exclude, OR, from:, subject:, list:,
     after:YYYY-MM-DD, before:YYYY-MM-DD."""
     settings = _settings(ctx)
+    if community:
+        with _store(ctx) as store:
+            try:
+                list_names += get_community(store.conn, community).lists
+            except CommunityError as exc:
+                raise click.UsageError(str(exc)) from exc
     try:
         result = app.search(settings, query, list_names, sort=sort, limit=limit, offset=offset)
     except SearchError as exc:
@@ -226,6 +258,121 @@ def quarantine(ctx: click.Context, as_json: bool) -> None:
     for row in rows:
         click.echo(f"{row['list']}  {row['origin']}#{row['position']}  {row['reason']}")
     click.echo(f"{len(rows)} quarantined")
+
+
+@cli.command()
+@click.option("--once", is_flag=True, help="Run every list's job once, then exit.")
+@click.pass_context
+def scheduler(ctx: click.Context, once: bool) -> None:
+    """Keep every list in sync on its schedule (its own long-running process).
+
+    SIGTERM/SIGINT stop it cleanly: the volumes already downloaded are stored."""
+    from listarchive import scheduler as scheduler_module
+
+    settings = _settings(ctx)
+    try:
+        ensure_data_dir(settings)
+        if once:
+            scheduler_module.run_once(settings)
+        else:
+            scheduler_module.serve(settings)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@cli.command()
+@click.argument("name", required=False)
+@click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def runs(ctx: click.Context, name: str | None, limit: int, as_json: bool) -> None:
+    """Recorded sync runs (newest first), and lists whose source keeps failing."""
+    with _store(ctx) as store:
+        if name is not None:
+            try:
+                store.get_list(name)
+            except StoreError as exc:
+                raise click.UsageError(str(exc)) from exc
+        records = recent_runs(store.conn, name, limit)
+        names = [name] if name else [info.name for info in store.lists()]
+        health = [list_health(store.conn, n) for n in names]
+    if as_json:
+        payload = {
+            "runs": [r.as_dict() for r in records],
+            "lists": [
+                {
+                    "list": h.list_name,
+                    "consecutive_failures": h.consecutive_failures,
+                    "last_error": h.last_error,
+                    "last_success": h.last_success,
+                }
+                for h in health
+            ],
+        }
+        click.echo(json.dumps(payload, indent=2))
+        return
+    for r in records:
+        d = r.as_dict()
+        click.echo(
+            f"{r.started_at}  {r.list_name:<20} {r.status:<11} "
+            f"fetched {d.get('volumes_fetched', 0)} unchanged {d.get('volumes_unchanged', 0)} "
+            f"failed {d.get('volumes_failed', 0)}; new {d.get('new_messages', 0)} "
+            f"dup {d.get('duplicates', 0)} quarantined {d.get('quarantined', 0)}"
+        )
+    for h in health:
+        if h.consecutive_failures:
+            click.echo(
+                f"FAILING: {h.list_name}: {h.consecutive_failures} runs in a row; "
+                f"last error: {h.last_error}; last success: {h.last_success or 'never'}"
+            )
+
+
+@cli.group(invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def communities(ctx: click.Context, as_json: bool) -> None:
+    """Show communities (groups of lists), or add one with `communities add`."""
+    if ctx.invoked_subcommand is not None:
+        return
+    with _store(ctx) as store:
+        found = all_communities(store.conn)
+    if as_json:
+        rows = [
+            {"name": c.name, "lists": list(c.lists), "cutover": c.cutover, "closed": c.closed}
+            for c in found
+        ]
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for c in found:
+        dates = (f" cutover {c.cutover}" if c.cutover else "") + (
+            f" closed {c.closed}" if c.closed else ""
+        )
+        click.echo(f"{c.name}: {', '.join(c.lists) or '(no lists)'}{dates}")
+
+
+@communities.command("add")
+@click.argument("name")
+@click.option("--lists", "list_names", required=True, help="Comma-separated list names.")
+@click.option("--cutover", default="", help="Date the new list took over (YYYY-MM-DD).")
+@click.option("--closed", default="", help="Date the old list closed (YYYY-MM-DD).")
+@click.pass_context
+def communities_add(
+    ctx: click.Context, name: str, list_names: str, cutover: str, closed: str
+) -> None:
+    """Group lists into a community (the old and the new list of one forum)."""
+    members = [n.strip() for n in list_names.split(",") if n.strip()]
+    try:
+        for what, value in (("--cutover", cutover), ("--closed", closed)):
+            if value:
+                check_date(value, what)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
+    with _store(ctx) as store:
+        try:
+            community = upsert_community(store.conn, name, members, cutover, closed)
+        except CommunityError as exc:
+            raise click.UsageError(str(exc)) from exc
+    click.echo(f"community {community.name}: {', '.join(community.lists)}")
 
 
 class _StoreContext:
