@@ -10,6 +10,8 @@ recorded in `Message.flags`:
 * `mime-defect`: the stdlib parser reported defects, or the MIME tree was too deep.
 * `html-only`: the body was converted from HTML.
 * `no-from`: no sender address could be found.
+* `dmarc-from-recovered`: the From was Mailman's DMARC "X via list" rewrite; the real sender
+  came from X-Original-From / Reply-To (`ingest.dmarc`).
 
 Speed: the stdlib parser runs with the `compat32` policy (several times faster than
 `email.policy.default`) and the common pipermail shapes take regex fast paths.
@@ -24,6 +26,7 @@ from email._policybase import Compat32
 from email.message import Message as EmailMessage
 from email.parser import BytesParser
 
+from ingest import dmarc
 from ingest.addresses import parse_address_list, parse_from
 from ingest.bodytext import extract_body
 from ingest.dates import resolve_date
@@ -213,6 +216,16 @@ def _repair_boundary(raw: bytes, msg: EmailMessage) -> EmailMessage | None:
     return fixed if fixed.is_multipart() else None
 
 
+def _real_sender(msg: EmailMessage, sender: Address, flags: list[str]) -> Address:
+    """The sender to show: DMARC "X via list" rewriting undone (`ingest.dmarc`).  The
+    content fingerprint keeps the header From, so message keys do not change."""
+    recovered = dmarc.recover_sender(msg, sender)
+    if recovered is None:
+        return sender
+    flags.append(dmarc.FLAG)
+    return recovered
+
+
 def parse_message(raw: bytes, unixfrom: str = "") -> Message:
     """Parse one raw message.  `unixfrom` is the mbox From_ line without the leading `From `.
 
@@ -281,7 +294,7 @@ def parse_message(raw: bytes, unixfrom: str = "") -> Message:
         references=_id_list(
             " ".join(_header_str(v) for v in msg.get_all("References") or []), message_id_norm
         ),
-        from_=sender,
+        from_=_real_sender(msg, sender, flags),
         to=to,
         cc=cc,
         subject=subject,

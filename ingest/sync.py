@@ -19,6 +19,7 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 
 from ingest.errors import ParseError, SourceError
+from ingest.incremental import volumes_to_check
 from ingest.parse import parse_message
 from ingest.sources.base import Download, Source, Volume, split_text_volume
 from store.records import Quarantined, StoredItem, VolumeState
@@ -52,6 +53,8 @@ class RunSummary:
     """Stopped early on request; the volumes not reached are synced next time."""
     skipped: str = ""
     """Why the list was not synced at all (another process holds its lock)."""
+    full: bool = True
+    """Every volume was checked (False: only new, failed and the two newest)."""
 
     @property
     def clean(self) -> bool:
@@ -143,11 +146,13 @@ def sync_list(
     progress: ProgressCallback | None = None,
     on_volumes: Callable[[int], None] | None = None,
     stop: threading.Event | None = None,
+    full: bool = True,
 ) -> RunSummary:
     """Fetch, parse, store and thread one list; never raises for a bad volume or message.
 
     When `stop` is set (SIGTERM in the scheduler) no further volume is downloaded; the volumes
-    already downloaded are finished and stored, and the run is recorded as interrupted."""
+    already downloaded are finished and stored, and the run is recorded as interrupted.
+    `full=False` (scheduled runs) checks only new, failed and the two newest volumes."""
     info = store.get_list(list_name)
     summary = RunSummary(list_name)
     run_id = _start_run(store, info.id)
@@ -159,9 +164,11 @@ def sync_list(
         logger.error("sync %s: source unavailable: %s", list_name, exc)
         _finish_run(store, run_id, summary)
         return summary
+    states = store.volume_states(info.id)
+    volumes = volumes_to_check(volumes, states, full)
+    summary.full = full
     if on_volumes is not None:
         on_volumes(len(volumes))
-    states = store.volume_states(info.id)
     pending: deque[tuple[Download, Future[ParsedVolume] | None]] = deque()
     executor = make_executor(workers)
     try:
@@ -170,8 +177,14 @@ def sync_list(
                 summary.interrupted = True
                 logger.warning("sync %s: stop requested, finishing the current volumes", list_name)
                 break
-            download = source.download(volume, states.get(volume.name))
+            previous = states.get(volume.name)
+            download = source.download(volume, previous)
             summary.requests += download.requests
+            if download.status == "unchanged" and download.state not in (None, previous):
+                # same bytes from a new URL (a re-pointed list) or with new validators:
+                # remember them, so the next run makes a conditional request there
+                assert download.state is not None
+                store.record_volume(info.id, download.state)
             job = None
             if download.status == "fetched":
                 job = executor.submit(parse_volume, source.kind, volume, download.data)

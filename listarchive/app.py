@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 import threading
 from collections.abc import Sequence
@@ -12,9 +13,13 @@ from typing import Any
 
 import click
 
+from config.secrets import archive_credentials
 from config.settings import ConfigError, Settings, check_url
+from ingest.completeness import PeriodCount, compare, held_counts, pipermail_counts
 from ingest.http import HttpFetcher
 from ingest.sources.base import Source
+from ingest.sources.hyperkitty import HyperKittySource
+from ingest.sources.mailman_auth import is_private_url
 from ingest.sources.mbox import MboxSource
 from ingest.sources.pipermail import PipermailSource
 from ingest.sync import RunSummary, sync_list
@@ -22,11 +27,14 @@ from search import indexer
 from search.base import SearchBackend, SearchError, SearchResult
 from search.factory import open_backend
 from search.query import HIGHLIGHT_END, HIGHLIGHT_START
-from store import locks
+from store import communities, locks
 from store.records import ListInfo
 from store.store import Store
 
 logger = logging.getLogger(__name__)
+
+
+_ADDRESS = re.compile(r"^[^@\s/]+@[^@\s/]+\.[^@\s/]+$")
 
 
 class UsageError(Exception):
@@ -37,7 +45,13 @@ def open_store(settings: Settings) -> Store:
     store = Store(settings.store_path)
     for declared in settings.lists:
         existing = {info.name: info for info in store.lists()}.get(declared.name)
-        wanted = (declared.source, declared.url, tuple(declared.paths), declared.community)
+        wanted = (
+            declared.source,
+            declared.url,
+            tuple(declared.paths),
+            declared.community,
+            declared.address,
+        )
         if (
             existing is None
             or (
@@ -45,8 +59,11 @@ def open_store(settings: Settings) -> Store:
                 existing.url,
                 existing.paths,
                 existing.community,
+                existing.address,
             )
             != wanted
+            # a private archive URL makes a list private; only `lists add` makes it public
+            or (is_private_url(declared.url) and not existing.private)
         ):
             store.add_list(
                 declared.name,
@@ -54,8 +71,30 @@ def open_store(settings: Settings) -> Store:
                 url=declared.url,
                 paths=declared.paths,
                 community=declared.community,
+                address=declared.address,
+                private=is_private_url(declared.url) or bool(existing and existing.private),
             )
+    _declare_communities(settings, store)
     return store
+
+
+def _declare_communities(settings: Settings, store: Store) -> None:
+    """Apply the `[communities.NAME]` tables of the settings file to the store."""
+    current = {c.name: c for c in communities.all_communities(store.conn)}
+    for declared in settings.communities:
+        wanted = communities.Community(
+            declared.name,
+            tuple(sorted(declared.lists)),
+            declared.cutover or None,
+            declared.closed or None,
+        )
+        if current.get(declared.name) != wanted:
+            try:
+                communities.upsert(
+                    store.conn, declared.name, declared.lists, declared.cutover, declared.closed
+                )
+            except communities.CommunityError as exc:
+                raise ConfigError(f"communities.{declared.name}: {exc}") from exc
 
 
 def open_search(settings: Settings) -> SearchBackend:
@@ -72,29 +111,64 @@ def open_search(settings: Settings) -> SearchBackend:
 
 
 def add_list(
-    store: Store, name: str, pipermail_url: str | None, paths: Sequence[str], community: str
+    store: Store,
+    name: str,
+    pipermail_url: str | None,
+    paths: Sequence[str],
+    community: str,
+    *,
+    hyperkitty_url: str | None = None,
+    address: str | None = None,
+    private: bool = False,
 ) -> ListInfo:
-    if bool(pipermail_url) == bool(paths):
-        raise UsageError("give exactly one source: --pipermail URL or --mbox PATH...")
+    """Add or re-point a list; a `/mailman/private/` URL (or `private`) makes it private."""
+    given = [bool(pipermail_url), bool(paths), bool(hyperkitty_url)]
+    if sum(given) != 1:
+        raise UsageError(
+            "give exactly one source: --pipermail URL, --mbox PATH... or --hyperkitty URL"
+        )
+    if address and not hyperkitty_url:
+        raise UsageError("--address is only for --hyperkitty lists")
+    if hyperkitty_url:
+        if not address or not _ADDRESS.match(address):
+            raise UsageError("--hyperkitty needs --address LIST@DOMAIN (the list's address)")
+        try:
+            check_url(hyperkitty_url, "--hyperkitty")
+        except ConfigError as exc:
+            raise UsageError(str(exc)) from exc
+        return store.add_list(
+            name, "hyperkitty", url=hyperkitty_url, address=address, community=community
+        )
     if pipermail_url:
         try:
             check_url(pipermail_url, "--pipermail")
         except ConfigError as exc:
             raise UsageError(str(exc)) from exc
-        return store.add_list(name, "pipermail", url=pipermail_url, community=community)
+        private = private or is_private_url(pipermail_url)
+        return store.add_list(
+            name, "pipermail", url=pipermail_url, community=community, private=private
+        )
     resolved = []
     for path in paths:
         if not Path(path).exists():
             raise UsageError(f"{path}: no such file or directory")
         resolved.append(str(Path(path).resolve()))
-    return store.add_list(name, "mbox", paths=resolved, community=community)
+    return store.add_list(name, "mbox", paths=resolved, community=community, private=private)
 
 
 def make_source(settings: Settings, info: ListInfo, fetcher: HttpFetcher) -> Source:
     if info.source == "pipermail":
-        return PipermailSource(info.url, fetcher)
+        # private archives' logins are looked up only when needed, never from the config
+        return PipermailSource(
+            info.url,
+            fetcher,
+            list_name=info.name,
+            credentials=lambda: archive_credentials(info.name),
+        )
     if info.source == "mbox":
         return MboxSource(info.paths)
+    if info.source == "hyperkitty":
+        return HyperKittySource(info.url, info.address, fetcher)
     raise UsageError(f"list {info.name}: unknown source type {info.source!r}")
 
 
@@ -225,6 +299,7 @@ def search(
     sort: str = "relevance",
     limit: int = 20,
     offset: int = 0,
+    include_private: bool = False,
 ) -> SearchResult:
     backend = open_search(settings)
     try:
@@ -234,6 +309,7 @@ def search(
             sort=sort,  # type: ignore[arg-type]
             limit=limit,
             offset=offset,
+            include_private=include_private,
         )
     finally:
         backend.close()
@@ -302,3 +378,26 @@ def quarantine_rows(store: Store) -> list[dict[str, Any]]:
         }
         for r in rows
     ]
+
+
+def completeness(settings: Settings, store: Store, name: str) -> list[PeriodCount]:
+    """Compare, per period, what the archive shows with what the store holds for a list."""
+    info = store.get_list(name)
+    held = held_counts(store.conn, info.id)
+    fetcher = HttpFetcher(
+        timeout=settings["sync.timeout"],
+        retries=settings["sync.retries"],
+        user_agent=settings["sync.user_agent"],
+    )
+    try:
+        archive: dict[str, int | None]
+        if info.source == "pipermail":
+            archive = pipermail_counts(info.url, sorted(held), fetcher)
+        elif info.source == "hyperkitty":
+            source = make_source(settings, info, fetcher)
+            archive = {v.name: getattr(v, "expected", None) for v in source.volumes()}
+        else:
+            archive = {}
+    finally:
+        fetcher.close()
+    return compare(held, archive)

@@ -88,6 +88,7 @@ def lists(ctx: click.Context, as_json: bool) -> None:
                 "community": info.community,
                 "messages": info.messages,
                 "last_sync": info.last_sync,
+                "private": info.private,
             }
             for info in store.lists()
         ]
@@ -116,6 +117,11 @@ def lists(ctx: click.Context, as_json: bool) -> None:
 )
 @click.option("--address", default=None, help="The list's address (list@example.org).")
 @click.option("--community", default="", help="Community this list belongs to.")
+@click.option(
+    "--private",
+    is_flag=True,
+    help="Its messages are private (automatic for /mailman/private/ URLs).",
+)
 @click.argument("more_paths", nargs=-1, type=click.Path(exists=False))
 @click.pass_context
 def lists_add(
@@ -126,6 +132,7 @@ def lists_add(
     hyperkitty_url: str | None,
     address: str | None,
     community: str,
+    private: bool,
     more_paths: tuple[str, ...],
 ) -> None:
     """Add a list (or re-point an existing one): `--pipermail URL`, `--mbox PATH...` or
@@ -140,6 +147,7 @@ def lists_add(
                 community,
                 hyperkitty_url=hyperkitty_url,
                 address=address,
+                private=private,
             )
         except app.UsageError as exc:
             raise click.UsageError(str(exc)) from exc
@@ -195,6 +203,11 @@ def sync(ctx: click.Context, names: tuple[str, ...], as_json: bool, workers: int
 @click.option("--offset", type=click.IntRange(0), default=0)
 @click.option("--sort", type=click.Choice(["relevance", "date", "date_asc"]), default="relevance")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option(
+    "--include-private",
+    is_flag=True,
+    help="Also find messages of private archives (for the secretariat only).",
+)
 @click.pass_context
 def search(
     ctx: click.Context,
@@ -205,6 +218,7 @@ def search(
     offset: int,
     sort: str,
     as_json: bool,
+    include_private: bool,
 ) -> None:
     """Search messages. Syntax: words, "phrases", -exclude, OR, from:, subject:, list:,
     after:YYYY-MM-DD, before:YYYY-MM-DD."""
@@ -216,7 +230,15 @@ def search(
             except CommunityError as exc:
                 raise click.UsageError(str(exc)) from exc
     try:
-        result = app.search(settings, query, list_names, sort=sort, limit=limit, offset=offset)
+        result = app.search(
+            settings,
+            query,
+            list_names,
+            sort=sort,
+            limit=limit,
+            offset=offset,
+            include_private=include_private,
+        )
     except SearchError as exc:
         raise click.ClickException(str(exc)) from exc
     payload = app.search_payload(result, list_names)
@@ -373,6 +395,43 @@ def communities_add(
         except CommunityError as exc:
             raise click.UsageError(str(exc)) from exc
     click.echo(f"community {community.name}: {', '.join(community.lists)}")
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--all", "show_all", is_flag=True, help="Show every period, not only differences.")
+@click.pass_context
+def completeness(ctx: click.Context, name: str, as_json: bool, show_all: bool) -> None:
+    """Per period: messages the archive shows versus messages held, with the differences."""
+    settings = _settings(ctx)
+    with _store(ctx) as store:
+        try:
+            rows = app.completeness(settings, store, name)
+        except (StoreError, app.UsageError) as exc:
+            raise click.UsageError(str(exc)) from exc
+    data = [
+        {
+            "period": r.period,
+            "archive": r.archive,
+            "in_volume": r.in_volume,
+            "held": r.held,
+            "difference": r.difference,
+        }
+        for r in rows
+    ]
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+        return
+    differ = [d for d in data if d["difference"] not in (0, None)]
+    for d in data if show_all else differ:
+        archive = "?" if d["archive"] is None else d["archive"]
+        click.echo(
+            f"{d['period']:<22} archive {archive!s:>5}  held {d['held']:>5}  "
+            f"in volume {d['in_volume']:>5}  difference {d['difference']}"
+        )
+    unknown = sum(1 for d in data if d["archive"] is None)
+    click.echo(f"{len(data)} periods: {len(differ)} differ, {unknown} without an archive count")
 
 
 class _StoreContext:

@@ -30,6 +30,9 @@ class IndexDoc:
     body_quoted: str
     attachments: tuple[str, ...] = ()
     community: tuple[str, ...] = ()
+    private: bool = False
+    """Every list of the message has a private archive: hidden unless a search includes
+    private messages (a message also posted to a public list is public)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,11 +99,14 @@ class SearchBackend(Protocol):
         offset: int = 0,
         facets: bool = False,
         cursor: str | None = None,
+        include_private: bool = False,
     ) -> SearchResult:
         """Run a query in the common syntax (see search.query); raises SearchQueryError.
 
         `cursor` (a previous result's `next_cursor`) continues after that page and replaces
-        `offset`; backends use it for deep pagination without cost growing with depth."""
+        `offset`; backends use it for deep pagination without cost growing with depth.
+        Private messages (`IndexDoc.private`) are left out unless `include_private` is set:
+        only trusted callers (the secretariat's CLI) set it, never the anonymous web API."""
         ...
 
     def get_checkpoint(self) -> int:

@@ -1,11 +1,13 @@
 """The Elasticsearch backend (production, and for scale beyond one machine).
 
-Documents live in a versioned index (`<prefix>-v<schema>-<n>`) behind an alias (`<prefix>`);
-the mapping is `search/mappings/messages-v1.json` (`dynamic: strict`).  `clear()` - used by
+Documents live in a versioned index (`<prefix>-v<schema>-<n>`) behind an alias (`<prefix>`); the
+mapping is `search/mappings/messages-v2.json` (`dynamic: strict`; v2 added `private`). An alias
+found pointing at an index of an older mapping is moved to a fresh, empty index (checkpoint 0),
+so the indexer rebuilds it from the store, as the embedded backend does. `clear()` - used by
 `reindex` - creates a fresh index and the indexer fills it; `set_checkpoint` on a fresh index
-swaps the alias to it atomically once it is complete, so searches never see an empty index.
-The checkpoint (store change sequence held by the index) is kept in the index mapping's
-`_meta`, so it travels with the index it describes.
+swaps the alias to it atomically once it is complete, so searches never see an empty index. The
+checkpoint (store change sequence held by the index) is kept in the index mapping's `_meta`, so
+it travels with the index it describes.
 
 Any transport failure becomes `SearchUnavailableError` with a plain reason.
 """
@@ -37,8 +39,8 @@ from search.textprep import identifiers, stem_text
 
 logger = logging.getLogger(__name__)
 
-MAPPING_FILE = Path(__file__).parent / "mappings" / "messages-v1.json"
-SCHEMA_VERSION = 1
+MAPPING_FILE = Path(__file__).parent / "mappings" / "messages-v2.json"
+SCHEMA_VERSION = 2
 BULK_CHUNK = 500
 MAX_WINDOW = 10_000
 
@@ -72,6 +74,7 @@ def es_document(doc: IndexDoc) -> dict[str, Any]:
         # quoted identifiers are indexed whole in the message they come from
         "identifiers": identifiers(doc.subject, doc.body_own),
         "attachments": " ".join(doc.attachments),
+        "private": doc.private,
     }
 
 
@@ -115,6 +118,14 @@ class ElasticBackend:
         try:
             if not self.client.indices.exists_alias(name=self.alias):
                 self._create_index(set_alias=True)
+            elif (version := self._meta().get("schema_version")) != SCHEMA_VERSION:
+                logger.warning(
+                    "index %s has mapping version %s, not %d: starting a new one to rebuild",
+                    self.alias,
+                    version,
+                    SCHEMA_VERSION,
+                )
+                self._swap_alias(self._create_index(set_alias=False))
         except (TransportError, ApiError) as exc:
             raise _unavailable(url, exc) from exc
 
@@ -271,6 +282,7 @@ class ElasticBackend:
         offset: int = 0,
         facets: bool = False,
         cursor: str | None = None,
+        include_private: bool = False,
     ) -> SearchResult:
         if limit < 0 or offset < 0:
             raise ValueError("limit and offset must not be negative")
@@ -281,7 +293,7 @@ class ElasticBackend:
             after, offset = state.get("after"), int(state.get("offset", 0))
         try:
             if after is None and offset + limit > self.max_window:
-                after = self._skip_to(parsed, lists, sort, offset)
+                after = self._skip_to(parsed, lists, sort, offset, include_private)
             body = search_body(
                 parsed,
                 lists=lists,
@@ -290,6 +302,7 @@ class ElasticBackend:
                 offset=offset if after is None else 0,
                 search_after=after,
                 facets=facets,
+                include_private=include_private,
             )
             response = self.client.search(index=self.alias, **body)
         except (TransportError, ApiError) as exc:
@@ -307,14 +320,21 @@ class ElasticBackend:
         return SearchResult(total=total, hits=hits, facets=facet_counts, next_cursor=next_cursor)
 
     def _skip_to(
-        self, parsed: Any, lists: tuple[str, ...], sort: Sort, offset: int
+        self, parsed: Any, lists: tuple[str, ...], sort: Sort, offset: int, include_private: bool
     ) -> list[Any] | None:
         """Walk to `offset` with search_after (deep pages beyond the result window)."""
         after: list[Any] | None = None
         remaining = offset
         while remaining > 0:
             step = min(remaining, self.max_window)
-            body = search_body(parsed, lists=lists, sort=sort, size=step, search_after=after)
+            body = search_body(
+                parsed,
+                lists=lists,
+                sort=sort,
+                size=step,
+                search_after=after,
+                include_private=include_private,
+            )
             body.pop("highlight")
             body["_source"] = False
             response = self.client.search(index=self.alias, **body)

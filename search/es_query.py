@@ -9,6 +9,7 @@ Mirrors `search.fts_sql` clause by clause so both backends find the same message
 * ``from:`` an address is an exact (case-insensitive) `from_addr`; a name is a phrase-prefix
   on `sender_stem`; ``subject:`` a phrase on `subject_stem`; ``list:`` a `terms` filter;
   ``after:``/``before:`` a range on `date` (a date filter leaves undated messages out);
+* private messages are left out (``must_not term private``) unless the search includes them;
 * sort: relevance (score, then key) when anything ranks, else date; date sorts put undated
   messages last; ties are broken by key, which also makes `search_after` cursors exact.
 """
@@ -108,6 +109,18 @@ def build_query(query: Query, lists: tuple[str, ...] = ()) -> tuple[Json, bool]:
     return {"bool": body}, bool(must)
 
 
+PRIVATE_FILTER: Json = {"term": {"private": True}}
+
+
+def public_only(clause: Json) -> Json:
+    """`clause` restricted to public messages (the filter does not change scores)."""
+    if set(clause) == {"bool"}:
+        inner = dict(clause["bool"])
+        inner["must_not"] = [*inner.get("must_not", []), PRIVATE_FILTER]
+        return {"bool": inner}
+    return {"bool": {"must": [clause], "must_not": [PRIVATE_FILTER]}}
+
+
 def sort_clause(sort: Sort, ranked: bool) -> list[Json]:
     if sort == "relevance" and ranked:
         return [{"_score": "desc"}, {"key": "asc"}]
@@ -188,9 +201,12 @@ def search_body(
     offset: int = 0,
     search_after: list[Any] | None = None,
     facets: bool = False,
+    include_private: bool = False,
 ) -> Json:
     """The whole request body for `Elasticsearch.search`."""
     clause, ranked = build_query(query, lists)
+    if not include_private:
+        clause = public_only(clause)
     body: Json = {
         "query": clause,
         "sort": sort_clause(sort, ranked),

@@ -17,7 +17,12 @@ from store.store import Store
 logger = logging.getLogger(__name__)
 
 
-def to_doc(message: StoredMessage, communities: dict[str, str] | None = None) -> IndexDoc:
+def to_doc(
+    message: StoredMessage,
+    communities: dict[str, str] | None = None,
+    private_lists: frozenset[str] = frozenset(),
+) -> IndexDoc:
+    """The index document of a message; it is private when every list it is on is private."""
     names = communities or {}
     community = tuple(sorted({names[n] for n in message.lists if names.get(n)}))
     return IndexDoc(
@@ -33,6 +38,7 @@ def to_doc(message: StoredMessage, communities: dict[str, str] | None = None) ->
         body_quoted=message.body_quoted,
         attachments=message.attachments,
         community=community,
+        private=bool(message.lists) and all(n in private_lists for n in message.lists),
     )
 
 
@@ -54,7 +60,9 @@ def catch_up(
     target = store.change_seq()
     if checkpoint >= target:
         return 0
-    communities = {info.name: info.community for info in store.lists()}
+    lists = store.lists()
+    communities = {info.name: info.community for info in lists}
+    private_lists = frozenset(info.name for info in lists if info.private)
     logger.info("indexing changes %d..%d into %s", checkpoint + 1, target, backend.name)
     total = 0
     after: tuple[int, str] | None = None
@@ -62,7 +70,7 @@ def catch_up(
         messages = store.changed_since(checkpoint, batch, after)
         if not messages:
             break
-        total += backend.index(to_doc(m, communities) for m in messages)
+        total += backend.index(to_doc(m, communities, private_lists) for m in messages)
         last = messages[-1]
         after = (last.seq, last.key)
         # every message below the last page's seq is indexed: safe to resume from there

@@ -1,11 +1,13 @@
 """The embedded search backend: SQLite FTS5 in its own database file (not the store's).
 
 Layout: ``docs`` holds the filterable and displayed fields (``id`` = FTS rowid, ``key`` unique,
-``lists`` as ``|a|b|``, ``date`` as epoch seconds or NULL); the FTS5 table ``fts`` indexes
-``subject``, ``sender`` (name and address), ``body_own`` and ``body_quoted`` with the
-``unicode61 remove_diacritics 2`` tokenizer and ranks with bm25 weights 5 / 3 / 1 / 0.3; ``meta``
-holds ``schema_version`` and the indexer ``checkpoint``.  An index with another schema version is
-dropped and recreated empty with checkpoint 0, so the indexer rebuilds it from the store.
+``lists`` as ``|a|b|``, ``date`` as epoch seconds or NULL, ``private`` 1 for a message of
+private archives only, left out of searches unless they include private messages); the FTS5
+table ``fts`` indexes ``subject``, ``sender`` (name and address), ``body_own`` and
+``body_quoted`` with the ``unicode61 remove_diacritics 2`` tokenizer and ranks with bm25 weights
+5 / 3 / 1 / 0.3; ``meta`` holds ``schema_version`` and the indexer ``checkpoint``. An index with
+another schema version is dropped and recreated empty with checkpoint 0, so the indexer rebuilds
+it from the store.
 
 Snippets come from FTS5 ``snippet()`` on ``body_own`` (then ``body_quoted``, then the subject)
 with matches wrapped in `HIGHLIGHT_START` (``\\x02``) and `HIGHLIGHT_END` (``\\x03``).
@@ -34,7 +36,7 @@ __all__ = ["HIGHLIGHT_END", "HIGHLIGHT_START", "SCHEMA_VERSION", "SqliteFtsBacke
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SNIPPET_TOKENS = 32
 _CHUNK = 500
 
@@ -49,8 +51,10 @@ CREATE TABLE IF NOT EXISTS docs (
     from_addr TEXT NOT NULL,
     subject TEXT NOT NULL,
     date INTEGER,
-    attachments TEXT NOT NULL
+    attachments TEXT NOT NULL,
+    private INTEGER NOT NULL DEFAULT 0
 );
+CREATE INDEX IF NOT EXISTS docs_private ON docs (id) WHERE private = 1;
 CREATE INDEX IF NOT EXISTS docs_date ON docs (date, key);
 CREATE INDEX IF NOT EXISTS docs_from_addr ON docs (lower(from_addr));
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5 (
@@ -85,7 +89,17 @@ def _row(doc: IndexDoc, doc_id: int) -> tuple[int | str | None, ...]:
         doc.subject,
         _epoch(doc.date),
         "\n".join(doc.attachments),
+        int(doc.private),
     )
+
+
+def _public_only(conn: sqlite3.Connection, plan: FtsPlan) -> FtsPlan:
+    """`plan` restricted to public messages; unchanged (so just as fast) while the index
+    holds no private message, which the partial index `docs_private` answers at once."""
+    if conn.execute("SELECT 1 FROM docs WHERE private = 1 LIMIT 1").fetchone() is None:
+        return plan
+    where = "d.private = 0" if plan.where == "1" else f"({plan.where}) AND d.private = 0"
+    return FtsPlan(match=plan.match, where=where, params=plan.params)
 
 
 def _lead(text: str, words: int = SNIPPET_TOKENS) -> str:
@@ -209,7 +223,7 @@ class SqliteFtsBackend:
                 sender = f"{doc.from_name} {doc.from_addr}".strip()
                 texts.append((doc_id, doc.subject, sender, doc.body_own, doc.body_quoted))
             conn.executemany(
-                "INSERT OR REPLACE INTO docs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+                "INSERT OR REPLACE INTO docs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
             )
             conn.executemany(
                 "INSERT INTO fts (rowid, subject, sender, body_own, body_quoted)"
@@ -283,6 +297,7 @@ class SqliteFtsBackend:
         offset: int = 0,
         facets: bool = False,
         cursor: str | None = None,
+        include_private: bool = False,
     ) -> SearchResult:
         """Run `query` (see `search.query`); raises `SearchQueryError` if it cannot be parsed.
 
@@ -296,6 +311,8 @@ class SqliteFtsBackend:
         with self._guard() as conn:
             conn.execute("BEGIN")  # one snapshot for the count and the page
             try:
+                if not include_private:
+                    plan = _public_only(conn, plan)
                 if plan.match is None:
                     total, hits = self._filtered(conn, plan, sort, limit, offset)
                 else:

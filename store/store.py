@@ -124,8 +124,14 @@ class Store:
         address: str = "",
         private: bool = False,
     ) -> ListInfo:
-        """Create a list, or update its source if it exists (re-pointing keeps its messages)."""
+        """Create a list, or update its source if it exists (re-pointing keeps its messages).
+
+        When an existing list becomes private (or public), its messages get a new change
+        sequence, so the search index learns their new visibility."""
         with self.transaction() as conn:
+            before = conn.execute(
+                "SELECT id, private FROM lists WHERE name = ?", (name,)
+            ).fetchone()
             conn.execute(
                 "INSERT INTO lists (name, source, url, paths, community, created_at, address, "
                 "private) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
@@ -143,6 +149,12 @@ class Store:
                     int(private),
                 ),
             )
+            if before is not None and bool(before[1]) != private:
+                conn.execute(
+                    "UPDATE messages SET seq = ? WHERE id IN "
+                    "(SELECT message FROM memberships WHERE list = ?)",
+                    (self._next_seq(conn), before[0]),
+                )
         return self.get_list(name)
 
     def get_list(self, name: str) -> ListInfo:

@@ -20,7 +20,19 @@ def test_every_setting_is_documented() -> None:
 
 def test_every_command_is_in_the_cli_reference() -> None:
     text = (REPO / "docs/cli.md").read_text()
-    commands = ["lists", "lists add", "sync", "search", "reindex", "quarantine"]
+    commands = [
+        "lists",
+        "lists add",
+        "sync",
+        "search",
+        "reindex",
+        "quarantine",
+        "scheduler",
+        "runs",
+        "communities",
+        "communities add",
+        "completeness",
+    ]
     for command in commands:
         assert f"listarchive {command}" in text
         result = CliRunner().invoke(cli, [*command.split(), "--help"])

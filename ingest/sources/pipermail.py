@@ -6,6 +6,12 @@ Mailman appends to the plain `.txt` and regenerates the `.txt.gz` from it by cro
 `.txt.gz` can be stale: when both exist the plain `.txt` is used.  The first sync of a volume
 may cost one extra request to learn which exists; later syncs make one conditional request to
 the URL that worked.
+
+A private archive (`/mailman/private/<list>/`) is logged in to first (see `mailman_auth`); the
+session cookie then rides along with every volume request, and a session that expires during
+a sync is renewed once.  A list re-pointed at another host keeps its volume states, but a
+volume whose URL changed is fetched in full once (the old host's ETag says nothing about the
+new one); identical bytes are then recognised by their sha256 and not parsed again.
 """
 
 from __future__ import annotations
@@ -14,13 +20,15 @@ import calendar
 import dataclasses
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from urllib.parse import urljoin
 
+from config.secrets import ArchiveCredentials, SecretsError
 from ingest.errors import SourceError
 from ingest.http import HttpFetcher, sha256
 from ingest.sources.base import Download, Volume, split_text_volume
+from ingest.sources.mailman_auth import is_login_form, is_private_url, login
 from store.models import RawMessage
 from store.records import VolumeState
 
@@ -75,18 +83,59 @@ def parse_index(html: str, base_url: str) -> list[Volume]:
     return volumes
 
 
+MAX_SESSION_RENEWALS = 3
+"""Logins after the first one in one run before volumes fail (a server that drops cookies)."""
+
+CredentialLookup = Callable[[], ArchiveCredentials | None]
+"""Finds a private archive's login when it is needed (may raise `SecretsError`)."""
+
+
 class PipermailSource:
     kind = "pipermail"
 
-    def __init__(self, url: str, fetcher: HttpFetcher) -> None:
+    def __init__(
+        self,
+        url: str,
+        fetcher: HttpFetcher,
+        *,
+        list_name: str = "",
+        credentials: CredentialLookup | None = None,
+    ) -> None:
         self.base_url = url if url.endswith("/") else url + "/"
         self.fetcher = fetcher
+        self.list_name = list_name or self.base_url
+        self.credentials = credentials
+        self.private = is_private_url(self.base_url)
+        self._login: ArchiveCredentials | None = None
+        self._renewals = 0
+
+    def _log_in(self) -> bytes:
+        """Log in to the private archive; returns the index page Mailman answers with."""
+        if self._login is None:
+            try:
+                found = self.credentials() if self.credentials is not None else None
+            except SecretsError as exc:
+                raise SourceError(
+                    self.base_url, f"credentials for {self.list_name}: {exc}"
+                ) from exc
+            if found is None:
+                raise SourceError(
+                    self.base_url,
+                    f"{self.list_name} is a private archive and no login is configured: see "
+                    "docs/configuration.md (private archives)",
+                )
+            self._login = found
+        return login(self.fetcher, self.list_name, self.base_url, self._login).index_html
 
     def volumes(self) -> list[Volume]:
-        result = self.fetcher.get(self.base_url)
-        if not result.ok:
-            raise SourceError(self.base_url, result.error or f"HTTP {result.status}")
-        html = result.content.decode("utf-8", "replace")
+        if self.private:
+            content = self._log_in()
+        else:
+            result = self.fetcher.get(self.base_url)
+            if not result.ok:
+                raise SourceError(self.base_url, result.error or f"HTTP {result.status}")
+            content = result.content
+        html = content.decode("utf-8", "replace")
         volumes = parse_index(html, self.base_url)
         logger.info("%s: %d volumes listed", self.base_url, len(volumes))
         return volumes
@@ -100,9 +149,24 @@ class PipermailSource:
         requests = 0
         error = ""
         for url in urls:
+            # validators only hold for the URL they came from: a list re-pointed at another
+            # host is fetched in full once (then compared by sha256)
             same_url = previous if previous is not None and previous.url == url else None
             result = self.fetcher.get(url, same_url)
             requests += result.requests
+            if self.private and result.status == 200 and is_login_form(result.content):
+                # the session ended (Mailman's cookie lifetime): log in again, a few times a run
+                self._renewals += 1
+                if self._renewals > MAX_SESSION_RENEWALS:
+                    error = f"the archive keeps asking for a login at {url}"
+                    break
+                logger.info("%s: archive session expired, logging in again", self.list_name)
+                try:
+                    self._log_in()
+                except SourceError as exc:
+                    return Download(volume, "failed", error=exc.reason, requests=requests + 1)
+                result = self.fetcher.get(url, same_url)
+                requests += result.requests + 1
             now = datetime.now(UTC).replace(microsecond=0).isoformat()
             if result.status == 304 and same_url is not None:
                 return Download(volume, "unchanged", state=same_url, requests=requests)

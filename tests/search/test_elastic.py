@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 from elasticsearch import BadRequestError, Elasticsearch
 
 from search.base import IndexDoc, SearchUnavailableError
-from search.elastic import ElasticBackend, load_mapping
+from search.elastic import MAPPING_FILE, SCHEMA_VERSION, ElasticBackend, load_mapping
 from tests.search.conftest import ES_URL, delete_es_indices
 
 pytestmark = pytest.mark.skipif(
@@ -45,12 +47,13 @@ def es() -> Iterator[ElasticBackend]:
 def test_mapping_file_is_strict_and_versioned(es: ElasticBackend) -> None:
     mapping = load_mapping()
     assert mapping["mappings"]["dynamic"] == "strict"
-    assert mapping["mappings"]["_meta"]["schema_version"] == 1
+    assert mapping["mappings"]["_meta"]["schema_version"] == SCHEMA_VERSION == 2
+    assert MAPPING_FILE.name == f"messages-v{SCHEMA_VERSION}.json"
     client = Elasticsearch(ES_URL)
     with pytest.raises(BadRequestError, match="strict_dynamic_mapping_exception"):
         client.index(index=es.alias, document={"key": "x", "unexpected": 1})
     (live,) = client.indices.get_alias(name=es.alias)
-    assert live.startswith(f"{es.alias}-v1-")
+    assert live.startswith(f"{es.alias}-v{SCHEMA_VERSION}-")
     client.close()
 
 
@@ -67,7 +70,8 @@ def test_rebuild_swaps_the_alias_without_an_empty_window(es: ElasticBackend) -> 
     assert {h.key for h in es.search("reactor").hits} == {"new1", "new2"}
     assert es.get_checkpoint() == 9
     client = Elasticsearch(ES_URL)
-    assert len(client.indices.get(index=f"{es.alias}-v1-*")) == 1  # the old index is gone
+    # the old index is gone
+    assert len(client.indices.get(index=f"{es.alias}-v{SCHEMA_VERSION}-*")) == 1
     client.close()
 
 
@@ -110,4 +114,28 @@ def test_offsets_beyond_the_result_window_use_search_after() -> None:
         assert flat == wide
     finally:
         narrow.close()
+        delete_es_indices(prefix)
+
+
+def test_an_index_with_the_previous_mapping_is_replaced_for_a_rebuild() -> None:
+    prefix = f"test-{uuid.uuid4().hex[:12]}"
+    client = Elasticsearch(ES_URL)
+    old = json.loads((MAPPING_FILE.parent / "messages-v1.json").read_text())
+    old["mappings"]["_meta"].update(checkpoint=7, store_id="s1")
+    client.indices.create(
+        index=f"{prefix}-v1-old", settings=old["settings"], mappings=old["mappings"]
+    )
+    client.indices.put_alias(index=f"{prefix}-v1-old", name=prefix)
+    try:
+        backend = ElasticBackend(ES_URL, prefix=prefix)
+        # a fresh, empty index of the current mapping: the indexer rebuilds it from the store
+        assert (backend.get_checkpoint(), backend.get_store_id(), backend.count()) == (0, "", 0)
+        backend.index([replace(doc("p1", "reactor"), private=True)])
+        assert backend.search("reactor").total == 0
+        assert backend.search("reactor", include_private=True).total == 1
+        (live,) = client.indices.get_alias(name=prefix)
+        assert live.startswith(f"{prefix}-v{SCHEMA_VERSION}-")
+        backend.close()
+    finally:
+        client.close()
         delete_es_indices(prefix)
