@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import re
 import sys
 import threading
@@ -15,7 +14,6 @@ import click
 
 from config.secrets import archive_credentials
 from config.settings import ConfigError, Settings, check_url
-from ingest.completeness import PeriodCount, compare, held_counts, pipermail_counts
 from ingest.http import HttpFetcher
 from ingest.sources.base import Source
 from ingest.sources.hyperkitty import HyperKittySource
@@ -23,10 +21,7 @@ from ingest.sources.mailman_auth import is_private_url
 from ingest.sources.mbox import MboxSource
 from ingest.sources.pipermail import PipermailSource
 from ingest.sync import RunSummary, sync_list
-from search import indexer
-from search.base import SearchBackend, SearchError, SearchResult
-from search.factory import open_backend
-from search.query import HIGHLIGHT_END, HIGHLIGHT_START
+from listarchive import searching
 from store import communities, locks
 from store.records import ListInfo
 from store.store import Store
@@ -95,19 +90,6 @@ def _declare_communities(settings: Settings, store: Store) -> None:
                 )
             except communities.CommunityError as exc:
                 raise ConfigError(f"communities.{declared.name}: {exc}") from exc
-
-
-def open_search(settings: Settings) -> SearchBackend:
-    """The configured backend; Elasticsearch credentials come from the environment only
-    (`LISTARCHIVE_SEARCH_USERNAME`, `LISTARCHIVE_SEARCH_PASSWORD`), never from a file."""
-    return open_backend(
-        settings["search.backend"],
-        settings.data_dir,
-        settings["search.url"],
-        index_prefix=settings["search.index"],
-        username=os.environ.get("LISTARCHIVE_SEARCH_USERNAME", ""),
-        password=os.environ.get("LISTARCHIVE_SEARCH_PASSWORD", ""),
-    )
 
 
 def add_list(
@@ -206,7 +188,7 @@ def sync(
             )
     finally:
         fetcher.close()
-    indexed, error = update_index(settings, store)
+    indexed, error = searching.update_index(settings, store)
     return summaries, indexed, error
 
 
@@ -268,136 +250,3 @@ def _sync_one(
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
-
-
-def update_index(settings: Settings, store: Store) -> tuple[int, str]:
-    """Catch the search index up with the store; a down index is reported, not raised."""
-    try:
-        backend = open_search(settings)
-        try:
-            return indexer.catch_up(store, backend, batch=settings["sync.index_batch"]), ""
-        finally:
-            backend.close()
-    except SearchError as exc:
-        logger.warning("search index not updated: %s", exc)
-        return 0, str(exc)
-
-
-def reindex(settings: Settings, store: Store) -> int:
-    backend = open_search(settings)
-    try:
-        return indexer.rebuild(store, backend, batch=settings["sync.index_batch"])
-    finally:
-        backend.close()
-
-
-def search(
-    settings: Settings,
-    query: str,
-    lists: Sequence[str],
-    *,
-    sort: str = "relevance",
-    limit: int = 20,
-    offset: int = 0,
-    include_private: bool = False,
-) -> SearchResult:
-    backend = open_search(settings)
-    try:
-        return backend.search(
-            query,
-            lists=tuple(lists),
-            sort=sort,  # type: ignore[arg-type]
-            limit=limit,
-            offset=offset,
-            include_private=include_private,
-        )
-    finally:
-        backend.close()
-
-
-def render_snippet(snippet: str, *, bold: bool = False) -> str:
-    if not bold:
-        return snippet.replace(HIGHLIGHT_START, "").replace(HIGHLIGHT_END, "")
-    return snippet.replace(HIGHLIGHT_START, "\x1b[1m").replace(HIGHLIGHT_END, "\x1b[0m")
-
-
-def search_payload(result: SearchResult, lists: Sequence[str]) -> dict[str, Any]:
-    """The `search --json` shape: {"total", "hits": [{"id", "message_id", "list", ...}]}."""
-    hits = []
-    for hit in result.hits:
-        chosen = next((name for name in lists if name in hit.lists), None)
-        sender = f"{hit.from_name} <{hit.from_addr}>" if hit.from_name else hit.from_addr
-        hits.append(
-            {
-                "id": hit.key,
-                "message_id": hit.message_id,
-                "list": chosen or (hit.lists[0] if hit.lists else None),
-                "lists": list(hit.lists),
-                "subject": hit.subject,
-                "from": sender,
-                "from_name": hit.from_name,
-                "from_addr": hit.from_addr,
-                "date": hit.date.isoformat() if hit.date else None,
-                "thread_id": hit.thread_id,
-                "snippet": render_snippet(hit.snippet),
-            }
-        )
-    return {"total": result.total, "hits": hits}
-
-
-def format_summary(s: RunSummary) -> str:
-    lines = [
-        f"{s.list_name}: volumes {s.volumes_fetched} fetched, {s.volumes_unchanged} unchanged, "
-        f"{s.volumes_failed} failed; {s.new_messages} new messages, {s.duplicates} duplicates, "
-        f"{s.quarantined} quarantined"
-    ]
-    if s.skipped:
-        return f"{s.list_name}: skipped: {s.skipped}"
-    if s.interrupted:
-        lines.append("  interrupted: the remaining volumes are synced next time")
-    if s.error:
-        lines.append(f"  FAILED: {s.error}")
-    for failure in s.failures:
-        lines.append(f"  volume {failure.volume} failed: {failure.error}")
-    return "\n".join(lines)
-
-
-def quarantine_rows(store: Store) -> list[dict[str, Any]]:
-    rows = store.conn.execute(
-        "SELECT l.name, q.origin, q.position, q.reason, q.raw_sha256, q.created_at "
-        "FROM quarantine q JOIN lists l ON l.id = q.list ORDER BY q.id"
-    ).fetchall()
-    return [
-        {
-            "list": r[0],
-            "origin": r[1],
-            "position": r[2],
-            "reason": r[3],
-            "sha256": r[4],
-            "created_at": r[5],
-        }
-        for r in rows
-    ]
-
-
-def completeness(settings: Settings, store: Store, name: str) -> list[PeriodCount]:
-    """Compare, per period, what the archive shows with what the store holds for a list."""
-    info = store.get_list(name)
-    held = held_counts(store.conn, info.id)
-    fetcher = HttpFetcher(
-        timeout=settings["sync.timeout"],
-        retries=settings["sync.retries"],
-        user_agent=settings["sync.user_agent"],
-    )
-    try:
-        archive: dict[str, int | None]
-        if info.source == "pipermail":
-            archive = pipermail_counts(info.url, sorted(held), fetcher)
-        elif info.source == "hyperkitty":
-            source = make_source(settings, info, fetcher)
-            archive = {v.name: getattr(v, "expected", None) for v in source.volumes()}
-        else:
-            archive = {}
-    finally:
-        fetcher.close()
-    return compare(held, archive)

@@ -25,7 +25,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from config.settings import ConfigError, Settings
-from listarchive import app
+from listarchive import app, reports
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ def _run_job(settings: Settings, list_name: str, stop: threading.Event) -> None:
     finally:
         store.close()
     for summary in summaries:
-        logger.info("%s", app.format_summary(summary))
+        logger.info("%s", reports.format_summary(summary))
     if index_error:
         logger.warning("search index not updated: %s", index_error)
     else:

@@ -1,0 +1,170 @@
+"""Operations commands: the scheduler, run history, communities and completeness."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from config.settings import ConfigError, check_date, ensure_data_dir
+from listarchive import app, reports
+from listarchive.cli_common import current_settings, store_session
+from store.communities import CommunityError, all_communities
+from store.communities import upsert as upsert_community
+from store.runs import list_health, recent_runs
+from store.store import StoreError
+
+
+@click.command()
+@click.option("--once", is_flag=True, help="Run every list's job once, then exit.")
+@click.pass_context
+def scheduler(ctx: click.Context, once: bool) -> None:
+    """Keep every list in sync on its schedule (its own long-running process).
+
+    SIGTERM/SIGINT stop it cleanly: the volumes already downloaded are stored."""
+    from listarchive import scheduler as scheduler_module
+
+    settings = current_settings(ctx)
+    try:
+        ensure_data_dir(settings)
+        if once:
+            scheduler_module.run_once(settings)
+        else:
+            scheduler_module.serve(settings)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.command()
+@click.argument("name", required=False)
+@click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def runs(ctx: click.Context, name: str | None, limit: int, as_json: bool) -> None:
+    """Recorded sync runs (newest first), and lists whose source keeps failing."""
+    with store_session(ctx) as store:
+        if name is not None:
+            try:
+                store.get_list(name)
+            except StoreError as exc:
+                raise click.UsageError(str(exc)) from exc
+        records = recent_runs(store.conn, name, limit)
+        names = [name] if name else [info.name for info in store.lists()]
+        health = [list_health(store.conn, n) for n in names]
+    if as_json:
+        payload = {
+            "runs": [r.as_dict() for r in records],
+            "lists": [
+                {
+                    "list": h.list_name,
+                    "consecutive_failures": h.consecutive_failures,
+                    "last_error": h.last_error,
+                    "last_success": h.last_success,
+                }
+                for h in health
+            ],
+        }
+        click.echo(json.dumps(payload, indent=2))
+        return
+    for r in records:
+        d = r.as_dict()
+        click.echo(
+            f"{r.started_at}  {r.list_name:<20} {r.status:<11} "
+            f"fetched {d.get('volumes_fetched', 0)} unchanged {d.get('volumes_unchanged', 0)} "
+            f"failed {d.get('volumes_failed', 0)}; new {d.get('new_messages', 0)} "
+            f"dup {d.get('duplicates', 0)} quarantined {d.get('quarantined', 0)}"
+        )
+    for h in health:
+        if h.consecutive_failures:
+            click.echo(
+                f"FAILING: {h.list_name}: {h.consecutive_failures} runs in a row; "
+                f"last error: {h.last_error}; last success: {h.last_success or 'never'}"
+            )
+
+
+@click.group(invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def communities(ctx: click.Context, as_json: bool) -> None:
+    """Show communities (groups of lists), or add one with `communities add`."""
+    if ctx.invoked_subcommand is not None:
+        return
+    with store_session(ctx) as store:
+        found = all_communities(store.conn)
+    if as_json:
+        rows = [
+            {"name": c.name, "lists": list(c.lists), "cutover": c.cutover, "closed": c.closed}
+            for c in found
+        ]
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for c in found:
+        dates = (f" cutover {c.cutover}" if c.cutover else "") + (
+            f" closed {c.closed}" if c.closed else ""
+        )
+        click.echo(f"{c.name}: {', '.join(c.lists) or '(no lists)'}{dates}")
+
+
+@communities.command("add")
+@click.argument("name")
+@click.option("--lists", "list_names", required=True, help="Comma-separated list names.")
+@click.option("--cutover", default="", help="Date the new list took over (YYYY-MM-DD).")
+@click.option("--closed", default="", help="Date the old list closed (YYYY-MM-DD).")
+@click.pass_context
+def communities_add(
+    ctx: click.Context, name: str, list_names: str, cutover: str, closed: str
+) -> None:
+    """Group lists into a community (the old and the new list of one forum)."""
+    members = [n.strip() for n in list_names.split(",") if n.strip()]
+    try:
+        for what, value in (("--cutover", cutover), ("--closed", closed)):
+            if value:
+                check_date(value, what)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
+    with store_session(ctx) as store:
+        try:
+            community = upsert_community(store.conn, name, members, cutover, closed)
+        except CommunityError as exc:
+            raise click.UsageError(str(exc)) from exc
+    click.echo(f"community {community.name}: {', '.join(community.lists)}")
+
+
+@click.command()
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--all", "show_all", is_flag=True, help="Show every period, not only differences.")
+@click.pass_context
+def completeness(ctx: click.Context, name: str, as_json: bool, show_all: bool) -> None:
+    """Per period: messages the archive shows versus messages held, with the differences."""
+    settings = current_settings(ctx)
+    with store_session(ctx) as store:
+        try:
+            rows = reports.completeness(settings, store, name)
+        except (StoreError, app.UsageError) as exc:
+            raise click.UsageError(str(exc)) from exc
+    data = [
+        {
+            "period": r.period,
+            "archive": r.archive,
+            "in_volume": r.in_volume,
+            "held": r.held,
+            "difference": r.difference,
+        }
+        for r in rows
+    ]
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+        return
+    differ = [d for d in data if d["difference"] not in (0, None)]
+    for d in data if show_all else differ:
+        archive = "?" if d["archive"] is None else d["archive"]
+        click.echo(
+            f"{d['period']:<22} archive {archive!s:>5}  held {d['held']:>5}  "
+            f"in volume {d['in_volume']:>5}  difference {d['difference']}"
+        )
+    unknown = sum(1 for d in data if d["archive"] is None)
+    click.echo(f"{len(data)} periods: {len(differ)} differ, {unknown} without an archive count")
+
+
+COMMANDS = [scheduler, runs, communities, completeness]

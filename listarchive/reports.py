@@ -1,0 +1,70 @@
+"""Reports behind the CLI: run summaries, quarantine, completeness."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from config.settings import Settings
+from ingest.completeness import PeriodCount, compare, held_counts, pipermail_counts
+from ingest.http import HttpFetcher
+from ingest.sync import RunSummary
+from listarchive.app import make_source
+from store.store import Store
+
+
+def format_summary(s: RunSummary) -> str:
+    lines = [
+        f"{s.list_name}: volumes {s.volumes_fetched} fetched, {s.volumes_unchanged} unchanged, "
+        f"{s.volumes_failed} failed; {s.new_messages} new messages, {s.duplicates} duplicates, "
+        f"{s.quarantined} quarantined"
+    ]
+    if s.skipped:
+        return f"{s.list_name}: skipped: {s.skipped}"
+    if s.interrupted:
+        lines.append("  interrupted: the remaining volumes are synced next time")
+    if s.error:
+        lines.append(f"  FAILED: {s.error}")
+    for failure in s.failures:
+        lines.append(f"  volume {failure.volume} failed: {failure.error}")
+    return "\n".join(lines)
+
+
+def quarantine_rows(store: Store) -> list[dict[str, Any]]:
+    rows = store.conn.execute(
+        "SELECT l.name, q.origin, q.position, q.reason, q.raw_sha256, q.created_at "
+        "FROM quarantine q JOIN lists l ON l.id = q.list ORDER BY q.id"
+    ).fetchall()
+    return [
+        {
+            "list": r[0],
+            "origin": r[1],
+            "position": r[2],
+            "reason": r[3],
+            "sha256": r[4],
+            "created_at": r[5],
+        }
+        for r in rows
+    ]
+
+
+def completeness(settings: Settings, store: Store, name: str) -> list[PeriodCount]:
+    """Compare, per period, what the archive shows with what the store holds for a list."""
+    info = store.get_list(name)
+    held = held_counts(store.conn, info.id)
+    fetcher = HttpFetcher(
+        timeout=settings["sync.timeout"],
+        retries=settings["sync.retries"],
+        user_agent=settings["sync.user_agent"],
+    )
+    try:
+        archive: dict[str, int | None]
+        if info.source == "pipermail":
+            archive = pipermail_counts(info.url, sorted(held), fetcher)
+        elif info.source == "hyperkitty":
+            source = make_source(settings, info, fetcher)
+            archive = {v.name: getattr(v, "expected", None) for v in source.volumes()}
+        else:
+            archive = {}
+    finally:
+        fetcher.close()
+    return compare(held, archive)

@@ -1,0 +1,105 @@
+"""Search services behind the CLI: open the configured backend, keep it caught up, query."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from config.settings import Settings
+from search import indexer
+from search.base import SearchBackend, SearchError, SearchResult
+from search.factory import open_backend
+from search.query import HIGHLIGHT_END, HIGHLIGHT_START
+from store.store import Store
+
+logger = logging.getLogger(__name__)
+
+
+def open_search(settings: Settings) -> SearchBackend:
+    """The configured backend; Elasticsearch credentials come from the environment only
+    (`LISTARCHIVE_SEARCH_USERNAME`, `LISTARCHIVE_SEARCH_PASSWORD`), never from a file."""
+    return open_backend(
+        settings["search.backend"],
+        settings.data_dir,
+        settings["search.url"],
+        index_prefix=settings["search.index"],
+        username=os.environ.get("LISTARCHIVE_SEARCH_USERNAME", ""),
+        password=os.environ.get("LISTARCHIVE_SEARCH_PASSWORD", ""),
+    )
+
+
+def update_index(settings: Settings, store: Store) -> tuple[int, str]:
+    """Catch the search index up with the store; a down index is reported, not raised."""
+    try:
+        backend = open_search(settings)
+        try:
+            return indexer.catch_up(store, backend, batch=settings["sync.index_batch"]), ""
+        finally:
+            backend.close()
+    except SearchError as exc:
+        logger.warning("search index not updated: %s", exc)
+        return 0, str(exc)
+
+
+def reindex(settings: Settings, store: Store) -> int:
+    backend = open_search(settings)
+    try:
+        return indexer.rebuild(store, backend, batch=settings["sync.index_batch"])
+    finally:
+        backend.close()
+
+
+def search(
+    settings: Settings,
+    query: str,
+    lists: Sequence[str],
+    *,
+    sort: str = "relevance",
+    limit: int = 20,
+    offset: int = 0,
+    include_private: bool = False,
+) -> SearchResult:
+    backend = open_search(settings)
+    try:
+        return backend.search(
+            query,
+            lists=tuple(lists),
+            sort=sort,  # type: ignore[arg-type]
+            limit=limit,
+            offset=offset,
+            include_private=include_private,
+        )
+    finally:
+        backend.close()
+
+
+def render_snippet(snippet: str, *, bold: bool = False) -> str:
+    if not bold:
+        return snippet.replace(HIGHLIGHT_START, "").replace(HIGHLIGHT_END, "")
+    return snippet.replace(HIGHLIGHT_START, "\x1b[1m").replace(HIGHLIGHT_END, "\x1b[0m")
+
+
+def search_payload(result: SearchResult, lists: Sequence[str]) -> dict[str, Any]:
+    """The `search --json` shape: {"total", "hits": [{"id", "message_id", "list", ...}]}."""
+    hits = []
+    for hit in result.hits:
+        chosen = next((name for name in lists if name in hit.lists), None)
+        sender = f"{hit.from_name} <{hit.from_addr}>" if hit.from_name else hit.from_addr
+        hits.append(
+            {
+                "id": hit.key,
+                "message_id": hit.message_id,
+                "list": chosen or (hit.lists[0] if hit.lists else None),
+                "lists": list(hit.lists),
+                "subject": hit.subject,
+                "from": sender,
+                "from_name": hit.from_name,
+                "from_addr": hit.from_addr,
+                "date": hit.date.isoformat() if hit.date else None,
+                "thread_id": hit.thread_id,
+                "snippet": render_snippet(hit.snippet),
+            }
+        )
+    return {"total": result.total, "hits": hits}
