@@ -273,9 +273,8 @@ def parse_message(raw: bytes, unixfrom: str = "") -> Message:
         flags.append("html-only")
 
     body_norm = normalise_for_hash(without_footers, footers_removed=True)
-    content_hash = _fingerprint(
-        "content", sender.address, dates.header_date, subject_norm, body_norm
-    )
+    # not the sender: lists rewrite From (DMARC "X via List") differently for one message
+    content_hash = _fingerprint("content", "", dates.header_date, subject_norm, body_norm)
 
     message_id = _plain(_header_str(msg.get("Message-ID"))).strip()
     message_id_norm = normalise_msgid(message_id) if message_id else ""

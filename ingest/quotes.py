@@ -132,9 +132,18 @@ def strip_footers(text: str) -> str:
     return text
 
 
+_HASH_WORD = re.compile(r"[^\W_]+")
+_HASH_SKIP = frozenset({"at", "a"})
+
+
 def normalise_for_hash(body: str, footers_removed: bool = False) -> str:
-    """Body text for fingerprints: footers removed, whitespace collapsed."""
-    return " ".join((body if footers_removed else strip_footers(body)).split())
+    """Body text for fingerprints: footers removed, then only its words, lower-cased.
+
+    Archives rewrite a message's text in small ways: pipermail writes addresses as
+    `user at host`, HyperKitty's export as `user(a)host`, some unwrap or re-indent lines.  The
+    words survive, so the fingerprint keeps only them (minus the `at`/`a` such rewrites add)."""
+    text = body if footers_removed else strip_footers(body)
+    return " ".join(w for w in _HASH_WORD.findall(text.lower()) if w not in _HASH_SKIP)
 
 
 def _tidy(text: str) -> str:
