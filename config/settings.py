@@ -69,6 +69,12 @@ SETTINGS: tuple[Setting, ...] = (
         "How often the scheduler syncs a list without its own `schedule` (30m, 6h, cron: ...).",
     ),
     Setting(
+        "scheduler.full_check",
+        str,
+        "1d",
+        "How often a scheduled run re-checks every volume, not only the newest (30m, 6h, 1d).",
+    ),
+    Setting(
         "log_level",
         str,
         "INFO",
@@ -317,6 +323,13 @@ def check_settings(settings: Settings) -> None:
         raise ConfigError("sync.index_batch must be at least 1")
     if settings["search.backend"] == "elasticsearch":
         check_url(settings["search.url"], "search.url")
+    if (
+        not _SCHEDULE.match(settings["scheduler.full_check"])
+        or "cron" in settings["scheduler.full_check"]
+    ):
+        raise ConfigError(
+            f"scheduler.full_check: {settings['scheduler.full_check']!r} is not like '6h' or '1d'"
+        )
     for what, spec in [("scheduler.interval", settings["scheduler.interval"])] + [
         (f"lists.{lc.name}.schedule", lc.schedule) for lc in settings.lists if lc.schedule
     ]:

@@ -6,7 +6,7 @@ import logging
 import re
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -162,9 +162,13 @@ def sync(
     workers: int | None = None,
     show_progress: bool = False,
     stop: threading.Event | None = None,
+    full: Callable[[str], bool] | None = None,
 ) -> tuple[list[RunSummary], int, str]:
     """Sync the named lists (all when empty), each under its lock, then catch the search
-    index up.  A list that another process is syncing is skipped and said so."""
+    index up.  A list that another process is syncing is skipped and said so.
+
+    `full(list_name)` says whether to check every volume (default) or only new, failed and
+    the two newest ones (the scheduler's incremental runs)."""
     known = {info.name: info for info in store.lists()}
     unknown = [n for n in names if n not in known]
     if unknown:
@@ -184,7 +188,16 @@ def sync(
                 break
             source = make_source(settings, info, fetcher)
             summaries.append(
-                _sync_locked(settings, store, info, source, workers, show_progress, stop)
+                _sync_locked(
+                    settings,
+                    store,
+                    info,
+                    source,
+                    workers,
+                    show_progress,
+                    stop,
+                    full(info.name) if full is not None else True,
+                )
             )
     finally:
         fetcher.close()
@@ -200,6 +213,7 @@ def _sync_locked(
     workers: int | None,
     show_progress: bool,
     stop: threading.Event | None,
+    full: bool,
 ) -> RunSummary:
     lock, owner = f"sync:{info.name}", locks.default_owner()
     if not locks.acquire(store.conn, lock, owner):
@@ -207,7 +221,9 @@ def _sync_locked(
         logger.info("sync %s: skipped, %s is syncing it", info.name, holder)
         return RunSummary(info.name, skipped=f"{holder} is syncing this list")
     try:
-        return _sync_one(settings, store, info, source, workers, show_progress, stop, lock, owner)
+        return _sync_one(
+            settings, store, info, source, workers, show_progress, stop, lock, owner, full
+        )
     finally:
         locks.release(store.conn, lock, owner)
 
@@ -222,6 +238,7 @@ def _sync_one(
     stop: threading.Event | None,
     lock: str,
     owner: str,
+    full: bool,
 ) -> RunSummary:
     worker_count = workers or settings["sync.workers"]
     bar: Any = None
@@ -246,6 +263,7 @@ def _sync_one(
             progress=step,
             on_volumes=start,
             stop=stop,
+            full=full,
         )
     finally:
         if bar is not None:

@@ -6,6 +6,10 @@ schedulers (or a scheduler and a manual `sync`) from ingesting one list at once.
 SIGINT sets a stop flag: the running sync finishes the volumes it has downloaded and stores
 them, no new volume is fetched, and the process exits.
 
+Runs are incremental: only new, failed and the two newest volumes (the current and previous
+period) are requested, so a new message costs the index request plus its volume; every volume is
+re-checked (conditionally) when the last full check is older than `scheduler.full_check`.
+
 Schedules: `schedule = "30m"` (an interval: s, m, h or d) or `schedule = "cron: */15 * * * *"`
 in a list's `[lists.NAME]` table; other lists use the `scheduler.interval` setting.
 """
@@ -26,6 +30,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from config.settings import ConfigError, Settings
 from listarchive import app, reports
+from store.runs import last_full_check
+from store.store import Store
 
 logger = logging.getLogger(__name__)
 
@@ -48,11 +54,15 @@ def parse_schedule(spec: str) -> Schedule:
             return Schedule(spec, CronTrigger.from_crontab(expression, timezone=UTC))
         except ValueError as exc:
             raise ConfigError(f"schedule {spec!r}: bad cron expression: {exc}") from exc
-    match = _INTERVAL.match(text)
+    return Schedule(spec, IntervalTrigger(seconds=parse_duration(text), timezone=UTC))
+
+
+def parse_duration(spec: str) -> int:
+    """Seconds in `30m`, `6h`, `1d` or `90s`; raises ConfigError."""
+    match = _INTERVAL.match(spec)
     if not match or int(match[1]) == 0:
         raise ConfigError(f"schedule {spec!r}: expected e.g. '30m', '6h' or 'cron: 0 * * * *'")
-    seconds = int(match[1]) * _UNITS[match[2]]
-    return Schedule(spec, IntervalTrigger(seconds=seconds, timezone=UTC))
+    return int(match[1]) * _UNITS[match[2]]
 
 
 def schedules(settings: Settings, list_names: list[str]) -> dict[str, Schedule]:
@@ -69,10 +79,26 @@ def run_job(settings: Settings, list_name: str, stop: threading.Event) -> None:
         logger.exception("scheduled sync of %s failed", list_name)
 
 
+def full_check_due(settings: Settings, store: Store, list_name: str) -> bool:
+    """A scheduled run checks every volume when the last full check is older than
+    `scheduler.full_check`; otherwise only new, failed and the two newest volumes."""
+    finished = last_full_check(store.conn, list_name)
+    if finished is None:
+        return True
+    age = datetime.now(UTC) - datetime.fromisoformat(finished)
+    return age.total_seconds() >= parse_duration(settings["scheduler.full_check"])
+
+
 def _run_job(settings: Settings, list_name: str, stop: threading.Event) -> None:
     store = app.open_store(settings)
     try:
-        summaries, indexed, index_error = app.sync(settings, store, [list_name], stop=stop)
+        summaries, indexed, index_error = app.sync(
+            settings,
+            store,
+            [list_name],
+            stop=stop,
+            full=lambda name: full_check_due(settings, store, name),
+        )
     finally:
         store.close()
     for summary in summaries:

@@ -66,3 +66,11 @@ def list_health(conn: sqlite3.Connection, list_name: str) -> ListHealth:
             ]
             last_error = next((e for e in errors if e), run.status)
     return ListHealth(list_name, failures, last_error, last_success)
+
+
+def last_full_check(conn: sqlite3.Connection, list_name: str) -> str | None:
+    """When the last run that checked every volume of the list finished (ok or partial)."""
+    for run in recent_runs(conn, list_name, limit=500):
+        if run.status in ("ok", "partial") and run.summary.get("full", True):
+            return run.finished_at
+    return None

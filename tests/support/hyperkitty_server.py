@@ -127,9 +127,9 @@ def as_message(mail: ArchivedEmail, list_address: str) -> EmailMessage:
     if mail.in_reply_to:
         msg["In-Reply-To"] = mail.in_reply_to
     content = _ADDRESS_RE.sub(r"\1(a)\2", mail.content)
-    if not mail.attachments:
-        msg.set_content(content, subtype="plain")
-        msg.make_mixed()
+    # the text first, then each attachment (HyperKitty's export is always multipart/mixed)
+    msg.set_content(content, subtype="plain")
+    msg.make_mixed()
     for filename, ctype, data in mail.attachments:
         maintype, subtype = ctype.split("/", 1)
         # bytes, as HyperKitty stores them: base64 in the export
