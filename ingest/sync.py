@@ -157,15 +157,18 @@ def sync_list(
     summary = RunSummary(list_name)
     run_id = _start_run(store, info.id)
     logger.info("sync %s: start (%s source)", list_name, source.kind)
+    states = store.volume_states(info.id)
     try:
-        volumes = source.volumes()
+        recent = getattr(source, "recent_volumes", None)
+        if not full and recent is not None:
+            volumes = recent(states)  # the source knows its recent periods without an index
+        else:
+            volumes = volumes_to_check(source.volumes(), states, full)
     except SourceError as exc:
         summary.error = str(exc)
         logger.error("sync %s: source unavailable: %s", list_name, exc)
         _finish_run(store, run_id, summary)
         return summary
-    states = store.volume_states(info.id)
-    volumes = volumes_to_check(volumes, states, full)
     summary.full = full
     if on_volumes is not None:
         on_volumes(len(volumes))

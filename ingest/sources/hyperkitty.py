@@ -45,7 +45,7 @@ import dataclasses
 import hashlib
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime
 from urllib.parse import quote
 
@@ -164,6 +164,22 @@ class HyperKittySource:
         return [
             Volume(name=f"{y:04d}-{m:02d}", url=export_url(self.base_url, self.address, y, m))
             for y, m in months
+        ]
+
+    def recent_volumes(
+        self, states: Mapping[str, VolumeState], *, today: date | None = None
+    ) -> list[Volume]:
+        """For incremental runs: the previous and current calendar month, plus months whose
+        last fetch failed, without asking for the month list (HyperKitty's months are calendar
+        months, so the current one is known): a new message costs one or two requests."""
+        months = set(recent_months(today or datetime.now(UTC).date()))
+        for name, state in states.items():
+            month = volume_month(name)
+            if state.status != "ok" and month is not None:
+                months.add(month)
+        return [
+            Volume(name=f"{y:04d}-{m:02d}", url=export_url(self.base_url, self.address, y, m))
+            for y, m in sorted(months)
         ]
 
     def download(

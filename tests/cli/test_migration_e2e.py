@@ -7,10 +7,10 @@ import gzip
 import json
 import sqlite3
 from collections.abc import Iterator
-from datetime import UTC
+from datetime import UTC, datetime
 from email import message_from_bytes
 from email.policy import compat32
-from email.utils import parsedate_to_datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 
 import pytest
@@ -136,10 +136,20 @@ def test_old_and_new_list_as_one_community(
         b"Message-ID: <late-post@example.org>\n\nIs anyone still reading this list?\n\n"
     )
     volume.write_bytes(gzip.compress(gzip.decompress(volume.read_bytes()) + new_post))
+    # and a new post on the new list, this month
+    now = datetime.now(UTC)
+    hyperkitty.add_message(
+        f"From: Ann Lee <ann@example.org>\nTo: {ADDRESS}\nSubject: [USRP-users] hello\n"
+        f"Date: {format_datetime(now)}\nMessage-ID: <new-list-post@example.org>\n\nHi\n".encode()
+    )
     archive_server.requests.clear()
+    hyperkitty.requests.clear()
     ok("scheduler", "--once")
+    # HyperKitty: the current and the previous month's export, no month list needed
+    assert sum(hyperkitty.requests.values()) == 2, dict(hyperkitty.requests)
+    assert any(f"-{now:%Y-%m}.mbox.gz" in path for path in hyperkitty.requests)
     old_requests = {p: n for p, n in archive_server.requests.items() if p.startswith(OLD)}
     # the index page, the plain .txt (absent: 404) then the .txt.gz would be 3; the volume's URL
     # is remembered, so: index + the current volume
     assert sum(old_requests.values()) == 2, old_requests
-    assert conn.execute("SELECT count(*) FROM messages").fetchone()[0] == 720
+    assert conn.execute("SELECT count(*) FROM messages").fetchone()[0] == 721
