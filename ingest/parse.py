@@ -32,7 +32,7 @@ from ingest.bodytext import extract_body
 from ingest.dates import resolve_date
 from ingest.decode import decode_header, surrogates_to_bytes
 from ingest.errors import ParseError
-from ingest.quotes import normalise_for_hash, split_body, strip_footers, strip_scrubbed
+from ingest.quotes import hash_words, normalise_for_hash, split_body, strip_footers, strip_scrubbed
 from store.models import Address, Message
 
 __all__ = ["normalise_msgid", "parse_message", "split_subject"]
@@ -130,7 +130,7 @@ def split_subject(subject: str) -> tuple[str, str]:
 
 def _fingerprint(kind: str, sender: str, date: datetime | None, subject: str, body: str) -> str:
     stamp = str(int(date.timestamp())) if date is not None else ""
-    text = "\0".join((kind, sender, stamp, subject.lower(), body))
+    text = "\0".join((kind, sender, stamp, hash_words(subject), body))
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 

@@ -143,7 +143,20 @@ def normalise_for_hash(body: str, footers_removed: bool = False) -> str:
     `user at host`, HyperKitty's export as `user(a)host`, some unwrap or re-indent lines.  The
     words survive, so the fingerprint keeps only them (minus the `at`/`a` such rewrites add)."""
     text = body if footers_removed else strip_footers(body)
-    return " ".join(w for w in _HASH_WORD.findall(text.lower()) if w not in _HASH_SKIP)
+    return hash_words(text)
+
+
+def hash_words(text: str) -> str:
+    """The ASCII words of `text`, lower-cased, for fingerprints.
+
+    Re-archiving loses characters: pipermail copies of one message have `Ursprüngliche` in one
+    and `Urspr?ngliche` in the other.  Dropping `?` and every non-ASCII character makes both
+    `ursprngliche`; two different messages would still need the same Message-ID, date and
+    subject to collide."""
+    if not text.isascii():
+        text = text.encode("ascii", "ignore").decode("ascii")
+    text = text.replace("?", "").lower()
+    return " ".join(w for w in _HASH_WORD.findall(text) if w not in _HASH_SKIP)
 
 
 def _tidy(text: str) -> str:

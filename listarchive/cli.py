@@ -275,6 +275,18 @@ def quarantine(ctx: click.Context, as_json: bool) -> None:
     click.echo(f"{len(rows)} quarantined")
 
 
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
+    """Serve the web UI (under gunicorn) until interrupted."""
+    from webui.wsgi import serve as serve_webui  # Flask and gunicorn only for this command
+
+    serve_webui(current_settings(ctx), host=host, port=port, workers=workers)
+
+
 for command in cli_ops.COMMANDS:
     cli.add_command(command)
 

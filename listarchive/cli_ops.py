@@ -9,6 +9,7 @@ import click
 from config.settings import ConfigError, check_date, ensure_data_dir
 from listarchive import app, reports
 from listarchive.cli_common import current_settings, store_session
+from listarchive.cli_pipermail import pipermail_map
 from store.communities import CommunityError, all_communities
 from store.communities import upsert as upsert_community
 from store.runs import list_health, recent_runs
@@ -167,4 +168,4 @@ def completeness(ctx: click.Context, name: str, as_json: bool, show_all: bool) -
     click.echo(f"{len(data)} periods: {len(differ)} differ, {unknown} without an archive count")
 
 
-COMMANDS = [scheduler, runs, communities, completeness]
+COMMANDS = [scheduler, runs, communities, completeness, pipermail_map]

@@ -132,6 +132,16 @@ MIGRATIONS: tuple[str, ...] = (
         expires_at TEXT NOT NULL
     ) WITHOUT ROWID;
     """,
+    # 3: pipermail article numbers (NNNNNN.html) of each period, for redirecting old links
+    """
+    CREATE TABLE pipermail_articles (
+        list INTEGER NOT NULL REFERENCES lists (id),
+        period TEXT NOT NULL,
+        number INTEGER NOT NULL,
+        message_key TEXT NOT NULL,
+        PRIMARY KEY (list, period, number)
+    ) WITHOUT ROWID;
+    """,
 )
 
 

@@ -32,6 +32,7 @@ def test_every_command_is_in_the_cli_reference() -> None:
         "communities",
         "communities add",
         "completeness",
+        "serve",
     ]
     for command in commands:
         assert f"listarchive {command}" in text

@@ -1,8 +1,10 @@
 """Web UI (Flask).  `create_app` is the only place the app is assembled; it never starts the
 scheduler.  Served by a WSGI server in production: `gunicorn "webui:create_app()"`.
 
-This first slice serves the JSON API that later pages share (`/api/search`) and a health
-check for the deployment (`/healthz`); the participant pages come with their own issue.
+Blueprints: the reading pages (`pages`: home, lists, periods, threads, messages, with their
+JSON twins), the JSON API and health check (`api`), search pages, exports, OpenAPI and the
+pipermail redirects.  `views.init_app` adds the security headers (CSP, nosniff, referrer
+policy) to every response; `errors.init_app` installs the one error handler (HTML or JSON).
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from typing import Any
 from flask import Flask
 
 from config.settings import Settings, load_settings
-from webui import api, errors, extensions
+from webui import api, errors, exports, extensions, openapi, pages, search_pages, views
+from webui import pipermail as pipermail_redirects
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +25,14 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app = Flask(__name__)
     app.config["LISTARCHIVE_SETTINGS"] = settings or load_settings(overrides=overrides or None)
     extensions.init_app(app)
+    views.init_app(app)
+    # -- blueprints: one register_blueprint line each ------------------------------------------
+    app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(pipermail_redirects.bp)
+    app.register_blueprint(search_pages.bp)
+    app.register_blueprint(exports.bp)
+    app.register_blueprint(openapi.bp)
+    # -- end of blueprints ---------------------------------------------------------------------
     errors.init_app(app)
     return app

@@ -1,32 +1,44 @@
-"""One error handler: known errors map to a status and a plain reason; nothing else leaks."""
+"""One error handler: known errors map to a status and a plain reason; nothing else leaks.
+
+The answer is JSON (`{"error": {"status", "message"}}`) when the path ends with `.json`, is
+under `/api/` or the request prefers JSON; otherwise the HTML page `error.html`.
+"""
 
 from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, jsonify, render_template
 from werkzeug.exceptions import HTTPException
 
 from search.base import SearchQueryError, SearchUnavailableError
 from store.store import StoreError
+from webui.views import wants_json
 
 logger = logging.getLogger(__name__)
 
 
-def _json(status: int, message: str) -> tuple[Response, int]:
-    return jsonify({"error": {"status": status, "message": message}}), status
+def _respond(status: int, message: str) -> tuple[Response, int]:
+    if wants_json():
+        return jsonify({"error": {"status": status, "message": message}}), status
+    try:
+        page = render_template("error.html", status=status, message=message)
+    except Exception:  # a broken template must not turn an error page into a traceback
+        logger.exception("error page could not be rendered")
+        return Response(f"{status}: {message}\n", mimetype="text/plain"), status
+    return Response(page, mimetype="text/html"), status
 
 
 def handle(exc: Exception) -> tuple[Response, int]:
     if isinstance(exc, HTTPException):
-        return _json(exc.code or 500, exc.description or exc.name)
+        return _respond(exc.code or 500, exc.description or exc.name)
     if isinstance(exc, SearchQueryError):
-        return _json(400, str(exc))
+        return _respond(400, str(exc))
     if isinstance(exc, SearchUnavailableError | StoreError):
         logger.warning("service unavailable: %s", exc)
-        return _json(503, str(exc))
+        return _respond(503, str(exc))
     logger.exception("unhandled error")
-    return _json(500, "internal error")
+    return _respond(500, "internal error")
 
 
 def init_app(app: Flask) -> None:

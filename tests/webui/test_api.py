@@ -51,7 +51,7 @@ def test_errors_are_json_without_traceback(client: FlaskClient) -> None:
     assert "quote" in bad.get_json()["error"]["message"]
     assert client.get("/api/search").status_code == 400
     assert client.get("/api/search?q=x&sort=nope").status_code == 400
-    missing = client.get("/nope")
+    missing = client.get("/nope", headers={"Accept": "application/json"})
     assert missing.status_code == 404 and missing.get_json()["error"]["status"] == 404
     assert b"Traceback" not in bad.data + missing.data
 

@@ -1,0 +1,288 @@
+"""Exports: mbox (mboxrd, the original stored bytes) of a thread, a list period or a search;
+CSV of a search.  Every export streams: messages are read in batches while the response is
+written, so memory does not grow with the size of the export.
+
+mboxrd: each message gets a From_ line (`From <addr> <asctime of its date, UTC>`), every body
+line matching `>*From ` gets one more `>`, and a blank line ends the message; `listarchive`'s
+own mbox reader (and Python's `mailbox`, mutt, ...) read it back to the same bytes.
+Anonymous: private messages are never exported (a private list or a thread with no public
+message is a 404; the search never returns private messages).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import sqlite3
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import AnyStr
+from urllib.parse import quote
+
+from flask import Blueprint, Response, abort, request
+from flask.typing import ResponseReturnValue
+
+from search.base import Hit, SearchBackend, SearchResult
+from search.factory import open_backend
+from store import queries
+from store.store import Store
+from webui.extensions import get_store, settings
+from webui.obfuscate import obfuscate_address, obfuscate_text
+from webui.search_pages import SORTS, query_text
+
+bp = Blueprint("exports", __name__)
+
+BATCH = 200
+"""Messages read per store query / search page while streaming."""
+MBOX_TYPE = "application/mbox"
+CSV_COLUMNS = ("id", "date", "lists", "from", "subject", "thread", "permalink")
+
+_FROM_ESCAPE = re.compile(rb"^(>*From )", re.MULTILINE)
+_PUBLIC = (
+    "EXISTS (SELECT 1 FROM memberships ms2 JOIN lists l2 ON l2.id = ms2.list "
+    "WHERE ms2.message = m.id AND l2.private = 0)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """What the From_ line of an exported message needs."""
+
+    key: str
+    from_addr: str
+    date: datetime | None
+
+
+# -- mboxrd --------------------------------------------------------------------------------
+
+
+def from_line(envelope: Envelope) -> bytes:
+    addr = envelope.from_addr.strip()
+    if not addr or re.search(r"\s", addr) or not addr.isascii():
+        addr = "MAILER-DAEMON"
+    stamp = envelope.date.astimezone(UTC).utctimetuple() if envelope.date else time.gmtime(0)
+    return f"From {addr} {time.asctime(stamp)}\n".encode("ascii")
+
+
+def mboxrd_entry(envelope: Envelope, raw: bytes) -> bytes:
+    """One message of an mboxrd file: From_ line, escaped bytes, blank separator line."""
+    body = _FROM_ESCAPE.sub(rb">\1", raw)
+    if not body.endswith(b"\n"):
+        body += b"\n"
+    return from_line(envelope) + body + b"\n"
+
+
+def mbox_stream(store: Store, batches: Iterator[list[Envelope]]) -> Iterator[bytes]:
+    """The export's bytes; closes `store` (opened for this stream alone) when done."""
+    try:
+        for batch in batches:
+            chunk: list[bytes] = []
+            for envelope in batch:
+                raw = store.raw_bytes(envelope.key)
+                if raw is not None:
+                    chunk.append(mboxrd_entry(envelope, raw))
+            if chunk:
+                yield b"".join(chunk)
+    finally:
+        store.close()
+
+
+def _stream_store() -> Store:
+    """A read connection owned by one streaming response: it outlives the request, whose
+    per-request connections are closed at teardown, so it must not be the request's."""
+    return Store(settings().store_path, readonly=True)
+
+
+def _download(body: Iterator[AnyStr], mimetype: str, filename: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# -- store reads (keyset-paged) ------------------------------------------------------------
+
+
+def _date(value: int | None) -> datetime | None:
+    return datetime.fromtimestamp(value, UTC) if value is not None else None
+
+
+def _paged(
+    conn: sqlite3.Connection, sql: str, params: tuple[object, ...]
+) -> Iterator[list[Envelope]]:
+    """Run `sql` (selecting sort key, id, key, from_addr, date; with `(a, b) > (?, ?)` and a
+    LIMIT placeholder last) page by page, lazily."""
+    after: tuple[object, object] = (-1, -1)
+    while True:
+        rows = conn.execute(sql, (*params, *after, BATCH)).fetchall()
+        if not rows:
+            return
+        yield [Envelope(r[2], r[3], _date(r[4])) for r in rows]
+        if len(rows) < BATCH:
+            return
+        after = (rows[-1][0], rows[-1][1])
+
+
+def thread_batches(conn: sqlite3.Connection, thread_id: str) -> Iterator[list[Envelope]]:
+    return _paged(
+        conn,
+        "SELECT coalesce(m.thread_pos, 0), m.id, m.key, m.from_addr, m.date FROM messages m "
+        f"WHERE m.thread_id = ? AND {_PUBLIC} AND (coalesce(m.thread_pos, 0), m.id) > (?, ?) "
+        "ORDER BY 1, 2 LIMIT ?",
+        (thread_id,),
+    )
+
+
+def period_batches(
+    conn: sqlite3.Connection, list_id: int, origins: tuple[str, ...]
+) -> Iterator[list[Envelope]]:
+    """A period's messages volume by volume, each in its archive order."""
+    for origin in sorted(origins):
+        yield from _paged(
+            conn,
+            "SELECT ms.position, m.id, m.key, m.from_addr, m.date "
+            "FROM memberships ms JOIN messages m ON m.id = ms.message "
+            "WHERE ms.list = ? AND ms.origin = ? AND (ms.position, m.id) > (?, ?) "
+            "ORDER BY 1, 2 LIMIT ?",
+            (list_id, origin),
+        )
+
+
+@bp.get("/threads/<thread_id>.mbox")
+def thread_mbox(thread_id: str) -> ResponseReturnValue:
+    conn = get_store().conn
+    if not conn.execute(
+        f"SELECT 1 FROM messages m WHERE m.thread_id = ? AND {_PUBLIC} LIMIT 1", (thread_id,)
+    ).fetchone():
+        abort(404, f"no thread {thread_id!r}")
+    store = _stream_store()
+    body = mbox_stream(store, thread_batches(store.conn, thread_id))
+    return _download(body, MBOX_TYPE, f"thread-{thread_id}.mbox")
+
+
+@bp.get("/lists/<name>/<period>.mbox")
+def period_mbox(name: str, period: str) -> ResponseReturnValue:
+    conn = get_store().conn
+    summary = queries.find_list(conn, name, include_private=False)
+    if summary is None:
+        abort(404, f"no list {name!r}")
+    found = next((p for p in queries.list_periods(conn, summary.id) if p.name == period), None)
+    if found is None:
+        abort(404, f"list {name!r} has no period {period!r}")
+    store = _stream_store()
+    body = mbox_stream(store, period_batches(store.conn, summary.id, found.origins))
+    return _download(body, MBOX_TYPE, f"{name}-{period}.mbox")
+
+
+# -- search exports ------------------------------------------------------------------------
+
+
+def _search_pages() -> Iterator[list[Hit]]:
+    """Every match of the request's search, page by page through the backend's cursor.
+
+    The first page is run before the response starts, so a bad query is still a 400."""
+    query = query_text()
+    lists = tuple(v for v in request.args.getlist("list") if v)
+    if not query and not lists:
+        abort(400, "the q parameter is required")
+    sort = request.args.get("sort") or "relevance"
+    if sort not in SORTS:
+        abort(400, f"sort must be one of {', '.join(SORTS)}")
+
+    backend = _stream_search()
+
+    def page(cursor: str | None) -> SearchResult:
+        return backend.search(
+            query or " ".join(f"list:{n}" for n in lists),
+            lists=lists,
+            sort=sort,
+            limit=BATCH,
+            cursor=cursor,
+        )
+
+    try:
+        first = page(None)
+    except BaseException:
+        backend.close()
+        raise
+
+    def pages() -> Iterator[list[Hit]]:
+        try:
+            result = first
+            yield result.hits
+            while result.next_cursor and result.hits:
+                result = page(result.next_cursor)
+                yield result.hits
+        finally:
+            backend.close()
+
+    return pages()
+
+
+def _stream_search() -> SearchBackend:
+    """A search backend owned by one streaming response (see `_stream_store`)."""
+    s = settings()
+    return open_backend(
+        s["search.backend"],
+        s.data_dir,
+        s["search.url"],
+        index_prefix=s["search.index"],
+        username=os.environ.get("LISTARCHIVE_SEARCH_USERNAME", ""),
+        password=os.environ.get("LISTARCHIVE_SEARCH_PASSWORD", ""),
+    )
+
+
+@bp.get("/search.mbox")
+def search_mbox() -> ResponseReturnValue:
+    pages = _search_pages()
+    batches = ([Envelope(h.key, h.from_addr, h.date) for h in hits] for hits in pages)
+    return _download(mbox_stream(_stream_store(), batches), MBOX_TYPE, "search.mbox")
+
+
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(text: str) -> str:
+    """Text cells that a spreadsheet would run as a formula get a leading apostrophe."""
+    return f"'{text}" if text.startswith(_FORMULA) else text
+
+
+def csv_rows(
+    pages: Iterator[list[Hit]], root: str, hidden: frozenset[str] = frozenset()
+) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for hits in pages:
+        for hit in hits:
+            sender = obfuscate_address(hit.from_addr)
+            name = obfuscate_text(hit.from_name)
+            writer.writerow(
+                (
+                    hit.key,
+                    hit.date.isoformat() if hit.date else "",
+                    " ".join(name for name in hit.lists if name not in hidden),
+                    _cell(f"{name} <{sender}>" if name else sender),
+                    _cell(obfuscate_text(hit.subject)),
+                    hit.thread_id,
+                    f"{root}/messages/{quote(hit.key, safe='')}",
+                )
+            )
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    rest = buffer.getvalue()
+    if rest:
+        yield rest
+
+
+@bp.get("/search.csv")
+def search_csv() -> ResponseReturnValue:
+    root = request.url_root.rstrip("/")
+    # private list names are looked up now: the stream runs after the request's teardown
+    hidden = frozenset(info.name for info in get_store().lists() if info.private)
+    return _download(csv_rows(_search_pages(), root, hidden), "text/csv", "search.csv")

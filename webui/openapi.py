@@ -1,0 +1,269 @@
+"""`/api/openapi.json`: the OpenAPI 3.1 description of the JSON API, written by hand.
+
+Every JSON route of the app (a rule ending in `.json` or starting with `/api/`, and `/healthz`)
+must be described here: tests/webui/test_openapi.py walks the app's url_map and fails on a route
+without documentation.  Pages answer with their JSON twin also under `Accept: application/json`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify
+from flask.typing import ResponseReturnValue
+
+bp = Blueprint("openapi", __name__)
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _path_param(name: str, description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "description": description,
+        "schema": {"type": "string"},
+    }
+
+
+def _query(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": schema or {"type": "string"},
+    }
+
+
+def _json(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+_ERRORS = {
+    "400": {"$ref": "#/components/responses/BadRequest"},
+    "404": {"$ref": "#/components/responses/NotFound"},
+}
+
+
+def _get(
+    summary: str,
+    schema: dict[str, Any],
+    parameters: list[dict[str, Any]] | None = None,
+    errors: tuple[str, ...] = ("404",),
+) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "summary": summary,
+        "responses": {"200": _json(summary, schema), **{c: _ERRORS[c] for c in errors}},
+    }
+    if parameters:
+        operation["parameters"] = parameters
+    return {"get": operation}
+
+
+_NULLABLE_STR = {"type": ["string", "null"]}
+_OBJECT = {"type": "object", "additionalProperties": True}
+
+_SEARCH_PARAMS = [
+    _query("q", "the query (syntax: /search/help.json)"),
+    _query("list", "restrict to a list (repeatable)"),
+    _query("sort", "result order", {"type": "string", "enum": ["relevance", "date", "date_asc"]}),
+]
+
+SCHEMAS: dict[str, Any] = {
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["status", "message"],
+                "properties": {"status": {"type": "integer"}, "message": {"type": "string"}},
+            }
+        },
+    },
+    "Hit": {
+        "type": "object",
+        "required": ["id", "subject", "date", "thread_id", "snippet"],
+        "properties": {
+            "id": {"type": "string", "description": "message key (permalink /messages/{id})"},
+            "message_id": {"type": "string"},
+            "lists": {"type": "array", "items": {"type": "string"}},
+            "subject": {"type": "string"},
+            "from_name": {"type": "string"},
+            "from_addr": {"type": "string"},
+            "date": {**_NULLABLE_STR, "format": "date-time"},
+            "thread_id": {"type": "string"},
+            "snippet": {"type": "string", "description": "text around the matches"},
+            "url": {"type": "string"},
+            "thread_url": {"type": "string"},
+        },
+    },
+    "Facet": {
+        "type": "object",
+        "required": ["value", "count"],
+        "properties": {
+            "value": {"type": "string"},
+            "count": {"type": "integer"},
+            "active": {"type": "boolean"},
+            "query": {"type": "string", "description": "the query with this filter toggled"},
+            "url": {"type": "string"},
+        },
+    },
+    "ApiSearchResult": {
+        "type": "object",
+        "required": ["total", "hits", "facets", "next_cursor"],
+        "properties": {
+            "total": {"type": "integer", "description": "true number of matches, never capped"},
+            "next_cursor": _NULLABLE_STR,
+            "facets": {
+                "type": "object",
+                "additionalProperties": {
+                    "type": "array",
+                    "items": {
+                        "type": "array",
+                        "prefixItems": [{"type": "string"}, {"type": "integer"}],
+                    },
+                },
+            },
+            "hits": {"type": "array", "items": _ref("Hit")},
+        },
+    },
+    "SearchPage": {
+        "type": "object",
+        "required": ["query", "total", "page", "per_page", "pages", "hits", "facets"],
+        "properties": {
+            "query": {"type": "string"},
+            "lists": {"type": "array", "items": {"type": "string"}},
+            "sort": {"type": "string", "enum": ["relevance", "date", "date_asc"]},
+            "group": _NULLABLE_STR,
+            "page": {"type": "integer"},
+            "per_page": {"type": "integer"},
+            "pages": {"type": "integer"},
+            "total": {"type": "integer", "description": "true number of matches, never capped"},
+            "hits": {"type": "array", "items": _ref("Hit")},
+            "facets": {
+                "type": "object",
+                "description": "list, year and sender facets over the whole match set",
+                "additionalProperties": {"type": "array", "items": _ref("Facet")},
+            },
+            "groups": {
+                "type": ["array", "null"],
+                "description": "with group=thread: the page's hits by thread",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "thread_id": {"type": "string"},
+                        "hits": {"type": "array", "items": {"type": "string"}},
+                    },
+                },
+            },
+            "next": _NULLABLE_STR,
+            "prev": _NULLABLE_STR,
+            "next_cursor": _NULLABLE_STR,
+            "exports": {"type": ["object", "null"], "additionalProperties": {"type": "string"}},
+        },
+    },
+    "SearchHelp": {
+        "type": "object",
+        "required": ["syntax"],
+        "properties": {
+            "syntax": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "examples": {"type": "array", "items": {"type": "string"}},
+                        "meaning": {"type": "string"},
+                    },
+                },
+            },
+            "notes": {"type": "array", "items": {"type": "string"}},
+            "parameters": {"type": "object", "additionalProperties": {"type": "string"}},
+        },
+    },
+    "Health": {
+        "type": "object",
+        "required": ["status", "messages", "indexed"],
+        "properties": {
+            "status": {"type": "string"},
+            "messages": {"type": "integer"},
+            "indexed": {"type": "integer"},
+        },
+    },
+    "Page": {
+        **_OBJECT,
+        "description": "the data the HTML page shows (see docs/webui-contract.md)",
+    },
+}
+
+PATHS: dict[str, Any] = {
+    "/api/search": _get(
+        "search messages",
+        _ref("ApiSearchResult"),
+        [
+            *_SEARCH_PARAMS,
+            _query("limit", "page size (0-100, default 20)", {"type": "integer"}),
+            _query("offset", "results to skip", {"type": "integer"}),
+            _query("cursor", "next_cursor of the previous page"),
+            _query("facets", "1 to compute facets", {"type": "string", "enum": ["0", "1"]}),
+        ],
+        ("400",),
+    ),
+    "/healthz": _get("health: message and index counts", _ref("Health"), errors=()),
+    "/api/openapi.json": _get("this description", _OBJECT, errors=()),
+    "/search.json": _get(
+        "the search page's data",
+        _ref("SearchPage"),
+        [
+            *_SEARCH_PARAMS,
+            _query("page", "page number (20 a page)", {"type": "integer", "minimum": 1}),
+            _query("group", "thread: group the page's hits by thread", {"enum": ["thread"]}),
+            _query("cursor", "opaque cursor of a deep page"),
+        ],
+        ("400",),
+    ),
+    "/search/help.json": _get("the query syntax", _ref("SearchHelp"), errors=()),
+    "/index.json": _get("communities and lists, recent threads", _ref("Page"), errors=()),
+    "/lists/{name}.json": _get(
+        "a list and its periods", _ref("Page"), [_path_param("name", "list name")]
+    ),
+    "/lists/{name}/{period}.json": _get(
+        "the messages of a list's period",
+        _ref("Page"),
+        [_path_param("name", "list name"), _path_param("period", "period (volume) name")],
+    ),
+    "/threads/{thread_id}.json": _get(
+        "a thread and its messages", _ref("Page"), [_path_param("thread_id", "thread id")]
+    ),
+    "/messages/{key}.json": _get(
+        "a message", _ref("Page"), [_path_param("key", "message key (permalink)")]
+    ),
+}
+
+SPEC: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "listarchive",
+        "version": "1",
+        "description": "JSON API of the mailing-list archive. Every page also answers with its "
+        "JSON twin under `Accept: application/json`. Errors are "
+        '`{"error": {"status", "message"}}`. Private messages are never returned.',
+    },
+    "paths": PATHS,
+    "components": {
+        "schemas": SCHEMAS,
+        "responses": {
+            "BadRequest": _json("bad query or parameter, with the reason", _ref("Error")),
+            "NotFound": _json("unknown list, period, thread or message", _ref("Error")),
+        },
+    },
+}
+
+
+@bp.get("/api/openapi.json")
+def spec() -> ResponseReturnValue:
+    return jsonify(SPEC)

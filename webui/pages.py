@@ -1,0 +1,302 @@
+"""The reading pages: home, list, period, thread, message, message source.
+
+Each view builds one dict and hands it to `render`, which answers HTML or the JSON twin
+(`.json` suffix or `Accept: application/json`).  Every visitor is anonymous for now: private
+lists and messages are invisible (404) and addresses are obfuscated in headers and bodies.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, request, url_for
+from flask.typing import ResponseReturnValue
+
+from store import communities, queries
+from store.queries import MessageDetail, MessageSummary, ThreadSummary
+from webui.body import split_body
+from webui.extensions import get_store
+from webui.obfuscate import mailbox, obfuscate_text
+from webui.views import iso, render
+
+bp = Blueprint("pages", __name__)
+
+INCLUDE_PRIVATE = False
+"""Every visitor is anonymous until accounts exist."""
+RECENT_THREADS = 20
+VIEWS = ("nested", "flat")
+
+
+# -- dict builders (shared by HTML and JSON) --------------------------------------------------
+
+
+def _thread_link(summary: ThreadSummary) -> dict[str, Any]:
+    return {
+        "thread_id": summary.thread_id,
+        "subject": obfuscate_text(summary.subject),
+        "first_date": iso(summary.first_date),
+        "last_date": iso(summary.last_date),
+        "message_count": summary.message_count,
+        "url": url_for("pages.thread", thread_id=summary.thread_id),
+    }
+
+
+def _summary(message: MessageSummary) -> dict[str, Any]:
+    return {
+        "key": message.key,
+        "subject": obfuscate_text(message.subject),
+        "from": mailbox(message.from_name, message.from_addr),
+        "date": iso(message.date),
+        "thread_id": message.thread_id,
+        "url": url_for("pages.message", key=message.key),
+        "thread_url": (
+            url_for("pages.thread", thread_id=message.thread_id) if message.thread_id else None
+        ),
+    }
+
+
+def _attachment(a: queries.AttachmentInfo) -> dict[str, Any]:
+    url = a.scrubbed_url if a.scrubbed_url.startswith(("http://", "https://")) else ""
+    return {
+        "filename": a.filename,
+        "content_type": a.content_type,
+        "size": a.size,
+        "url": url,
+    }
+
+
+def _message(m: MessageDetail, depth: int | None = None) -> dict[str, Any]:
+    body = obfuscate_text(m.body)
+    return {
+        "key": m.key,
+        "message_id": obfuscate_text(m.message_id),
+        "subject": obfuscate_text(m.subject),
+        "from": mailbox(m.from_name, m.from_addr),
+        "to": [mailbox(n, a) for n, a in m.to],
+        "cc": [mailbox(n, a) for n, a in m.cc],
+        "date": iso(m.date),
+        "lists": list(m.lists),
+        "thread_id": m.thread_id,
+        "parent_key": m.parent_key,
+        "depth": depth,
+        "is_html_only": m.is_html_only,
+        "attachments": [_attachment(a) for a in m.attachments],
+        "body": body,
+        "blocks": split_body(body),
+        "url": url_for("pages.message", key=m.key),
+        "source_url": url_for("pages.source", key=m.key),
+        "thread_url": url_for("pages.thread", thread_id=m.thread_id) if m.thread_id else None,
+    }
+
+
+def _list_dict(summary: queries.ListSummary) -> dict[str, Any]:
+    return {
+        "name": summary.name,
+        "community": summary.community,
+        "messages": summary.messages,
+        "first_date": iso(summary.first_date),
+        "last_date": iso(summary.last_date),
+        "url": url_for("pages.list_page", name=summary.name),
+    }
+
+
+def _participants(messages: list[MessageDetail]) -> list[dict[str, Any]]:
+    seen: dict[str, dict[str, Any]] = {}
+    for m in sorted(messages, key=lambda m: (m.date is None, m.date)):
+        who = m.from_addr.lower() or m.from_name
+        if who not in seen:
+            seen[who] = {**mailbox(m.from_name, m.from_addr), "messages": 0}
+        seen[who]["messages"] += 1
+    return list(seen.values())
+
+
+def _find_list(name: str) -> queries.ListSummary:
+    found = queries.find_list(get_store().conn, name, include_private=INCLUDE_PRIVATE)
+    if found is None:
+        abort(404, f"no list named {name!r}")
+    return found
+
+
+def _view() -> str:
+    view = request.args.get("view", "nested")
+    if view not in VIEWS:
+        abort(400, f"view must be one of {', '.join(VIEWS)}")
+    return view
+
+
+# -- routes -----------------------------------------------------------------------------------
+
+
+@bp.get("/")
+@bp.get("/index.json", endpoint="home_json")
+def home() -> ResponseReturnValue:
+    conn = get_store().conn
+    lists = queries.list_summaries(conn, include_private=INCLUDE_PRIVATE)
+    visible = {s.name for s in lists}
+    groups = []
+    for community in communities.all_communities(conn):
+        members = [n for n in community.lists if n in visible]
+        if members:
+            groups.append(
+                {
+                    "name": community.name,
+                    "cutover": community.cutover,
+                    "closed": community.closed,
+                    "lists": members,
+                }
+            )
+    recent = queries.recent_threads(conn, include_private=INCLUDE_PRIVATE, limit=RECENT_THREADS)
+    data = {
+        "communities": groups,
+        "lists": [_list_dict(s) for s in lists],
+        "recent_threads": [_thread_link(t) for t in recent],
+    }
+    return render("home.html", data)
+
+
+@bp.get("/lists/<name>/")
+@bp.get("/lists/<name>.json", endpoint="list_json")
+def list_page(name: str) -> ResponseReturnValue:
+    summary = _find_list(name)
+    periods = queries.list_periods(get_store().conn, summary.id)
+    data = {
+        "list": _list_dict(summary),
+        "periods": [
+            {
+                "name": p.name,
+                "messages": p.messages,
+                "first_date": iso(p.first_date),
+                "last_date": iso(p.last_date),
+                "url": url_for("pages.period", name=name, period=p.name),
+            }
+            for p in periods
+        ],
+    }
+    return render("list.html", data)
+
+
+@bp.get("/lists/<name>/<period>/")
+@bp.get("/lists/<name>/<period>.json", endpoint="period_json")
+def period(name: str, period: str) -> ResponseReturnValue:
+    summary = _find_list(name)
+    conn = get_store().conn
+    periods = queries.list_periods(conn, summary.id)
+    index = next((i for i, p in enumerate(periods) if p.name == period), None)
+    if index is None:
+        abort(404, f"list {name!r} has no period {period!r}")
+    found = periods[index]
+    messages = queries.period_messages(conn, summary.id, found.origins)
+
+    def link(i: int) -> dict[str, str] | None:
+        if 0 <= i < len(periods):
+            return {
+                "name": periods[i].name,
+                "url": url_for("pages.period", name=name, period=periods[i].name),
+            }
+        return None
+
+    data = {
+        "list": _list_dict(summary),
+        "period": {
+            "name": found.name,
+            "messages": found.messages,
+            "first_date": iso(found.first_date),
+            "last_date": iso(found.last_date),
+        },
+        "newer": link(index - 1),
+        "older": link(index + 1),
+        "messages": [_summary(m) for m in messages],
+    }
+    return render("period.html", data)
+
+
+@bp.get("/threads/<thread_id>")
+@bp.get("/threads/<thread_id>.json", endpoint="thread_json")
+def thread(thread_id: str) -> ResponseReturnValue:
+    view = _view()
+    conn = get_store().conn
+    info = queries.get_thread(conn, thread_id)
+    messages = queries.thread_messages(conn, thread_id, include_private=INCLUDE_PRIVATE)
+    if info is None or not messages:
+        abort(404, f"no thread {thread_id!r}")
+    top = min((m.depth or 0) for m in messages)
+    items = [_message(m, (m.depth or 0) - top) for m in messages]
+    if view == "flat":
+        order = sorted(
+            range(len(messages)),
+            key=lambda i: (messages[i].date is None, messages[i].date, messages[i].key),
+        )
+        items = [{**items[i], "depth": 0} for i in order]
+    lists = sorted({name for m in messages for name in m.lists})
+    data = {
+        "thread": {
+            "thread_id": thread_id,
+            "subject": obfuscate_text(info.subject or messages[0].subject),
+            "first_date": iso(min((m.date for m in messages if m.date), default=None)),
+            "last_date": iso(max((m.date for m in messages if m.date), default=None)),
+            "message_count": len(messages),
+            "lists": lists,
+            "participants": _participants(messages),
+            "url": url_for("pages.thread", thread_id=thread_id),
+        },
+        "view": view,
+        "messages": items,
+    }
+    return render("thread.html", data)
+
+
+@bp.get("/messages/<key>")
+@bp.get("/messages/<key>.json", endpoint="message_json")
+def message(key: str) -> ResponseReturnValue:
+    conn = get_store().conn
+    found = queries.get_message(conn, key, include_private=INCLUDE_PRIVATE)
+    if found is None:
+        abort(404, f"no message {key!r}")
+    previous: dict[str, Any] | None = None
+    following: dict[str, Any] | None = None
+    thread_info: dict[str, Any] | None = None
+    if found.thread_id:
+        siblings = queries.thread_messages(conn, found.thread_id, include_private=INCLUDE_PRIVATE)
+        keys = [m.key for m in siblings]
+        at = keys.index(found.key) if found.key in keys else -1
+        if at > 0:
+            previous = _neighbour(siblings[at - 1])
+        if 0 <= at < len(siblings) - 1:
+            following = _neighbour(siblings[at + 1])
+        info = queries.get_thread(conn, found.thread_id)
+        thread_info = {
+            "thread_id": found.thread_id,
+            "subject": obfuscate_text(info.subject if info else found.subject),
+            "message_count": len(siblings),
+            "url": url_for("pages.thread", thread_id=found.thread_id),
+        }
+    data = {
+        "message": _message(found),
+        "thread": thread_info,
+        "prev": previous,
+        "next": following,
+    }
+    return render("message.html", data)
+
+
+def _neighbour(m: MessageDetail) -> dict[str, Any]:
+    return {
+        "key": m.key,
+        "subject": obfuscate_text(m.subject),
+        "from": mailbox(m.from_name, m.from_addr),
+        "url": url_for("pages.message", key=m.key),
+    }
+
+
+@bp.get("/messages/<key>/source")
+def source(key: str) -> ResponseReturnValue:
+    store = get_store()
+    if queries.get_message(store.conn, key, include_private=INCLUDE_PRIVATE) is None:
+        abort(404, f"no message {key!r}")
+    raw = store.raw_bytes(key)
+    if raw is None:
+        abort(404, f"no message {key!r}")
+    response = Response(raw, content_type="text/plain; charset=utf-8")
+    response.headers["Content-Disposition"] = "inline"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
