@@ -10,6 +10,7 @@ from flask.typing import ResponseReturnValue
 from search.base import SearchResult
 from search.query import HIGHLIGHT_END, HIGHLIGHT_START
 from webui.extensions import get_search, get_store
+from webui.obfuscate import obfuscate_address, obfuscate_text
 
 bp = Blueprint("api", __name__)
 SORTS = ("relevance", "date", "date_asc")
@@ -23,14 +24,16 @@ def result_json(result: SearchResult) -> dict[str, Any]:
         "hits": [
             {
                 "id": hit.key,
-                "message_id": hit.message_id,
+                "message_id": obfuscate_text(hit.message_id),
                 "lists": list(hit.lists),
                 "subject": hit.subject,
-                "from_name": hit.from_name,
-                "from_addr": hit.from_addr,
+                "from_name": obfuscate_text(hit.from_name),
+                "from_addr": obfuscate_address(hit.from_addr),
                 "date": hit.date.isoformat() if hit.date else None,
                 "thread_id": hit.thread_id,
-                "snippet": hit.snippet.replace(HIGHLIGHT_START, "").replace(HIGHLIGHT_END, ""),
+                "snippet": obfuscate_text(
+                    hit.snippet.replace(HIGHLIGHT_START, "").replace(HIGHLIGHT_END, "")
+                ),
             }
             for hit in result.hits
         ],

@@ -39,6 +39,8 @@ def test_search_json(client: FlaskClient) -> None:
     assert len(data["hits"]) == 5
     assert data["facets"]["list"][0] == ["reality", data["total"]]
     assert data["next_cursor"]
+    # anonymous: addresses are obfuscated like on the pages
+    assert all("@" not in hit["from_addr"] for hit in data["hits"])
     following = client.get(f"/api/search?q=list:reality&limit=5&cursor={data['next_cursor']}")
     assert {h["id"] for h in following.get_json()["hits"]}.isdisjoint(
         {h["id"] for h in data["hits"]}
