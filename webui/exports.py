@@ -265,7 +265,7 @@ def csv_rows(
                 (
                     hit.key,
                     hit.date.isoformat() if hit.date else "",
-                    " ".join(name for name in hit.lists if name not in hidden),
+                    " ".join(n for n in hit.lists if n not in hidden),
                     _cell(f"{name} <{sender}>" if name else sender),
                     _cell(obfuscate_text(hit.subject)),
                     hit.thread_id,

@@ -1,64 +1,23 @@
-"""The search page and its JSON twin, the syntax help; on a store synced from corpus mail.
-
-`build_data` (also used by the export and OpenAPI tests) syncs the public `reality` list and a
-private `secret` list (divunal-author's volumes) and indexes them."""
+"""The search page and its JSON twin, the syntax help; on the corpus store of conftest.py (the
+public `reality` list and the private `divunal-author`)."""
 
 from __future__ import annotations
 
 import math
-import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask.testing import FlaskClient
 
-from config.settings import load_settings
-from ingest.sources.mbox import MboxSource
-from ingest.sync import sync_list
-from search import indexer
-from search.factory import open_backend
 from search.query import HIGHLIGHT_END, HIGHLIGHT_START
 from store.store import Store
-from tests.conftest import CORPUS, REPO
-from webui import create_app
+from tests.conftest import REPO
+from tests.webui.conftest import PRIVATE
 from webui.search_pages import HELP, facet_query, obfuscate_snippet, snippet_html
 
 S, E = HIGHLIGHT_START, HIGHLIGHT_END
-
-
-def build_data(data: Path) -> Path:
-    store = Store(data / "store.db")
-    for name, folder, private in (
-        ("reality", "reality", False),
-        ("secret", "divunal-author", True),
-    ):
-        volumes = [str(p) for p in sorted((CORPUS / "pipermail/twisted" / folder).glob("*.gz"))]
-        store.add_list(name, "mbox", paths=volumes, private=private)
-        sync_list(store, name, MboxSource(volumes), workers=1)
-    backend = open_backend("sqlite", data)
-    indexer.catch_up(store, backend)
-    backend.close()
-    store.close()
-    return data
-
-
-@pytest.fixture(scope="module")
-def data(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    with pytest.MonkeyPatch.context() as patch:
-        for name in list(os.environ):
-            if name.startswith("LISTARCHIVE_"):
-                patch.delenv(name)
-        yield build_data(tmp_path_factory.mktemp("data"))
-
-
-@pytest.fixture()
-def client(data: Path) -> Iterator[FlaskClient]:
-    app = create_app(load_settings(env={}, overrides={"data_dir": data}))
-    with app.test_client() as test_client:
-        yield test_client
 
 
 def _json(client: FlaskClient, url: str) -> dict:  # type: ignore[type-arg]
@@ -186,17 +145,17 @@ def test_group_by_thread(client: FlaskClient) -> None:
     assert html.count('<li class="hit"') == 20
 
 
-def test_private_messages_never_found(client: FlaskClient, data: Path) -> None:
-    store = Store(data / "store.db", readonly=True)
-    assert store.get_list("secret").messages > 0
+def test_private_messages_never_found(client: FlaskClient, webui_data: Path) -> None:
+    store = Store(webui_data / "store.db", readonly=True)
+    assert store.get_list(PRIVATE).messages > 0
     store.close()
     # only what was also posted to the public list, and the private list is never named
-    crossposted = _json(client, "/search.json?q=list:secret")
+    crossposted = _json(client, f"/search.json?q=list:{PRIVATE}")
     assert crossposted["total"] < 5
     assert all(h["lists"] == ["reality"] for h in crossposted["hits"])
     everything = _json(client, "/search.json?q=after:1990")
     assert [f["value"] for f in everything["facets"]["list"]] == ["reality"]
-    assert "secret" not in client.get("/search?q=after:1990").get_data(as_text=True)
+    assert PRIVATE not in client.get("/search?q=after:1990").get_data(as_text=True)
 
 
 def test_accept_json_and_empty_query(client: FlaskClient) -> None:
