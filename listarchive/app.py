@@ -138,6 +138,15 @@ def add_list(
     return store.add_list(name, "mbox", paths=resolved, community=community, private=private)
 
 
+def make_fetcher(settings: Settings) -> HttpFetcher:
+    """The HTTP client of one command or job, configured by the `sync.*` settings."""
+    return HttpFetcher(
+        timeout=settings["sync.timeout"],
+        retries=settings["sync.retries"],
+        user_agent=settings["sync.user_agent"],
+    )
+
+
 def make_source(settings: Settings, info: ListInfo, fetcher: HttpFetcher) -> Source:
     if info.source == "pipermail":
         # private archives' logins are looked up only when needed, never from the config
@@ -176,11 +185,7 @@ def sync(
     if not known:
         raise UsageError("no lists configured: add one with `listarchive lists add`")
     selected = [known[n] for n in names] if names else list(known.values())
-    fetcher = HttpFetcher(
-        timeout=settings["sync.timeout"],
-        retries=settings["sync.retries"],
-        user_agent=settings["sync.user_agent"],
-    )
+    fetcher = make_fetcher(settings)
     summaries = []
     try:
         for info in selected:

@@ -7,9 +7,9 @@ import json
 import click
 
 from ingest.errors import SourceError
-from ingest.http import HttpFetcher
 from ingest.pipermail_map import PeriodResult, map_list
 from listarchive import app
+from listarchive.app import make_fetcher
 from listarchive.cli_common import current_settings, store_session
 from store.store import StoreError
 
@@ -38,11 +38,7 @@ def pipermail_map(
             raise click.UsageError(str(exc)) from exc
         if info.source != "pipermail":
             raise click.UsageError(f"list {name} is not a pipermail archive")
-        fetcher = HttpFetcher(
-            timeout=settings["sync.timeout"],
-            retries=settings["sync.retries"],
-            user_agent=settings["sync.user_agent"],
-        )
+        fetcher = make_fetcher(settings)
         try:
             if info.private:  # log in: the session cookie rides along with the fetcher
                 app.make_source(settings, info, fetcher).volumes()

@@ -6,8 +6,8 @@ from typing import Any
 
 from config.settings import Settings
 from ingest.completeness import PeriodCount, compare, held_counts, pipermail_counts
-from ingest.http import HttpFetcher
 from ingest.sync import RunSummary
+from listarchive.app import make_fetcher
 from store.store import Store
 
 
@@ -50,11 +50,7 @@ def completeness(settings: Settings, store: Store, name: str) -> list[PeriodCoun
     """Compare, per period, what the archive shows with what the store holds for a list."""
     info = store.get_list(name)
     held = held_counts(store.conn, info.id)
-    fetcher = HttpFetcher(
-        timeout=settings["sync.timeout"],
-        retries=settings["sync.retries"],
-        user_agent=settings["sync.user_agent"],
-    )
+    fetcher = make_fetcher(settings)
     try:
         archive: dict[str, int | None]
         if info.source == "pipermail":

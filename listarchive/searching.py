@@ -3,37 +3,23 @@
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Sequence
 from typing import Any
 
 from config.settings import Settings
 from search import indexer
-from search.base import SearchBackend, SearchError, SearchResult
-from search.factory import open_backend
+from search.base import SearchError, SearchResult
+from search.factory import open_configured
 from search.query import HIGHLIGHT_END, HIGHLIGHT_START
 from store.store import Store
 
 logger = logging.getLogger(__name__)
 
 
-def open_search(settings: Settings) -> SearchBackend:
-    """The configured backend; Elasticsearch credentials come from the environment only
-    (`LISTARCHIVE_SEARCH_USERNAME`, `LISTARCHIVE_SEARCH_PASSWORD`), never from a file."""
-    return open_backend(
-        settings["search.backend"],
-        settings.data_dir,
-        settings["search.url"],
-        index_prefix=settings["search.index"],
-        username=os.environ.get("LISTARCHIVE_SEARCH_USERNAME", ""),
-        password=os.environ.get("LISTARCHIVE_SEARCH_PASSWORD", ""),
-    )
-
-
 def update_index(settings: Settings, store: Store) -> tuple[int, str]:
     """Catch the search index up with the store; a down index is reported, not raised."""
     try:
-        backend = open_search(settings)
+        backend = open_configured(settings)
         try:
             return indexer.catch_up(store, backend, batch=settings["sync.index_batch"]), ""
         finally:
@@ -44,7 +30,7 @@ def update_index(settings: Settings, store: Store) -> tuple[int, str]:
 
 
 def reindex(settings: Settings, store: Store) -> int:
-    backend = open_search(settings)
+    backend = open_configured(settings)
     try:
         return indexer.rebuild(store, backend, batch=settings["sync.index_batch"])
     finally:
@@ -61,7 +47,7 @@ def search(
     offset: int = 0,
     include_private: bool = False,
 ) -> SearchResult:
-    backend = open_search(settings)
+    backend = open_configured(settings)
     try:
         return backend.search(
             query,

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
+from config.settings import Settings
 from search.base import SearchBackend, SearchUnavailableError
 from search.sqlite_fts import SqliteFtsBackend
 
@@ -39,4 +41,17 @@ def open_backend(
         )
     raise SearchUnavailableError(
         f"unknown search backend {kind!r}; expected one of: {', '.join(KINDS)}"
+    )
+
+
+def open_configured(settings: Settings) -> SearchBackend:
+    """The backend the settings select.  Elasticsearch credentials come from the environment
+    only (`LISTARCHIVE_SEARCH_USERNAME`, `LISTARCHIVE_SEARCH_PASSWORD`), never from a file."""
+    return open_backend(
+        settings["search.backend"],
+        settings.data_dir,
+        settings["search.url"],
+        index_prefix=settings["search.index"],
+        username=os.environ.get("LISTARCHIVE_SEARCH_USERNAME", ""),
+        password=os.environ.get("LISTARCHIVE_SEARCH_PASSWORD", ""),
     )

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 import sqlite3
 import time
@@ -27,7 +26,7 @@ from flask import Blueprint, Response, abort, request
 from flask.typing import ResponseReturnValue
 
 from search.base import Hit, SearchBackend, SearchResult
-from search.factory import open_backend
+from search.factory import open_configured
 from store import queries
 from store.store import Store
 from webui.extensions import get_store, settings
@@ -225,15 +224,7 @@ def _search_pages() -> Iterator[list[Hit]]:
 
 def _stream_search() -> SearchBackend:
     """A search backend owned by one streaming response (see `_stream_store`)."""
-    s = settings()
-    return open_backend(
-        s["search.backend"],
-        s.data_dir,
-        s["search.url"],
-        index_prefix=s["search.index"],
-        username=os.environ.get("LISTARCHIVE_SEARCH_USERNAME", ""),
-        password=os.environ.get("LISTARCHIVE_SEARCH_PASSWORD", ""),
-    )
+    return open_configured(settings())
 
 
 @bp.get("/search.mbox")

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
-
 from flask import Flask, current_app, g
 
 from config.settings import Settings
 from search.base import SearchBackend
-from search.factory import open_backend
+from search.factory import open_configured
 from store.store import Store
 
 
@@ -26,15 +24,7 @@ def get_store() -> Store:
 
 def get_search() -> SearchBackend:
     if "search" not in g:
-        s = settings()
-        g.search = open_backend(
-            s["search.backend"],
-            s.data_dir,
-            s["search.url"],
-            index_prefix=s["search.index"],
-            username=os.environ.get("LISTARCHIVE_SEARCH_USERNAME", ""),
-            password=os.environ.get("LISTARCHIVE_SEARCH_PASSWORD", ""),
-        )
+        g.search = open_configured(settings())
     backend: SearchBackend = g.search
     return backend
 

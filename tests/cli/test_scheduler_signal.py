@@ -16,19 +16,9 @@ from click.testing import CliRunner
 
 from listarchive.cli import cli
 from tests.support.archive_server import ArchiveServer
+from tests.support.storedump import stored_volumes
 
 PREFIX = "/pipermail/twisted-web/"
-
-
-def _volumes(path: Path) -> int:
-    try:
-        conn = sqlite3.connect(path, timeout=1)
-        try:
-            return int(conn.execute("SELECT count(*) FROM volumes").fetchone()[0])
-        finally:
-            conn.close()
-    except sqlite3.OperationalError:
-        return 0
 
 
 def test_sigterm_finishes_the_current_volumes_and_exits(
@@ -47,7 +37,7 @@ def test_sigterm_finishes_the_current_volumes_and_exits(
         stderr=subprocess.PIPE,
     )
     deadline = time.monotonic() + 120
-    while _volumes(data / "store.db") < 20:
+    while stored_volumes(data / "store.db") < 20:
         assert proc.poll() is None and time.monotonic() < deadline
         time.sleep(0.02)
     proc.send_signal(signal.SIGTERM)
@@ -57,9 +47,9 @@ def test_sigterm_finishes_the_current_volumes_and_exits(
     conn = sqlite3.connect(data / "store.db")
     ((status, summary),) = conn.execute("SELECT status, summary FROM runs").fetchall()
     assert status == "interrupted"
-    stored_volumes = _volumes(data / "store.db")
-    assert 20 <= stored_volumes < 163
-    assert json.loads(summary)["volumes_fetched"] == stored_volumes
+    done = stored_volumes(data / "store.db")
+    assert 20 <= done < 163
+    assert json.loads(summary)["volumes_fetched"] == done
     # whole volumes only: every stored volume's messages are all there
     for name, count in conn.execute("SELECT name, message_count FROM volumes"):
         pieces = conn.execute(
@@ -70,4 +60,4 @@ def test_sigterm_finishes_the_current_volumes_and_exits(
 
     result = CliRunner().invoke(cli, [*base, "scheduler", "--once"])
     assert result.exit_code == 0, result.output
-    assert _volumes(data / "store.db") == 163
+    assert stored_volumes(data / "store.db") == 163

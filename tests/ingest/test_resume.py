@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 from tests.support.archive_server import ArchiveServer
-from tests.support.storedump import dump_store
+from tests.support.storedump import dump_store, stored_volumes
 
 LIST_PATH = "/pipermail/twisted-web/"
 
@@ -32,19 +31,6 @@ def _run(data_dir: Path, *args: str) -> None:
     assert proc.returncode == 0, (out + err).decode()
 
 
-def _stored_volumes(path: Path) -> int:
-    if not path.exists():
-        return 0
-    try:
-        conn = sqlite3.connect(path, timeout=1)
-        try:
-            return int(conn.execute("SELECT count(*) FROM volumes").fetchone()[0])
-        finally:
-            conn.close()
-    except sqlite3.OperationalError:
-        return 0
-
-
 def test_killed_sync_resumes_to_identical_store(
     archive_server: ArchiveServer, corpus: Path, tmp_path: Path
 ) -> None:
@@ -59,13 +45,13 @@ def test_killed_sync_resumes_to_identical_store(
     _run(killed, "lists", "add", "twisted-web", "--pipermail", url)
     proc = _cli(killed, "sync", capture=False)
     deadline = time.monotonic() + 120
-    while _stored_volumes(killed / "store.db") < 40 and proc.poll() is None:
+    while stored_volumes(killed / "store.db") < 40 and proc.poll() is None:
         assert time.monotonic() < deadline
         time.sleep(0.02)
     assert proc.poll() is None, "sync finished before it could be killed"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    partial = _stored_volumes(killed / "store.db")
+    partial = stored_volumes(killed / "store.db")
     assert 0 < partial < 163
 
     _run(killed, "sync")

@@ -33,3 +33,17 @@ def dump_store(path: Path) -> dict[str, list[tuple[Any, ...]]]:
         }
     finally:
         conn.close()
+
+
+def stored_volumes(path: Path) -> int:
+    """Volumes recorded so far (0 before the store exists or while it is locked)."""
+    if not path.exists():
+        return 0
+    try:
+        conn = sqlite3.connect(path, timeout=1)
+        try:
+            return int(conn.execute("SELECT count(*) FROM volumes").fetchone()[0])
+        finally:
+            conn.close()
+    except sqlite3.OperationalError:
+        return 0
