@@ -142,6 +142,92 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (list, period, number)
     ) WITHOUT ROWID;
     """,
+    # 4: persons and identities, person decisions, tags, rosters, meetings, accounts
+    """
+    CREATE TABLE persons (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        merged_into INTEGER REFERENCES persons (id),
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE identities (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        value TEXT NOT NULL,
+        person INTEGER NOT NULL REFERENCES persons (id),
+        UNIQUE (kind, value)
+    );
+    CREATE INDEX identities_person ON identities (person);
+    ALTER TABLE messages ADD COLUMN identity INTEGER REFERENCES identities (id);
+    CREATE INDEX messages_identity ON messages (identity, date);
+    CREATE INDEX messages_no_identity ON messages (id) WHERE identity IS NULL;
+    CREATE INDEX messages_parent ON messages (parent_key);
+    -- covers the analytics frame: reading it never touches the wide message rows
+    CREATE INDEX messages_frame ON messages (id, date, identity, thread_id, parent_key, key);
+    CREATE TABLE person_events (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        undone_by INTEGER REFERENCES person_events (id)
+    );
+    CREATE TABLE person_distinct (
+        a INTEGER NOT NULL REFERENCES persons (id),
+        b INTEGER NOT NULL REFERENCES persons (id),
+        PRIMARY KEY (a, b)
+    ) WITHOUT ROWID;
+    CREATE TABLE person_tags (
+        person INTEGER NOT NULL REFERENCES persons (id),
+        tag TEXT NOT NULL,
+        source TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (person, tag)
+    ) WITHOUT ROWID;
+    CREATE INDEX person_tags_tag ON person_tags (tag);
+    CREATE TABLE rosters (
+        id INTEGER PRIMARY KEY,
+        list INTEGER NOT NULL REFERENCES lists (id),
+        format TEXT NOT NULL,
+        source TEXT NOT NULL,
+        as_of TEXT NOT NULL,
+        imported_at TEXT NOT NULL
+    );
+    CREATE TABLE roster_members (
+        roster INTEGER NOT NULL REFERENCES rosters (id),
+        address TEXT NOT NULL,
+        name TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (roster, address)
+    ) WITHOUT ROWID;
+    CREATE TABLE meetings (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        date TEXT NOT NULL DEFAULT '',
+        community TEXT NOT NULL DEFAULT '',
+        tag TEXT NOT NULL DEFAULT '',
+        source TEXT NOT NULL DEFAULT '',
+        imported_at TEXT NOT NULL
+    );
+    CREATE TABLE meeting_participants (
+        meeting INTEGER NOT NULL REFERENCES meetings (id),
+        position INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        name_key TEXT NOT NULL,
+        person INTEGER REFERENCES persons (id),
+        match TEXT NOT NULL,
+        PRIMARY KEY (meeting, position)
+    ) WITHOUT ROWID;
+    CREATE TABLE users (
+        username TEXT PRIMARY KEY,
+        password_hash TEXT NOT NULL,
+        role TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        disabled INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID;
+    ALTER TABLE communities ADD COLUMN old_list TEXT;
+    ALTER TABLE communities ADD COLUMN new_list TEXT;
+    """,
 )
 
 

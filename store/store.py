@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from store import identities
 from store import threading as store_threading
 from store.reader import read_messages
 from store.records import (
@@ -73,6 +74,7 @@ class Store:
                 "INSERT OR IGNORE INTO meta (key, value) VALUES ('store_id', ?)",
                 (uuid.uuid4().hex,),
             )
+            identities.assign_missing(self.conn)  # messages stored before schema 4
 
     @property
     def store_id(self) -> str:
@@ -306,7 +308,9 @@ class Store:
 
     def rethread(self, chunk: int = 10_000) -> int:
         """Thread every message not yet threaded (and re-link the threads they touch), in
-        chunks of `chunk` new messages, one transaction each."""
+        chunks of `chunk` new messages, one transaction each.  New messages' senders are
+        assigned to persons first (`store.identities`)."""
+        identities.assign_missing(self.conn)
         total = 0
         while True:
             with self.transaction() as conn:

@@ -1,5 +1,6 @@
-"""Imports point one way: ingest -> store, search -> store, webui -> search, store; config
-underneath; store imports none of them; ingest never imports Flask."""
+"""Imports point one way: ingest -> store, search -> store, analytics -> store,
+webui -> search, analytics, store; config underneath; store imports none of them; ingest never
+imports Flask."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 FORBIDDEN = {
-    "config": {"store", "ingest", "search", "webui", "listarchive", "flask"},
-    "store": {"config", "ingest", "search", "webui", "listarchive", "flask"},
-    "ingest": {"search", "webui", "listarchive", "flask"},
-    "search": {"ingest", "webui", "listarchive", "flask"},
+    "config": {"store", "ingest", "search", "analytics", "webui", "listarchive", "flask"},
+    "store": {"config", "ingest", "search", "analytics", "webui", "listarchive", "flask"},
+    "ingest": {"search", "analytics", "webui", "listarchive", "flask"},
+    "search": {"ingest", "analytics", "webui", "listarchive", "flask"},
+    "analytics": {"ingest", "search", "webui", "listarchive", "flask"},
     "webui": {"ingest", "listarchive"},
 }
 

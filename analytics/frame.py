@@ -1,0 +1,178 @@
+"""The posts of a scope, loaded once and shared by every metric.
+
+A frame holds the whole history of the scope's lists (newcomer and lapse classification need the
+posts before and after a date window); metrics apply the window themselves with
+`frame.in_window()`.  Posts without a usable date are left out and counted (`undated`).
+
+Frames are cached per process, keyed on the store file, its change sequence, the persons
+version (merges) and the lists: a dashboard opened again, or another dashboard of the same
+scope, costs no database work.  Any sync or merge changes the key.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from analytics.scope import Scope
+from store import identities
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    id: int
+    key: str
+    date: int  # seconds since the epoch, UTC
+    thread: str
+    parent: str | None  # the key of the message replied to
+    person: int
+    parent_person: int | None  # who is replied to (also when that message is on another list)
+    lists: tuple[int, ...]  # the scope's lists this post is on
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRef:
+    id: int
+    key: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadRef:
+    id: str
+    subject: str
+    root_key: str | None
+
+
+@dataclass(slots=True)
+class Frame:
+    scope: Scope
+    posts: list[Post]  # by (date, id)
+    undated: int
+    persons: dict[int, PersonRef]
+    threads: dict[str, ThreadRef]
+    list_names: dict[int, str]
+    by_key: dict[str, Post] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.by_key = {p.key: p for p in self.posts}
+
+    def in_window(self) -> list[Post]:
+        """The posts inside the scope's date window."""
+        start, end = self.scope.start_ts, self.scope.end_ts
+        if start is None and end is None:
+            return self.posts
+        return [p for p in self.posts if self.scope.contains(p.date)]
+
+    def person(self, person_id: int) -> PersonRef:
+        return self.persons.get(person_id) or PersonRef(person_id, "", identities.UNKNOWN_NAME)
+
+    def with_scope(self, scope: Scope) -> Frame:
+        """The same posts seen through another date window (same lists)."""
+        return Frame(scope, self.posts, self.undated, self.persons, self.threads, self.list_names)
+
+
+_POSTS = """
+SELECT m.id, m.key, m.date, m.thread_id, m.parent_key, m.identity
+FROM messages m INDEXED BY messages_frame
+WHERE m.id IN (SELECT message FROM memberships WHERE list IN ({marks}))
+"""
+
+
+def _chunks(values: list[Any], size: int = 900) -> Iterator[tuple[list[Any], str]]:
+    for start in range(0, len(values), size):
+        part = values[start : start + size]
+        yield part, ",".join("?" * len(part))
+
+
+def _load(conn: sqlite3.Connection, scope: Scope) -> Frame:
+    posts: list[Post] = []
+    undated = 0
+    marks = ",".join("?" * len(scope.list_ids))
+    on_lists: dict[int, list[int]] = {}
+    rows: list[tuple[Any, ...]] = []
+    if scope.list_ids:
+        for message, list_id in conn.execute(
+            f"SELECT message, list FROM memberships WHERE list IN ({marks})", scope.list_ids
+        ):
+            on_lists.setdefault(int(message), []).append(int(list_id))
+        rows = conn.execute(_POSTS.format(marks=marks), scope.list_ids).fetchall()
+    person_of = dict(conn.execute("SELECT id, person FROM identities").fetchall())
+    parent_of: dict[str, int] = {str(r[1]): person_of.get(r[5], 0) for r in rows}
+    missing = sorted({str(r[4]) for r in rows if r[4] and r[4] not in parent_of})
+    for part, part_marks in _chunks(missing):
+        for key, identity in conn.execute(
+            f"SELECT key, identity FROM messages WHERE key IN ({part_marks})", part
+        ):
+            parent_of[str(key)] = person_of.get(identity, 0)
+    for mid, key, date, thread, parent, identity in rows:
+        if date is None or thread is None:
+            undated += date is None
+            continue
+        posts.append(
+            Post(
+                int(mid),
+                str(key),
+                int(date),
+                str(thread),
+                parent,
+                int(person_of.get(identity, 0)),
+                parent_of.get(parent) if parent else None,
+                tuple(sorted(on_lists.get(int(mid), ()))),
+            )
+        )
+    posts.sort(key=lambda p: (p.date, p.id))
+    person_ids = sorted(
+        {p.person for p in posts} | {p.parent_person for p in posts if p.parent_person}
+    )
+    persons: dict[int, PersonRef] = {}
+    for part, part_marks in _chunks(person_ids):
+        for pid, key, name in conn.execute(
+            f"SELECT id, key, name FROM persons WHERE id IN ({part_marks})", part
+        ):
+            persons[int(pid)] = PersonRef(int(pid), str(key), str(name))
+    thread_ids = sorted({p.thread for p in posts})
+    threads: dict[str, ThreadRef] = {}
+    for part, part_marks in _chunks(thread_ids):
+        for tid, subject, root in conn.execute(
+            f"SELECT thread_id, subject, root_key FROM threads WHERE thread_id IN ({part_marks})",
+            part,
+        ):
+            threads[str(tid)] = ThreadRef(str(tid), str(subject), root)
+    names = {
+        int(i): str(n)
+        for i, n in conn.execute("SELECT id, name FROM lists")
+        if int(i) in scope.list_ids
+    }
+    return Frame(scope, posts, undated, persons, threads, names)
+
+
+_CACHE: OrderedDict[tuple[object, ...], Frame] = OrderedDict()
+_LOCK = threading.Lock()
+CACHE_SIZE = 8
+
+
+def _cache_key(conn: sqlite3.Connection, scope: Scope) -> tuple[object, ...]:
+    path = next((str(r[2]) for r in conn.execute("PRAGMA database_list") if r[1] == "main"), "")
+    seq = conn.execute("SELECT value FROM meta WHERE key = 'change_seq'").fetchone()
+    return (path, seq[0] if seq else "0", identities.version(conn), scope.list_ids)
+
+
+def load_frame(conn: sqlite3.Connection, scope: Scope) -> Frame:
+    """The frame of `scope` (cached; the date window is applied by the metrics)."""
+    key = _cache_key(conn, scope)
+    with _LOCK:
+        cached = _CACHE.get(key)
+        if cached is not None:
+            _CACHE.move_to_end(key)
+            return cached.with_scope(scope)
+    frame = _load(conn, scope)
+    with _LOCK:
+        _CACHE[key] = frame
+        while len(_CACHE) > CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return frame.with_scope(scope)

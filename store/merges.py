@@ -1,0 +1,264 @@
+"""Merging, splitting and unmerging persons; suggestions on weaker evidence.
+
+Every change is an event in `person_events` (who, when, what moved) and can be undone with
+`undo(event)`: a merge moves identities and tags into the surviving person and marks the others
+`merged_into` it (their keys keep resolving, so old links still work); undoing it moves exactly
+those identities and tags back.  `split` detaches identities into the person their own key names.
+`mark_distinct` records that two persons are different people: they are not suggested again.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from store import identities
+from store.identities import IdentityRef, person_key
+from store.names import is_full_name, name_key, strip_via
+
+
+class MergeError(Exception):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    id: int
+    at: str
+    actor: str
+    action: str
+    detail: dict[str, Any]
+    undone_by: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    name: str
+    name_key: str
+    persons: tuple[str, ...]  # person keys, most active first
+    messages: tuple[int, ...]  # message counts of those persons
+
+
+@contextmanager
+def _write(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def _live(conn: sqlite3.Connection, key: str) -> int:
+    person = identities.resolve(conn, key)
+    if person is None:
+        raise MergeError(f"unknown person {key!r}")
+    return person
+
+
+def _record(conn: sqlite3.Connection, actor: str, action: str, detail: dict[str, Any]) -> int:
+    cursor = conn.execute(
+        "INSERT INTO person_events (at, actor, action, detail) VALUES (?, ?, ?, ?)",
+        (
+            datetime.now(UTC).isoformat(timespec="seconds"),
+            actor,
+            action,
+            json.dumps(detail, sort_keys=True),
+        ),
+    )
+    identities.bump_version(conn)
+    return int(cursor.lastrowid or 0)
+
+
+def _identity_rows(conn: sqlite3.Connection, person: int) -> list[list[str]]:
+    return [
+        [str(k), str(v)]
+        for k, v in conn.execute(
+            "SELECT kind, value FROM identities WHERE person = ? ORDER BY kind, value", (person,)
+        )
+    ]
+
+
+def _move_identities(conn: sqlite3.Connection, refs: Sequence[Sequence[str]], to: int) -> None:
+    conn.executemany(
+        "UPDATE identities SET person = ? WHERE kind = ? AND value = ?",
+        [(to, kind, value) for kind, value in refs],
+    )
+
+
+def _move_tags(conn: sqlite3.Connection, source: int, target: int) -> list[str]:
+    tags = [
+        str(r[0]) for r in conn.execute("SELECT tag FROM person_tags WHERE person = ?", (source,))
+    ]
+    conn.execute(
+        "INSERT OR IGNORE INTO person_tags (person, tag, source, created_at) "
+        "SELECT ?, tag, source, created_at FROM person_tags WHERE person = ?",
+        (target, source),
+    )
+    conn.execute("DELETE FROM person_tags WHERE person = ?", (source,))
+    return tags
+
+
+def merge(conn: sqlite3.Connection, into: str, others: Sequence[str], actor: str) -> int:
+    """Merge the persons `others` into `into`; returns the event id."""
+    with _write(conn):
+        target = _live(conn, into)
+        sources = sorted({_live(conn, key) for key in others} - {target})
+        if not sources:
+            raise MergeError("nothing to merge: the persons given are already one")
+        moved = []
+        for source in sources:
+            refs = _identity_rows(conn, source)
+            _move_identities(conn, refs, target)
+            tags = _move_tags(conn, source, target)
+            conn.execute("UPDATE persons SET merged_into = ? WHERE id = ?", (target, source))
+            moved.append({"person": source, "identities": refs, "tags": tags})
+        identities.refresh_names(conn, [target])
+        return _record(conn, actor, "merge", {"into": target, "moved": moved})
+
+
+def split(conn: sqlite3.Connection, key: str, refs: Sequence[IdentityRef], actor: str) -> int:
+    """Detach identities from a person: each goes to the person its own key names."""
+    with _write(conn):
+        source = _live(conn, key)
+        own = {tuple(r) for r in _identity_rows(conn, source)}
+        wanted = [[r.kind, r.value] for r in refs]
+        if not wanted or any(tuple(w) not in own for w in wanted):
+            raise MergeError("split: every identity must belong to the person")
+        if len(wanted) == len(own):
+            raise MergeError("split: a person keeps at least one identity")
+        moved: list[dict[str, Any]] = []
+        targets = [source]
+        for kind, value in wanted:
+            anchor = person_key(IdentityRef(kind, value))
+            row = conn.execute("SELECT id FROM persons WHERE key = ?", (anchor,)).fetchone()
+            if row is None:
+                cursor = conn.execute(
+                    "INSERT INTO persons (key, name, created_at) VALUES (?, ?, ?)",
+                    (anchor, value, datetime.now(UTC).isoformat(timespec="seconds")),
+                )
+                target = int(cursor.lastrowid or 0)
+            else:
+                target = int(row[0])
+                conn.execute("UPDATE persons SET merged_into = NULL WHERE id = ?", (target,))
+            if target == source:
+                raise MergeError("split: that identity is the one the person is named after")
+            _move_identities(conn, [[kind, value]], target)
+            moved.append({"person": target, "identities": [[kind, value]]})
+            targets.append(target)
+        identities.refresh_names(conn, targets)
+        return _record(conn, actor, "split", {"from": source, "moved": moved})
+
+
+def undo(conn: sqlite3.Connection, event_id: int, actor: str) -> int:
+    """Reverse a merge or split; returns the id of the new (undo) event."""
+    with _write(conn):
+        event = _event(conn, event_id)
+        if event.undone_by is not None:
+            raise MergeError(f"event {event_id} was already undone by event {event.undone_by}")
+        if event.action == "merge":
+            holder = int(event.detail["into"])
+        elif event.action == "split":
+            holder = -1
+        else:
+            raise MergeError(f"event {event_id} ({event.action}) cannot be undone")
+        touched: set[int] = set()
+        for part in event.detail["moved"]:
+            person = int(part["person"])
+            current = holder if holder >= 0 else person
+            back_to = person if holder >= 0 else int(event.detail["from"])
+            for kind, value in part["identities"]:
+                row = conn.execute(
+                    "SELECT person FROM identities WHERE kind = ? AND value = ?", (kind, value)
+                ).fetchone()
+                if row is None or int(row[0]) != current:
+                    raise MergeError(
+                        f"event {event_id} cannot be undone: {kind} {value!r} has moved "
+                        "since; undo the later event first"
+                    )
+            _move_identities(conn, part["identities"], back_to)
+            if holder >= 0:
+                conn.execute("UPDATE persons SET merged_into = NULL WHERE id = ?", (person,))
+                conn.executemany(
+                    "UPDATE person_tags SET person = ? WHERE person = ? AND tag = ?",
+                    [(person, holder, tag) for tag in part.get("tags", [])],
+                )
+            else:
+                conn.execute("UPDATE persons SET merged_into = ? WHERE id = ?", (back_to, person))
+            touched.update({person, back_to, current})
+        identities.refresh_names(conn, touched)
+        new_id = _record(conn, actor, "undo", {"event": event_id})
+        conn.execute("UPDATE person_events SET undone_by = ? WHERE id = ?", (new_id, event_id))
+        return new_id
+
+
+def mark_distinct(conn: sqlite3.Connection, a: str, b: str, actor: str) -> int:
+    """Record that two persons are different people (suppresses the suggestion)."""
+    with _write(conn):
+        first, second = sorted((_live(conn, a), _live(conn, b)))
+        if first == second:
+            raise MergeError("these keys name the same person")
+        conn.execute("INSERT OR IGNORE INTO person_distinct (a, b) VALUES (?, ?)", (first, second))
+        return _record(conn, actor, "distinct", {"persons": [first, second]})
+
+
+def _event(conn: sqlite3.Connection, event_id: int) -> Event:
+    row = conn.execute(
+        "SELECT id, at, actor, action, detail, undone_by FROM person_events WHERE id = ?",
+        (event_id,),
+    ).fetchone()
+    if row is None:
+        raise MergeError(f"unknown event {event_id}")
+    return Event(int(row[0]), row[1], row[2], row[3], json.loads(row[4]), row[5])
+
+
+def events(conn: sqlite3.Connection, limit: int = 100) -> list[Event]:
+    query = "SELECT id FROM person_events ORDER BY id DESC LIMIT ?"
+    ids = [r[0] for r in conn.execute(query, (limit,))]
+    return [_event(conn, int(i)) for i in ids]
+
+
+def suggestions(conn: sqlite3.Connection, limit: int = 200) -> list[Suggestion]:
+    """Persons who sign with the same full name (accents, case and word order aside) from
+    different identities, minus pairs recorded as distinct; the busiest names first."""
+    by_key: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    shown: dict[str, str] = {}
+    for person, from_name, count in conn.execute(
+        "SELECT i.person, m.from_name, COUNT(*) FROM messages m "
+        "JOIN identities i ON i.id = m.identity WHERE m.from_name != '' "
+        "GROUP BY i.person, m.from_name"
+    ):
+        name = strip_via(str(from_name)).strip()
+        if not is_full_name(name):
+            continue
+        key = name_key(name)
+        by_key[key][int(person)] += int(count)
+        shown.setdefault(key, name)
+    distinct = {(int(a), int(b)) for a, b in conn.execute("SELECT a, b FROM person_distinct")}
+    keys = dict(conn.execute("SELECT id, key FROM persons WHERE merged_into IS NULL"))
+    found: list[Suggestion] = []
+    for key, persons in by_key.items():
+        live = {p: n for p, n in persons.items() if p in keys}
+        ordered = sorted(live, key=lambda p: (-live[p], keys[p]))
+        if len(ordered) < 2:
+            continue
+        pairs = [(a, b) for i, a in enumerate(ordered) for b in ordered[i + 1 :]]
+        if all((min(a, b), max(a, b)) in distinct for a, b in pairs):
+            continue
+        found.append(
+            Suggestion(
+                shown[key],
+                key,
+                tuple(keys[p] for p in ordered),
+                tuple(live[p] for p in ordered),
+            )
+        )
+    found.sort(key=lambda s: (-sum(s.messages), s.name_key))
+    return found[:limit]
