@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from config.settings import ConfigError, load_settings
-from listarchive import app, cli_ops, reports, searching
+from listarchive import app, cli_ops, cli_persons, cli_users, reports, searching
 from listarchive.cli_common import current_settings, store_session
 from search.base import SearchError
 from store.communities import CommunityError
@@ -289,6 +289,8 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
 
 for command in cli_ops.COMMANDS:
     cli.add_command(command)
+cli.add_command(cli_users.users)
+cli.add_command(cli_persons.persons)
 
 
 def main() -> None:

@@ -201,7 +201,10 @@ def set_password(conn: sqlite3.Connection, username: str, password: str) -> None
     """Replace the password (existing web sessions of the account end: see `credential_stamp`)."""
     check_password(password)
     _update(
-        conn, username, "UPDATE users SET password_hash = ? WHERE username = ?", hash_password(password)
+        conn,
+        username,
+        "UPDATE users SET password_hash = ? WHERE username = ?",
+        hash_password(password),
     )
 
 
@@ -228,9 +231,7 @@ def credential_stamp(conn: sqlite3.Connection, username: str) -> str | None:
 
     A web session remembers it at login; after `set_password` it no longer matches, so
     sessions opened with the old password end."""
-    row = conn.execute(
-        "SELECT password_hash FROM users WHERE username = ?", (username,)
-    ).fetchone()
+    row = conn.execute("SELECT password_hash FROM users WHERE username = ?", (username,)).fetchone()
     if not row:
         return None
     return hashlib.sha256(str(row[0]).encode("utf-8")).hexdigest()[:32]

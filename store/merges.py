@@ -77,6 +77,11 @@ def _record(conn: sqlite3.Connection, actor: str, action: str, detail: dict[str,
     return int(cursor.lastrowid or 0)
 
 
+def _key(conn: sqlite3.Connection, person: int) -> str:
+    row = conn.execute("SELECT key FROM persons WHERE id = ?", (person,)).fetchone()
+    return str(row[0]) if row else ""
+
+
 def _identity_rows(conn: sqlite3.Connection, person: int) -> list[list[str]]:
     return [
         [str(k), str(v)]
@@ -119,9 +124,12 @@ def merge(conn: sqlite3.Connection, into: str, others: Sequence[str], actor: str
             _move_identities(conn, refs, target)
             tags = _move_tags(conn, source, target)
             conn.execute("UPDATE persons SET merged_into = ? WHERE id = ?", (target, source))
-            moved.append({"person": source, "identities": refs, "tags": tags})
+            moved.append(
+                {"person": source, "key": _key(conn, source), "identities": refs, "tags": tags}
+            )
         identities.refresh_names(conn, [target])
-        return _record(conn, actor, "merge", {"into": target, "moved": moved})
+        detail = {"into": target, "into_key": _key(conn, target), "moved": moved}
+        return _record(conn, actor, "merge", detail)
 
 
 def split(conn: sqlite3.Connection, key: str, refs: Sequence[IdentityRef], actor: str) -> int:
@@ -151,10 +159,11 @@ def split(conn: sqlite3.Connection, key: str, refs: Sequence[IdentityRef], actor
             if target == source:
                 raise MergeError("split: that identity is the one the person is named after")
             _move_identities(conn, [[kind, value]], target)
-            moved.append({"person": target, "identities": [[kind, value]]})
+            moved.append({"person": target, "key": anchor, "identities": [[kind, value]]})
             targets.append(target)
         identities.refresh_names(conn, targets)
-        return _record(conn, actor, "split", {"from": source, "moved": moved})
+        detail = {"from": source, "from_key": _key(conn, source), "moved": moved}
+        return _record(conn, actor, "split", detail)
 
 
 def undo(conn: sqlite3.Connection, event_id: int, actor: str) -> int:
@@ -206,7 +215,8 @@ def mark_distinct(conn: sqlite3.Connection, a: str, b: str, actor: str) -> int:
         if first == second:
             raise MergeError("these keys name the same person")
         conn.execute("INSERT OR IGNORE INTO person_distinct (a, b) VALUES (?, ?)", (first, second))
-        return _record(conn, actor, "distinct", {"persons": [first, second]})
+        keys = [_key(conn, first), _key(conn, second)]
+        return _record(conn, actor, "distinct", {"persons": [first, second], "keys": keys})
 
 
 def _event(conn: sqlite3.Connection, event_id: int) -> Event:
