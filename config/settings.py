@@ -75,6 +75,14 @@ SETTINGS: tuple[Setting, ...] = (
         "How often a scheduled run re-checks every volume, not only the newest (30m, 6h, 1d).",
     ),
     Setting(
+        "web.secure_cookies",
+        bool,
+        True,
+        "Send the web session cookie over HTTPS only (Secure flag); set false only for "
+        "plain-http local development.",
+    ),
+    Setting("web.session_hours", int, 8, "Hours a web login lasts before logging in again."),
+    Setting(
         "log_level",
         str,
         "INFO",
@@ -110,6 +118,10 @@ class CommunityConfig:
     lists: tuple[str, ...]
     cutover: str = ""
     closed: str = ""
+    old: str = ""
+    """The old list of a community that moved lists (one of `lists`); inferred when empty."""
+    new: str = ""
+    """The new list (one of `lists`); inferred when empty."""
 
 
 @dataclass(frozen=True)
@@ -134,19 +146,23 @@ class Settings:
         return self.data_dir / "store.db"
 
 
+_BOOLS = {"1": True, "true": True, "yes": True, "on": True}
+_BOOLS |= {"0": False, "false": False, "no": False, "off": False}
+
+
 def _coerce(setting: Setting, raw: Any, origin: str) -> Any:
     try:
         if setting.type is Path:
             value: Any = Path(str(raw)).expanduser()
         elif setting.type is bool:
-            value = raw if isinstance(raw, bool) else str(raw).lower() in ("1", "true", "yes", "on")
+            value = raw if isinstance(raw, bool) else _BOOLS[str(raw).strip().lower()]
         elif setting.type in (int, float):
             if isinstance(raw, bool):
                 raise ValueError(raw)
             value = setting.type(raw)
         else:
             value = str(raw)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, KeyError) as exc:
         raise ConfigError(
             f"{setting.name} from {origin}: expected {setting.type.__name__}, got {raw!r}"
         ) from exc
@@ -237,7 +253,18 @@ def _parse_communities(table: Mapping[str, Any], origin: str) -> tuple[Community
             if value:
                 check_date(value, f"communities.{name}.{key}")
             dates[key] = value
-        found.append(CommunityConfig(name, tuple(map(str, spec["lists"])), **dates))
+        members = tuple(map(str, spec["lists"]))
+        roles = {}
+        for key in ("old", "new"):
+            value = str(spec.get(key, ""))
+            if value and value not in members:
+                raise ConfigError(
+                    f"communities.{name}.{key} in {origin}: {value!r} is not one of its lists"
+                )
+            roles[key] = value
+        if roles["old"] and roles["old"] == roles["new"]:
+            raise ConfigError(f"communities.{name} in {origin}: `old` and `new` are the same list")
+        found.append(CommunityConfig(name, members, **dates, **roles))
     return tuple(found)
 
 
@@ -321,6 +348,8 @@ def check_settings(settings: Settings) -> None:
         raise ConfigError("sync.timeout must be positive")
     if settings["sync.index_batch"] < 1:
         raise ConfigError("sync.index_batch must be at least 1")
+    if settings["web.session_hours"] < 1:
+        raise ConfigError("web.session_hours must be at least 1")
     if settings["search.backend"] == "elasticsearch":
         check_url(settings["search.url"], "search.url")
     if (

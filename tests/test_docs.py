@@ -33,6 +33,14 @@ def test_every_command_is_in_the_cli_reference() -> None:
         "communities add",
         "completeness",
         "serve",
+        "persons",
+        "persons show",
+        "persons suggestions",
+        "persons merge",
+        "persons split",
+        "persons undo",
+        "persons distinct",
+        "persons events",
     ]
     for command in commands:
         assert f"listarchive {command}" in text

@@ -2,9 +2,10 @@
 scheduler.  Served by a WSGI server in production: `gunicorn "webui:create_app()"`.
 
 Blueprints: the reading pages (`pages`: home, lists, periods, threads, messages, with their
-JSON twins), the JSON API and health check (`api`), search pages, exports, OpenAPI and the
-pipermail redirects.  `views.init_app` adds the security headers (CSP, nosniff, referrer
-policy) to every response; `errors.init_app` installs the one error handler (HTML or JSON).
+JSON twins), the JSON API and health check (`api`), search pages, exports, OpenAPI, the
+pipermail redirects and login/logout (`auth`).  `views.init_app` adds the security headers
+(CSP, nosniff, referrer policy) to every response; `auth.init_app` the session cookie and the
+CSRF check; `errors.init_app` installs the one error handler (HTML or JSON).
 """
 
 from __future__ import annotations
@@ -15,7 +16,19 @@ from typing import Any
 from flask import Flask
 
 from config.settings import Settings, load_settings
-from webui import api, errors, exports, extensions, openapi, pages, search_pages, views
+from webui import (
+    api,
+    auth,
+    errors,
+    exports,
+    extensions,
+    openapi,
+    pages,
+    person_pages,
+    search_pages,
+    stats_pages,
+    views,
+)
 from webui import pipermail as pipermail_redirects
 
 logger = logging.getLogger(__name__)
@@ -26,6 +39,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.config["LISTARCHIVE_SETTINGS"] = settings or load_settings(overrides=overrides or None)
     extensions.init_app(app)
     views.init_app(app)
+    auth.init_app(app)  # session cookie and key, CSRF check on every POST/PUT/PATCH/DELETE
     # -- blueprints: one register_blueprint line each ------------------------------------------
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
@@ -33,6 +47,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(search_pages.bp)
     app.register_blueprint(exports.bp)
     app.register_blueprint(openapi.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(person_pages.bp)
+    app.register_blueprint(stats_pages.bp)
     # -- end of blueprints ---------------------------------------------------------------------
     errors.init_app(app)
     return app

@@ -1,4 +1,5 @@
-"""Per-request access to the store and the search backend (one read connection per request)."""
+"""Per-request access to the store and the search backend (one read connection per request;
+a write connection only for the requests that write, such as account pages)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,15 @@ def get_store() -> Store:
     return store
 
 
+def get_writable_store() -> Store:
+    """A writable store connection for this request (opened on first use, closed at teardown).
+    Reading pages use `get_store()`; SQLite has one writer, so keep writes short."""
+    if "writable_store" not in g:
+        g.writable_store = Store(settings().store_path)
+    store: Store = g.writable_store
+    return store
+
+
 def get_search() -> SearchBackend:
     if "search" not in g:
         g.search = open_configured(settings())
@@ -30,9 +40,10 @@ def get_search() -> SearchBackend:
 
 
 def _teardown(_exc: BaseException | None) -> None:
-    store = g.pop("store", None)
-    if store is not None:
-        store.close()
+    for name in ("store", "writable_store"):
+        store = g.pop(name, None)
+        if store is not None:
+            store.close()
     search = g.pop("search", None)
     if search is not None:
         search.close()

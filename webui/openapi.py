@@ -242,7 +242,76 @@ PATHS: dict[str, Any] = {
     "/messages/{key}.json": _get(
         "a message", _ref("Page"), [_path_param("key", "message key (permalink)")]
     ),
+    # -- persons (facilitator role; 401 without a session) --
+    "/persons.json": _get(
+        "persons who posted, busiest first (personal data)",
+        _ref("Page"),
+        [
+            _query("q", "match names, addresses or keys"),
+            _query("page", "page number (100 a page)", {"type": "integer", "minimum": 1}),
+        ],
+        ("400",),
+    ),
+    "/persons/{key}.json": _get(
+        "one person: identities, names, tags, lists (merged keys redirect)",
+        _ref("Page"),
+        [_path_param("key", "person key")],
+    ),
+    "/persons/suggestions.json": _get(
+        "suggested merges: one full name from different addresses", _ref("Page"), errors=()
+    ),
+    "/persons/events.json": _get("the record of merges, splits and undos", _ref("Page"), errors=()),
 }
+
+# -- statistics (docs/analytics.md); the same parameters on every dashboard --
+_STATS_PARAMS = [
+    _query("list", "a list to count (repeatable; none: every list you may see)"),
+    _query("community", "count a community's lists"),
+    _query("start", "first day, YYYY-MM-DD (UTC)", {"type": "string", "format": "date"}),
+    _query("end", "last day, inclusive, YYYY-MM-DD (UTC)", {"type": "string", "format": "date"}),
+    _query("period", "per month, quarter or year", {"enum": ["month", "quarter", "year"]}),
+    _query("limit", "rows of each ranking (1-1000)", {"type": "integer", "minimum": 1}),
+]
+_LAPSE = _query("lapse_days", "days without a post before someone counts as lapsed (180)")
+PATHS.update(
+    {
+        "/stats.json": _get(
+            "engagement of the scope: activity, cohorts, responses, weekdays, hours, top "
+            "threads (aggregate numbers, public lists only without a session)",
+            _ref("Page"),
+            [*_STATS_PARAMS, _LAPSE],
+            ("400", "404"),
+        ),
+        "/stats/people.json": _get(
+            "top posters and newcomers (facilitator role; 401 without a session)",
+            _ref("Page"),
+            _STATS_PARAMS,
+            ("400", "404"),
+        ),
+        "/stats/responses.json": _get(
+            "reply share, time to first reply, unanswered threads (facilitator role)",
+            _ref("Page"),
+            _STATS_PARAMS,
+            ("400", "404"),
+        ),
+        "/stats/network.json": _get(
+            "who answers whom: connectors, pairs, edges (facilitator role)",
+            _ref("Page"),
+            _STATS_PARAMS,
+            ("400", "404"),
+        ),
+        "/stats/cohorts.json": _get(
+            "retention of first-post cohorts, newcomers/returning/lapsed (facilitator role)",
+            _ref("Page"),
+            [
+                *_STATS_PARAMS,
+                _LAPSE,
+                _query("horizon", "periods to follow each cohort (12)", {"type": "integer"}),
+            ],
+            ("400", "404"),
+        ),
+    }
+)
 
 SPEC: dict[str, Any] = {
     "openapi": "3.1.0",

@@ -1,13 +1,20 @@
 """One way to answer a page: `render(template, data)` gives the HTML page or its JSON twin from
-the same dict, so both always carry the same facts.  Also the security headers every response
+the same dict, so both always carry the same facts (and, with `table=CsvTable(...)`, its `.csv`
+export).  Also the security headers every response
 carries and the small template filters."""
 
 from __future__ import annotations
 
+import csv
+import io
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, abort, jsonify, render_template, request
 
 CSP = (
     "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; "
@@ -29,9 +36,69 @@ def wants_json() -> bool:
     return best == "application/json"
 
 
-def render(template: str, data: dict[str, Any], status: int = 200) -> Response:
-    """The page `template` rendered with `data`, or `data` as JSON when JSON is wanted."""
-    if wants_json():
+def wants_csv() -> bool:
+    """CSV when the path ends with `.csv` (a page's CSV export)."""
+    return request.path.endswith(".csv")
+
+
+@dataclass(frozen=True)
+class CsvTable:
+    """A page's numbers as a CSV download: `render(..., table=CsvTable(...))` answers the
+    page's `.csv` path with it."""
+
+    filename: str
+    header: Sequence[str]
+    rows: Iterable[Sequence[object]]
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_FILENAME_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def csv_cell(value: object) -> object:
+    """A cell as written: numbers as they are, `None` empty, and text that a spreadsheet
+    would run as a formula (starting with = + - @, tab or CR) behind a single quote."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float | Decimal):
+        return value
+    text = str(value)
+    if text.startswith(_FORMULA_START) and not _NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
+def csv_response(table: CsvTable) -> Response:
+    """`table` as a `text/csv` attachment (built in full before the store is closed)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([csv_cell(h) for h in table.header])
+    writer.writerows([csv_cell(v) for v in row] for row in table.rows)
+    name = _FILENAME_UNSAFE.sub("-", table.filename).strip(".-") or "export"
+    if not name.endswith(".csv"):
+        name += ".csv"
+    response = Response(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def render(
+    template: str,
+    data: dict[str, Any],
+    status: int = 200,
+    *,
+    table: CsvTable | None = None,
+) -> Response:
+    """The page `template` rendered with `data`, or `data` as JSON when JSON is wanted, or
+    `table` as CSV when the path ends with `.csv` (404 for a page without a table)."""
+    if wants_csv():
+        if table is None:
+            abort(404, "This page has no CSV export.")
+        response = csv_response(table)
+    elif wants_json():
         response = jsonify(data)
     else:
         response = Response(render_template(template, **data), mimetype="text/html")

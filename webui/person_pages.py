@@ -1,0 +1,231 @@
+"""Persons (personal data: facilitator role): the directory, one person's page, merge
+suggestions and the record of merges with undo.
+
+Writes (merge, split, different people, undo) are POST forms carrying the CSRF token; they are
+recorded with the logged-in username as the actor and answer a redirect (HTML) or the event
+(JSON clients sending `Accept: application/json`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, abort, jsonify, redirect, request, url_for
+from flask.typing import ResponseReturnValue
+
+from store import identities, merges
+from store.identities import IdentityRef
+from store.persons import list_persons
+from webui.auth import current_user, require_role
+from webui.extensions import get_store, get_writable_store
+from webui.views import CsvTable, render, wants_json
+
+bp = Blueprint("persons", __name__)
+
+PAGE = 100
+
+
+def _day(ts: int | None) -> str | None:
+    return datetime.fromtimestamp(ts, UTC).date().isoformat() if ts is not None else None
+
+
+def _page_number() -> int:
+    try:
+        page = int(request.args.get("page", "1"))
+    except ValueError:
+        abort(400, "page must be a number")
+    if page < 1:
+        abort(400, "page must be 1 or more")
+    return page
+
+
+@bp.get("/persons")
+@bp.get("/persons.json", endpoint="directory_json")
+@bp.get("/persons.csv", endpoint="directory_csv")
+@require_role("facilitator")
+def directory() -> ResponseReturnValue:
+    q = request.args.get("q", "").strip()
+    page = _page_number()
+    limit = 100_000 if request.path.endswith(".csv") else PAGE
+    total, rows = list_persons(get_store().conn, search=q, limit=limit, offset=(page - 1) * PAGE)
+    persons = [
+        {
+            "key": r.key,
+            "name": r.name,
+            "messages": r.messages,
+            "first": _day(r.first),
+            "last": _day(r.last),
+            "addresses": list(r.addresses),
+            "url": url_for("persons.person", key=r.key),
+        }
+        for r in rows
+    ]
+    data = {"q": q, "page": page, "per_page": PAGE, "total": total, "persons": persons}
+    table = CsvTable(
+        "persons.csv",
+        ["key", "name", "messages", "first", "last", "addresses"],
+        [
+            [r.key, r.name, r.messages, _day(r.first), _day(r.last), " ".join(r.addresses)]
+            for r in rows
+        ],
+    )
+    return render("persons.html", data, table=table)
+
+
+def _live_or_404(key: str) -> int:
+    person = identities.resolve(get_store().conn, key)
+    if person is None:
+        abort(404, f"No person {key}.")
+    return person
+
+
+@bp.get("/persons/<key>")
+@bp.get("/persons/<key>.json", endpoint="person_json")
+@require_role("facilitator")
+def person(key: str) -> ResponseReturnValue:
+    conn = get_store().conn
+    found = identities.get_person(conn, _live_or_404(key))
+    if found is None:
+        abort(404, f"No person {key}.")
+    if found.key != key:  # merged: the surviving person's page
+        endpoint = "persons.person_json" if request.path.endswith(".json") else "persons.person"
+        return redirect(url_for(endpoint, key=found.key), 301)
+    tags = [
+        {"tag": str(t), "source": str(s)}
+        for t, s in conn.execute(
+            "SELECT tag, source FROM person_tags WHERE person = ? ORDER BY tag", (found.id,)
+        )
+    ]
+    data: dict[str, Any] = {
+        "key": found.key,
+        "name": found.name,
+        "identities": [{"kind": r.kind, "value": r.value} for r in found.identities],
+        "names": list(found.names),
+        "tags": tags,
+        "activity": person_activity(conn, found.id),
+        "links": {"json": url_for("persons.person_json", key=found.key)},
+    }
+    return render("person.html", data)
+
+
+def person_activity(conn: Any, person_id: int) -> dict[str, Any]:
+    """Posts per list and per month for the person page."""
+    lists = [
+        {"list": str(n), "messages": int(c), "first": _day(f), "last": _day(la)}
+        for n, c, f, la in conn.execute(
+            "SELECT l.name, COUNT(*), MIN(m.date), MAX(m.date) FROM messages m "
+            "JOIN identities i ON i.id = m.identity JOIN memberships ms ON ms.message = m.id "
+            "JOIN lists l ON l.id = ms.list WHERE i.person = ? GROUP BY l.id ORDER BY l.name",
+            (person_id,),
+        )
+    ]
+    return {"lists": lists}
+
+
+@bp.get("/persons/suggestions")
+@bp.get("/persons/suggestions.json", endpoint="suggestions_json")
+@require_role("facilitator")
+def suggestions() -> ResponseReturnValue:
+    conn = get_store().conn
+    found = merges.suggestions(conn)
+    names = dict(conn.execute("SELECT key, name FROM persons"))
+    data = {
+        "suggestions": [
+            {
+                "name": s.name,
+                "persons": [
+                    {
+                        "key": k,
+                        "name": names.get(k, ""),
+                        "messages": n,
+                        "url": url_for("persons.person", key=k),
+                    }
+                    for k, n in zip(s.persons, s.messages, strict=True)
+                ],
+            }
+            for s in found
+        ]
+    }
+    return render("person_suggestions.html", data)
+
+
+@bp.get("/persons/events")
+@bp.get("/persons/events.json", endpoint="events_json")
+@require_role("facilitator")
+def events() -> ResponseReturnValue:
+    found = merges.events(get_store().conn, 200)
+    data = {
+        "events": [
+            {
+                "id": e.id,
+                "at": e.at,
+                "actor": e.actor,
+                "action": e.action,
+                "detail": e.detail,
+                "undone_by": e.undone_by,
+            }
+            for e in found
+        ]
+    }
+    return render("person_events.html", data)
+
+
+# -- writes ------------------------------------------------------------------------------------
+
+
+def _actor() -> str:
+    user = current_user()
+    return f"web:{user.username}" if user else "web"
+
+
+def _done(event: int, target: str) -> ResponseReturnValue:
+    if wants_json():
+        return jsonify({"event": event, "url": target})
+    return redirect(target, 303)
+
+
+def _attempt(action: Any, *args: Any) -> int:
+    try:
+        result: int = action(get_writable_store().conn, *args, _actor())
+    except merges.MergeError as exc:
+        abort(409, str(exc))
+    return result
+
+
+@bp.post("/persons/merge")
+@require_role("facilitator")
+def merge() -> ResponseReturnValue:
+    into = request.form.get("into", "").strip()
+    others = [k.strip() for k in request.form.getlist("other") if k.strip()]
+    if not into or not others:
+        abort(400, "merge needs `into` and at least one `other` person key")
+    event = _attempt(merges.merge, into, others)
+    return _done(event, url_for("persons.person", key=into))
+
+
+@bp.post("/persons/distinct")
+@require_role("facilitator")
+def distinct() -> ResponseReturnValue:
+    first, second = request.form.get("a", "").strip(), request.form.get("b", "").strip()
+    if not first or not second:
+        abort(400, "give the two person keys `a` and `b`")
+    event = _attempt(merges.mark_distinct, first, second)
+    return _done(event, url_for("persons.suggestions"))
+
+
+@bp.post("/persons/<key>/split")
+@require_role("facilitator")
+def split(key: str) -> ResponseReturnValue:
+    kind, value = request.form.get("kind", ""), request.form.get("value", "")
+    if kind not in (identities.ADDRESS, identities.NAME) or not value:
+        abort(400, "split needs the identity's `kind` (address or name) and `value`")
+    event = _attempt(merges.split, key, [IdentityRef(kind, value)])
+    return _done(event, url_for("persons.person", key=key))
+
+
+@bp.post("/persons/events/<int:event_id>/undo")
+@require_role("facilitator")
+def undo(event_id: int) -> ResponseReturnValue:
+    event = _attempt(merges.undo, event_id)
+    return _done(event, url_for("persons.events"))
