@@ -1,4 +1,7 @@
-"""JSON API: search and health."""
+"""JSON API: search and health.
+
+`/api/search` finds private messages for logged-in accounts only (`webui.access`); anonymous
+callers get neither private messages nor private list names (in hits and facets)."""
 
 from __future__ import annotations
 
@@ -9,24 +12,30 @@ from flask.typing import ResponseReturnValue
 
 from search.base import SearchResult
 from search.query import HIGHLIGHT_END, HIGHLIGHT_START
+from webui import access
 from webui.extensions import get_search, get_store
 from webui.obfuscate import obfuscate_address, obfuscate_text
 
 bp = Blueprint("api", __name__)
+access.init_blueprint(bp)
 SORTS = ("relevance", "date", "date_asc")
 
 
-def result_json(result: SearchResult) -> dict[str, Any]:
+def result_json(result: SearchResult, hidden: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The API's answer; `hidden`: list names left out of hits and the list facet."""
     return {
         "total": result.total,
         "next_cursor": result.next_cursor,
-        "facets": {name: [[v, c] for v, c in values] for name, values in result.facets.items()},
+        "facets": {
+            name: [[v, c] for v, c in values if not (name == "list" and v in hidden)]
+            for name, values in result.facets.items()
+        },
         "hits": [
             {
                 "id": hit.key,
                 "message_id": obfuscate_text(hit.message_id),
-                "lists": list(hit.lists),
-                "subject": hit.subject,
+                "lists": [n for n in hit.lists if n not in hidden],
+                "subject": obfuscate_text(hit.subject),
                 "from_name": obfuscate_text(hit.from_name),
                 "from_addr": obfuscate_address(hit.from_addr),
                 "date": hit.date.isoformat() if hit.date else None,
@@ -61,8 +70,9 @@ def search() -> ResponseReturnValue:
         offset=offset,
         facets=request.args.get("facets") == "1",
         cursor=request.args.get("cursor") or None,
+        include_private=access.sees_private(),
     )
-    return jsonify(result_json(result))
+    return jsonify(result_json(result, access.hidden_lists()))
 
 
 @bp.get("/healthz")

@@ -5,8 +5,10 @@ written, so memory does not grow with the size of the export.
 mboxrd: each message gets a From_ line (`From <addr> <asctime of its date, UTC>`), every body
 line matching `>*From ` gets one more `>`, and a blank line ends the message; `listarchive`'s
 own mbox reader (and Python's `mailbox`, mutt, ...) read it back to the same bytes.
-Anonymous: private messages are never exported (a private list or a thread with no public
-message is a 404; the search never returns private messages).
+Private messages are exported to logged-in accounts only (`webui.access`); for anonymous
+visitors a private list or a thread with no public message is a 404, search exports never hold
+private messages and CSV rows never name private lists.  The stream runs after the request has
+ended, so the decision is taken during the request and passed in.
 """
 
 from __future__ import annotations
@@ -29,11 +31,13 @@ from search.base import Hit, SearchBackend, SearchResult
 from search.factory import open_configured
 from store import queries
 from store.store import Store
+from webui import access
 from webui.extensions import get_store, settings
 from webui.obfuscate import obfuscate_address, obfuscate_text
 from webui.search_pages import SORTS, query_text
 
 bp = Blueprint("exports", __name__)
+access.init_blueprint(bp)
 
 BATCH = 200
 """Messages read per store query / search page while streaming."""
@@ -45,6 +49,11 @@ _PUBLIC = (
     "EXISTS (SELECT 1 FROM memberships ms2 JOIN lists l2 ON l2.id = ms2.list "
     "WHERE ms2.message = m.id AND l2.private = 0)"
 )
+
+
+def _visible(include_private: bool) -> str:
+    """SQL condition on `messages m`: every message, or only public ones."""
+    return "1" if include_private else _PUBLIC
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,11 +135,14 @@ def _paged(
         after = (rows[-1][0], rows[-1][1])
 
 
-def thread_batches(conn: sqlite3.Connection, thread_id: str) -> Iterator[list[Envelope]]:
+def thread_batches(
+    conn: sqlite3.Connection, thread_id: str, *, include_private: bool = False
+) -> Iterator[list[Envelope]]:
+    visible = _visible(include_private)
     return _paged(
         conn,
         "SELECT coalesce(m.thread_pos, 0), m.id, m.key, m.from_addr, m.date FROM messages m "
-        f"WHERE m.thread_id = ? AND {_PUBLIC} AND (coalesce(m.thread_pos, 0), m.id) > (?, ?) "
+        f"WHERE m.thread_id = ? AND {visible} AND (coalesce(m.thread_pos, 0), m.id) > (?, ?) "
         "ORDER BY 1, 2 LIMIT ?",
         (thread_id,),
     )
@@ -154,19 +166,21 @@ def period_batches(
 @bp.get("/threads/<thread_id>.mbox")
 def thread_mbox(thread_id: str) -> ResponseReturnValue:
     conn = get_store().conn
+    private = access.sees_private()
     if not conn.execute(
-        f"SELECT 1 FROM messages m WHERE m.thread_id = ? AND {_PUBLIC} LIMIT 1", (thread_id,)
+        f"SELECT 1 FROM messages m WHERE m.thread_id = ? AND {_visible(private)} LIMIT 1",
+        (thread_id,),
     ).fetchone():
         abort(404, f"no thread {thread_id!r}")
     store = _stream_store()
-    body = mbox_stream(store, thread_batches(store.conn, thread_id))
+    body = mbox_stream(store, thread_batches(store.conn, thread_id, include_private=private))
     return _download(body, MBOX_TYPE, f"thread-{thread_id}.mbox")
 
 
 @bp.get("/lists/<name>/<period>.mbox")
 def period_mbox(name: str, period: str) -> ResponseReturnValue:
     conn = get_store().conn
-    summary = queries.find_list(conn, name, include_private=False)
+    summary = queries.find_list(conn, name, include_private=access.sees_private())
     if summary is None:
         abort(404, f"no list {name!r}")
     found = next((p for p in queries.list_periods(conn, summary.id) if p.name == period), None)
@@ -183,7 +197,8 @@ def period_mbox(name: str, period: str) -> ResponseReturnValue:
 def _search_pages() -> Iterator[list[Hit]]:
     """Every match of the request's search, page by page through the backend's cursor.
 
-    The first page is run before the response starts, so a bad query is still a 400."""
+    The first page is run before the response starts, so a bad query is still a 400; whether
+    private messages are included is decided then too (the later pages run after the request)."""
     query = query_text()
     lists = tuple(v for v in request.args.getlist("list") if v)
     if not query and not lists:
@@ -192,6 +207,7 @@ def _search_pages() -> Iterator[list[Hit]]:
     if sort not in SORTS:
         abort(400, f"sort must be one of {', '.join(SORTS)}")
 
+    private = access.sees_private()
     backend = _stream_search()
 
     def page(cursor: str | None) -> SearchResult:
@@ -201,6 +217,7 @@ def _search_pages() -> Iterator[list[Hit]]:
             sort=sort,
             limit=BATCH,
             cursor=cursor,
+            include_private=private,
         )
 
     try:
@@ -274,6 +291,6 @@ def csv_rows(
 @bp.get("/search.csv")
 def search_csv() -> ResponseReturnValue:
     root = request.url_root.rstrip("/")
-    # private list names are looked up now: the stream runs after the request's teardown
-    hidden = frozenset(info.name for info in get_store().lists() if info.private)
+    # the names to hide are looked up now: the stream runs after the request's teardown
+    hidden = access.hidden_lists()
     return _download(csv_rows(_search_pages(), root, hidden), "text/csv", "search.csv")

@@ -313,6 +313,66 @@ PATHS.update(
     }
 )
 
+# -- migration audit and rosters (secretariat), meetings and tags (facilitator); personal data,
+# 401 without a session, 403 for a role that may not see them (docs/migration-audit.md) --
+_SINCE = _query("since", "first day, YYYY-MM-DD (UTC)", {"type": "string", "format": "date"})
+_DAYS = _query("days", "active means a post in this many days (365)", {"type": "integer"})
+PATHS.update(
+    {
+        "/audit/{community}.json": _get(
+            "migration audit of a community: summary, persons by status, messages to the old "
+            "list after the cutover/close, cross-posted messages, continued threads "
+            "(secretariat role)",
+            _ref("Page"),
+            [
+                _path_param("community", "community name"),
+                _query("window", "days before the cutover (365)", {"type": "integer"}),
+                _SINCE,
+                _query(
+                    "status",
+                    "only persons with this status",
+                    {
+                        "enum": ["moved", "old_only", "not_yet_seen", "new_face", "returning"],
+                    },
+                ),
+            ],
+            ("400", "404"),
+        ),
+        "/rosters.json": _get(
+            "imported roster snapshots and the communities with both rosters (secretariat)",
+            _ref("Page"),
+            errors=(),
+        ),
+        "/rosters/{name}.json": _get(
+            "a list's roster report: members who never posted, posters who are not members "
+            "(secretariat)",
+            _ref("Page"),
+            [_path_param("name", "list name"), _SINCE],
+            ("400", "404"),
+        ),
+        "/rosters/community/{name}.json": _get(
+            "a community's roster report: old members who have not joined the new list, and "
+            "both lists' reports (secretariat)",
+            _ref("Page"),
+            [_path_param("name", "community name"), _SINCE],
+            ("400", "404"),
+        ),
+        "/meetings.json": _get(
+            "imported meetings, and every tag with its persons and their activity "
+            "(facilitator role)",
+            _ref("Page"),
+            [_DAYS],
+            ("400",),
+        ),
+        "/meetings/{name}.json": _get(
+            "a meeting's participants: match, person, suggestions, activity (facilitator)",
+            _ref("Page"),
+            [_path_param("name", "meeting name"), _DAYS],
+            ("400", "404"),
+        ),
+    }
+)
+
 SPEC: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {
@@ -320,7 +380,9 @@ SPEC: dict[str, Any] = {
         "version": "1",
         "description": "JSON API of the mailing-list archive. Every page also answers with its "
         "JSON twin under `Accept: application/json`. Errors are "
-        '`{"error": {"status", "message"}}`. Private messages are never returned.',
+        '`{"error": {"status", "message"}}`. The messages of private lists are returned '
+        "only to logged-in accounts; the routes under `/persons`, `/stats/*` (except "
+        "`/stats`), `/audit`, `/rosters` and `/meetings` need a login (401 without one).",
     },
     "paths": PATHS,
     "components": {

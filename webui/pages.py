@@ -1,8 +1,9 @@
 """The reading pages: home, list, period, thread, message, message source.
 
 Each view builds one dict and hands it to `render`, which answers HTML or the JSON twin
-(`.json` suffix or `Accept: application/json`).  Every visitor is anonymous for now: private
-lists and messages are invisible (404) and addresses are obfuscated in headers and bodies.
+(`.json` suffix or `Accept: application/json`).  Private lists and their messages are shown to
+logged-in accounts only (`webui.access.sees_private`); anonymous visitors get a 404.  Addresses
+are obfuscated in headers and bodies for everyone.
 """
 
 from __future__ import annotations
@@ -14,15 +15,15 @@ from flask.typing import ResponseReturnValue
 
 from store import communities, queries
 from store.queries import MessageDetail, MessageSummary, ThreadSummary
+from webui import access
 from webui.body import split_body
 from webui.extensions import get_store
 from webui.obfuscate import mailbox, obfuscate_text
 from webui.views import iso, render
 
 bp = Blueprint("pages", __name__)
+access.init_blueprint(bp)
 
-INCLUDE_PRIVATE = False
-"""Every visitor is anonymous until accounts exist."""
 RECENT_THREADS = 20
 VIEWS = ("nested", "flat")
 
@@ -111,7 +112,7 @@ def _participants(messages: list[MessageDetail]) -> list[dict[str, Any]]:
 
 
 def _find_list(name: str) -> queries.ListSummary:
-    found = queries.find_list(get_store().conn, name, include_private=INCLUDE_PRIVATE)
+    found = queries.find_list(get_store().conn, name, include_private=access.sees_private())
     if found is None:
         abort(404, f"no list named {name!r}")
     return found
@@ -131,7 +132,8 @@ def _view() -> str:
 @bp.get("/index.json", endpoint="home_json")
 def home() -> ResponseReturnValue:
     conn = get_store().conn
-    lists = queries.list_summaries(conn, include_private=INCLUDE_PRIVATE)
+    private = access.sees_private()
+    lists = queries.list_summaries(conn, include_private=private)
     visible = {s.name for s in lists}
     groups = []
     for community in communities.all_communities(conn):
@@ -145,7 +147,7 @@ def home() -> ResponseReturnValue:
                     "lists": members,
                 }
             )
-    recent = queries.recent_threads(conn, include_private=INCLUDE_PRIVATE, limit=RECENT_THREADS)
+    recent = queries.recent_threads(conn, include_private=private, limit=RECENT_THREADS)
     data = {
         "communities": groups,
         "lists": [_list_dict(s) for s in lists],
@@ -216,7 +218,7 @@ def thread(thread_id: str) -> ResponseReturnValue:
     view = _view()
     conn = get_store().conn
     info = queries.get_thread(conn, thread_id)
-    messages = queries.thread_messages(conn, thread_id, include_private=INCLUDE_PRIVATE)
+    messages = queries.thread_messages(conn, thread_id, include_private=access.sees_private())
     if info is None or not messages:
         abort(404, f"no thread {thread_id!r}")
     top = min((m.depth or 0) for m in messages)
@@ -249,14 +251,15 @@ def thread(thread_id: str) -> ResponseReturnValue:
 @bp.get("/messages/<key>.json", endpoint="message_json")
 def message(key: str) -> ResponseReturnValue:
     conn = get_store().conn
-    found = queries.get_message(conn, key, include_private=INCLUDE_PRIVATE)
+    private = access.sees_private()
+    found = queries.get_message(conn, key, include_private=private)
     if found is None:
         abort(404, f"no message {key!r}")
     previous: dict[str, Any] | None = None
     following: dict[str, Any] | None = None
     thread_info: dict[str, Any] | None = None
     if found.thread_id:
-        siblings = queries.thread_messages(conn, found.thread_id, include_private=INCLUDE_PRIVATE)
+        siblings = queries.thread_messages(conn, found.thread_id, include_private=private)
         keys = [m.key for m in siblings]
         at = keys.index(found.key) if found.key in keys else -1
         if at > 0:
@@ -291,7 +294,7 @@ def _neighbour(m: MessageDetail) -> dict[str, Any]:
 @bp.get("/messages/<key>/source")
 def source(key: str) -> ResponseReturnValue:
     store = get_store()
-    if queries.get_message(store.conn, key, include_private=INCLUDE_PRIVATE) is None:
+    if queries.get_message(store.conn, key, include_private=access.sees_private()) is None:
         abort(404, f"no message {key!r}")
     raw = store.raw_bytes(key)
     if raw is None:

@@ -5,7 +5,9 @@
 `thread.html`, `subject.html`, `author.html`, `index.html`) -> `/lists/<name>/<period>/`; the
 list's own index -> `/lists/<name>/`.  `<list>` is the list's name on the old host: the last
 path segment of a pipermail list's archive URL.  A period not yet mapped sends article links to
-its period page; an article the map does not know is a 404, as is anything of a private list.
+its period page; an article the map does not know is a 404, as is anything of a private list
+for anonymous visitors (logged-in accounts are redirected, see `webui.access`; those answers
+are `Cache-Control: private, no-store`, so no cache keeps the 301).
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ from werkzeug.exceptions import NotFound
 
 from store import pipermail_map
 from store.records import ListInfo
+from webui import access
 from webui.extensions import get_store
 
 bp = Blueprint("pipermail", __name__)
+access.init_blueprint(bp)
 
 PERIOD_PAGES = frozenset({"date.html", "thread.html", "subject.html", "author.html", "index.html"})
 _ARTICLE = re.compile(r"^(\d{1,9})\.html$")
@@ -29,7 +33,7 @@ _ARTICLE = re.compile(r"^(\d{1,9})\.html$")
 
 def _list(old_name: str) -> ListInfo:
     info = pipermail_map.find_list(get_store().lists(), old_name)
-    if info is None or info.private:
+    if info is None or (info.private and not access.sees_private()):
         raise NotFound(f"no archived list {old_name!r}")
     return info
 

@@ -1,7 +1,9 @@
 """The search page (`/search`, JSON twin `/search.json`) and the syntax help (`/search/help`).
 
 The URL carries the whole search (q, list, sort, page, group, cursor), so any result page can
-be bookmarked and reproduced.  Anonymous: the backend is never asked for private messages.
+be bookmarked and reproduced.  Private messages are searched for logged-in accounts only
+(`webui.access`): for anonymous visitors the backend is never asked for them, and private list
+names are left out of hits and facets.
 """
 
 from __future__ import annotations
@@ -13,17 +15,19 @@ from difflib import SequenceMatcher
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, abort, g, request, url_for
+from flask import Blueprint, abort, request, url_for
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup, escape
 
 from search.base import Hit, SearchResult, Sort
 from search.query import HIGHLIGHT_END, HIGHLIGHT_START
-from webui.extensions import get_search, get_store
+from webui import access
+from webui.extensions import get_search
 from webui.obfuscate import obfuscate_address, obfuscate_text
 from webui.views import render
 
 bp = Blueprint("search_pages", __name__)
+access.init_blueprint(bp)
 
 PER_PAGE = 20
 DEEP_PAGE = 50
@@ -102,15 +106,6 @@ def inline_code(text: str) -> Markup:
 
 def plain_snippet(snippet: str) -> str:
     return obfuscate_text(_MARKERS.sub("", snippet))
-
-
-def shown_lists(names: tuple[str, ...]) -> list[str]:
-    """A message's lists without the private ones (a message posted to a public and a private
-    list is public, but the private list is not named to anonymous visitors)."""
-    if "private_lists" not in g:
-        g.private_lists = frozenset(i.name for i in get_store().lists() if i.private)
-    hidden: frozenset[str] = g.private_lists
-    return [name for name in names if name not in hidden]
 
 
 def query_text() -> str:
@@ -196,7 +191,7 @@ def hit_json(hit: Hit) -> dict[str, Any]:
     return {
         "id": hit.key,
         "message_id": obfuscate_text(hit.message_id),
-        "lists": shown_lists(hit.lists),
+        "lists": access.shown_lists(hit.lists),
         "subject": obfuscate_text(hit.subject),
         "from_name": obfuscate_text(hit.from_name),
         "from_addr": obfuscate_address(hit.from_addr),
@@ -242,7 +237,7 @@ def search_data(params: SearchParams, result: SearchResult | None) -> dict[str, 
     for name, values in result.facets.items():
         data["facets"][name] = []
         for value, count in values:
-            if name == "list" and not shown_lists((value,)):
+            if name == "list" and value in access.hidden_lists():
                 continue
             new_query, active = facet_query(params.q, name, value)
             data["facets"][name].append(
@@ -290,6 +285,7 @@ def run_search(params: SearchParams) -> SearchResult | None:
         offset=(params.page - 1) * PER_PAGE,
         facets=True,
         cursor=params.cursor,
+        include_private=access.sees_private(),
     )
 
 
