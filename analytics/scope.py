@@ -13,6 +13,10 @@ class ScopeError(ValueError):
     """An unknown list or community, or a malformed date (callers answer 404 / 400)."""
 
 
+class UnknownScopeError(ScopeError):
+    """An unknown (or invisible) list or community: the web answers 404, other ScopeErrors 400."""
+
+
 @dataclass(frozen=True, slots=True)
 class Scope:
     lists: tuple[str, ...]
@@ -87,13 +91,13 @@ def resolve_scope(
     chosen: dict[str, int] = {}
     for name in lists:
         if name not in by_name:
-            raise ScopeError(f"unknown list {name!r}")
+            raise UnknownScopeError(f"unknown list {name!r}")
         chosen[name] = by_name[name]
     if community:
         members = {str(r[1]): int(r[0]) for r in visible if r[2] == community}
         known = conn.execute("SELECT 1 FROM communities WHERE name = ?", (community,)).fetchone()
         if not members and not known:
-            raise ScopeError(f"unknown community {community!r}")
+            raise UnknownScopeError(f"unknown community {community!r}")
         chosen.update(members)
     if not lists and not community:
         chosen = dict(by_name)

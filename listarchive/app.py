@@ -77,19 +77,30 @@ def _declare_communities(settings: Settings, store: Store) -> None:
     """Apply the `[communities.NAME]` tables of the settings file to the store."""
     current = {c.name: c for c in communities.all_communities(store.conn)}
     for declared in settings.communities:
-        wanted = communities.Community(
-            declared.name,
-            tuple(sorted(declared.lists)),
-            declared.cutover or None,
-            declared.closed or None,
-        )
-        if current.get(declared.name) != wanted:
-            try:
+        try:
+            old, new = communities.resolve_old_new(
+                declared.name, declared.lists, declared.old, declared.new
+            )
+            wanted = communities.Community(
+                declared.name,
+                tuple(sorted(declared.lists)),
+                declared.cutover or None,
+                declared.closed or None,
+                old,
+                new,
+            )
+            if current.get(declared.name) != wanted:
                 communities.upsert(
-                    store.conn, declared.name, declared.lists, declared.cutover, declared.closed
+                    store.conn,
+                    declared.name,
+                    declared.lists,
+                    declared.cutover,
+                    declared.closed,
+                    old_list=old,
+                    new_list=new,
                 )
-            except communities.CommunityError as exc:
-                raise ConfigError(f"communities.{declared.name}: {exc}") from exc
+        except communities.CommunityError as exc:
+            raise ConfigError(f"communities.{declared.name}: {exc}") from exc
 
 
 def add_list(

@@ -16,7 +16,16 @@ from typing import Any
 import click
 
 from config.settings import ConfigError, load_settings
-from listarchive import app, cli_ops, cli_persons, cli_users, reports, searching
+from listarchive import (
+    app,
+    cli_meetings,
+    cli_ops,
+    cli_persons,
+    cli_rosters,
+    cli_users,
+    reports,
+    searching,
+)
 from listarchive.cli_common import current_settings, store_session
 from search.base import SearchError
 from store.communities import CommunityError
@@ -291,6 +300,10 @@ for command in cli_ops.COMMANDS:
     cli.add_command(command)
 cli.add_command(cli_users.users)
 cli.add_command(cli_persons.persons)
+cli.add_command(cli_rosters.rosters_group)
+cli.add_command(cli_rosters.audit)
+cli.add_command(cli_meetings.meetings_group)
+cli.add_command(cli_meetings.tags_group)
 
 
 def main() -> None:

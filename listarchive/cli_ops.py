@@ -10,7 +10,7 @@ from config.settings import ConfigError, check_date, ensure_data_dir
 from listarchive import app, reports
 from listarchive.cli_common import current_settings, store_session
 from listarchive.cli_pipermail import pipermail_map
-from store.communities import CommunityError, all_communities
+from store.communities import CommunityError, all_communities, old_and_new
 from store.communities import upsert as upsert_community
 from store.runs import list_health, recent_runs
 from store.store import StoreError
@@ -91,19 +91,28 @@ def communities(ctx: click.Context, as_json: bool) -> None:
     if ctx.invoked_subcommand is not None:
         return
     with store_session(ctx) as store:
-        found = all_communities(store.conn)
+        found = [(c, *old_and_new(store.conn, c)) for c in all_communities(store.conn)]
     if as_json:
         rows = [
-            {"name": c.name, "lists": list(c.lists), "cutover": c.cutover, "closed": c.closed}
-            for c in found
+            {
+                "name": c.name,
+                "lists": list(c.lists),
+                "cutover": c.cutover,
+                "closed": c.closed,
+                "old": old,
+                "new": new,
+                "old_new_inferred": inferred,
+            }
+            for c, old, new, inferred in found
         ]
         click.echo(json.dumps(rows, indent=2))
         return
-    for c in found:
+    for c, old, new, inferred in found:
         dates = (f" cutover {c.cutover}" if c.cutover else "") + (
             f" closed {c.closed}" if c.closed else ""
         )
-        click.echo(f"{c.name}: {', '.join(c.lists) or '(no lists)'}{dates}")
+        moved = f" old {old} -> new {new}{' (inferred)' if inferred else ''}" if old and new else ""
+        click.echo(f"{c.name}: {', '.join(c.lists) or '(no lists)'}{dates}{moved}")
 
 
 @communities.command("add")
@@ -111,11 +120,22 @@ def communities(ctx: click.Context, as_json: bool) -> None:
 @click.option("--lists", "list_names", required=True, help="Comma-separated list names.")
 @click.option("--cutover", default="", help="Date the new list took over (YYYY-MM-DD).")
 @click.option("--closed", default="", help="Date the old list closed (YYYY-MM-DD).")
+@click.option("--old", "old_list", default="", help="The old list (one of --lists).")
+@click.option("--new", "new_list", default="", help="The new list (one of --lists).")
 @click.pass_context
 def communities_add(
-    ctx: click.Context, name: str, list_names: str, cutover: str, closed: str
+    ctx: click.Context,
+    name: str,
+    list_names: str,
+    cutover: str,
+    closed: str,
+    old_list: str,
+    new_list: str,
 ) -> None:
-    """Group lists into a community (the old and the new list of one forum)."""
+    """Group lists into a community (the old and the new list of one forum).
+
+    Without --old/--new, a two-list community's old list is the one whose first post is the
+    earliest."""
     members = [n.strip() for n in list_names.split(",") if n.strip()]
     try:
         for what, value in (("--cutover", cutover), ("--closed", closed)):
@@ -125,7 +145,9 @@ def communities_add(
         raise click.UsageError(str(exc)) from exc
     with store_session(ctx) as store:
         try:
-            community = upsert_community(store.conn, name, members, cutover, closed)
+            community = upsert_community(
+                store.conn, name, members, cutover, closed, old_list=old_list, new_list=new_list
+            )
         except CommunityError as exc:
             raise click.UsageError(str(exc)) from exc
     click.echo(f"community {community.name}: {', '.join(community.lists)}")

@@ -1,5 +1,11 @@
 """Communities: groups of lists (e.g. a forum's old and new list) with optional cutover and close
-dates; search, threads and statistics can be scoped to one."""
+dates; search, threads and statistics can be scoped to one.
+
+A community that moved lists names its `old_list` and `new_list` (both members).  When they are
+not given and the community has exactly two lists, `old_and_new` infers them: the list whose
+first post is the earliest is the old one (ties: by name).  Nothing is inferred for one list,
+three or more lists, or while a list has no post yet.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +25,26 @@ class Community:
     lists: tuple[str, ...]
     cutover: str | None
     closed: str | None
+    old_list: str | None = None
+    """As declared (`--old`); `old_and_new` also infers it."""
+    new_list: str | None = None
+
+
+def resolve_old_new(
+    name: str, lists: Sequence[str], old: str | None, new: str | None
+) -> tuple[str | None, str | None]:
+    """Validate `old`/`new`; with two lists, one of them names the other."""
+    for what, value in (("old", old), ("new", new)):
+        if value and value not in lists:
+            raise CommunityError(
+                f"community {name}: the {what} list {value!r} is not one of its lists"
+            )
+    if old and new and old == new:
+        raise CommunityError(f"community {name}: the old and the new list are the same ({old})")
+    if len(lists) == 2 and bool(old) != bool(new):
+        other = [n for n in lists if n != (old or new)][0]
+        old, new = (old, other) if old else (other, new)
+    return old or None, new or None
 
 
 def upsert(
@@ -27,6 +53,9 @@ def upsert(
     lists: Sequence[str],
     cutover: str | None = None,
     closed: str | None = None,
+    *,
+    old_list: str | None = None,
+    new_list: str | None = None,
 ) -> Community:
     """Create or update a community and make `lists` (which must exist) its members."""
     known = {row[0] for row in conn.execute("SELECT name FROM lists")}
@@ -35,13 +64,23 @@ def upsert(
         raise CommunityError(f"unknown list(s): {', '.join(missing)}")
     if cutover and closed and closed < cutover:
         raise CommunityError(f"community {name}: closed ({closed}) is before cutover ({cutover})")
+    old_list, new_list = resolve_old_new(name, lists, old_list, new_list)
     conn.execute("BEGIN IMMEDIATE")
     try:
         conn.execute(
-            "INSERT INTO communities (name, cutover, closed, created_at) VALUES (?, ?, ?, ?) "
+            "INSERT INTO communities (name, cutover, closed, created_at, old_list, new_list) "
+            "VALUES (?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (name) DO UPDATE SET cutover = excluded.cutover, "
-            "closed = excluded.closed",
-            (name, cutover or None, closed or None, datetime.now(UTC).isoformat()),
+            "closed = excluded.closed, old_list = excluded.old_list, "
+            "new_list = excluded.new_list",
+            (
+                name,
+                cutover or None,
+                closed or None,
+                datetime.now(UTC).isoformat(),
+                old_list,
+                new_list,
+            ),
         )
         conn.execute("UPDATE lists SET community = '' WHERE community = ?", (name,))
         conn.executemany(
@@ -67,9 +106,41 @@ def all_communities(conn: sqlite3.Connection) -> list[Community]:
         "SELECT name, community FROM lists WHERE community != '' ORDER BY name"
     ):
         members.setdefault(community, []).append(list_name)
-    rows = conn.execute("SELECT name, cutover, closed FROM communities ORDER BY name").fetchall()
+    rows = conn.execute(
+        "SELECT name, cutover, closed, old_list, new_list FROM communities ORDER BY name"
+    ).fetchall()
     declared = {r[0] for r in rows}
-    result = [Community(r[0], tuple(members.get(r[0], [])), r[1], r[2]) for r in rows]
+    result = [
+        Community(r[0], tuple(members.get(r[0], [])), r[1], r[2], r[3] or None, r[4] or None)
+        for r in rows
+    ]
     # lists may name a community (`lists add --community C`) before it is declared
     result += [Community(n, tuple(m), None, None) for n, m in members.items() if n not in declared]
     return sorted(result, key=lambda c: c.name)
+
+
+def old_and_new(
+    conn: sqlite3.Connection, community: Community
+) -> tuple[str | None, str | None, bool]:
+    """(old list, new list, inferred): as declared, else inferred from the first posts of a
+    two-list community; (None, None, False) when neither is possible.  A declared list that
+    has left the community since is ignored."""
+    old = community.old_list if community.old_list in community.lists else None
+    new = community.new_list if community.new_list in community.lists else None
+    if old and new:
+        return old, new, False
+    if len(community.lists) != 2:
+        return old, new, False
+    firsts = {
+        str(name): first
+        for name, first in conn.execute(
+            "SELECT l.name, MIN(m.date) FROM lists l JOIN memberships ms ON ms.list = l.id "
+            "JOIN messages m ON m.id = ms.message WHERE l.name IN (?, ?) AND m.date IS NOT NULL "
+            "GROUP BY l.id",
+            community.lists,
+        )
+    }
+    if len(firsts) != 2:
+        return old, new, False
+    first, second = sorted(community.lists, key=lambda n: (firsts[n], n))
+    return first, second, True

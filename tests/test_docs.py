@@ -41,6 +41,18 @@ def test_every_command_is_in_the_cli_reference() -> None:
         "persons undo",
         "persons distinct",
         "persons events",
+        "audit",
+        "rosters",
+        "rosters import",
+        "rosters report",
+        "meetings",
+        "meetings import",
+        "meetings show",
+        "meetings confirm",
+        "meetings unmatch",
+        "tags",
+        "tags add",
+        "tags remove",
     ]
     for command in commands:
         assert f"listarchive {command}" in text

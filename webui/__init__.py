@@ -18,10 +18,12 @@ from flask import Flask
 from config.settings import Settings, load_settings
 from webui import (
     api,
+    audit_pages,
     auth,
     errors,
     exports,
     extensions,
+    meeting_pages,
     openapi,
     pages,
     person_pages,
@@ -50,6 +52,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(person_pages.bp)
     app.register_blueprint(stats_pages.bp)
+    app.register_blueprint(audit_pages.bp)
+    app.register_blueprint(meeting_pages.bp)
     # -- end of blueprints ---------------------------------------------------------------------
     errors.init_app(app)
     return app

@@ -11,6 +11,7 @@ import logging
 from flask import Flask, Response, jsonify, render_template
 from werkzeug.exceptions import HTTPException
 
+from analytics.scope import ScopeError, UnknownScopeError
 from search.base import SearchQueryError, SearchUnavailableError
 from store.store import StoreError
 from webui.views import wants_json
@@ -34,6 +35,8 @@ def handle(exc: Exception) -> tuple[Response, int]:
         return _respond(exc.code or 500, exc.description or exc.name)
     if isinstance(exc, SearchQueryError):
         return _respond(400, str(exc))
+    if isinstance(exc, ScopeError):  # an unknown list or community, or a bad date or period
+        return _respond(404 if isinstance(exc, UnknownScopeError) else 400, str(exc))
     if isinstance(exc, SearchUnavailableError | StoreError):
         logger.warning("service unavailable: %s", exc)
         return _respond(503, str(exc))

@@ -1,0 +1,163 @@
+"""Who attended a meeting or carries a tag, and whether they are active on the lists.
+
+Activity of a person: their last post and their posts in the `days` before `today` (default
+365 days, today UTC), on the lists of the meeting's community when it has one, else on every
+list.  A participant without a match shows the suggestions of `store.name_match`, computed
+afresh (persons who started posting since the import appear).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from store import meetings, tags
+from store.name_match import MATCHED, NONE, SUGGESTED, Known, load_index, match_name
+
+DAYS = 365
+
+
+def _day(ts: int | None) -> str | None:
+    return datetime.fromtimestamp(ts, UTC).date().isoformat() if ts is not None else None
+
+
+def activity(
+    conn: sqlite3.Connection,
+    persons: Iterable[int],
+    *,
+    days: int = DAYS,
+    today: date | None = None,
+    community: str = "",
+) -> dict[int, dict[str, Any]]:
+    """person -> {"last_post", "recent_posts", "active"} (only persons who posted appear)."""
+    ids = sorted(set(persons))
+    end = today or datetime.now(UTC).date()
+    start = end - timedelta(days=days)
+    start_ts = int(datetime(start.year, start.month, start.day, tzinfo=UTC).timestamp())
+    found: dict[int, dict[str, Any]] = {}
+    where = ""
+    params: list[Any] = []
+    if community:
+        where = (
+            " AND m.id IN (SELECT ms.message FROM memberships ms JOIN lists l "
+            "ON l.id = ms.list WHERE l.community = ?)"
+        )
+        params = [community]
+    for offset in range(0, len(ids), 500):
+        part = ids[offset : offset + 500]
+        marks = ",".join("?" * len(part))
+        for person, last, recent in conn.execute(
+            f"SELECT i.person, MAX(m.date), SUM(m.date >= ?) FROM messages m "
+            f"JOIN identities i ON i.id = m.identity WHERE i.person IN ({marks}){where} "
+            f"GROUP BY i.person",
+            [start_ts, *part, *params],
+        ):
+            found[int(person)] = {
+                "last_post": _day(last),
+                "recent_posts": int(recent or 0),
+                "active": bool(recent),
+            }
+    return found
+
+
+_QUIET = {"last_post": None, "recent_posts": 0, "active": False}
+
+
+def meeting_report(
+    conn: sqlite3.Connection, name: str, *, days: int = DAYS, today: date | None = None
+) -> dict[str, Any]:
+    """A meeting, each participant with match, person, suggestions and activity."""
+    meeting = meetings.get_meeting(conn, name)
+    everyone = meetings.participants(conn, meeting)
+    index = load_index(conn) if any(p.person is None for p in everyone) else None
+    rows: list[dict[str, Any]] = []
+    suggested: dict[int, list[dict[str, Any]]] = {}
+    for p in everyone:
+        status = p.match
+        if p.person is None and index is not None:
+            graded = match_name(p.name, index)
+            candidates = [_candidate(c.person, c.reason) for c in graded.candidates]
+            if graded.status == MATCHED and graded.person is not None:
+                candidates = [_candidate(graded.person, "same name")]
+            suggested[p.position] = candidates
+            if p.match != meetings.UNMATCHED:  # a removed match stays removed
+                status = SUGGESTED if candidates else NONE
+        rows.append(
+            {
+                "position": p.position,
+                "name": p.name,
+                "match": status,
+                "person_key": p.person_key or None,
+                "person_name": p.person_name or None,
+                "suggestions": suggested.get(p.position, []),
+            }
+        )
+    ids = {p.person for p in everyone if p.person is not None}
+    ids |= {s["id"] for ss in suggested.values() for s in ss}
+    seen = activity(conn, ids, days=days, today=today, community=meeting.community)
+    for row, p in zip(rows, everyone, strict=True):
+        row.update(seen.get(p.person, _QUIET) if p.person is not None else _QUIET)
+        for s in row["suggestions"]:
+            s.update(seen.get(s["id"], _QUIET))
+    for row in rows:
+        for s in row["suggestions"]:
+            s.pop("id", None)
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row["match"]] = counts.get(row["match"], 0) + 1
+    return {
+        "name": meeting.name,
+        "date": meeting.date or None,
+        "community": meeting.community or None,
+        "tag": meeting.tag or None,
+        "source": meeting.source,
+        "imported_at": meeting.imported_at,
+        "days": days,
+        "summary": {
+            "participants": len(rows),
+            "matched": sum(1 for r in rows if r["person_key"]),
+            "active": sum(1 for r in rows if r["person_key"] and r["active"]),
+            "by_match": counts,
+        },
+        "participants": rows,
+    }
+
+
+def _candidate(person: Known, reason: str) -> dict[str, Any]:
+    return {"id": person.id, "key": person.key, "name": person.name, "reason": reason}
+
+
+def meetings_summary(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": m.name,
+            "date": m.date or None,
+            "community": m.community or None,
+            "tag": m.tag or None,
+            "participants": sum(counts.values()),
+            "matched": counts.get(MATCHED, 0) + counts.get(meetings.CONFIRMED, 0),
+            "counts": counts,
+        }
+        for m, counts in meetings.all_meetings(conn)
+    ]
+
+
+def tags_report(
+    conn: sqlite3.Connection, *, days: int = DAYS, today: date | None = None
+) -> list[dict[str, Any]]:
+    """Every tag with its persons and whether each is active on the lists."""
+    found = tags.all_tags(conn)
+    seen = activity(conn, (p.id for ps in found.values() for p in ps), days=days, today=today)
+    return [
+        {
+            "tag": tag,
+            "persons": [
+                {"key": p.key, "name": p.name, "source": p.source, **seen.get(p.id, _QUIET)}
+                for p in persons
+            ],
+            "active": sum(1 for p in persons if seen.get(p.id, _QUIET)["active"]),
+        }
+        for tag, persons in found.items()
+    ]

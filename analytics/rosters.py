@@ -1,0 +1,233 @@
+"""Roster reports: who is subscribed against who posts, on persons.
+
+A roster member is matched to a person through their address (address -> identity ->
+person); a member address that never posted has no person and is compared by its normalised
+address.  For one list (its current roster):
+
+- `members_never_posted`: members whose person has no post on that list (ever);
+- `posters_not_members`: persons who posted on the list on or after `since` (default: one
+  year before the roster's `as_of`) and none of whose addresses is on the roster.
+
+For a community's old and new list (both with a roster), `old_not_joined`: members of the
+old list's roster who are not on the new list's roster, neither with the same address nor with
+another address of the same person.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from analytics.frame import load_frame
+from analytics.scope import resolve_scope
+from store import communities, rosters
+from store.identities import ADDRESS
+from store.roster_formats import RosterMember
+
+
+class RosterReportError(ValueError):
+    """No such list or community, or a list without a roster."""
+
+
+@dataclass(frozen=True, slots=True)
+class _People:
+    person_of: dict[str, int]  # address -> person
+    addresses: dict[int, list[str]]  # person -> addresses
+    names: dict[int, tuple[str, str]]  # person -> (key, name)
+
+
+def _people(conn: sqlite3.Connection) -> _People:
+    person_of: dict[str, int] = {}
+    addresses: dict[int, list[str]] = defaultdict(list)
+    for value, person in conn.execute(
+        "SELECT value, person FROM identities WHERE kind = ? ORDER BY value", (ADDRESS,)
+    ):
+        person_of[str(value)] = int(person)
+        addresses[int(person)].append(str(value))
+    names = {
+        int(i): (str(k), str(n)) for i, k, n in conn.execute("SELECT id, key, name FROM persons")
+    }
+    return _People(person_of, dict(addresses), names)
+
+
+def _day(ts: int | None) -> str | None:
+    return datetime.fromtimestamp(ts, UTC).date().isoformat() if ts is not None else None
+
+
+def _member(m: RosterMember, people: _People) -> dict[str, Any]:
+    person = people.person_of.get(m.address)
+    key, name = people.names.get(person, ("", "")) if person is not None else ("", "")
+    return {"address": m.address, "name": m.name, "person_key": key or None, "person_name": name}
+
+
+def _roster_or_fail(conn: sqlite3.Connection, list_name: str) -> rosters.Roster:
+    try:
+        roster = rosters.current_roster(conn, list_name)
+    except rosters.RosterError as exc:
+        raise RosterReportError(str(exc)) from exc
+    if roster is None:
+        raise RosterReportError(f"list {list_name} has no roster: import one first")
+    return roster
+
+
+def list_report(
+    conn: sqlite3.Connection, list_name: str, *, since: date | None = None
+) -> dict[str, Any]:
+    """The roster report of one list (see the module docstring)."""
+    roster = _roster_or_fail(conn, list_name)
+    people = _people(conn)
+    members = rosters.members(conn, roster.id)
+    start = since or date.fromisoformat(roster.as_of) - timedelta(days=365)
+    start_ts = int(datetime(start.year, start.month, start.day, tzinfo=UTC).timestamp())
+    scope = resolve_scope(conn, lists=[list_name], include_private=True)
+    frame = load_frame(conn, scope)
+    posts: dict[int, int] = defaultdict(int)
+    recent: dict[int, int] = defaultdict(int)
+    last: dict[int, int] = {}
+    for post in frame.posts:
+        posts[post.person] += 1
+        last[post.person] = post.date
+        recent[post.person] += post.date >= start_ts
+    member_addresses = {m.address for m in members}
+    member_persons = {people.person_of[a] for a in member_addresses if a in people.person_of}
+    never = [
+        _member(m, people)
+        for m in members
+        if people.person_of.get(m.address) is None or not posts.get(people.person_of[m.address])
+    ]
+    outsiders: list[dict[str, Any]] = []
+    for person, count in recent.items():
+        if not count or person in member_persons:
+            continue
+        key, name = people.names.get(person, ("", ""))
+        own = people.addresses.get(person, [])
+        if not key or not own:  # the unknown sender, or a name-only identity
+            continue
+        outsiders.append(
+            {
+                "person_key": key,
+                "person_name": name,
+                "addresses": own,
+                "posts": count,
+                "last_post": _day(last.get(person)),
+            }
+        )
+    outsiders.sort(key=lambda r: (-r["posts"], r["person_name"].casefold(), r["person_key"]))
+    return {
+        "list": list_name,
+        "roster": {
+            "id": roster.id,
+            "as_of": roster.as_of,
+            "format": roster.format,
+            "source": roster.source,
+            "imported_at": roster.imported_at,
+            "members": roster.members,
+        },
+        "since": start.isoformat(),
+        "summary": {
+            "members": len(members),
+            "members_who_posted": len(members) - len(never),
+            "members_never_posted": len(never),
+            "posters_not_members": len(outsiders),
+        },
+        "members_never_posted": never,
+        "posters_not_members": outsiders,
+    }
+
+
+def old_not_joined(conn: sqlite3.Connection, old_list: str, new_list: str) -> list[dict[str, Any]]:
+    """Members of the old list's current roster who are not on the new list's roster."""
+    people = _people(conn)
+    old = rosters.members(conn, _roster_or_fail(conn, old_list).id)
+    new = rosters.members(conn, _roster_or_fail(conn, new_list).id)
+    new_addresses = {m.address for m in new}
+    new_persons = {people.person_of[a] for a in new_addresses if a in people.person_of}
+    return [
+        _member(m, people)
+        for m in old
+        if m.address not in new_addresses and people.person_of.get(m.address) not in new_persons
+    ]
+
+
+def community_report(
+    conn: sqlite3.Connection, name: str, *, since: date | None = None
+) -> dict[str, Any]:
+    """Both lists' reports and the old members who have not joined the new list."""
+    try:
+        community = communities.get(conn, name)
+    except communities.CommunityError as exc:
+        raise RosterReportError(str(exc)) from exc
+    old, new, inferred = communities.old_and_new(conn, community)
+    if not old or not new:
+        raise RosterReportError(f"community {name}: which list is old and which is new is unknown")
+    missing = old_not_joined(conn, old, new)
+    return {
+        "community": name,
+        "old_list": old,
+        "new_list": new,
+        "old_new_inferred": inferred,
+        "summary": {"old_not_joined": len(missing)},
+        "old_not_joined": missing,
+        "lists": [list_report(conn, old, since=since), list_report(conn, new, since=since)],
+    }
+
+
+REPORT_COLUMNS = (
+    "kind",
+    "list",
+    "address",
+    "name",
+    "person_key",
+    "person_name",
+    "posts",
+    "last_post",
+)
+
+
+def report_rows(report: dict[str, Any]) -> list[list[object]]:
+    """A list or community report as one table (REPORT_COLUMNS), for CSV."""
+    rows: list[list[object]] = []
+    for m in report.get("old_not_joined", []):
+        rows.append(
+            [
+                "old_not_joined",
+                report["old_list"],
+                m["address"],
+                m["name"],
+                m["person_key"],
+                m["person_name"],
+                None,
+                None,
+            ]
+        )
+    for part in report.get("lists") or [report]:
+        for m in part["members_never_posted"]:
+            rows.append(
+                [
+                    "member_never_posted",
+                    part["list"],
+                    m["address"],
+                    m["name"],
+                    m["person_key"],
+                    m["person_name"],
+                    0,
+                    None,
+                ]
+            )
+        for p in part["posters_not_members"]:
+            rows.append(
+                [
+                    "poster_not_member",
+                    part["list"],
+                    " ".join(p["addresses"]),
+                    "",
+                    p["person_key"],
+                    p["person_name"],
+                    p["posts"],
+                    p["last_post"],
+                ]
+            )
+    return rows
