@@ -1,0 +1,203 @@
+"""Facts about a frame that every metric shares, computed once per loaded frame: where each
+thread starts, each person's first and last post, each post's month, and the window as a slice
+of the (date-ordered) posts.  Also the nearest-rank percentile and person rankings.
+
+"First" and "last" are always taken over the scope's whole history (every post of the frame),
+never only the window: a person whose first post in the scope falls inside the window is a
+newcomer there, and a thread starts with its earliest post in the scope.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from bisect import bisect_left
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from analytics import periods
+from analytics.frame import Frame, Post
+
+CACHE_SIZE = 8
+
+
+@dataclass(frozen=True, slots=True)
+class PersonTotal:
+    """A person and a number (replies, messages, ...), for rankings."""
+
+    person: str  # the person's key (/persons/<key>)
+    name: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """Window-independent facts of a frame's posts.  The lists run parallel to `frame.posts`
+    (same order), so a window is a slice of each and counting is done by C-level Counters."""
+
+    starts: dict[str, Post]  # thread -> its earliest post in the scope
+    start_positions: list[tuple[int, str]]  # (position of a thread's first post, thread), sorted
+    firsts: dict[int, Post]  # person -> their first post in the scope
+    lasts: dict[int, Post]  # person -> their last post in the scope
+    first_replies: dict[str, Post]  # thread -> its first post by someone else than the starter
+    sizes: dict[str, int]  # thread -> posts in the scope
+    dates: list[int]
+    days: list[int]  # UTC day number (date // 86400)
+    hours: list[int]  # UTC hour of the day
+    months: list[int]  # year * 12 + month - 1, UTC
+    threads: list[str]
+    persons: list[int]
+    parents: list[int | None]  # the person replied to
+    is_start: list[bool]  # the post is its thread's first post in the scope
+    is_first: list[bool]  # ... its author's first post in the scope
+    is_last: list[bool]  # ... its author's last post in the scope
+    by_period: dict[str, list[int]]  # period -> per post: its period index (filled on demand)
+
+
+_CACHE: OrderedDict[int, tuple[list[Post], Facts]] = OrderedDict()
+_LOCK = threading.Lock()
+
+
+def _compute(posts: list[Post]) -> Facts:
+    starts: dict[str, Post] = {}
+    firsts: dict[int, Post] = {}
+    lasts: dict[int, Post] = {}
+    first_replies: dict[str, Post] = {}
+    sizes: dict[str, int] = {}
+    months = []
+    for post in posts:
+        start = starts.setdefault(post.thread, post)
+        firsts.setdefault(post.person, post)
+        lasts[post.person] = post
+        sizes[post.thread] = sizes.get(post.thread, 0) + 1
+        if post.person != start.person and post.thread not in first_replies:
+            first_replies[post.thread] = post
+        tm = time.gmtime(post.date)
+        months.append(tm.tm_year * 12 + tm.tm_mon - 1)
+    dates = [p.date for p in posts]
+    return Facts(
+        starts=starts,
+        start_positions=[(i, p.thread) for i, p in enumerate(posts) if starts[p.thread] is p],
+        firsts=firsts,
+        lasts=lasts,
+        first_replies=first_replies,
+        sizes=sizes,
+        dates=dates,
+        days=[d // 86400 for d in dates],
+        hours=[d % 86400 // 3600 for d in dates],
+        months=months,
+        threads=[p.thread for p in posts],
+        persons=[p.person for p in posts],
+        parents=[p.parent_person for p in posts],
+        is_start=[starts[p.thread] is p for p in posts],
+        is_first=[firsts[p.person] is p for p in posts],
+        is_last=[lasts[p.person] is p for p in posts],
+        by_period={"month": months},
+    )
+
+
+def facts(frame: Frame) -> Facts:
+    """The shared facts of `frame`'s posts (cached per loaded frame: `load_frame` hands out the
+    same post list for every window of a scope until the store changes)."""
+    key = id(frame.posts)
+    with _LOCK:
+        hit = _CACHE.get(key)
+        if hit is not None and hit[0] is frame.posts:
+            _CACHE.move_to_end(key)
+            return hit[1]
+    found = _compute(frame.posts)
+    with _LOCK:
+        _CACHE[key] = (frame.posts, found)  # holding the list keeps its id from being reused
+        while len(_CACHE) > CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return found
+
+
+def clear_cache() -> None:
+    """Forget every computed frame's facts (benchmarks measuring cold requests)."""
+    with _LOCK:
+        _CACHE.clear()
+
+
+def period_indexes(frame: Frame, period: str) -> list[int]:
+    """Per post (same order as frame.posts): the index of its month, quarter or year."""
+    found = facts(frame)
+    indexes = found.by_period.get(period)
+    if indexes is None:
+        periods.check_period(period)
+        indexes = [periods.from_month(m, period) for m in found.months]
+        found.by_period[period] = indexes
+    return indexes
+
+
+def window(frame: Frame) -> range:
+    """The indexes of the posts inside the window (posts are ordered by date)."""
+    dates = facts(frame).dates
+    start, end = frame.scope.start_ts, frame.scope.end_ts
+    low = 0 if start is None else bisect_left(dates, start)
+    high = len(dates) if end is None else bisect_left(dates, end)
+    return range(low, max(low, high))
+
+
+def bounds(frame: Frame) -> tuple[Facts, int, int]:
+    """The frame's facts and the window as `[low, high)` positions in its posts."""
+    span = window(frame)
+    return facts(frame), span.start, span.stop
+
+
+def inside(frame: Frame) -> Callable[[int], bool]:
+    """A test for "this timestamp is inside the window" (bounds computed once)."""
+    start, end = frame.scope.start_ts, frame.scope.end_ts
+    low = start if start is not None else -math.inf
+    high = end if end is not None else math.inf
+    return lambda ts: low <= ts < high
+
+
+def in_window(frame: Frame) -> list[Post]:
+    span = window(frame)
+    return frame.posts[span.start : span.stop]
+
+
+def thread_starts(frame: Frame) -> dict[str, Post]:
+    return facts(frame).starts
+
+
+def first_posts(frame: Frame) -> dict[int, Post]:
+    return facts(frame).firsts
+
+
+def last_posts(frame: Frame) -> dict[int, Post]:
+    return facts(frame).lasts
+
+
+def nearest_rank(values: Sequence[int], percent: float) -> int | None:
+    """The nearest-rank percentile: the smallest value such that at least `percent` % of the
+    values are at or below it (`sorted(values)[ceil(p/100 * n) - 1]`).  Always one of the
+    values; the median (p50) of an even count is the lower middle value.  None when empty."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(percent / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def hours(seconds: int | None) -> float | None:
+    return None if seconds is None else round(seconds / 3600, 2)
+
+
+def person_order(frame: Frame, person_id: int) -> tuple[str, str]:
+    """Tie-break for rankings: by name (case-folded), then key."""
+    ref = frame.person(person_id)
+    return ref.name.casefold(), ref.key
+
+
+def ranked(frame: Frame, counts: Iterable[tuple[int, int]], limit: int | None) -> list[PersonTotal]:
+    """(person id, count) pairs as PersonTotals, largest first (ties: by name, then key)."""
+    totals = sorted(
+        ((pid, n) for pid, n in counts if n > 0),
+        key=lambda item: (-item[1], person_order(frame, item[0])),
+    )
+    chosen = totals if limit is None else totals[:limit]
+    return [PersonTotal(frame.person(p).key, frame.person(p).name, n) for p, n in chosen]

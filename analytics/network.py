@@ -1,0 +1,195 @@
+"""Who answers whom: the reply network of the window, and the people who hold discussions
+together.
+
+An edge `a -> b` counts the posts of `a` inside the window whose parent message (In-Reply-To /
+References, as threaded) was written by `b`, where `a != b`.  The parent may be older than the
+window or on a list outside the scope: who was answered is still known.  Self-replies (a
+follow-up to one's own post) are counted apart and are not edges.  Definitions:
+docs/analytics.md.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from analytics.facts import bounds, person_order
+from analytics.frame import Frame
+
+K = TypeVar("K")
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    source: str  # key of the person replying
+    source_name: str
+    target: str  # key of the person replied to
+    target_name: str
+    replies: int
+
+
+@dataclass(frozen=True, slots=True)
+class Pair:
+    """Two people who answer each other, in either direction (a before b by key)."""
+
+    a: str
+    a_name: str
+    b: str
+    b_name: str
+    a_to_b: int
+    b_to_a: int
+    replies: int
+
+
+@dataclass(frozen=True, slots=True)
+class Connector:
+    person: str
+    name: str
+    replies_given: int
+    replies_received: int
+    replied_to: int  # distinct persons this person replied to
+    replied_by: int  # distinct persons who replied to this person
+    counterparts: int  # distinct persons in either direction
+    bridging_threads: int  # threads where this person replied to >= 2 different people
+
+
+@dataclass(frozen=True, slots=True)
+class Network:
+    reply_posts: int  # posts inside the window with a known parent author, self-replies included
+    self_replies: int
+    edges_total: int  # distinct (replier, replied-to) pairs
+    people: int  # persons on at least one edge
+    edges: tuple[Edge, ...]  # the heaviest edges
+    pairs: tuple[Pair, ...]  # the most active pairs
+    connectors: tuple[Connector, ...]  # the people who hold discussions together
+
+
+def reply_counts(frame: Frame) -> tuple[Counter[tuple[int, int]], int, int]:
+    """(replier, replied-to) -> replies inside the window; plus reply posts and self-replies."""
+    found, low, high = bounds(frame)
+    pairs = Counter(zip(found.persons[low:high], found.parents[low:high], strict=True))
+    edges: Counter[tuple[int, int]] = Counter()
+    replies = selfs = 0
+    for (source, target), n in pairs.items():
+        if target is None:
+            continue
+        replies += n
+        if target == source:
+            selfs += n
+        else:
+            edges[(source, target)] = n
+    return edges, replies, selfs
+
+
+def _top(keys: dict[K, tuple[Any, ...]], limit: int | None) -> list[K]:
+    """The `limit` items with the smallest keys, in order (all of them without a limit)."""
+    if limit is None:
+        return sorted(keys, key=keys.__getitem__)
+    return heapq.nsmallest(limit, keys, key=keys.__getitem__)
+
+
+def connectors(
+    frame: Frame, limit: int | None = 20, edges: Counter[tuple[int, int]] | None = None
+) -> list[Connector]:
+    """Persons ranked by distinct counterparts (replied to or replied by), then by bridging
+    threads, then by replies given and received; ties by name, then key.  `edges`: the
+    `reply_counts` of the frame when the caller has them."""
+    if edges is None:
+        edges = reply_counts(frame)[0]
+    given: Counter[int] = Counter()
+    received: Counter[int] = Counter()
+    to: dict[int, set[int]] = defaultdict(set)
+    by: dict[int, set[int]] = defaultdict(set)
+    for (source, target), n in edges.items():
+        given[source] += n
+        received[target] += n
+        to[source].add(target)
+        by[target].add(source)
+    bridging = _bridging_threads(frame)
+    counterparts = {p: len(to[p] | by[p]) for p in set(given) | set(received)}
+    keys = {
+        p: (-n, -bridging[p], -(given[p] + received[p]), *person_order(frame, p))
+        for p, n in counterparts.items()
+    }
+    return [
+        Connector(
+            frame.person(p).key,
+            frame.person(p).name,
+            given[p],
+            received[p],
+            len(to[p]),
+            len(by[p]),
+            counterparts[p],
+            bridging[p],
+        )
+        for p in _top(keys, limit)
+    ]
+
+
+def _bridging_threads(frame: Frame) -> Counter[int]:
+    """Per person: threads in which, inside the window, they replied to >= 2 other people."""
+    found, low, high = bounds(frame)
+    triples = {
+        (person, thread, target)
+        for person, thread, target in zip(
+            found.persons[low:high], found.threads[low:high], found.parents[low:high], strict=True
+        )
+        if target is not None and target != person
+    }
+    answered = Counter((person, thread) for person, thread, _ in triples)
+    return Counter(person for (person, _), n in answered.items() if n >= 2)
+
+
+def _name(frame: Frame, pid: int) -> tuple[str, str]:
+    ref = frame.person(pid)
+    return ref.key, ref.name
+
+
+def _orders(frame: Frame, edges: Counter[tuple[int, int]]) -> dict[int, tuple[str, str]]:
+    return {pid: person_order(frame, pid) for edge in edges for pid in edge}
+
+
+def edge_list(
+    frame: Frame, limit: int | None = 50, edges: Counter[tuple[int, int]] | None = None
+) -> list[Edge]:
+    """The heaviest edges; ties by the replier's name, then the replied-to's."""
+    edges = reply_counts(frame)[0] if edges is None else edges
+    order = _orders(frame, edges)
+    keys = {e: (-n, order[e[0]], order[e[1]]) for e, n in edges.items()}
+    return [Edge(*_name(frame, s), *_name(frame, t), edges[(s, t)]) for s, t in _top(keys, limit)]
+
+
+def pair_list(
+    frame: Frame, limit: int | None = 50, edges: Counter[tuple[int, int]] | None = None
+) -> list[Pair]:
+    """Pairs by replies both ways, then by the smaller direction; ties by keys."""
+    edges = reply_counts(frame)[0] if edges is None else edges
+    key_of = {pid: ref[1] for pid, ref in _orders(frame, edges).items()}
+    counts: dict[tuple[int, int], list[int]] = {}
+    for (source, target), n in edges.items():
+        a, b = (source, target) if key_of[source] <= key_of[target] else (target, source)
+        counts.setdefault((a, b), [0, 0])[0 if source == a else 1] += n
+    keys = {
+        (a, b): (-ab - ba, -min(ab, ba), key_of[a], key_of[b])
+        for (a, b), (ab, ba) in counts.items()
+    }
+    pairs = []
+    for a, b in _top(keys, limit):
+        ab, ba = counts[(a, b)]
+        pairs.append(Pair(*_name(frame, a), *_name(frame, b), ab, ba, ab + ba))
+    return pairs
+
+
+def network(frame: Frame, limit: int | None = 50) -> Network:
+    edges, replies, selfs = reply_counts(frame)
+    return Network(
+        reply_posts=replies,
+        self_replies=selfs,
+        edges_total=len(edges),
+        people=len({pid for edge in edges for pid in edge}),
+        edges=tuple(edge_list(frame, limit, edges)),
+        pairs=tuple(pair_list(frame, limit, edges)),
+        connectors=tuple(connectors(frame, limit, edges)),
+    )

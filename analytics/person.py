@@ -1,0 +1,185 @@
+"""One person's participation inside the window: activity per period, lists, threads started,
+replies given and received, and with whom.
+
+For the persons pages (`/persons/<key>`, facilitators only).  Posts are counted inside the
+window; a started thread's replies are counted over the scope's whole history (as in
+`analytics.responses`).  Definitions: docs/analytics.md.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+from analytics import periods
+from analytics.facts import PersonTotal, first_posts, in_window, ranked, thread_starts
+from analytics.frame import Frame, Post
+
+
+@dataclass(frozen=True, slots=True)
+class PersonPeriod:
+    period: str
+    start: str
+    messages: int
+    threads_started: int
+    replies_given: int
+
+
+@dataclass(frozen=True, slots=True)
+class ListActivity:
+    list: str
+    messages: int
+    first: str
+    last: str
+
+
+@dataclass(frozen=True, slots=True)
+class StartedThread:
+    thread: str
+    subject: str
+    date: str
+    messages: int  # posts in the thread (scope, whole history)
+    replies: int  # of which by other people
+    participants: int  # distinct persons, the starter included
+    first_reply_seconds: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class PersonActivity:
+    person: str
+    name: str
+    messages: int
+    threads: int  # distinct threads posted in
+    threads_started: int
+    replies_given: int  # posts replying to someone else
+    replies_received: int  # posts by others replying to this person
+    self_replies: int
+    first: str | None  # first and last post inside the window
+    last: str | None
+    first_in_scope: str | None  # first post in the scope (any date): newcomer when in window
+    periods: tuple[PersonPeriod, ...]
+    lists: tuple[ListActivity, ...]
+    started: tuple[StartedThread, ...]
+    replied_to: tuple[PersonTotal, ...]  # whom they answer most
+    replied_by: tuple[PersonTotal, ...]  # who answers them most
+
+
+def person_activity(
+    frame: Frame, person_id: int, period: str = "month", limit: int | None = 20
+) -> PersonActivity:
+    """`person_id`'s activity (all zeros when they have no post in the window)."""
+    periods.check_period(period)
+    starts = thread_starts(frame)
+    mine = [p for p in in_window(frame) if p.person == person_id]
+    received = Counter(
+        p.person for p in in_window(frame) if p.parent_person == person_id and p.person != person_id
+    )
+    given = Counter(
+        p.parent_person
+        for p in mine
+        if p.parent_person is not None and p.parent_person != person_id
+    )
+    started = [p for p in mine if starts[p.thread] is p]
+    ref = frame.person(person_id)
+    first = first_posts(frame).get(person_id)
+    return PersonActivity(
+        person=ref.key,
+        name=ref.name,
+        messages=len(mine),
+        threads=len({p.thread for p in mine}),
+        threads_started=len(started),
+        replies_given=sum(given.values()),
+        replies_received=sum(received.values()),
+        self_replies=sum(1 for p in mine if p.parent_person == person_id),
+        first=periods.iso(mine[0].date) if mine else None,
+        last=periods.iso(mine[-1].date) if mine else None,
+        first_in_scope=periods.iso(first.date) if first else None,
+        periods=tuple(_periods(mine, starts, person_id, period)),
+        lists=tuple(_lists(frame, mine)),
+        started=tuple(_started(frame, started, limit)),
+        replied_to=tuple(ranked(frame, given.items(), limit)),
+        replied_by=tuple(ranked(frame, received.items(), limit)),
+    )
+
+
+def _periods(
+    mine: list[Post], starts: dict[str, Post], person_id: int, period: str
+) -> list[PersonPeriod]:
+    """Every period from the person's first to last post inside the window."""
+    if not mine:
+        return []
+    messages: Counter[int] = Counter()
+    started: Counter[int] = Counter()
+    given: Counter[int] = Counter()
+    for post in mine:
+        index = periods.index_of(post.date, period)
+        messages[index] += 1
+        started[index] += starts[post.thread] is post
+        given[index] += post.parent_person is not None and post.parent_person != person_id
+    low, high = periods.index_of(mine[0].date, period), periods.index_of(mine[-1].date, period)
+    return [
+        PersonPeriod(
+            periods.label(i, period),
+            periods.first_day(i, period),
+            messages[i],
+            started[i],
+            given[i],
+        )
+        for i in range(low, high + 1)
+    ]
+
+
+def _lists(frame: Frame, mine: list[Post]) -> list[ListActivity]:
+    """Per list of the scope (a cross-posted message counts on each of its lists)."""
+    count: Counter[int] = Counter()
+    first: dict[int, int] = {}
+    last: dict[int, int] = {}
+    for post in mine:
+        for list_id in post.lists:
+            count[list_id] += 1
+            first.setdefault(list_id, post.date)
+            last[list_id] = post.date
+    rows = [
+        ListActivity(
+            frame.list_names.get(i, str(i)),
+            n,
+            periods.iso(first[i]) or "",
+            periods.iso(last[i]) or "",
+        )
+        for i, n in count.items()
+    ]
+    rows.sort(key=lambda r: (-r.messages, r.list))
+    return rows
+
+
+def _started(frame: Frame, started: list[Post], limit: int | None) -> list[StartedThread]:
+    """The threads the person started inside the window, newest first."""
+    wanted = {p.thread: p for p in started}
+    messages: Counter[str] = Counter()
+    replies: Counter[str] = Counter()
+    people: dict[str, set[int]] = defaultdict(set)
+    first_reply: dict[str, int] = {}
+    for post in frame.posts:
+        root = wanted.get(post.thread)
+        if root is None:
+            continue
+        messages[post.thread] += 1
+        people[post.thread].add(post.person)
+        if post.person != root.person:
+            replies[post.thread] += 1
+            first_reply.setdefault(post.thread, post.date - root.date)
+    chosen = sorted(started, key=lambda p: (-p.date, -p.id))
+    if limit is not None:
+        chosen = chosen[:limit]
+    return [
+        StartedThread(
+            p.thread,
+            ref.subject if (ref := frame.threads.get(p.thread)) else "",
+            periods.iso(p.date) or "",
+            messages[p.thread],
+            replies[p.thread],
+            len(people[p.thread]),
+            first_reply.get(p.thread),
+        )
+        for p in chosen
+    ]

@@ -1,0 +1,262 @@
+"""Statistics dashboards (issue 7, engagement): `/stats` for everyone, and the pages that name
+people for facilitators (`/stats/people`, `/stats/responses`, `/stats/network`,
+`/stats/cohorts`).
+
+Every page answers HTML, its JSON twin (`.json`, the same dict) and a CSV twin (`.csv`) of its
+main table; `?table=NAME` picks another of the page's tables for the CSV (the page lists them).
+The numbers come from `analytics` (definitions: docs/analytics.md); charts are drawn in the
+browser from the JSON twin, and the same numbers are always in a table.  Anonymous visitors get
+aggregate numbers of public lists only; logged-in users also see private lists.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Blueprint, Response, make_response
+from flask.typing import ResponseReturnValue
+
+from analytics import activity, cohorts, network, responses
+from analytics.cohorts import LAPSE_DAYS
+from analytics.frame import Frame
+from analytics.scope import Scope
+from webui.auth import require_role
+from webui.stats_params import (
+    DEFAULT_LIMIT,
+    Params,
+    choices,
+    csv_table,
+    filename,
+    frame_of,
+    include_private,
+    integer,
+    links,
+    params,
+    record,
+    rows,
+    scope_data,
+    scope_of,
+)
+from webui.views import CsvTable, render, wants_csv
+
+logger = logging.getLogger(__name__)
+
+bp = Blueprint("stats", __name__)
+
+OVERVIEW_TABLES = (
+    "activity",
+    "cohorts",
+    "responses",
+    "weekdays",
+    "hours",
+    "days",
+    "threads_by_replies",
+    "threads_by_participants",
+)
+PEOPLE_TABLES = ("posters", "newcomers")
+RESPONSE_TABLES = ("unanswered", "periods")
+NETWORK_TABLES = ("connectors", "pairs", "edges")
+COHORT_TABLES = ("retention", "curve", "periods")
+OVERVIEW_LIMIT = 20
+MAX_LAPSE_DAYS = 3650
+MAX_HORIZON = 120
+
+
+def _setup(tables: tuple[str, ...], limit: int = DEFAULT_LIMIT) -> tuple[Params, Scope, Frame]:
+    found = params(tables, limit)
+    scope = scope_of(found)
+    return found, scope, frame_of(scope)
+
+
+def _base(
+    endpoint: str, tables: tuple[str, ...], found: Params, scope: Scope, frame: Frame
+) -> dict[str, Any]:
+    return {
+        "scope": scope_data(scope, found, frame),
+        "choices": choices(),
+        "links": links(endpoint, tables),
+        "tables": list(tables),
+    }
+
+
+def _answer(response: ResponseReturnValue) -> Response:
+    """Answers depend on the login (private lists): never cached for another visitor."""
+    answer = make_response(response)
+    answer.vary.add("Cookie")
+    if include_private():
+        answer.headers["Cache-Control"] = "private, no-store"
+    return answer
+
+
+# -- /stats: aggregate and public --------------------------------------------------------------
+
+
+def _overview_table(found: Params, frame: Frame, scope: Scope, lapse: int) -> CsvTable:
+    name = found.table
+    if name == "activity":
+        return csv_table(name, activity.PeriodActivity, activity.series(frame, found.period), scope)
+    if name == "cohorts":
+        counts = cohorts.cohort_counts(frame, found.period, lapse)
+        return csv_table(name, cohorts.CohortPeriod, counts, scope)
+    if name == "responses":
+        by_period = responses.by_period(frame, found.period)
+        return csv_table(name, responses.ResponsePeriod, by_period, scope)
+    if name == "weekdays":
+        return csv_table(name, activity.WeekdayCount, activity.weekdays(frame), scope)
+    if name == "hours":
+        return csv_table(name, activity.HourCount, activity.hours(frame), scope)
+    if name == "days":
+        return csv_table(name, activity.DayCount, activity.busiest_days(frame, 366), scope)
+    by = name.removeprefix("threads_by_")
+    return csv_table(name, activity.ThreadStat, activity.top_threads(frame, by, None), scope)
+
+
+@bp.get("/stats")
+@bp.get("/stats.json", endpoint="overview_json")
+@bp.get("/stats.csv", endpoint="overview_csv")
+def overview() -> ResponseReturnValue:
+    found, scope, frame = _setup(OVERVIEW_TABLES, OVERVIEW_LIMIT)
+    lapse = integer("lapse_days", LAPSE_DAYS, 0, MAX_LAPSE_DAYS)
+    if wants_csv():
+        return _answer(render("stats.html", {}, table=_overview_table(found, frame, scope, lapse)))
+    counts = activity.thread_counts(frame)  # ranked two ways
+    threads = responses.outcomes(frame)
+    data = {
+        **_base("overview", OVERVIEW_TABLES, found, scope, frame),
+        "totals": record(activity.totals(frame)),
+        "activity": rows(activity.series(frame, found.period)),
+        "lapse_days": lapse,
+        "cohorts": rows(cohorts.cohort_counts(frame, found.period, lapse)),
+        "responses": record(responses.summary(frame, threads)),
+        "responses_by_period": rows(responses.by_period(frame, found.period, threads)),
+        "weekdays": rows(activity.weekdays(frame)),
+        "hours": rows(activity.hours(frame)),
+        "busiest_days": rows(activity.busiest_days(frame)),
+        "threads_by_replies": rows(activity.top_threads(frame, "replies", found.limit, counts)),
+        "threads_by_participants": rows(
+            activity.top_threads(frame, "participants", found.limit, counts)
+        ),
+    }
+    return _answer(render("stats.html", data))
+
+
+# -- facilitator pages: they name people -------------------------------------------------------
+
+
+@bp.get("/stats/people")
+@bp.get("/stats/people.json", endpoint="people_json")
+@bp.get("/stats/people.csv", endpoint="people_csv")
+@require_role("facilitator")
+def people() -> ResponseReturnValue:
+    found, scope, frame = _setup(PEOPLE_TABLES)
+    if wants_csv():
+        if found.table == "posters":
+            table = csv_table("posters", activity.Poster, activity.top_posters(frame, None), scope)
+        else:
+            table = csv_table("newcomers", cohorts.Newcomer, cohorts.newcomers(frame), scope)
+        return render("stats_people.html", {}, table=table)
+    all_newcomers = cohorts.newcomers(frame)
+    data = {
+        **_base("people", PEOPLE_TABLES, found, scope, frame),
+        "totals": record(activity.totals(frame)),
+        "posters": rows(activity.top_posters(frame, found.limit)),
+        "newcomers_total": len(all_newcomers),
+        "newcomers": rows(all_newcomers[: found.limit]),
+    }
+    return render("stats_people.html", data)
+
+
+@bp.get("/stats/responses")
+@bp.get("/stats/responses.json", endpoint="response_page_json")
+@bp.get("/stats/responses.csv", endpoint="response_page_csv")
+@require_role("facilitator")
+def response_page() -> ResponseReturnValue:
+    found, scope, frame = _setup(RESPONSE_TABLES)
+    if wants_csv():
+        if found.table == "unanswered":
+            table = csv_table(
+                "unanswered", responses.Unanswered, responses.unanswered(frame), scope
+            )
+        else:
+            by_period = responses.by_period(frame, found.period)
+            table = csv_table("periods", responses.ResponsePeriod, by_period, scope)
+        return render("stats_responses.html", {}, table=table)
+    threads = responses.outcomes(frame)
+    summary = responses.summary(frame, threads)
+    data = {
+        **_base("response_page", RESPONSE_TABLES, found, scope, frame),
+        "responses": record(summary),
+        "by_period": rows(responses.by_period(frame, found.period, threads)),
+        "unanswered_total": summary.threads - summary.answered,
+        "unanswered": rows(responses.unanswered(frame, found.limit, threads)),
+    }
+    return render("stats_responses.html", data)
+
+
+@bp.get("/stats/network")
+@bp.get("/stats/network.json", endpoint="network_page_json")
+@bp.get("/stats/network.csv", endpoint="network_page_csv")
+@require_role("facilitator")
+def network_page() -> ResponseReturnValue:
+    found, scope, frame = _setup(NETWORK_TABLES)
+    if wants_csv():
+        if found.table == "connectors":
+            found_rows = network.connectors(frame, None)
+            table = csv_table("connectors", network.Connector, found_rows, scope)
+        elif found.table == "pairs":
+            table = csv_table("pairs", network.Pair, network.pair_list(frame, None), scope)
+        else:
+            table = csv_table("edges", network.Edge, network.edge_list(frame, None), scope)
+        return render("stats_network.html", {}, table=table)
+    found_network = network.network(frame, found.limit)
+    data = {
+        **_base("network_page", NETWORK_TABLES, found, scope, frame),
+        "network": {
+            "reply_posts": found_network.reply_posts,
+            "self_replies": found_network.self_replies,
+            "edges_total": found_network.edges_total,
+            "people": found_network.people,
+        },
+        "connectors": rows(found_network.connectors),
+        "pairs": rows(found_network.pairs),
+        "edges": rows(found_network.edges),
+    }
+    return render("stats_network.html", data)
+
+
+def _retention_table(retention: cohorts.Retention, scope: Scope) -> CsvTable:
+    header = ["cohort", "size", *(f"k{k}" for k in range(retention.horizon + 1))]
+    return CsvTable(
+        f"{filename(scope)}-retention.csv",
+        header,
+        [[r.cohort, r.size, *r.retained] for r in retention.rows],
+    )
+
+
+@bp.get("/stats/cohorts")
+@bp.get("/stats/cohorts.json", endpoint="cohort_page_json")
+@bp.get("/stats/cohorts.csv", endpoint="cohort_page_csv")
+@require_role("facilitator")
+def cohort_page() -> ResponseReturnValue:
+    found, scope, frame = _setup(COHORT_TABLES)
+    lapse = integer("lapse_days", LAPSE_DAYS, 0, MAX_LAPSE_DAYS)
+    horizon = integer("horizon", cohorts.HORIZON, 0, MAX_HORIZON)
+    retention = cohorts.retention(frame, found.period, horizon)
+    if wants_csv():
+        if found.table == "retention":
+            table = _retention_table(retention, scope)
+        elif found.table == "curve":
+            table = csv_table("curve", cohorts.RetentionPoint, retention.curve, scope)
+        else:
+            counts = cohorts.cohort_counts(frame, found.period, lapse)
+            table = csv_table("periods", cohorts.CohortPeriod, counts, scope)
+        return render("stats_cohorts.html", {}, table=table)
+    data = {
+        **_base("cohort_page", COHORT_TABLES, found, scope, frame),
+        "lapse_days": lapse,
+        "horizon": horizon,
+        "cohorts": rows(cohorts.cohort_counts(frame, found.period, lapse)),
+        "retention": record(retention),
+    }
+    return render("stats_cohorts.html", data)
