@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -62,11 +63,13 @@ class Frame:
         self.by_key = {p.key: p for p in self.posts}
 
     def in_window(self) -> list[Post]:
-        """The posts inside the scope's date window."""
+        """The posts inside the scope's date window (a slice: posts are sorted by date)."""
         start, end = self.scope.start_ts, self.scope.end_ts
         if start is None and end is None:
             return self.posts
-        return [p for p in self.posts if self.scope.contains(p.date)]
+        low = 0 if start is None else bisect_left(self.posts, start, key=_date_of)
+        high = len(self.posts) if end is None else bisect_left(self.posts, end, key=_date_of)
+        return self.posts[low:high]
 
     def person(self, person_id: int) -> PersonRef:
         return self.persons.get(person_id) or PersonRef(person_id, "", identities.UNKNOWN_NAME)
@@ -74,6 +77,10 @@ class Frame:
     def with_scope(self, scope: Scope) -> Frame:
         """The same posts seen through another date window (same lists)."""
         return Frame(scope, self.posts, self.undated, self.persons, self.threads, self.list_names)
+
+
+def _date_of(post: Post) -> int:
+    return post.date
 
 
 _POSTS = """

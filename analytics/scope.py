@@ -96,7 +96,8 @@ def resolve_scope(
     if community:
         members = {str(r[1]): int(r[0]) for r in visible if r[2] == community}
         known = conn.execute("SELECT 1 FROM communities WHERE name = ?", (community,)).fetchone()
-        if not members and not known:
+        hidden = any(r[2] == community for r in rows) and not members
+        if (not members and not known) or hidden:  # a community of private lists only
             raise UnknownScopeError(f"unknown community {community!r}")
         chosen.update(members)
     if not lists and not community:

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Blueprint, abort, jsonify, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
+from analytics.facts import PersonTotal
+from analytics.person import ListActivity, PersonPeriod, StartedThread, person_activity
 from store import identities, merges
 from store.identities import IdentityRef
 from store.persons import list_persons
+from webui import stats_params
 from webui.auth import current_user, require_role
 from webui.extensions import get_store, get_writable_store
 from webui.views import CsvTable, render, wants_json
@@ -80,17 +84,41 @@ def _live_or_404(key: str) -> int:
     return person
 
 
+def _with_args(url: str, extra: dict[str, str] | None = None) -> str:
+    """`url` with this request's query (minus `table`) and `extra`."""
+    args = [(k, v) for k, v in request.args.items(multi=True) if k != "table"]
+    query = urlencode(args + list((extra or {}).items()))
+    return f"{url}?{query}" if query else url
+
+
+PERSON_TABLES = ("periods", "started", "lists", "replied_to", "replied_by")
+_PERSON_ROWS: dict[str, type[Any]] = {
+    "periods": PersonPeriod,
+    "started": StartedThread,
+    "lists": ListActivity,
+    "replied_to": PersonTotal,
+    "replied_by": PersonTotal,
+}
+
+
 @bp.get("/persons/<key>")
 @bp.get("/persons/<key>.json", endpoint="person_json")
+@bp.get("/persons/<key>.csv", endpoint="person_csv")
 @require_role("facilitator")
 def person(key: str) -> ResponseReturnValue:
+    """One person: identities, tags, and their activity in the chosen scope (list, community,
+    start, end, period: the statistics pages' parameters); `.csv` exports one of its tables."""
     conn = get_store().conn
     found = identities.get_person(conn, _live_or_404(key))
     if found is None:
         abort(404, f"No person {key}.")
     if found.key != key:  # merged: the surviving person's page
-        endpoint = "persons.person_json" if request.path.endswith(".json") else "persons.person"
-        return redirect(url_for(endpoint, key=found.key), 301)
+        endpoint = request.endpoint or "persons.person"
+        return redirect(_with_args(url_for(endpoint, key=found.key)), 301)
+    chosen = stats_params.params(PERSON_TABLES)
+    scope = stats_params.scope_of(chosen)
+    frame = stats_params.frame_of(scope)
+    activity = person_activity(frame, found.id, chosen.period, chosen.limit)
     tags = [
         {"tag": str(t), "source": str(s)}
         for t, s in conn.execute(
@@ -103,24 +131,34 @@ def person(key: str) -> ResponseReturnValue:
         "identities": [{"kind": r.kind, "value": r.value} for r in found.identities],
         "names": list(found.names),
         "tags": tags,
-        "activity": person_activity(conn, found.id),
-        "links": {"json": url_for("persons.person_json", key=found.key)},
+        "scope": stats_params.scope_data(scope, chosen, frame),
+        "choices": stats_params.choices(),
+        "activity": {
+            **{k: v for k, v in stats_params.record(activity).items() if k not in _PERSON_ROWS},
+            **{t: stats_params.rows(getattr(activity, t)) for t in PERSON_TABLES},
+        },
+        "links": {
+            "json": _with_args(url_for("persons.person_json", key=found.key)),
+            "csv": {
+                t: _with_args(
+                    url_for("persons.person_csv", key=found.key), {"table": t} if i else {}
+                )
+                for i, t in enumerate(PERSON_TABLES)
+            },
+        },
     }
-    return render("person.html", data)
-
-
-def person_activity(conn: Any, person_id: int) -> dict[str, Any]:
-    """Posts per list and per month for the person page."""
-    lists = [
-        {"list": str(n), "messages": int(c), "first": _day(f), "last": _day(la)}
-        for n, c, f, la in conn.execute(
-            "SELECT l.name, COUNT(*), MIN(m.date), MAX(m.date) FROM messages m "
-            "JOIN identities i ON i.id = m.identity JOIN memberships ms ON ms.message = m.id "
-            "JOIN lists l ON l.id = ms.list WHERE i.person = ? GROUP BY l.id ORDER BY l.name",
-            (person_id,),
-        )
-    ]
-    return {"lists": lists}
+    table = stats_params.csv_table(
+        f"{found.key}-{chosen.table}",
+        _PERSON_ROWS[chosen.table],
+        getattr(
+            person_activity(frame, found.id, chosen.period, None)
+            if stats_params.wants_all_rows()
+            else activity,
+            chosen.table,
+        ),
+        scope,
+    )
+    return render("person.html", data, table=table)
 
 
 @bp.get("/persons/suggestions")

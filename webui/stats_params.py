@@ -80,6 +80,11 @@ def params(tables: Sequence[str], default_limit: int = DEFAULT_LIMIT) -> Params:
     )
 
 
+def wants_all_rows() -> bool:
+    """A `.csv` export has every row (the page and JSON show `limit`)."""
+    return request.path.endswith(".csv")
+
+
 def include_private() -> bool:
     """Private lists count only for logged-in users."""
     return current_user() is not None

@@ -99,9 +99,23 @@ def test_confirm_a_suggestion_then_undo_it(app: Flask, client: FlaskClient) -> N
     }
     # checked with the stdlib over the mbox: 2 posts from zenghuacheng@ (2021-04-22 17:00 UTC
     # and 2021-05-17) and 12 from huacheng.zeng@ (2021-04-22 17:18 .. 2021-05-31 18:07 UTC)
-    assert person["activity"]["lists"] == [
-        {"list": "usrp", "messages": 14, "first": "2021-04-22", "last": "2021-05-31"}
+    activity = person["activity"]
+    assert [(r["list"], r["messages"]) for r in activity["lists"]] == [("usrp", 14)]
+    assert activity["first"][:16] == "2021-04-22T17:00"
+    assert activity["last"][:16] == "2021-05-31T18:07"
+    assert [(p["period"], p["messages"]) for p in activity["periods"]] == [
+        ("2021-04", 2),
+        ("2021-05", 12),
     ]
+    # the CSV twin: one row per month by default, other tables with ?table=
+    months = client.get(f"/persons/{ZENG[0]}.csv").get_data(as_text=True).splitlines()
+    assert months[0].startswith("period,") and len(months) == 3
+    may = client.get(f"/persons/{ZENG[0]}.json?start=2021-05-01").get_json()["activity"]
+    assert may["messages"] == 12 and may["first_in_scope"][:10] == "2021-04-22"
+    lists_csv = client.get(f"/persons/{ZENG[0]}.csv?table=lists").get_data(as_text=True)
+    assert lists_csv.splitlines()[1].startswith("usrp,14,")
+    page = client.get(f"/persons/{ZENG[0]}").get_data(as_text=True)
+    assert 'id="person-periods"' in page and "chart.umd.min.js" in page
     assert client.get("/persons/suggestions.json").get_json()["suggestions"] == []
     events = client.get("/persons/events.json").get_json()["events"]
     assert events[0]["action"] == "merge" and events[0]["actor"] == f"web:{session.username}"
