@@ -53,6 +53,32 @@ def _window() -> int:
     return int(value)
 
 
+@bp.get("/audit")
+@bp.get("/audit.json", endpoint="audits_json")
+@bp.get("/audit.csv", endpoint="audits_csv")
+@require_role("secretariat")
+def audits() -> ResponseReturnValue:
+    """The communities that can be audited (two lists or more), with their dates."""
+    found = [c for c in communities.all_communities(get_store().conn) if len(c.lists) >= 2]
+    data = {
+        "communities": [
+            {
+                "name": c.name,
+                "lists": list(c.lists),
+                "old_list": c.old_list,
+                "new_list": c.new_list,
+                "cutover": c.cutover,
+                "closed": c.closed,
+                "url": url_for("audit.audit", community=c.name),
+            }
+            for c in found
+        ]
+    }
+    header = ["name", "lists", "old_list", "new_list", "cutover", "closed"]
+    rows = [[c.name, " ".join(c.lists), c.old_list, c.new_list, c.cutover, c.closed] for c in found]
+    return render("audit_index.html", data, table=CsvTable("audits.csv", header, rows))
+
+
 @bp.get("/audit/<community>")
 @bp.get("/audit/<community>.json", endpoint="audit_json")
 @bp.get("/audit/<community>.csv", endpoint="audit_csv")

@@ -243,6 +243,11 @@ PATHS: dict[str, Any] = {
         "a message", _ref("Page"), [_path_param("key", "message key (permalink)")]
     ),
     # -- persons (facilitator role; 401 without a session) --
+    "/audit.json": _get(
+        "communities that can be audited, with old/new lists and dates (secretariat)",
+        _ref("Page"),
+        errors=(),
+    ),
     "/persons.json": _get(
         "persons who posted, busiest first (personal data)",
         _ref("Page"),

@@ -21,6 +21,7 @@ from webui import create_app
 
 ROSTERS = Path(__file__).resolve().parents[1] / "data" / "rosters"
 SECRETARIAT_PAGES = [
+    "/audit",
     f"/audit/{COMMUNITY}",
     "/rosters",
     f"/rosters/{OLD}",
@@ -115,6 +116,34 @@ def test_facilitators_may_not_see_rosters_or_the_audit(client: FlaskClient, app:
         assert client.get(page + ".csv").status_code == 403, page
     for page in FACILITATOR_PAGES:
         assert client.get(page).status_code == 200, page
+
+
+def test_audit_index_and_navigation(client: FlaskClient, app: Flask) -> None:
+    login(client, app, "secretariat")
+    index = client.get("/audit.json").get_json()
+    assert index["communities"] == [
+        {
+            "name": COMMUNITY,
+            "lists": sorted([OLD, NEW]),
+            "old_list": OLD,
+            "new_list": NEW,
+            "cutover": "2021-03-08",
+            "closed": "2021-03-10",
+            "url": f"/audit/{COMMUNITY}",
+        }
+    ]
+    html = client.get("/audit").get_data(as_text=True)
+    for link in ('href="/audit"', 'href="/rosters"', 'href="/persons"', 'href="/meetings"'):
+        assert link in html, link
+
+
+def test_facilitator_navigation_has_no_secretariat_links(client: FlaskClient, app: Flask) -> None:
+    login(client, app, "facilitator")
+    html = client.get("/stats").get_data(as_text=True)
+    assert 'href="/persons"' in html and 'href="/audit"' not in html
+    client.post("/logout", data={"csrf_token": login(client, app, "facilitator").csrf})
+    anonymous = client.get("/stats").get_data(as_text=True)
+    assert 'href="/persons"' not in anonymous
 
 
 def test_audit_page(client: FlaskClient, app: Flask) -> None:
