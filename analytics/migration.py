@@ -107,6 +107,18 @@ class Audit:
             "continued_threads": list(self.threads),
         }
 
+    def message_table(self, name: str) -> tuple[list[str], list[list[object]]]:
+        """One message list (`old_after_cutover`, `old_after_close`, `cross_posted`) or
+        `continued_threads` as a CSV table."""
+        rows: list[dict[str, Any]] = (
+            self.threads if name == "continued_threads" else self.messages.get(name, [])
+        )
+        if name == "continued_threads":
+            header = ["thread_id", "subject", "started", "first_on_new", "old_posts", "new_posts"]
+        else:
+            header = ["key", "date", "subject", "person_key", "person_name", "lists"]
+        return header, [[" ".join(r[c]) if c == "lists" else r[c] for c in header] for r in rows]
+
     def person_table(self, status: str | None = None) -> tuple[list[str], list[list[object]]]:
         """The per-person table (CSV): header and rows, optionally of one status."""
         rows = [
@@ -177,11 +189,18 @@ def audit(
     *,
     window_days: int | None = 365,
     since: date | None = None,
+    message_limit: int | None = None,
 ) -> Audit:
-    """The audit of `community` (see the module docstring for every definition)."""
+    """The audit of `community` (see the module docstring for every definition).
+
+    `message_limit` keeps the first (oldest) that many rows of each message and thread list
+    (a page); the summary counts them all."""
     frame, ids = _frame(conn, community)
     setup = _setup(conn, frame.posts, community, ids, window_days, since)
     result = audit_frame(frame, setup, ids[setup.old_list], ids[setup.new_list])
+    if message_limit is not None:
+        result.messages = {k: v[:message_limit] for k, v in result.messages.items()}
+        result.threads = result.threads[:message_limit]
     _add_subjects(conn, result)
     return result
 

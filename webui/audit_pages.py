@@ -1,12 +1,14 @@
 """The migration audit and the roster reports (personal data: secretariat role).
 
-`/audit/<community>`: summary numbers, the per-person table (filter `?status=`), the messages
-sent to the old list after the cutover and after the close, cross-posted messages and threads
-continued on the new list; `?window=DAYS` or `?since=YYYY-MM-DD` sets the window before the
-cutover.  `/rosters`: the imported roster snapshots; `/rosters/<list>`: members who never post
-and posters who are not members; `/rosters/community/<name>`: also the old list's members who
-have not joined the new list.  Every page has its JSON twin (`.json`, the same dict) and a CSV
-of its main table (`.csv`).  Definitions: docs/migration-audit.md.
+`/audit`: the communities that can be audited.  `/audit/<community>`: summary numbers, the
+per-person table (filter `?status=`), the messages sent to the old list after the cutover and
+after the close, cross-posted messages and threads continued on the new list (the oldest
+`?limit=` rows of each, 200 by default; the summary counts all, and `.csv?table=<list>`
+exports one list whole); `?window=DAYS` or `?since=YYYY-MM-DD` sets the window before the
+cutover.  `/rosters`: the imported roster snapshots; `/rosters/<list>`: members who never
+post and posters who are not members; `/rosters/community/<name>`: also the old list's members
+who have not joined the new list.  Every page has its JSON twin (`.json`, the same dict) and
+a CSV of its main table (`.csv`).  Definitions: docs/migration-audit.md.
 """
 
 from __future__ import annotations
@@ -30,6 +32,22 @@ logger = logging.getLogger(__name__)
 bp = Blueprint("audit", __name__)
 
 MAX_WINDOW = 36_500
+AUDIT_TABLES = (
+    "persons",
+    "old_after_cutover",
+    "old_after_close",
+    "cross_posted",
+    "continued_threads",
+)
+MESSAGE_LIMIT = 200
+"""Rows of each message list on the page and in JSON (`?limit=`); the CSV has them all."""
+
+
+def _limit() -> int:
+    value = request.args.get("limit", "").strip() or str(MESSAGE_LIMIT)
+    if not value.isdigit() or not 1 <= int(value) <= 100_000:
+        abort(400, "limit must be a number from 1 to 100000")
+    return int(value)
 
 
 def _person_url(key: str | None) -> str | None:
@@ -94,8 +112,15 @@ def audit(community: str) -> ResponseReturnValue:
         abort(400, f"status must be one of {', '.join(migration.STATUSES)}")
     since = _since()
     window = _window()
+    table_name = request.args.get("table", "").strip() or "persons"
+    if table_name not in AUDIT_TABLES:
+        abort(400, f"table must be one of {', '.join(AUDIT_TABLES)}")
+    limit = _limit()
+    whole = request.path.endswith(".csv")  # a CSV export has every row
     try:
-        result = migration.audit(conn, community, window_days=window, since=since)
+        result = migration.audit(
+            conn, community, window_days=window, since=since, message_limit=None if whole else limit
+        )
     except migration.AuditError as exc:
         abort(400, str(exc))
     data = result.as_dict()
@@ -106,15 +131,25 @@ def audit(community: str) -> ResponseReturnValue:
         for p in data["persons"]
         if status is None or p["status"] == status
     ]
+    data["limit"] = limit
     query: dict[str, Any] = {
-        k: v for k, v in request.args.items() if k in ("status", "since", "window")
+        k: v for k, v in request.args.items() if k in ("status", "since", "window", "limit")
     }
     data["links"] = {
         "json": url_for("audit.audit_json", community=community, **query),
         "csv": url_for("audit.audit_csv", community=community, **query),
+        "tables": {
+            t: url_for("audit.audit_csv", community=community, **query, table=t)
+            for t in AUDIT_TABLES[1:]
+        },
     }
-    header, rows = result.person_table(status)
-    table = CsvTable(f"audit-{community}{'-' + status if status else ''}.csv", header, rows)
+    if table_name == "persons":
+        header, rows = result.person_table(status)
+        filename = f"audit-{community}{'-' + status if status else ''}.csv"
+    else:
+        header, rows = result.message_table(table_name)
+        filename = f"audit-{community}-{table_name}.csv"
+    table = CsvTable(filename, header, rows)
     return render("audit.html", data, table=table)
 
 
