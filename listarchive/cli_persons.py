@@ -212,19 +212,7 @@ def events(ctx: click.Context, limit: int, as_json: bool) -> None:
     with store_session(ctx) as store:
         found = merges.events(store.conn, limit)
     if as_json:
-        _echo_json(
-            [
-                {
-                    "id": e.id,
-                    "at": e.at,
-                    "actor": e.actor,
-                    "action": e.action,
-                    "detail": e.detail,
-                    "undone_by": e.undone_by,
-                }
-                for e in found
-            ]
-        )
+        _echo_json([e.as_dict() for e in found])
         return
     for e in found:
         undone = f" (undone by {e.undone_by})" if e.undone_by else ""

@@ -18,10 +18,10 @@ import re
 import secrets
 import sqlite3
 import unicodedata
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+
+from store.tx import write
 
 ROLES: tuple[str, ...] = ("facilitator", "secretariat")
 """From least to most privileged: each role may do everything the roles before it may."""
@@ -137,21 +137,6 @@ def check_role(role: str) -> None:
 # -- storage -------------------------------------------------------------------------------
 
 
-@contextmanager
-def _write(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """One write transaction (the store's connection is in autocommit mode)."""
-    if conn.in_transaction:  # the caller's transaction
-        yield conn
-        return
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
-
-
 def _account(row: tuple[str, str, str, int]) -> Account:
     return Account(username=row[0], role=row[1], created_at=row[2], disabled=bool(row[3]))
 
@@ -176,7 +161,7 @@ def create_user(conn: sqlite3.Connection, username: str, password: str, role: st
     check_password(password)
     password_hash = hash_password(password)
     created_at = datetime.now(UTC).replace(microsecond=0).isoformat()
-    with _write(conn):
+    with write(conn):
         taken = conn.execute(
             "SELECT username FROM users WHERE lower(username) = lower(?)", (username,)
         ).fetchone()
@@ -191,7 +176,7 @@ def create_user(conn: sqlite3.Connection, username: str, password: str, role: st
 
 
 def _update(conn: sqlite3.Connection, username: str, sql: str, value: object) -> None:
-    with _write(conn):
+    with write(conn):
         changed = conn.execute(sql, (value, username)).rowcount
     if not changed:
         raise UnknownUserError(f"no user {username}")
@@ -220,7 +205,7 @@ def set_role(conn: sqlite3.Connection, username: str, role: str) -> None:
 
 
 def remove_user(conn: sqlite3.Connection, username: str) -> None:
-    with _write(conn):
+    with write(conn):
         removed = conn.execute("DELETE FROM users WHERE username = ?", (username,)).rowcount
     if not removed:
         raise UnknownUserError(f"no user {username}")

@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from store import tags
+from store.events import now
+from store.events import record as record_event
 from store.name_match import MATCHED, load_index, match_name
 from store.names import name_key
+from store.tx import write
 
 logger = logging.getLogger(__name__)
 
@@ -66,17 +68,6 @@ class ImportSummary:
     meeting: Meeting
     participants: int
     counts: dict[str, int]
-
-
-@contextmanager
-def _write(conn: sqlite3.Connection) -> Iterator[None]:
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
 
 
 def attended_tag(meeting: str) -> str:
@@ -191,7 +182,7 @@ def import_meeting(
     if not unique:
         raise MeetingError("no participant names found")
     index = load_index(conn)
-    with _write(conn):
+    with write(conn):
         found = conn.execute(_MEETING + " WHERE name = ?", (name,)).fetchone()
         decided: dict[str, tuple[str, int | None]] = {}
         if found:
@@ -209,17 +200,17 @@ def import_meeting(
             conn.execute(
                 "UPDATE meetings SET date = ?, community = ?, tag = ?, source = ?, "
                 "imported_at = ? WHERE id = ?",
-                (date, community, tag, source, tags.now(), old.id),
+                (date, community, tag, source, now(), old.id),
             )
             meeting_id = old.id
         else:
             cursor = conn.execute(
                 "INSERT INTO meetings (name, date, community, tag, source, imported_at) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
-                (name, date, community, tag, source, tags.now()),
+                (name, date, community, tag, source, now()),
             )
             meeting_id = int(cursor.lastrowid or 0)
-        meeting = Meeting(meeting_id, name, date, community, tag, source, tags.now())
+        meeting = Meeting(meeting_id, name, date, community, tag, source, now())
         counts: dict[str, int] = {}
         for position, (key, entry) in enumerate(unique.items(), start=1):
             if key in decided:
@@ -259,7 +250,7 @@ def confirm(
     conn: sqlite3.Connection, meeting_name: str, which: str, person_key: str, actor: str
 ) -> Participant:
     """Match a participant to a person by hand (confirming a suggestion or choosing)."""
-    with _write(conn):
+    with write(conn):
         meeting = get_meeting(conn, meeting_name)
         participant = find_participant(conn, meeting, which)
         person = tags.live_person(conn, person_key)
@@ -268,7 +259,7 @@ def confirm(
             _untag_person(conn, meeting, participant.person)
         _set(conn, meeting, participant, person, CONFIRMED)
         _tag_person(conn, meeting, person)
-        tags.record(
+        record_event(
             conn,
             actor,
             "meeting-match",
@@ -284,13 +275,13 @@ def confirm(
 
 def unmatch(conn: sqlite3.Connection, meeting_name: str, which: str, actor: str) -> Participant:
     """Remove a participant's match (and the tags it gave); never matched automatically again."""
-    with _write(conn):
+    with write(conn):
         meeting = get_meeting(conn, meeting_name)
         participant = find_participant(conn, meeting, which)
         _set(conn, meeting, participant, None, UNMATCHED)
         if participant.person is not None:
             _untag_person(conn, meeting, participant.person)
-        tags.record(
+        record_event(
             conn,
             actor,
             "meeting-unmatch",

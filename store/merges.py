@@ -12,15 +12,16 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from store import identities
+from store.events import record as record_event
 from store.identities import IdentityRef, person_key
 from store.names import is_full_name, name_key, strip_via
+from store.tx import write
 
 
 class MergeError(Exception):
@@ -36,6 +37,16 @@ class Event:
     detail: dict[str, Any]
     undone_by: int | None
 
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "at": self.at,
+            "actor": self.actor,
+            "action": self.action,
+            "detail": self.detail,
+            "undone_by": self.undone_by,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class Suggestion:
@@ -45,36 +56,11 @@ class Suggestion:
     messages: tuple[int, ...]  # message counts of those persons
 
 
-@contextmanager
-def _write(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
-
-
 def _live(conn: sqlite3.Connection, key: str) -> int:
     person = identities.resolve(conn, key)
     if person is None:
         raise MergeError(f"unknown person {key!r}")
     return person
-
-
-def _record(conn: sqlite3.Connection, actor: str, action: str, detail: dict[str, Any]) -> int:
-    cursor = conn.execute(
-        "INSERT INTO person_events (at, actor, action, detail) VALUES (?, ?, ?, ?)",
-        (
-            datetime.now(UTC).isoformat(timespec="seconds"),
-            actor,
-            action,
-            json.dumps(detail, sort_keys=True),
-        ),
-    )
-    identities.bump_version(conn)
-    return int(cursor.lastrowid or 0)
 
 
 def _key(conn: sqlite3.Connection, person: int) -> str:
@@ -113,7 +99,7 @@ def _move_tags(conn: sqlite3.Connection, source: int, target: int) -> list[str]:
 
 def merge(conn: sqlite3.Connection, into: str, others: Sequence[str], actor: str) -> int:
     """Merge the persons `others` into `into`; returns the event id."""
-    with _write(conn):
+    with write(conn):
         target = _live(conn, into)
         sources = sorted({_live(conn, key) for key in others} - {target})
         if not sources:
@@ -129,12 +115,12 @@ def merge(conn: sqlite3.Connection, into: str, others: Sequence[str], actor: str
             )
         identities.refresh_names(conn, [target])
         detail = {"into": target, "into_key": _key(conn, target), "moved": moved}
-        return _record(conn, actor, "merge", detail)
+        return record_event(conn, actor, "merge", detail, regrouped=True)
 
 
 def split(conn: sqlite3.Connection, key: str, refs: Sequence[IdentityRef], actor: str) -> int:
     """Detach identities from a person: each goes to the person its own key names."""
-    with _write(conn):
+    with write(conn):
         source = _live(conn, key)
         own = {tuple(r) for r in _identity_rows(conn, source)}
         wanted = [[r.kind, r.value] for r in refs]
@@ -163,12 +149,12 @@ def split(conn: sqlite3.Connection, key: str, refs: Sequence[IdentityRef], actor
             targets.append(target)
         identities.refresh_names(conn, targets)
         detail = {"from": source, "from_key": _key(conn, source), "moved": moved}
-        return _record(conn, actor, "split", detail)
+        return record_event(conn, actor, "split", detail, regrouped=True)
 
 
 def undo(conn: sqlite3.Connection, event_id: int, actor: str) -> int:
     """Reverse a merge or split; returns the id of the new (undo) event."""
-    with _write(conn):
+    with write(conn):
         event = _event(conn, event_id)
         if event.undone_by is not None:
             raise MergeError(f"event {event_id} was already undone by event {event.undone_by}")
@@ -203,20 +189,20 @@ def undo(conn: sqlite3.Connection, event_id: int, actor: str) -> int:
                 conn.execute("UPDATE persons SET merged_into = ? WHERE id = ?", (back_to, person))
             touched.update({person, back_to, current})
         identities.refresh_names(conn, touched)
-        new_id = _record(conn, actor, "undo", {"event": event_id})
+        new_id = record_event(conn, actor, "undo", {"event": event_id}, regrouped=True)
         conn.execute("UPDATE person_events SET undone_by = ? WHERE id = ?", (new_id, event_id))
         return new_id
 
 
 def mark_distinct(conn: sqlite3.Connection, a: str, b: str, actor: str) -> int:
     """Record that two persons are different people (suppresses the suggestion)."""
-    with _write(conn):
+    with write(conn):
         first, second = sorted((_live(conn, a), _live(conn, b)))
         if first == second:
             raise MergeError("these keys name the same person")
         conn.execute("INSERT OR IGNORE INTO person_distinct (a, b) VALUES (?, ?)", (first, second))
         keys = [_key(conn, first), _key(conn, second)]
-        return _record(conn, actor, "distinct", {"persons": [first, second], "keys": keys})
+        return record_event(conn, actor, "distinct", {"persons": [first, second], "keys": keys})
 
 
 def _event(conn: sqlite3.Connection, event_id: int) -> Event:

@@ -8,14 +8,13 @@ its actor; merges move tags with the identities (`store.merges`).
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
 
 from store import identities
+from store.events import now, record
+from store.tx import write
 
 MANUAL = "manual"
 MAX_TAG = 200
@@ -34,10 +33,6 @@ class TaggedPerson:
     created_at: str
 
 
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
 def clean_tag(tag: str) -> str:
     text = " ".join(tag.split())
     if not text:
@@ -54,15 +49,6 @@ def live_person(conn: sqlite3.Connection, key: str) -> int:
     return person
 
 
-def record(conn: sqlite3.Connection, actor: str, action: str, detail: dict[str, Any]) -> int:
-    """One line in `person_events` (inside the caller's transaction)."""
-    cursor = conn.execute(
-        "INSERT INTO person_events (at, actor, action, detail) VALUES (?, ?, ?, ?)",
-        (now(), actor, action, json.dumps(detail, sort_keys=True, ensure_ascii=False)),
-    )
-    return int(cursor.lastrowid or 0)
-
-
 def apply(conn: sqlite3.Connection, person: int, tags: Iterable[str], source: str) -> None:
     """Add tags (no-op for tags the person has); no transaction, no event."""
     conn.executemany(
@@ -74,8 +60,7 @@ def apply(conn: sqlite3.Connection, person: int, tags: Iterable[str], source: st
 def add(conn: sqlite3.Connection, key: str, tag: str, actor: str) -> bool:
     """Tag a person by hand; False when they already had the tag."""
     tag = clean_tag(tag)
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with write(conn):
         person = live_person(conn, key)
         cursor = conn.execute(
             "INSERT OR IGNORE INTO person_tags (person, tag, source, created_at) "
@@ -85,27 +70,18 @@ def add(conn: sqlite3.Connection, key: str, tag: str, actor: str) -> bool:
         added = cursor.rowcount > 0
         if added:
             record(conn, actor, "tag", {"person": person, "key": key, "tag": tag})
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
     return added
 
 
 def remove(conn: sqlite3.Connection, key: str, tag: str, actor: str) -> bool:
     """Remove a tag, whatever added it; False when the person did not have it."""
     tag = clean_tag(tag)
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with write(conn):
         person = live_person(conn, key)
         cursor = conn.execute("DELETE FROM person_tags WHERE person = ? AND tag = ?", (person, tag))
         removed = cursor.rowcount > 0
         if removed:
             record(conn, actor, "untag", {"person": person, "key": key, "tag": tag})
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
     return removed
 
 

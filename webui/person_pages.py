@@ -193,19 +193,7 @@ def suggestions() -> ResponseReturnValue:
 @require_role("facilitator")
 def events() -> ResponseReturnValue:
     found = merges.events(get_store().conn, 200)
-    data = {
-        "events": [
-            {
-                "id": e.id,
-                "at": e.at,
-                "actor": e.actor,
-                "action": e.action,
-                "detail": e.detail,
-                "undone_by": e.undone_by,
-            }
-            for e in found
-        ]
-    }
+    data = {"events": [e.as_dict() for e in found]}
     return render("person_events.html", data)
 
 
