@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from store.names import fold, name_key, normalize_address, strip_via
+from store.names import fold, looks_like_address, name_key, normalize_address, strip_via
 
 logger = logging.getLogger(__name__)
 
@@ -178,7 +178,7 @@ def refresh_names(conn: sqlite3.Connection, persons: Iterable[int]) -> None:
             part,
         ):
             name = strip_via(str(from_name)).strip().strip("\"'")
-            if name and "@" not in name:
+            if name and not looks_like_address(name):
                 counts[int(person)][name] += int(n)
         for person, kind, value in conn.execute(
             f"SELECT person, kind, value FROM identities WHERE person IN ({marks}) "

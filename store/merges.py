@@ -28,6 +28,10 @@ class MergeError(Exception):
     pass
 
 
+class UnknownPersonError(MergeError):
+    """An unknown person key or event number (the web answers 404)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Event:
     id: int
@@ -59,7 +63,7 @@ class Suggestion:
 def _live(conn: sqlite3.Connection, key: str) -> int:
     person = identities.resolve(conn, key)
     if person is None:
-        raise MergeError(f"unknown person {key!r}")
+        raise UnknownPersonError(f"unknown person {key!r}")
     return person
 
 
@@ -84,17 +88,41 @@ def _move_identities(conn: sqlite3.Connection, refs: Sequence[Sequence[str]], to
     )
 
 
-def _move_tags(conn: sqlite3.Connection, source: int, target: int) -> list[str]:
-    tags = [
-        str(r[0]) for r in conn.execute("SELECT tag FROM person_tags WHERE person = ?", (source,))
+def _move_tags(conn: sqlite3.Connection, source: int, target: int) -> dict[str, Any]:
+    """Move `source`'s tags to `target`.  Returns what an undo needs: every tag row of the
+    source, and which of them the target did not have already (only those leave it again)."""
+    rows = [
+        [str(t), str(s), str(c)]
+        for t, s, c in conn.execute(
+            "SELECT tag, source, created_at FROM person_tags WHERE person = ? ORDER BY tag",
+            (source,),
+        )
     ]
-    conn.execute(
-        "INSERT OR IGNORE INTO person_tags (person, tag, source, created_at) "
-        "SELECT ?, tag, source, created_at FROM person_tags WHERE person = ?",
-        (target, source),
-    )
+    added = [
+        tag
+        for tag, origin, created in rows
+        if conn.execute(
+            "INSERT OR IGNORE INTO person_tags (person, tag, source, created_at) "
+            "VALUES (?, ?, ?, ?)",
+            (target, tag, origin, created),
+        ).rowcount
+    ]
     conn.execute("DELETE FROM person_tags WHERE person = ?", (source,))
-    return tags
+    return {"tag_rows": rows, "tags_added": added}
+
+
+def _restore_tags(conn: sqlite3.Connection, part: dict[str, Any], holder: int) -> None:
+    """Undo `_move_tags`: the merged person gets its tags back; the holder loses only the tags
+    the merge gave it."""
+    person = int(part["person"])
+    conn.executemany(
+        "INSERT OR IGNORE INTO person_tags (person, tag, source, created_at) VALUES (?, ?, ?, ?)",
+        [(person, tag, origin, created) for tag, origin, created in part.get("tag_rows", [])],
+    )
+    conn.executemany(
+        "DELETE FROM person_tags WHERE person = ? AND tag = ?",
+        [(holder, tag) for tag in part.get("tags_added", [])],
+    )
 
 
 def merge(conn: sqlite3.Connection, into: str, others: Sequence[str], actor: str) -> int:
@@ -110,9 +138,7 @@ def merge(conn: sqlite3.Connection, into: str, others: Sequence[str], actor: str
             _move_identities(conn, refs, target)
             tags = _move_tags(conn, source, target)
             conn.execute("UPDATE persons SET merged_into = ? WHERE id = ?", (target, source))
-            moved.append(
-                {"person": source, "key": _key(conn, source), "identities": refs, "tags": tags}
-            )
+            moved.append({"person": source, "key": _key(conn, source), "identities": refs, **tags})
         identities.refresh_names(conn, [target])
         detail = {"into": target, "into_key": _key(conn, target), "moved": moved}
         return record_event(conn, actor, "merge", detail, regrouped=True)
@@ -153,11 +179,17 @@ def split(conn: sqlite3.Connection, key: str, refs: Sequence[IdentityRef], actor
 
 
 def undo(conn: sqlite3.Connection, event_id: int, actor: str) -> int:
-    """Reverse a merge or split; returns the id of the new (undo) event."""
+    """Reverse a merge, split or "different people" decision; returns the undo event's id."""
     with write(conn):
         event = _event(conn, event_id)
         if event.undone_by is not None:
             raise MergeError(f"event {event_id} was already undone by event {event.undone_by}")
+        if event.action == "distinct":  # they may be one person after all: suggest again
+            first, second = (int(p) for p in event.detail["persons"])
+            conn.execute("DELETE FROM person_distinct WHERE a = ? AND b = ?", (first, second))
+            new_id = record_event(conn, actor, "undo", {"event": event_id})
+            conn.execute("UPDATE person_events SET undone_by = ? WHERE id = ?", (new_id, event_id))
+            return new_id
         if event.action == "merge":
             holder = int(event.detail["into"])
         elif event.action == "split":
@@ -181,10 +213,7 @@ def undo(conn: sqlite3.Connection, event_id: int, actor: str) -> int:
             _move_identities(conn, part["identities"], back_to)
             if holder >= 0:
                 conn.execute("UPDATE persons SET merged_into = NULL WHERE id = ?", (person,))
-                conn.executemany(
-                    "UPDATE person_tags SET person = ? WHERE person = ? AND tag = ?",
-                    [(person, holder, tag) for tag in part.get("tags", [])],
-                )
+                _restore_tags(conn, part, holder)
             else:
                 conn.execute("UPDATE persons SET merged_into = ? WHERE id = ?", (back_to, person))
             touched.update({person, back_to, current})
@@ -211,7 +240,7 @@ def _event(conn: sqlite3.Connection, event_id: int) -> Event:
         (event_id,),
     ).fetchone()
     if row is None:
-        raise MergeError(f"unknown event {event_id}")
+        raise UnknownPersonError(f"unknown event {event_id}")
     return Event(int(row[0]), row[1], row[2], row[3], json.loads(row[4]), row[5])
 
 

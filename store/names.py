@@ -33,6 +33,11 @@ def normalize_address(value: str) -> str:
     return text if "@" in text and " " not in text else ""
 
 
+def looks_like_address(text: str) -> bool:
+    """An address written where a name belongs (`jane@x.org`, pipermail's `jane at x.org`)."""
+    return "@" in text or bool(_AT_FORM.match(text.strip()))
+
+
 def strip_via(name: str) -> str:
     match = _VIA.match(name)
     return match["name"] if match else name
@@ -48,7 +53,7 @@ def fold(text: str) -> str:
 def name_tokens(name: str) -> list[str]:
     """The words of a name, folded, without titles, quotes or parenthesised remarks."""
     text = _PARENS.sub(" ", strip_via(name.strip().strip("\"'")))
-    if "@" in text:  # an address used as a name says nothing about the name
+    if looks_like_address(text):  # an address used as a name says nothing about the name
         return []
     return [t for t in _TOKEN.findall(fold(text)) if t not in _NOISE]
 

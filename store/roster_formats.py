@@ -8,12 +8,17 @@ Formats (what the real tools write; see docs/migration-audit.md#rosters):
   `"Doe, Jane" <jane@example.org>`.  Mailman 3's `mailman members LIST` writes the same
   `Name <address>` lines (non-ASCII names as RFC 2047 encoded words, since Python 3's
   `formataddr` encodes them) and `LIST has no members` for an empty list.  Blank lines and
-  `#` comments are ignored; any other line without an address is reported as skipped.
+  `#` comments (a line starting with `#`, or the rest of a line from a `#` after whitespace,
+  outside a quoted name) are ignored; any other line without an address is reported as
+  skipped.  Neither tool writes several addresses on a line, but hand-edited files do: a line
+  `a@x.org, Name <b@y.org>` gives every address it holds (`email.utils.getaddresses`), with a
+  warning; a line whose addresses cannot be told apart (`a@x.org b@y.org`) is skipped whole.
 - `mailman3-csv`: Postorius's "CSV Export" on a list's members page (`csv_view`, served as
   `Subscribers.csv`) writes one row per member holding just the address, without a header.
   A header row (a row without an address) is accepted, and then the columns named
   `email`/`address` and `display_name`/`name` are used; without a header the first cell
-  holding an address is the address and the next non-empty cell, if any, the name.
+  holding an address is the address and the next non-empty cell, if any, the name (every
+  cell holding an address is a member: a second address is never taken for a name).
 - `mailman3-json`: the Mailman 3 REST API's member collections,
   `GET /3.0/lists/<list>/roster/member` (or `/3.1/...`) and `GET /3.0/members`: an object
   `{"entries": [{"email", "display_name", "role", "list_id", "delivery_mode", ...}],
@@ -21,6 +26,10 @@ Formats (what the real tools write; see docs/migration-audit.md#rosters):
   moderators, nonmembers, which `/members` also returns) are left out; an export that covers
   several lists must be narrowed with `list_id`; a page that holds fewer entries than
   `total_size` gives a warning (the REST API pages with `?count=&page=`).
+
+In every format an address must have a non-empty local part and a domain with a dot (no empty
+label, nothing but letters, digits, `-` and `_` in a label) and no spaces, quotes or brackets;
+an entry that holds an invalid address is skipped, never stored, and a warning gives the reason.
 """
 
 from __future__ import annotations
@@ -28,9 +37,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass
 from email.header import decode_header, make_header
-from email.utils import parseaddr
+from email.utils import getaddresses, parseaddr
 from typing import Any
 
 from store.names import normalize_address
@@ -55,7 +65,7 @@ class RosterMember:
 class ParsedRoster:
     format: str
     members: tuple[RosterMember, ...]  # one per address, in file order
-    skipped: tuple[str, ...] = ()  # lines or entries that hold no address
+    skipped: tuple[str, ...] = ()  # lines or entries that hold no (valid) address
     warnings: tuple[str, ...] = ()
 
 

@@ -77,23 +77,27 @@ def _window() -> int:
 @require_role("secretariat")
 def audits() -> ResponseReturnValue:
     """The communities that can be audited (two lists or more), with their dates."""
-    found = [c for c in communities.all_communities(get_store().conn) if len(c.lists) >= 2]
-    data = {
-        "communities": [
+    conn = get_store().conn
+    found: list[dict[str, Any]] = []
+    for c in communities.all_communities(conn):
+        if len(c.lists) < 2:
+            continue
+        old, new, inferred = communities.old_and_new(conn, c)
+        found.append(
             {
                 "name": c.name,
                 "lists": list(c.lists),
-                "old_list": c.old_list,
-                "new_list": c.new_list,
+                "old_list": old,
+                "new_list": new,
+                "old_new_inferred": inferred,
                 "cutover": c.cutover,
                 "closed": c.closed,
                 "url": url_for("audit.audit", community=c.name),
             }
-            for c in found
-        ]
-    }
-    header = ["name", "lists", "old_list", "new_list", "cutover", "closed"]
-    rows = [[c.name, " ".join(c.lists), c.old_list, c.new_list, c.cutover, c.closed] for c in found]
+        )
+    data = {"communities": found}
+    header = ["name", "lists", "old_list", "new_list", "old_new_inferred", "cutover", "closed"]
+    rows = [[" ".join(c[h]) if h == "lists" else c[h] for h in header] for c in found]
     return render("audit_index.html", data, table=CsvTable("audits.csv", header, rows))
 
 

@@ -8,6 +8,7 @@ recorded with the logged-in username as the actor and answer a redirect (HTML) o
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -163,6 +164,7 @@ def person(key: str) -> ResponseReturnValue:
 
 @bp.get("/persons/suggestions")
 @bp.get("/persons/suggestions.json", endpoint="suggestions_json")
+@bp.get("/persons/suggestions.csv", endpoint="suggestions_csv")
 @require_role("facilitator")
 def suggestions() -> ResponseReturnValue:
     conn = get_store().conn
@@ -185,16 +187,28 @@ def suggestions() -> ResponseReturnValue:
             for s in found
         ]
     }
-    return render("person_suggestions.html", data)
+    rows = [
+        [s.name, k, names.get(k, ""), n]
+        for s in found
+        for k, n in zip(s.persons, s.messages, strict=True)
+    ]
+    table = CsvTable("merge-suggestions.csv", ["suggestion", "key", "name", "messages"], rows)
+    return render("person_suggestions.html", data, table=table)
 
 
 @bp.get("/persons/events")
 @bp.get("/persons/events.json", endpoint="events_json")
+@bp.get("/persons/events.csv", endpoint="events_csv")
 @require_role("facilitator")
 def events() -> ResponseReturnValue:
     found = merges.events(get_store().conn, 200)
     data = {"events": [e.as_dict() for e in found]}
-    return render("person_events.html", data)
+    header = ["id", "at", "actor", "action", "detail", "undone_by"]
+    rows = [
+        [e.id, e.at, e.actor, e.action, json.dumps(e.detail, sort_keys=True), e.undone_by]
+        for e in found
+    ]
+    return render("person_events.html", data, table=CsvTable("person-events.csv", header, rows))
 
 
 # -- writes ------------------------------------------------------------------------------------
@@ -214,6 +228,8 @@ def _done(event: int, target: str) -> ResponseReturnValue:
 def _attempt(action: Any, *args: Any) -> int:
     try:
         result: int = action(get_writable_store().conn, *args, _actor())
+    except merges.UnknownPersonError as exc:
+        abort(404, str(exc))
     except merges.MergeError as exc:
         abort(409, str(exc))
     return result

@@ -202,3 +202,43 @@ def test_persons_cli(usrp_store: sqlite3.Connection, data_dir: Path) -> None:
     assert log[1]["undone_by"] == event + 1
     bad = runner.invoke(cli, [*base, "persons", "merge", main, "pnosuchperson"])
     assert bad.exit_code == 1 and "unknown person" in bad.output
+
+
+def test_undoing_a_merge_leaves_the_survivors_own_tags(usrp_store: sqlite3.Connection) -> None:
+    conn = usrp_store
+    main, other = merges.suggestions(conn)[0].persons
+    main_id, other_id = identities.resolve(conn, main), identities.resolve(conn, other)
+    conn.executemany(
+        "INSERT INTO person_tags (person, tag, source, created_at) VALUES (?, ?, 'manual', 'now')",
+        [(main_id, "volunteer: x"), (other_id, "volunteer: x"), (other_id, "attended: call")],
+    )
+    event = merges.merge(conn, main, [other], "test")
+    tags = "SELECT person, tag FROM person_tags ORDER BY person, tag"
+    assert set(conn.execute(tags)) == {(main_id, "attended: call"), (main_id, "volunteer: x")}
+    merges.undo(conn, event, "test")
+    assert set(conn.execute(tags)) == {
+        (main_id, "volunteer: x"),  # it had this tag before the merge: it keeps it
+        (other_id, "attended: call"),
+        (other_id, "volunteer: x"),
+    }
+
+
+def test_a_different_people_decision_can_be_undone(usrp_store: sqlite3.Connection) -> None:
+    conn = usrp_store
+    main, other = merges.suggestions(conn)[0].persons
+    event = merges.mark_distinct(conn, main, other, "test")
+    assert merges.suggestions(conn) == []
+    merges.undo(conn, event, "test")
+    assert [s.persons for s in merges.suggestions(conn)] == [(main, other)]
+    with pytest.raises(merges.UnknownPersonError):
+        merges.undo(conn, 9999, "test")
+    with pytest.raises(merges.UnknownPersonError):
+        merges.merge(conn, main, ["pnosuchperson"], "test")
+
+
+def test_an_address_written_as_a_name_is_not_a_name() -> None:
+    # pipermail puts `user at host` where the name goes when the sender gave none
+    assert name_key("exarkun at twistedmatrix.com") == ""
+    assert name_key("jane@example.org") == ""
+    assert not is_full_name("exarkun at twistedmatrix.com")
+    assert name_key("Kat Atwood") == "atwood kat"  # "at" inside words is fine

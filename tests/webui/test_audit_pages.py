@@ -127,6 +127,7 @@ def test_audit_index_and_navigation(client: FlaskClient, app: Flask) -> None:
             "lists": sorted([OLD, NEW]),
             "old_list": OLD,
             "new_list": NEW,
+            "old_new_inferred": False,  # --old names the other list the new one
             "cutover": "2021-03-08",
             "closed": "2021-03-10",
             "url": f"/audit/{COMMUNITY}",

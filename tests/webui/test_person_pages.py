@@ -154,3 +154,25 @@ def test_different_people_and_split(app: Flask, client: FlaskClient) -> None:
     )
     assert bad.status_code == 409
     assert client.get("/persons/pnosuchperson1").status_code == 404
+    unknown = client.post(
+        "/persons/merge", data={"into": ZENG[0], "other": "pnosuch", "csrf_token": session.csrf}
+    )
+    assert unknown.status_code == 404
+
+
+def test_suggestions_and_record_as_csv(app: Flask, client: FlaskClient) -> None:
+    session = login(client, app, "facilitator")
+    rows = client.get("/persons/suggestions.csv").get_data(as_text=True).splitlines()
+    assert rows == [
+        "suggestion,key,name,messages",
+        f'Huacheng Zeng,{ZENG[0]},"Zeng, Huacheng",12',
+        f"Huacheng Zeng,{ZENG[1]},Huacheng Zeng,2",
+    ]
+    client.post("/persons/distinct", data={"a": ZENG[0], "b": ZENG[1], "csrf_token": session.csrf})
+    record = client.get("/persons/events.csv").get_data(as_text=True).splitlines()
+    assert record[0] == "id,at,actor,action,detail,undone_by"
+    assert len(record) == 2 and ",distinct," in record[1]
+    # the decision is undone from the record page like a merge
+    assert "Undo" in client.get("/persons/events").get_data(as_text=True)
+    client.post("/persons/events/1/undo", data={"csrf_token": session.csrf})
+    assert len(client.get("/persons/suggestions.json").get_json()["suggestions"]) == 1
