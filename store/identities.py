@@ -162,6 +162,29 @@ def assign_missing(conn: sqlite3.Connection, chunk: int = 20_000) -> int:
     return total
 
 
+NAME_RULES = 2
+"""Bumped when `refresh_names` changes its rules: a store named by older rules is renamed once
+(`rename_if_stale`) when a writer opens it."""
+
+
+def rename_if_stale(conn: sqlite3.Connection) -> None:
+    row = conn.execute("SELECT value FROM meta WHERE key = 'person_name_rules'").fetchone()
+    if row is not None and int(row[0]) >= NAME_RULES:
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        refresh_names(conn, [int(r[0]) for r in conn.execute("SELECT id FROM persons")])
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('person_name_rules', ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (str(NAME_RULES),),
+        )
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
 def refresh_names(conn: sqlite3.Connection, persons: Iterable[int]) -> None:
     """A person's display name: the name they most often sign with (DMARC suffix removed),
     else the address's mailbox part."""

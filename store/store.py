@@ -75,6 +75,7 @@ class Store:
                 (uuid.uuid4().hex,),
             )
             identities.assign_missing(self.conn)  # messages stored before schema 4
+            identities.rename_if_stale(self.conn)
 
     @property
     def store_id(self) -> str:
