@@ -9,7 +9,7 @@ them, at twisted scale and labelled synthetic: twisted-web is synced too and dec
 "new" list of a community with twisted-python (cutover 2012-01-01, closed 2013-01-01); each
 list gets a roster (the addresses that posted in the year before, plus 25 that never posted);
 a meeting lists the 40 busiest people's names (some written surname first, some as initials)
-and 5 names nobody posted under.
+and 5 names nobody posted under; the first merge suggestion is confirmed.
 
 "cold" is the first request of a dashboard after the analytics caches were emptied (the
 frame is loaded from SQLite again); "warm" the following `--rounds` requests (the frame and the
@@ -22,6 +22,7 @@ facts shared by the metrics are cached; the metrics themselves are computed each
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import math
 import shutil
@@ -56,10 +57,15 @@ FACILITATOR = (
     "/stats/cohorts",
     "/persons",
     "/persons/{top}",
+    "/persons/suggestions",
+    "/persons/events",
+    "/meetings",
     "/meetings/sprint",
 )
 SECRETARIAT = (
+    "/audit",
     "/audit/twisted",
+    "/rosters",
     "/rosters/twisted-python",
     "/rosters/community/twisted",
 )
@@ -145,6 +151,10 @@ def people_data(data_dir: Path) -> str:
     meeting = data_dir / "sprint.txt"
     meeting.write_text("Participants\n\n" + "\n".join(names) + "\n")
     cli(data_dir, "meetings", "import", "sprint", str(meeting), "--tag", "volunteer: sprint")
+    suggested = json.loads(cli(data_dir, "persons", "suggestions", "--json"))
+    if suggested:  # one confirmed merge, so the merge record has something to show
+        cli(data_dir, "persons", "merge", *suggested[0]["persons"])
+    logger.info("%d merge suggestions in the store", len(suggested))
     return str(busiest[0][0])
 
 

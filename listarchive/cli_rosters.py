@@ -125,7 +125,7 @@ def import_command(
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     for line in result.skipped:
-        click.echo(f"skipped (no address): {line}", err=True)
+        click.echo(f"skipped (no valid address): {line}", err=True)
     if result.unchanged:
         click.echo(f"roster of {r.list_name}: unchanged ({r.members} members as of {r.as_of})")
     else:

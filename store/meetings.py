@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -68,6 +69,31 @@ class ImportSummary:
     meeting: Meeting
     participants: int
     counts: dict[str, int]
+
+
+_RESERVED_SUFFIXES = (".json", ".csv", ".mbox")
+
+
+def check_name(name: str) -> str:
+    """`name` with its spaces collapsed, or MeetingError when it cannot be a meeting's name:
+    its page is `/meetings/<name>` (and `<name>.json`, `<name>.csv`), so a name must not end in
+    `.json`, `.csv` or `.mbox` (the page of "x.json" would be the JSON of meeting "x"), hold `/`
+    or a control character, or be `.` or `..`."""
+    if any(unicodedata.category(c) == "Cc" for c in name):
+        raise MeetingError("a meeting's name must not contain control characters")
+    name = " ".join(name.split())
+    if not name:
+        raise MeetingError("a meeting needs a name")
+    if "/" in name:
+        raise MeetingError(f"a meeting's name must not contain `/`: {name!r}")
+    if name in (".", ".."):
+        raise MeetingError(f"a meeting's name cannot be {name!r}")
+    if name.lower().endswith(_RESERVED_SUFFIXES):
+        raise MeetingError(
+            f"a meeting's name must not end in {', '.join(_RESERVED_SUFFIXES)} (its page "
+            f"would be another meeting's export): {name!r}"
+        )
+    return name
 
 
 def attended_tag(meeting: str) -> str:
@@ -170,9 +196,7 @@ def import_meeting(
     source: str = "",
 ) -> ImportSummary:
     """Create or replace meeting `name` with the participant `names` and match them."""
-    name = " ".join(name.split())
-    if not name or "/" in name:
-        raise MeetingError("a meeting needs a name without `/`")
+    name = check_name(name)
     tag = tags.clean_tag(tag) if tag.strip() else ""
     unique: dict[str, str] = {}
     for entry in names:

@@ -8,9 +8,13 @@ Two published forms are recognised (both appear in the forum's summaries):
 - a sentence "List of participants: *A. Wylde, Ababacar Diop, ..., Wout de Natris.*" (names
   separated by commas, semicolons or "and"; emphasis markers and the final full stop dropped).
 
-A file with neither heading is read as one name per line.  Entries keep what follows the name
-("Markus Kummer (Facilitator)"): `store.names.name_key` ignores parenthesised remarks and titles,
-so matching is unaffected.  Duplicates are kept here (the importer merges equal name keys).
+A file with neither heading is read as one name per line.  In the one-name-per-line form a `;`
+separates names ("Jane Doe; John Roe"), a comma does not ("Kulesza, Joanna" is one name).
+Entries keep what follows the name ("Markus Kummer (Facilitator)"): `store.names.name_key`
+ignores parenthesised remarks and titles, so matching is unaffected.  A leading role label of
+one or two words ("Chair: Wout de Natris", "IGF Secretariat: Eleonora Mazzucchi") becomes such
+a remark ("Wout de Natris (Chair)") when what follows looks like a name (it starts with a capital
+letter).  Duplicates are kept here (the importer merges equal name keys).
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ _BULLET = re.compile(r"^\s*(?:[-*•·–]\s+|\d{1,3}[.)]\s+)")
 _MARKUP = re.compile(r"[*_]+")
 _SPLIT = re.compile(r"\s*[,;]\s*|\s+and\s+", re.IGNORECASE)
 _STOP = re.compile(r"^\s*(?:annex|appendix)\b", re.IGNORECASE)
+_WORD = r"[^\W\d_][\w.&'’-]*"
+_ROLE = re.compile(rf"^(?P<role>{_WORD}(?:[ \t]+{_WORD})?)[ \t]*:[ \t]*(?P<rest>[^\W\d_].*)$")
 MAX_WORDS = 8
 
 
@@ -37,6 +43,29 @@ def clean_entry(text: str) -> str:
     if text.endswith(".") and not re.search(r"(?:^|\s)\w\.$", text):
         text = text[:-1].rstrip()  # "Wout de Natris." but not "John K."
     return text
+
+
+def move_role(entry: str) -> str:
+    """A leading role label of one or two words becomes a remark when what follows looks like
+    a name (a capital first): "Chair: Wout de Natris" gives "Wout de Natris (Chair)"."""
+    found = _ROLE.match(entry)
+    if not found or not found["rest"][0].isupper() or not looks_like_name(found["rest"]):
+        return entry
+    return f"{found['rest']} ({found['role']})"
+
+
+def _split_semicolons(line: str) -> list[str]:
+    """`line` split at each `;` outside parentheses ("A (Chair; Host); B" is two parts)."""
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(line):
+        if char in "([":
+            depth += 1
+        elif char in ")]":
+            depth = max(depth - 1, 0)
+        elif char == ";" and depth == 0:
+            parts.append(line[start:i])
+            start = i + 1
+    return [*parts, line[start:]]
 
 
 def looks_like_name(text: str) -> bool:
@@ -55,7 +84,8 @@ def parse_sentence(text: str) -> list[str] | None:
     found = _SENTENCE.search(text)
     if not found:
         return None
-    entries = [clean_entry(part) for part in _SPLIT.split(_MARKUP.sub("", found["names"]))]
+    parts = _SPLIT.split(_MARKUP.sub("", found["names"]))
+    entries = [move_role(clean_entry(part)) for part in parts]
     return [e for e in entries if looks_like_name(e)]
 
 
@@ -71,15 +101,16 @@ def parse_lines(text: str) -> list[str]:
     start = next((i + 1 for i, line in enumerate(lines) if _is_heading(line)), None)
     names: list[str] = []
     for line in lines[start or 0 :]:
-        entry = clean_entry(line)
-        if not entry:
-            continue
-        if start is not None and (_STOP.match(entry) or not looks_like_name(entry)):
-            if names:
-                break
-            continue
-        if looks_like_name(entry):
-            names.append(entry)
+        for part in _split_semicolons(line):
+            entry = move_role(clean_entry(part))
+            if not entry:
+                continue
+            if start is not None and (_STOP.match(entry) or not looks_like_name(entry)):
+                if names:
+                    return names
+                continue
+            if looks_like_name(entry):
+                names.append(entry)
     return names
 
 

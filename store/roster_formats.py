@@ -40,7 +40,7 @@ import json
 import re
 from dataclasses import dataclass
 from email.header import decode_header, make_header
-from email.utils import getaddresses, parseaddr
+from email.utils import getaddresses
 from typing import Any
 
 from store.names import normalize_address
@@ -88,22 +88,134 @@ def _dedupe(members: list[RosterMember]) -> tuple[RosterMember, ...]:
     return tuple(seen.values())
 
 
+_LOCAL_BAD = re.compile(r'[\s\x00-\x1f\x7f<>()\[\],;:"\\@]')
+_LABEL = re.compile(r"^\w(?:[\w-]*\w)?$")
+_COMMENT = re.compile(r"(?:^|\s)#")
+_EMPTY = re.compile(r"^\S+ has no members$")  # Mailman 3 `mailman members` on an empty list
+
+
+def address_problem(address: str) -> str:
+    """Why `address` (normalised) cannot be a member's address, or "" when it can: it needs a
+    local part and a domain with a dot, without spaces, quotes, brackets or empty labels."""
+    local, at, domain = address.rpartition("@")
+    if not at:
+        return "no address"
+    if not local:
+        return "nothing before the @"
+    if _LOCAL_BAD.search(local):
+        return "a space, quote, bracket, comma or second @ before the @"
+    if not domain:
+        return "no domain after the @"
+    if "." not in domain:
+        return f"the domain {domain!r} has no dot"
+    if not all(_LABEL.match(label) for label in domain.split(".")):
+        return f"the domain {domain!r} is not a domain name"
+    return ""
+
+
+def _blank_quotes(text: str) -> str:
+    """`text` with what is inside double quotes replaced by `_` (same length)."""
+    out: list[str] = []
+    quoted = escaped = False
+    for char in text:
+        if escaped:
+            escaped = False
+            out.append("_")
+        elif quoted and char == "\\":
+            escaped = True
+            out.append("_")
+        elif char == '"':
+            quoted = not quoted
+            out.append(char)
+        else:
+            out.append("_" if quoted else char)
+    return "".join(out)
+
+
+def _strip_comment(line: str) -> str:
+    """`line` without a `#` comment: from a `#` at the start or after whitespace, outside a
+    quoted name (`"Team #1" <t@example.org>` keeps its name)."""
+    found = _COMMENT.search(_blank_quotes(line))
+    return line[: found.start()].rstrip() if found else line
+
+
+def _addresses(text: str) -> list[tuple[str, str]] | None:
+    """The (name, address) pairs written in `text`: `a@x.org`, `Name <a@x.org>`, or several
+    separated by commas (`email.utils.getaddresses`); an unquoted name with a comma (`Doe, Jane
+    <jane@x.org>`) stays one name.  None when the addresses cannot be told apart (`a@x.org
+    b@y.org`: not as many addresses as `@` signs), text is left over that is none, or the parser
+    changed an address (`a@ex ample.org` would be read as `a@example.org`)."""
+    pairs: list[tuple[str, str]] = []
+    pending: list[str] = []
+    for name, address in getaddresses([text]):
+        if "@" in address:
+            if address not in text:
+                return None
+            if pending and not name:
+                return None
+            pairs.append((", ".join([*pending, name]), address))
+            pending = []
+        elif name or address:
+            pending.append(name or address)
+    if pending or len(pairs) != _blank_quotes(text).count("@"):
+        return None
+    return pairs
+
+
+class _Collector:
+    """Members, skipped entries and warnings, as a roster is read."""
+
+    def __init__(self) -> None:
+        self.members: list[RosterMember] = []
+        self.skipped: list[str] = []
+        self.warnings: list[str] = []
+
+    def skip(self, entry: str, where: str, reason: str) -> None:
+        self.skipped.append(entry)
+        self.warnings.append(f"{where}: `{entry}` skipped: {reason}")
+
+    def address(self, raw: str, name: str, where: str, entry: str = "") -> None:
+        """One member when `raw` is a valid address, else a skipped `entry` (or `raw`)."""
+        normal = normalize_address(raw)
+        problem = address_problem(normal) if normal else "not an address"
+        if problem:
+            self.skip(entry or raw.strip(), where, problem)
+        else:
+            self.members.append(RosterMember(normal, _decode_name(name)))
+
+    def text(self, text: str, where: str, name: str = "") -> None:
+        """The addresses written in `text` (a line or a cell); `name` names a single one."""
+        pairs = _addresses(text)
+        if not pairs:
+            self.skip(text, where, "cannot read it as addresses separated by commas")
+            return
+        if len(pairs) > 1:
+            self.warnings.append(f"{where} holds {len(pairs)} addresses; each is a member")
+        for display, raw in pairs:
+            shown = f"{display} <{raw}>" if display else raw
+            self.address(raw, (name if len(pairs) == 1 else "") or display, where, shown)
+
+    def roster(self, fmt: str, warnings: list[str] | None = None) -> ParsedRoster:
+        return ParsedRoster(
+            fmt,
+            _dedupe(self.members),
+            tuple(self.skipped),
+            tuple([*(warnings or []), *self.warnings]),
+        )
+
+
 def parse_mailman2(text: str) -> ParsedRoster:
     """`list_members [-f]` (or Mailman 3 `mailman members`) output."""
-    members: list[RosterMember] = []
-    skipped: list[str] = []
-    for line in text.splitlines():
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
+    found = _Collector()
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = _strip_comment(line.strip())
+        if not stripped or _EMPTY.match(stripped):
             continue
-        name, address = parseaddr(stripped)
-        normal = normalize_address(address) if "@" in address else ""
-        if not normal:
-            if not stripped.endswith(" has no members"):
-                skipped.append(stripped)
+        if "@" not in _blank_quotes(stripped):
+            found.skipped.append(stripped)
             continue
-        members.append(RosterMember(normal, _decode_name(name)))
-    return ParsedRoster(MAILMAN2, _dedupe(members), tuple(skipped))
+        found.text(stripped, f"line {number}")
+    return found.roster(MAILMAN2)
 
 
 def _column(header: list[str], names: tuple[str, ...]) -> int | None:
@@ -113,42 +225,44 @@ def _column(header: list[str], names: tuple[str, ...]) -> int | None:
 
 def parse_mailman3_csv(text: str) -> ParsedRoster:
     """Postorius's member CSV export (one address a row), with or without a header row."""
-    rows = [r for r in csv.reader(io.StringIO(text)) if any(c.strip() for c in r)]
-    members: list[RosterMember] = []
-    skipped: list[str] = []
+    reader = csv.reader(io.StringIO(text))
+    rows = [(reader.line_num, r) for r in reader if any(c.strip() for c in r)]
+    found = _Collector()
     email_col = name_col = None
-    if rows and not any("@" in c for c in rows[0]):
-        email_col = _column(rows[0], _EMAIL_COLUMNS)
-        name_col = _column(rows[0], _NAME_COLUMNS)
+    if rows and not any("@" in c for c in rows[0][1]):
+        email_col = _column(rows[0][1], _EMAIL_COLUMNS)
+        name_col = _column(rows[0][1], _NAME_COLUMNS)
         if email_col is None:
-            raise RosterFormatError(f"CSV header without an email column: {rows[0]}")
+            raise RosterFormatError(f"CSV header without an email column: {rows[0][1]}")
         rows = rows[1:]
-    for row in rows:
+    for number, row in rows:
         cells = [c.strip() for c in row]
+        entries: list[tuple[str, str]] = []  # (name, cell holding the address)
         if email_col is not None:
             address = cells[email_col] if email_col < len(cells) else ""
             name = cells[name_col] if name_col is not None and name_col < len(cells) else ""
+            if "@" in address:
+                entries.append((name, address))
         else:
-            at = next((i for i, c in enumerate(cells) if "@" in c), None)
-            address = cells[at] if at is not None else ""
-            rest = [c for i, c in enumerate(cells) if at is not None and i > at and c]
-            name = rest[0] if rest else ""
-        display, parsed = parseaddr(address)
-        normal = normalize_address(parsed)
-        if not normal:
-            skipped.append(",".join(cells))
+            for i, cell in enumerate(cells):
+                if "@" in cell:
+                    after = next((c for c in cells[i + 1 :] if c), "")
+                    entries.append(("" if "@" in after else after, cell))
+        if not entries:
+            found.skipped.append(",".join(cells))
             continue
-        members.append(RosterMember(normal, _decode_name(name or display)))
-    return ParsedRoster(MAILMAN3_CSV, _dedupe(members), tuple(skipped))
+        for name, cell in entries:
+            found.text(cell, f"row {number}", name)
+    return found.roster(MAILMAN3_CSV)
 
 
 def _entry_address(entry: dict[str, Any]) -> str:
     email = entry.get("email")
-    if isinstance(email, str) and email:
-        return normalize_address(email)
+    if isinstance(email, str) and email.strip():
+        return email
     address = entry.get("address")  # a URL .../addresses/<email> in the REST API
-    if isinstance(address, str) and address:
-        return normalize_address(address.rstrip("/").rsplit("/", 1)[-1])
+    if isinstance(address, str) and address.strip():
+        return address.strip().rstrip("/").rsplit("/", 1)[-1]
     return ""
 
 
@@ -173,30 +287,38 @@ def parse_mailman3_json(text: str, list_id: str | None = None) -> ParsedRoster:
             f"the file holds {len(entries)} of {total} entries: the REST API pages its answers "
             "(?count=N&page=P); export every page"
         )
-    entries = [e for e in entries if isinstance(e, dict)]
-    ids = sorted({str(e["list_id"]) for e in entries if e.get("list_id")})
+    found = _Collector()
+    numbered: list[tuple[int, dict[str, Any]]] = []
+    for number, entry in enumerate(entries, start=1):
+        if isinstance(entry, dict):
+            numbered.append((number, entry))
+        else:
+            found.skip(json.dumps(entry)[:200], f"entry {number}", "not an object")
+    ids = sorted({str(e["list_id"]) for _, e in numbered if e.get("list_id")})
     if list_id is not None:
-        entries = [e for e in entries if e.get("list_id") in (None, "", list_id)]
+        kept = [(n, e) for n, e in numbered if e.get("list_id") in (None, "", list_id)]
+        if len(kept) < len(numbered):
+            warnings.append(f"{len(numbered) - len(kept)} entries of other lists left out")
+        numbered = kept
     elif len(ids) > 1:
         raise RosterFormatError(
             f"the export holds the members of several lists ({', '.join(ids)}): "
             "export one list's roster (/lists/<list>/roster/member)"
         )
-    others = [e for e in entries if e.get("role", "member") != "member"]
+    others = [e for _, e in numbered if e.get("role", "member") != "member"]
     if others:
         warnings.append(f"{len(others)} entries are not members (owners, moderators, ...)")
-    members: list[RosterMember] = []
-    skipped: list[str] = []
-    for entry in entries:
+    for number, entry in numbered:
         if entry.get("role", "member") != "member":
             continue
+        shown = json.dumps(entry, sort_keys=True)[:200]
         address = _entry_address(entry)
         if not address:
-            skipped.append(json.dumps(entry, sort_keys=True)[:200])
+            found.skipped.append(shown)
             continue
         name = entry.get("display_name")
-        members.append(RosterMember(address, _decode_name(name if isinstance(name, str) else "")))
-    return ParsedRoster(MAILMAN3_JSON, _dedupe(members), tuple(skipped), tuple(warnings))
+        found.address(address, name if isinstance(name, str) else "", f"entry {number}", shown)
+    return found.roster(MAILMAN3_JSON, warnings)
 
 
 def detect_format(text: str, filename: str = "") -> str:
@@ -208,7 +330,7 @@ def detect_format(text: str, filename: str = "") -> str:
         return MAILMAN3_JSON
     if filename.lower().endswith(".csv"):
         return MAILMAN3_CSV
-    lines = [ln for ln in body.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    lines = [ln for ln in (_strip_comment(ln.strip()) for ln in body.splitlines()) if ln]
     if any("<" in ln and ">" in ln for ln in lines):
         return MAILMAN2
     if lines and len(next(csv.reader([lines[0]]))) >= 2:

@@ -87,7 +87,7 @@ def test_top_posters(twisted_db: sqlite3.Connection) -> None:
     # (S9 S10 O24 O26) and Wim 4 (O10 O11 O15 O21) tie and go by name
     assert [(p.name, p.messages) for p in whole] == [
         ("Glyph", 11),
-        ("trac at twistedmatrix.com", 9),
+        ("trac", 9),
         ("Jeff Grimmett", 4),
         ("Wim Lewis", 4),
     ]
@@ -96,7 +96,7 @@ def test_top_posters(twisted_db: sqlite3.Connection) -> None:
     # threads (rc1, doPoll, DNS, 18.9.0, Etiquette); Wim started Etiquette and is new
     assert [(p.name, p.messages, p.threads_started, p.threads, p.newcomer) for p in october] == [
         ("Glyph", 7, 0, 5, False),
-        ("trac at twistedmatrix.com", 4, 4, 4, False),
+        ("trac", 4, 4, 4, False),
         ("Wim Lewis", 4, 1, 3, True),
     ]
 
@@ -159,10 +159,10 @@ def test_responses(twisted_db: sqlite3.Connection) -> None:
 def test_unanswered(twisted_db: sqlite3.Connection) -> None:
     october = responses.unanswered(_frame(twisted_db, *OCTOBER))
     assert [(u.name, u.date[:10], u.newcomer) for u in october] == [
-        ("trac at twistedmatrix.com", "2018-10-28", False),
-        ("trac at twistedmatrix.com", "2018-10-21", False),
-        ("trac at twistedmatrix.com", "2018-10-14", False),
-        ("trac at twistedmatrix.com", "2018-10-07", False),
+        ("trac", "2018-10-28", False),
+        ("trac", "2018-10-21", False),
+        ("trac", "2018-10-14", False),
+        ("trac", "2018-10-07", False),
         ("meejah", "2018-10-05", False),  # txtorcon 18.3.0, 23:14 UTC
         ("meejah", "2018-10-05", False),  # txtorcon 18.2.0, 00:19 UTC
     ]
@@ -170,7 +170,7 @@ def test_unanswered(twisted_db: sqlite3.Connection) -> None:
     assert len(whole) == 12
     assert [(u.name, u.date[:10]) for u in whole if u.newcomer] == [
         ("meejah", "2018-09-27"),
-        ("trac at twistedmatrix.com", "2018-09-02"),
+        ("trac", "2018-09-02"),
     ]
 
 

@@ -312,3 +312,31 @@ def test_meetings_and_tags(data: Path, tmp_path: Path) -> None:
     events = js(data, "persons", "events")
     assert [e["action"] for e in events][:4] == ["untag", "tag", "meeting-unmatch", "meeting-match"]
     assert events[0]["actor"].startswith("cli")
+
+
+@pytest.mark.parametrize("name", ["kick-off.json", "kick-off.csv", "x.mbox", "..", ".", "a/b"])
+def test_meeting_import_refuses_names_that_break_its_url(
+    data: Path, tmp_path: Path, name: str
+) -> None:
+    # /meetings/kick-off.json is the JSON of meeting "kick-off", /meetings/.. is /, ...
+    people = tmp_path / "people.txt"
+    people.write_text("Jane Doe\n")
+    result = run(data, "meetings", "import", name, str(people))
+    assert result.exit_code == 2, result.output
+    assert "meeting's name" in result.output
+    assert js(data, "meetings") == []
+
+
+def test_roster_import_reports_invalid_addresses(data: Path, tmp_path: Path) -> None:
+    roster = tmp_path / "list_members.txt"
+    roster.write_text(
+        "dave@example.org # note\nfrank@example.org, gina@example.org\n@example.org\n"
+    )
+    result = js(data, "rosters", "import", OLD, str(roster), "--format", "mailman2")
+    assert (result["members"], result["skipped"]) == (3, ["@example.org"])
+    assert result["warnings"] == [
+        "line 2 holds 2 addresses; each is a member",
+        "line 3: `@example.org` skipped: nothing before the @",
+    ]
+    err = run(data, "rosters", "import", OLD, str(roster), "--as-of", "2021-01-01").stderr
+    assert "skipped (no valid address): @example.org" in err

@@ -112,6 +112,46 @@ def test_plain_lists_and_bullets() -> None:
     assert parse_participants(text) == ["Jane Doe", "John K."]
 
 
+def test_role_labels_and_semicolons() -> None:
+    text = (
+        "Participants:\n"
+        "Chair: Wout de Natris\n"
+        "Co-facilitator: Markus Kummer\n"
+        "IGF Secretariat: Eleonora Mazzucchi\n"
+        "Jane Doe; John Roe\n"
+        "Kulesza, Joanna\n"  # a comma on a line is a surname first, not two names
+        "Ben Wallis (Facilitator; Chair); Ann Lee\n"
+    )
+    assert parse_participants(text) == [
+        "Wout de Natris (Chair)",
+        "Markus Kummer (Co-facilitator)",
+        "Eleonora Mazzucchi (IGF Secretariat)",
+        "Jane Doe",
+        "John Roe",
+        "Kulesza, Joanna",
+        "Ben Wallis (Facilitator; Chair)",
+        "Ann Lee",
+    ]
+    # without a heading too; not a label: three words, or what follows is no name
+    assert parse_participants("Chair: Wout de Natris; Ann Lee\nDate: 2023-05-02\n") == [
+        "Wout de Natris (Chair)",
+        "Ann Lee",
+        "Date: 2023-05-02",
+    ]
+    assert parse_participants("Head of the BPF: Jane Doe\nnote: see below\n") == [
+        "Head of the BPF: Jane Doe",
+        "note: see below",
+    ]
+    assert parse_participants("List of participants: Chair: Wout de Natris, Ann Lee.") == [
+        "Wout de Natris (Chair)",
+        "Ann Lee",
+    ]
+    # the role no longer hides the name from an automatic match
+    index = _index()
+    assert match_name("Wout de Natris (Chair)", index).status == "matched"
+    assert match_name("Chair: Wout de Natris", index).status != "matched"
+
+
 def _index() -> PersonIndex:
     people = [
         ("Carina Birarda", ("Carina Birarda",)),
@@ -246,8 +286,10 @@ def test_tags_by_hand_and_merges(conn: sqlite3.Connection) -> None:
 def test_meeting_errors(conn: sqlite3.Connection) -> None:
     with pytest.raises(meetings.MeetingError, match="no participant"):
         meetings.import_meeting(conn, "empty", [])
-    with pytest.raises(meetings.MeetingError, match="without `/`"):
+    with pytest.raises(meetings.MeetingError, match="must not contain `/`"):
         meetings.import_meeting(conn, "a/b", ["Jane Doe"])
+    with pytest.raises(meetings.MeetingError, match="needs a name"):
+        meetings.import_meeting(conn, "  ", ["Jane Doe"])
     meetings.import_meeting(conn, "m", ["Jane Doe"])
     with pytest.raises(meetings.UnknownMeetingError):
         meetings.confirm(conn, "nope", "Jane Doe", "pxxx", "test")
@@ -255,3 +297,35 @@ def test_meeting_errors(conn: sqlite3.Connection) -> None:
         meetings.unmatch(conn, "m", "John", "test")
     with pytest.raises(tags.TagError, match="unknown person"):
         meetings.confirm(conn, "m", "Jane Doe", "pnobody", "test")
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("x.json", "must not end in .json, .csv, .mbox"),
+        ("x.CSV", "must not end in"),
+        ("call.mbox", "must not end in"),
+        ("..", "cannot be '..'"),
+        (" . ", "cannot be '.'"),
+        ("2023/05", "must not contain `/`"),
+        ("call\x00", "control characters"),
+        ("call\nnext", "control characters"),
+    ],
+)
+def test_meeting_names_that_break_its_url(conn: sqlite3.Connection, name: str, reason: str) -> None:
+    # its page is /meetings/<name>: "x.json" would be the JSON of meeting "x"
+    with pytest.raises(meetings.MeetingError, match=reason):
+        meetings.import_meeting(conn, name, ["Jane Doe"])
+    assert meetings.all_meetings(conn) == []
+
+
+def test_meeting_names_that_are_fine(conn: sqlite3.Connection) -> None:
+    for name in ("  kick-off   2023 ", "v2.0 review", "json", "...", "x.json review"):
+        meetings.import_meeting(conn, name, ["Jane Doe"])
+    assert sorted(m.name for m, _ in meetings.all_meetings(conn)) == [
+        "...",
+        "json",
+        "kick-off 2023",
+        "v2.0 review",
+        "x.json review",
+    ]

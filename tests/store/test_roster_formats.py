@@ -126,3 +126,84 @@ def test_bad_input() -> None:
         parse_roster("a@b.c", "sympa")
     # a byte-order mark and an address without a name
     assert parse_roster("\ufeffA@B.example\n").members == (RosterMember("a@b.example"),)
+
+
+def test_mailman2_comments_several_addresses_and_invalid_entries() -> None:
+    text = (
+        "dave@example.org # note\n"
+        '"Team #1" <team@example.org>\n'  # a `#` inside a quoted name is no comment
+        "frank@example.org, Gina Roe <gina@example.org>\n"
+        "Doe, Jane <jane@example.org>\n"  # an unquoted name with a comma: one address
+        "@example.org\n"
+        "x@localhost\n"
+        "y@example..org\n"
+        "a@example.org b@example.org\n"
+        "c@ex ample.org\n"
+        "list@example.org has no members\n"
+    )
+    parsed = parse_roster(text)
+    assert parsed.format == MAILMAN2
+    assert parsed.members == (
+        RosterMember("dave@example.org"),
+        RosterMember("team@example.org", "Team #1"),
+        RosterMember("frank@example.org"),
+        RosterMember("gina@example.org", "Gina Roe"),
+        RosterMember("jane@example.org", "Doe, Jane"),
+    )
+    assert parsed.skipped == (
+        "@example.org",
+        "x@localhost",
+        "y@example..org",
+        "a@example.org b@example.org",
+        "c@ex ample.org",
+    )
+    assert parsed.warnings == (
+        "line 3 holds 2 addresses; each is a member",
+        "line 5: `@example.org` skipped: nothing before the @",
+        "line 6: `x@localhost` skipped: the domain 'localhost' has no dot",
+        "line 7: `y@example..org` skipped: the domain 'example..org' is not a domain name",
+        "line 8: `a@example.org b@example.org` skipped: "
+        "cannot read it as addresses separated by commas",
+        "line 9: `c@ex ample.org` skipped: cannot read it as addresses separated by commas",
+    )
+    # a first line with a comment holding a comma is still one address a line
+    assert detect_format("dave@example.org # note, old\nbob@example.org\n") == MAILMAN2
+
+
+def test_csv_invalid_addresses_and_second_addresses() -> None:
+    # without a header a second address is a member, never the first one's name
+    parsed = parse_roster(
+        "frank@example.org,gina@example.org\nkim@example.org,Kim Lee,@example.org\nlee@nodot,Lee\n",
+        "mailman3-csv",
+    )
+    assert parsed.members == (
+        RosterMember("frank@example.org"),
+        RosterMember("gina@example.org"),
+        RosterMember("kim@example.org", "Kim Lee"),
+    )
+    assert parsed.skipped == ("@example.org", "lee@nodot")
+    assert parsed.warnings == (
+        "row 2: `@example.org` skipped: nothing before the @",
+        "row 3: `lee@nodot` skipped: the domain 'nodot' has no dot",
+    )
+    with_header = parse_roster("email,name\n@example.org,Nobody\nok@example.org,Ok\n")
+    assert with_header.members == (RosterMember("ok@example.org", "Ok"),)
+    assert with_header.skipped == ("@example.org",)
+
+
+def test_json_invalid_entries() -> None:
+    entries = [
+        {"email": "@example.org", "role": "member"},
+        {"email": "ok@example.org", "display_name": "Ok", "role": "member"},
+        "not an object",
+        {"address": "http://localhost:9001/3.1/addresses/bad@localhost", "role": "member"},
+    ]
+    parsed = parse_roster(json.dumps({"entries": entries, "total_size": 4}))
+    assert parsed.members == (RosterMember("ok@example.org", "Ok"),)
+    assert len(parsed.skipped) == 3
+    assert parsed.warnings == (
+        'entry 3: `"not an object"` skipped: not an object',
+        'entry 1: `{"email": "@example.org", "role": "member"}` skipped: nothing before the @',
+        'entry 4: `{"address": "http://localhost:9001/3.1/addresses/bad@localhost", '
+        '"role": "member"}` skipped: the domain \'localhost\' has no dot',
+    )
