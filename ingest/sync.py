@@ -8,10 +8,13 @@ stored in archive order, so a re-run or a resumed run produces exactly the same 
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import json
 import logging
 import multiprocessing
+import signal
+import sys
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -131,7 +134,24 @@ def make_executor(workers: int) -> Executor:
     else:
         method = "forkserver" if "forkserver" in methods else "spawn"
     context = multiprocessing.get_context(method)
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    return ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_die_with_parent
+    )
+
+
+def _die_with_parent() -> None:
+    """In a parser worker: ask Linux to end this process when the sync process dies, even by
+    SIGKILL (otherwise orphaned workers wait on their task queue forever).  Elsewhere a no-op."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):  # no prctl: workers end with their queue as before
+        return
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 ProgressCallback = Callable[[str, str], None]

@@ -126,8 +126,49 @@ def _ensure_identity(
     return cache[ref]
 
 
+class Assigner:
+    """Identities for messages about to be inserted (inside the caller's transaction): the
+    identity id to store with each, creating identities and persons as needed; the persons
+    it touched are marked for `refresh_stale_names` (once per sync, not per volume)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.addresses = _list_addresses(conn)
+        self.cache: dict[IdentityRef, tuple[int, int]] = {}
+        self.touched: set[int] = set()
+
+    def identity(self, from_addr: str, from_name: str) -> int:
+        ref = identify(from_addr, from_name, self.addresses)
+        identity, person = _ensure_identity(self.conn, ref, self.cache)
+        self.touched.add(person)
+        return identity
+
+    def finish(self) -> None:
+        if self.touched:
+            self.conn.executemany(
+                "UPDATE persons SET name_stale = 1 WHERE id = ?", [(p,) for p in self.touched]
+            )
+            bump_version(self.conn)
+
+
+def refresh_stale_names(conn: sqlite3.Connection) -> int:
+    """Name the persons new messages touched; returns how many."""
+    stale = [int(r[0]) for r in conn.execute("SELECT id FROM persons WHERE name_stale")]
+    if stale:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            refresh_names(conn, stale)
+            conn.execute("UPDATE persons SET name_stale = 0 WHERE name_stale")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+    return len(stale)
+
+
 def assign_missing(conn: sqlite3.Connection, chunk: int = 20_000) -> int:
-    """Give every message without one its identity (and person); returns how many."""
+    """Give every message without one its identity (and person); returns how many.  New
+    messages get theirs when stored (`Assigner`); this is for stores from before persons."""
     total = 0
     addresses = _list_addresses(conn)
     cache: dict[IdentityRef, tuple[int, int]] = {}

@@ -149,8 +149,10 @@ MIGRATIONS: tuple[str, ...] = (
         key TEXT NOT NULL UNIQUE,
         name TEXT NOT NULL,
         merged_into INTEGER REFERENCES persons (id),
-        created_at TEXT NOT NULL
+        created_at TEXT NOT NULL,
+        name_stale INTEGER NOT NULL DEFAULT 0
     );
+    CREATE INDEX persons_name_stale ON persons (id) WHERE name_stale;
     CREATE TABLE identities (
         id INTEGER PRIMARY KEY,
         kind TEXT NOT NULL,

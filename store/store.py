@@ -47,9 +47,11 @@ def utcnow_iso() -> str:
 
 
 _INSERT_MESSAGE = (
-    f"INSERT INTO messages ({', '.join(MESSAGE_COLUMNS)}, seq) "
-    f"VALUES ({', '.join('?' * (len(MESSAGE_COLUMNS) + 1))})"
+    f"INSERT INTO messages ({', '.join(MESSAGE_COLUMNS)}, seq, identity) "
+    f"VALUES ({', '.join('?' * (len(MESSAGE_COLUMNS) + 2))})"
 )
+_FROM_ADDR = MESSAGE_COLUMNS.index("from_addr")
+_FROM_NAME = MESSAGE_COLUMNS.index("from_name")
 
 
 class Store:
@@ -248,6 +250,7 @@ class Store:
         counts = SaveCounts()
         with self.transaction() as conn:
             seq = self._next_seq(conn)
+            senders = identities.Assigner(conn)
             existing = self._ids_for(conn, {item.key for item in items})
             new_rows: list[tuple[object, ...]] = []
             first: dict[str, StoredItem] = {}
@@ -257,7 +260,8 @@ class Store:
                     duplicates.append(item)
                 else:
                     first[item.key] = item
-                    new_rows.append((*item.row, seq))
+                    sender = senders.identity(item.row[_FROM_ADDR], item.row[_FROM_NAME])
+                    new_rows.append((*item.row, seq, sender))
             conn.executemany(_INSERT_MESSAGE, new_rows)
             ids = {**existing, **self._ids_for(conn, set(first))}
             conn.executemany(
@@ -290,6 +294,7 @@ class Store:
                     ),
                 ).rowcount
                 counts.quarantined += added
+            senders.finish()
             self._upsert_volume(conn, list_id, state)
         return counts
 
@@ -310,8 +315,9 @@ class Store:
     def rethread(self, chunk: int = 10_000) -> int:
         """Thread every message not yet threaded (and re-link the threads they touch), in
         chunks of `chunk` new messages, one transaction each.  New messages' senders are
-        assigned to persons first (`store.identities`)."""
+        named first (`store.identities`: their identities were assigned when stored)."""
         identities.assign_missing(self.conn)
+        identities.refresh_stale_names(self.conn)
         total = 0
         while True:
             with self.transaction() as conn:

@@ -25,6 +25,22 @@ def _cli(data_dir: Path, *args: str, capture: bool = True) -> subprocess.Popen[b
     )
 
 
+def _processes_of(data_dir: Path) -> list[int]:
+    """Live processes whose command line names `data_dir` (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+            state = (entry / "stat").read_text().split(") ", 1)[1][:1]
+        except OSError:
+            continue
+        if str(data_dir).encode() in cmdline and state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
 def _run(data_dir: Path, *args: str) -> None:
     proc = _cli(data_dir, *args)
     out, err = proc.communicate(timeout=300)
@@ -51,6 +67,10 @@ def test_killed_sync_resumes_to_identical_store(
     assert proc.poll() is None, "sync finished before it could be killed"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+    # its parser workers end with it (they are told to die with their parent)
+    while _processes_of(killed) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _processes_of(killed) == []
     partial = stored_volumes(killed / "store.db")
     assert 0 < partial < 163
 
