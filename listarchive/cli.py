@@ -22,6 +22,7 @@ from listarchive import (
     cli_ops,
     cli_persons,
     cli_rosters,
+    cli_stats,
     cli_users,
     reports,
     searching,
@@ -300,6 +301,7 @@ for command in cli_ops.COMMANDS:
     cli.add_command(command)
 cli.add_command(cli_users.users)
 cli.add_command(cli_persons.persons)
+cli.add_command(cli_stats.stats)
 cli.add_command(cli_rosters.rosters_group)
 cli.add_command(cli_rosters.audit)
 cli.add_command(cli_meetings.meetings_group)

@@ -41,6 +41,7 @@ def test_every_command_is_in_the_cli_reference() -> None:
         "persons undo",
         "persons distinct",
         "persons events",
+        "stats",
         "audit",
         "rosters",
         "rosters import",
