@@ -17,14 +17,16 @@ from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from operator import attrgetter
+from typing import Any, NamedTuple
 
 from analytics.scope import Scope
 from store import identities
 
 
-@dataclass(frozen=True, slots=True)
-class Post:
+class Post(NamedTuple):
+    """One post of the scope (a named tuple: frames hold tens of thousands of them)."""
+
     id: int
     key: str
     date: int  # seconds since the epoch, UTC
@@ -99,40 +101,42 @@ def _load(conn: sqlite3.Connection, scope: Scope) -> Frame:
     posts: list[Post] = []
     undated = 0
     marks = ",".join("?" * len(scope.list_ids))
-    on_lists: dict[int, list[int]] = {}
+    on_lists: dict[int, tuple[int, ...]] = {}
     rows: list[tuple[Any, ...]] = []
     if scope.list_ids:
+        shared: dict[tuple[int, ...], tuple[int, ...]] = {}  # one tuple per combination
         for message, list_id in conn.execute(
             f"SELECT message, list FROM memberships WHERE list IN ({marks})", scope.list_ids
         ):
-            on_lists.setdefault(int(message), []).append(int(list_id))
+            both = tuple(sorted((*on_lists.get(message, ()), list_id)))
+            on_lists[message] = shared.setdefault(both, both)
         # one pass over the covering index is cheaper than a join, even for a single list
         rows = [r for r in conn.execute(_POSTS) if r[0] in on_lists]
-    person_of = dict(conn.execute("SELECT id, person FROM identities").fetchall())
-    parent_of: dict[str, int] = {str(r[1]): person_of.get(r[5], 0) for r in rows}
-    missing = sorted({str(r[4]) for r in rows if r[4] and r[4] not in parent_of})
+    person_of: dict[int, int] = dict(conn.execute("SELECT id, person FROM identities").fetchall())
+    parent_of: dict[str, int] = {r[1]: person_of.get(r[5], 0) for r in rows}
+    missing = sorted({r[4] for r in rows if r[4] and r[4] not in parent_of})
     for part, part_marks in _chunks(missing):
         for key, identity in conn.execute(
             f"SELECT key, identity FROM messages WHERE key IN ({part_marks})", part
         ):
-            parent_of[str(key)] = person_of.get(identity, 0)
+            parent_of[key] = person_of.get(identity, 0)
     for mid, key, date, thread, parent, identity in rows:
         if date is None or thread is None:
             undated += date is None
             continue
         posts.append(
             Post(
-                int(mid),
-                str(key),
-                int(date),
-                str(thread),
+                mid,
+                key,
+                date,
+                thread,
                 parent,
-                int(person_of.get(identity, 0)),
+                person_of.get(identity, 0),
                 parent_of.get(parent) if parent else None,
-                tuple(sorted(on_lists.get(int(mid), ()))),
+                on_lists[mid],
             )
         )
-    posts.sort(key=lambda p: (p.date, p.id))
+    posts.sort(key=attrgetter("date", "id"))
     person_ids = sorted(
         {p.person for p in posts} | {p.parent_person for p in posts if p.parent_person}
     )
