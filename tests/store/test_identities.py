@@ -3,8 +3,11 @@ merges/splits are recorded and reversible, keys are deterministic."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import sqlite3
+import zlib
+from email import message_from_bytes
 from pathlib import Path
 
 import pytest
@@ -242,3 +245,61 @@ def test_an_address_written_as_a_name_is_not_a_name() -> None:
     assert name_key("jane@example.org") == ""
     assert not is_full_name("exarkun at twistedmatrix.com")
     assert name_key("Kat Atwood") == "atwood kat"  # "at" inside words is fine
+
+
+def test_pipermail_copies_and_full_messages_of_one_sender(corpus: Path, tmp_path: Path) -> None:
+    """Marcus D Leech's 131 posts: the first 10 as Mailman 2's pipermail archived them on an
+    old list, the other 121 as delivered on the new list.  Checked by reading the headers: the
+    first 9 are DMARC-munged by Mailman 2.1 ("Marcus D Leech via USRP-users"
+    <usrp-users@lists.ettus.com>, real address only in Reply-To, which pipermail drops), the
+    10th (2021-03-12) is his own address, which pipermail writes `patchvonbraun at gmail.com`.
+    The obfuscated address joins his full address automatically; the 9 munged copies can
+    only be known by name, so they are a suggestion, confirmed by a merge."""
+    import mailbox
+
+    from tests.cli.test_migration_e2e import pipermail_copy
+
+    raw_box = tmp_path / "usrp.mbox"
+    raw_box.write_bytes(gzip.decompress((corpus / USRP).read_bytes()))
+    source = mailbox.mbox(raw_box)
+    mine = [
+        m.as_bytes()
+        for m in source
+        if "patchvonbraun@gmail.com" in str(m["From"]) + str(m["Reply-To"])
+    ]
+    source.close()
+    assert len(mine) == 131
+    old, new = tmp_path / "old.mbox", tmp_path / "new.mbox"
+    old.write_bytes(b"".join(pipermail_copy(raw) + b"\n" for raw in mine[:10]))
+    box = mailbox.mbox(new)
+    for raw in mine[10:]:
+        box.add(raw)
+    box.close()
+    data = tmp_path / "data"
+    runner = CliRunner()
+    for name, path in (("old", old), ("new", new)):
+        runner.invoke(cli, ["--data-dir", str(data), "lists", "add", name, "--mbox", str(path)])
+    assert runner.invoke(cli, ["--data-dir", str(data), "sync"]).exit_code == 0
+    conn = sqlite3.connect(data / "store.db", isolation_level=None)
+    senders = [
+        str(message_from_bytes(zlib.decompress(raw))["From"])
+        for (raw,) in conn.execute("SELECT raw FROM messages")
+    ]
+    assert sum("patchvonbraun at gmail.com" in f for f in senders) == 1
+    assert sum("usrp-users at lists.ettus.com" in f for f in senders) == 9
+    per_identity = conn.execute(
+        "SELECT i.kind, i.value, count(*) FROM messages m JOIN identities i ON i.id = m.identity "
+        "GROUP BY i.id ORDER BY 3 DESC"
+    ).fetchall()
+    assert per_identity == [
+        ("address", "patchvonbraun@gmail.com", 122),
+        ("name", "d leech marcus", 9),
+    ]
+    found = merges.suggestions(conn)
+    assert [(s.name, s.messages) for s in found] == [("Marcus D Leech", (122, 9))]
+    merges.merge(conn, found[0].persons[0], [found[0].persons[1]], "test")
+    live = conn.execute(
+        "SELECT p.name, count(*) FROM messages m JOIN identities i ON i.id = m.identity "
+        "JOIN persons p ON p.id = i.person GROUP BY p.id"
+    ).fetchall()
+    assert live == [("Marcus D Leech", 131)]
