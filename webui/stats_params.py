@@ -22,7 +22,7 @@ from flask import request, url_for
 from analytics import periods
 from analytics.frame import Frame, load_frame
 from analytics.scope import Scope, ScopeError, parse_day, resolve_scope
-from webui.auth import current_user
+from webui.access import sees_private
 from webui.extensions import get_store
 from webui.obfuscate import obfuscate_text
 from webui.views import CsvTable
@@ -86,8 +86,8 @@ def wants_all_rows() -> bool:
 
 
 def include_private() -> bool:
-    """Private lists count only for logged-in users."""
-    return current_user() is not None
+    """Private lists count only for logged-in users (the site-wide rule: `webui.access`)."""
+    return sees_private()
 
 
 def scope_of(found: Params) -> Scope:
