@@ -33,7 +33,7 @@ class Post(NamedTuple):
     thread: str
     parent: str | None  # the key of the message replied to
     person: int
-    parent_person: int | None  # who is replied to (also when that message is on another list)
+    parent_person: int | None  # who is replied to (also on another list); None: not known
     lists: tuple[int, ...]  # the scope's lists this post is on
 
 
@@ -86,7 +86,7 @@ def _date_of(post: Post) -> int:
 
 
 _POSTS = """
-SELECT m.id, m.key, m.date, m.thread_id, m.parent_key, m.identity
+SELECT m.id, m.key, m.date, m.thread_id, m.parent_key, m.identity, m.parent_direct
 FROM messages m INDEXED BY messages_frame
 """
 
@@ -120,7 +120,7 @@ def _load(conn: sqlite3.Connection, scope: Scope) -> Frame:
             f"SELECT key, identity FROM messages WHERE key IN ({part_marks})", part
         ):
             parent_of[key] = person_of.get(identity, 0)
-    for mid, key, date, thread, parent, identity in rows:
+    for mid, key, date, thread, parent, identity, direct in rows:
         if date is None or thread is None:
             undated += date is None
             continue
@@ -132,7 +132,8 @@ def _load(conn: sqlite3.Connection, scope: Scope) -> Frame:
                 thread,
                 parent,
                 person_of.get(identity, 0),
-                parent_of.get(parent) if parent else None,
+                # a reply to a message the archive lacks answers someone unknown
+                parent_of.get(parent) if parent and direct != 0 else None,
                 on_lists[mid],
             )
         )

@@ -162,11 +162,15 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX identities_person ON identities (person);
     ALTER TABLE messages ADD COLUMN identity INTEGER REFERENCES identities (id);
+    -- 0: the message replied to is missing, parent_key is the nearest held ancestor;
+    -- NULL: threaded before this was recorded (taken as direct)
+    ALTER TABLE messages ADD COLUMN parent_direct INTEGER;
     CREATE INDEX messages_identity ON messages (identity, date);
     CREATE INDEX messages_no_identity ON messages (id) WHERE identity IS NULL;
     CREATE INDEX messages_parent ON messages (parent_key);
     -- covers the analytics frame: reading it never touches the wide message rows
-    CREATE INDEX messages_frame ON messages (id, date, identity, thread_id, parent_key, key);
+    CREATE INDEX messages_frame
+        ON messages (id, date, identity, thread_id, parent_key, key, parent_direct);
     CREATE TABLE person_events (
         id INTEGER PRIMARY KEY,
         at TEXT NOT NULL,

@@ -62,6 +62,9 @@ class Placement:
     parent_key: str | None
     depth: int
     position: int
+    direct: bool = True
+    """False when the message it replies to is missing from the archive (a ghost in between):
+    `parent_key` is then the nearest held ancestor, whose author was not the one answered."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,9 +150,9 @@ def _layout(root: _Container) -> Tree:
     dates: list[int] = []
     position = 0
     base = 0 if root.nodes else -1
-    stack: list[tuple[_Container, int, str | None]] = [(root, base, None)]
+    stack: list[tuple[_Container, int, str | None, bool]] = [(root, base, None, True)]
     while stack:
-        container, depth, parent_key = stack.pop()
+        container, depth, parent_key, direct = stack.pop()
         msgids.append(container.msgid)
         nodes = sorted(container.nodes, key=_order)
         for index, node in enumerate(nodes):
@@ -158,13 +161,15 @@ def _layout(root: _Container) -> Tree:
                 parent_key if index == 0 else nodes[0].key,
                 max(depth, 0) + (1 if index else 0),
                 position,
+                # another message reusing the Message-ID is placed under the first, not a reply
+                direct if index == 0 else False,
             )
             position += 1
             if node.date is not None:
                 dates.append(node.date)
         child_parent = nodes[0].key if nodes else parent_key
         for child in sorted(container.children, key=_Container.sort_key, reverse=True):
-            stack.append((child, depth + 1, child_parent))
+            stack.append((child, depth + 1, child_parent, bool(nodes)))
     first_nodes = sorted(root.nodes, key=_order)
     if first_nodes:
         subject_node = first_nodes[0]
@@ -289,10 +294,10 @@ def _write(
     present = {n.msgid for n in nodes}
     trees = build_threads(nodes, {k: v for k, v in subject_parents.items() if v in present})
     current = {
-        r[0]: (r[1], r[2], r[3], r[4])
+        r[0]: (r[1], r[2], r[3], r[4], r[5])
         for chunk in _chunks([n.row for n in nodes])
         for r in conn.execute(
-            "SELECT id, thread_id, parent_key, depth, thread_pos FROM messages "
+            "SELECT id, thread_id, parent_key, depth, thread_pos, parent_direct FROM messages "
             f"WHERE id IN ({','.join('?' * len(chunk))})",
             chunk,
         )
@@ -320,17 +325,18 @@ def _write(
                 len(tree.placements),
             ),
         )
-        updates: list[tuple[str, str | None, int, int, int | None, int]] = []
+        updates: list[tuple[str, str | None, int, int, int, int | None, int]] = []
         for row, p in tree.placements.items():
             old = current.get(row)
+            placed = (p.thread_id, p.parent_key, p.depth, p.position, int(p.direct))
             if old is None or old[0] != p.thread_id:
                 changed += 1
-                updates.append((p.thread_id, p.parent_key, p.depth, p.position, seq, row))
-            elif old[1:] != (p.parent_key, p.depth, p.position):
-                updates.append((p.thread_id, p.parent_key, p.depth, p.position, None, row))
+                updates.append((*placed, seq, row))
+            elif old[1:] != placed[1:]:
+                updates.append((*placed, None, row))
         conn.executemany(
             "UPDATE messages SET thread_id = ?, parent_key = ?, depth = ?, thread_pos = ?, "
-            "seq = coalesce(?, seq) WHERE id = ?",
+            "parent_direct = ?, seq = coalesce(?, seq) WHERE id = ?",
             updates,
         )
     return changed

@@ -88,3 +88,17 @@ def test_reply_subject_detection() -> None:
     assert is_reply_subject("[Twisted-Python] RE: foo")
     assert is_reply_subject("AW: foo")
     assert not is_reply_subject("Reactor question")
+
+
+def test_a_reply_to_a_missing_message_is_not_a_reply_to_its_grandparent() -> None:
+    """S7 of twisted-python 2018-September: its In-Reply-To names a message the archive lacks,
+    whose parent is held: threaded under the held ancestor, but marked indirect."""
+    nodes = [
+        Node(1, "a", "root@x", (), 100, "t", False),
+        Node(2, "b", "reply@x", ("root@x", "missing@x"), 300, "t", True),
+        Node(3, "c", "direct@x", ("root@x",), 200, "t", True),
+    ]
+    (tree,) = build_threads(nodes, {})
+    assert tree.placements[2].parent_key == "a" and tree.placements[2].direct is False
+    assert tree.placements[3].parent_key == "a" and tree.placements[3].direct is True
+    assert tree.placements[1].parent_key is None
