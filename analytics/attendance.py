@@ -1,9 +1,12 @@
 """Who attended a meeting or carries a tag, and whether they are active on the lists.
 
-Activity of a person: their last post and their posts in the `days` before `today` (default
-365 days, today UTC), on the lists of the meeting's community when it has one, else on every
-list.  A participant without a match shows the suggestions of `store.name_match`, computed
-afresh (persons who started posting since the import appear).
+Activity of a person: their last post and their posts in the `days` (default 365) up to the
+reference day, on the lists of the meeting's community when it has one, else on every list.
+The reference day is `today` when given, else the day of the newest post on those lists (today
+for a live list; the archive's end for one that is closed or no longer synced, where "the last
+365 days before today" would call everyone inactive).  A participant without a match shows
+the suggestions of `store.name_match`, computed afresh (persons who started posting since the
+import appear).
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ def activity(
 ) -> dict[int, dict[str, Any]]:
     """person -> {"last_post", "recent_posts", "active"} (only persons who posted appear)."""
     ids = sorted(set(persons))
-    end = today or datetime.now(UTC).date()
+    end = today or reference_day(conn, community)
     start = end - timedelta(days=days)
     start_ts = int(datetime(start.year, start.month, start.day, tzinfo=UTC).timestamp())
     found: dict[int, dict[str, Any]] = {}
@@ -60,6 +63,22 @@ def activity(
                 "active": bool(recent),
             }
     return found
+
+
+def reference_day(conn: sqlite3.Connection, community: str = "") -> date:
+    """The newest post's day on the community's lists (else every list), at most today."""
+    if community:
+        row = conn.execute(
+            "SELECT MAX(m.date) FROM messages m JOIN memberships ms ON ms.message = m.id "
+            "JOIN lists l ON l.id = ms.list WHERE l.community = ?",
+            (community,),
+        ).fetchone()
+    else:
+        row = conn.execute("SELECT MAX(date) FROM messages").fetchone()
+    today = datetime.now(UTC).date()
+    if row is None or row[0] is None:
+        return today
+    return min(today, datetime.fromtimestamp(int(row[0]), UTC).date())
 
 
 _QUIET = {"last_post": None, "recent_posts": 0, "active": False}
@@ -96,7 +115,8 @@ def meeting_report(
         )
     ids = {p.person for p in everyone if p.person is not None}
     ids |= {s["id"] for ss in suggested.values() for s in ss}
-    seen = activity(conn, ids, days=days, today=today, community=meeting.community)
+    as_of = today or reference_day(conn, meeting.community)
+    seen = activity(conn, ids, days=days, today=as_of, community=meeting.community)
     for row, p in zip(rows, everyone, strict=True):
         row.update(seen.get(p.person, _QUIET) if p.person is not None else _QUIET)
         for s in row["suggestions"]:
@@ -115,6 +135,7 @@ def meeting_report(
         "source": meeting.source,
         "imported_at": meeting.imported_at,
         "days": days,
+        "as_of": as_of.isoformat(),
         "summary": {
             "participants": len(rows),
             "matched": sum(1 for r in rows if r["person_key"]),

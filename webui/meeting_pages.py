@@ -66,6 +66,7 @@ def index() -> ResponseReturnValue:
             p["url"] = _person_url(p["key"])
     data = {
         "days": days,
+        "as_of": attendance.reference_day(conn).isoformat(),
         "meetings": found,
         "tags": tagged,
         "links": {

@@ -288,6 +288,10 @@ def test_meetings_and_tags(data: Path, tmp_path: Path) -> None:
         "2021-05-31",
         True,
     )
+    # without --days: active in the 365 days up to the archive's newest post (2021-05-31),
+    # not up to today, when this historical archive shows nobody active
+    default = js(data, "meetings", "show", "usrp call")
+    assert default["as_of"] == "2021-05-31" and default["summary"]["active"] == 1
     assert "? " + suggestion["key"] in ok(data, "meetings", "show", "usrp call")
     assert "confirmed as" in ok(
         data, "meetings", "confirm", "usrp call", "Kossler", suggestion["key"]
