@@ -8,14 +8,13 @@ the network only here, at the HTTP boundary.
 from __future__ import annotations
 
 import hashlib
-import socket
-import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+from tests.support.httpbase import QuietHandler, QuietServer, serve_in_thread, shut_down
 
 
 @dataclass
@@ -31,7 +30,7 @@ class ArchiveServer:
     requests: Counter[str] = field(default_factory=Counter)
     etags: bool = True
     port: int = 0
-    _server: ThreadingHTTPServer | None = None
+    _server: QuietServer | None = None
 
     @property
     def base_url(self) -> str:
@@ -60,21 +59,11 @@ class ArchiveServer:
         return None
 
     def start(self) -> None:
-        handler = _make_handler(self)
-        self._server = _QuietServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
+        self._server = serve_in_thread(_make_handler(self))
         self.port = self._server.server_address[1]
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-
-
-class _QuietServer(ThreadingHTTPServer):
-    def handle_error(self, request: object, client_address: object) -> None:
-        """A client that hangs up early (timeouts, pool shutdown) is not a test failure."""
+        shut_down(self._server)
 
 
 def _listing(folder: Path, path: str, overlay: dict[str, bytes]) -> str:
@@ -85,19 +74,8 @@ def _listing(folder: Path, path: str, overlay: dict[str, bytes]) -> str:
     return f"<html><body><h1>Index of {path}</h1><ul>\n{links}\n</ul></body></html>"
 
 
-def _make_handler(server: ArchiveServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-            return
-
-        def setup(self) -> None:
-            super().setup()
-            # headers and body go out in two writes: without this, Nagle + delayed ACK
-            # add 40 ms to every keep-alive request
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
+def _make_handler(server: ArchiveServer) -> type[QuietHandler]:
+    class Handler(QuietHandler):
         def do_GET(self) -> None:  # noqa: N802
             path = self.path.split("?", 1)[0]
             server.requests[path] += 1
@@ -143,16 +121,11 @@ def _make_handler(server: ArchiveServer) -> type[BaseHTTPRequestHandler]:
             etag: str = "",
             last_modified: str = "",
         ) -> None:
-            self.send_response(status)
-            if ctype:
-                self.send_header("Content-Type", ctype)
-            if etag and server.etags:
-                self.send_header("ETag", etag)
-            if last_modified:
-                self.send_header("Last-Modified", last_modified)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if body:
-                self.wfile.write(body)
+            headers = {
+                "Content-Type": ctype,
+                "ETag": etag if server.etags else "",
+                "Last-Modified": last_modified,
+            }
+            self.send_body(status, body, headers)
 
     return Handler

@@ -27,19 +27,16 @@ import email.policy
 import gzip
 import json
 import re
-import socket
-import threading
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from email.message import EmailMessage
 from email.utils import getaddresses, parsedate_to_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from tests.support.archive_server import _QuietServer
+from tests.support.httpbase import QuietHandler, QuietServer, serve_in_thread, shut_down
 
 _ADDRESS_RE = re.compile(r"([\w.+-]+)@([\w.+-]+)")
 
@@ -165,7 +162,7 @@ class HyperKittyServer:
     requests: Counter[str] = field(default_factory=Counter)
     today: date = field(default_factory=lambda: datetime.now(UTC).date())
     port: int = 0
-    _server: ThreadingHTTPServer | None = None
+    _server: QuietServer | None = None
 
     @property
     def base_url(self) -> str:
@@ -244,32 +241,19 @@ class HyperKittyServer:
         ).encode()
 
     def start(self) -> None:
-        self._server = _QuietServer(("127.0.0.1", 0), _make_handler(self))
-        self._server.daemon_threads = True
+        self._server = serve_in_thread(_make_handler(self))
         self.port = self._server.server_address[1]
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        shut_down(self._server)
 
 
 def month_of(mail: ArchivedEmail) -> str:
     return mail.date.astimezone(UTC).strftime("%Y-%m")
 
 
-def _make_handler(server: HyperKittyServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-            return
-
-        def setup(self) -> None:
-            super().setup()
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
+def _make_handler(server: HyperKittyServer) -> type[QuietHandler]:
+    class Handler(QuietHandler):
         def do_GET(self) -> None:  # noqa: N802
             parts = urlsplit(self.path)
             path = unquote(parts.path)
@@ -295,12 +279,8 @@ def _make_handler(server: HyperKittyServer) -> type[BaseHTTPRequestHandler]:
                 self._send(404, b"<html><body>Not Found</body></html>", "text/html")
 
         def _send(self, status: int, body: bytes, ctype: str, *, disposition: str = "") -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", ctype)
-            if disposition:
-                self.send_header("Content-Disposition", disposition)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            self.send_body(
+                status, body, {"Content-Type": ctype, "Content-Disposition": disposition}
+            )
 
     return Handler

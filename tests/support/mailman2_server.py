@@ -22,15 +22,14 @@ from __future__ import annotations
 import gzip
 import hashlib
 import secrets
-import socket
-import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from html import escape
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, quote
+
+from tests.support.httpbase import QuietHandler, QuietServer, serve_in_thread, shut_down
 
 
 @dataclass
@@ -58,7 +57,7 @@ class Mailman2Server:
     port: int = 0
     _sessions: dict[str, str] = field(default_factory=dict)
     """Cookie value -> cookie name it was issued under."""
-    _server: ThreadingHTTPServer | None = None
+    _server: QuietServer | None = None
 
     @property
     def base_url(self) -> str:
@@ -71,15 +70,11 @@ class Mailman2Server:
         self._sessions.clear()
 
     def start(self) -> None:
-        self._server = _QuietServer(("127.0.0.1", 0), _make_handler(self))
-        self._server.daemon_threads = True
+        self._server = serve_in_thread(_make_handler(self))
         self.port = self._server.server_address[1]
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        shut_down(self._server)
 
     # -- what the handler asks -------------------------------------------------------------
 
@@ -94,11 +89,6 @@ class Mailman2Server:
             name.startswith(prefix) and self._sessions.get(value) == name
             for name, value in cookies.items()
         )
-
-
-class _QuietServer(ThreadingHTTPServer):
-    def handle_error(self, request: object, client_address: object) -> None:
-        """A client that hangs up early is not a test failure."""
 
 
 def _split(path: str, prefix: str) -> tuple[str, str] | None:
@@ -127,17 +117,8 @@ def _login_form(list_name: str, action: str, message: str = "") -> bytes:
     ).encode()
 
 
-def _make_handler(server: Mailman2Server) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-            return
-
-        def setup(self) -> None:
-            super().setup()
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
+def _make_handler(server: Mailman2Server) -> type[QuietHandler]:
+    class Handler(QuietHandler):
         def do_GET(self) -> None:  # noqa: N802
             self._route({})
 
@@ -238,19 +219,11 @@ def _make_handler(server: Mailman2Server) -> type[BaseHTTPRequestHandler]:
             etag: str = "",
             cookie: tuple[str, str] | None = None,
         ) -> None:
-            self.send_response(status)
-            if ctype:
-                self.send_header("Content-Type", ctype)
+            headers = {"Content-Type": ctype, "ETag": etag}
             if etag:
-                self.send_header("ETag", etag)
-                self.send_header("Last-Modified", formatdate(1_600_000_000, usegmt=True))
+                headers["Last-Modified"] = formatdate(1_600_000_000, usegmt=True)
             if cookie is not None:
-                self.send_header(
-                    "Set-Cookie", f"{cookie[0]}={cookie[1]}; Path=/mailman/; Version=1"
-                )
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if body:
-                self.wfile.write(body)
+                headers["Set-Cookie"] = f"{cookie[0]}={cookie[1]}; Path=/mailman/; Version=1"
+            self.send_body(status, body, headers)
 
     return Handler
