@@ -218,21 +218,31 @@ def _report(name: str, *, community: bool) -> dict[str, Any]:
         abort(404, str(exc))
 
 
+def _roster_page(name: str, community: bool) -> ResponseReturnValue:
+    """A list's roster report, or a community's (which adds the old members not on the new
+    list); the same template, JSON twin and CSV columns."""
+    report = _report(name, community=community)
+    _link_persons(report)
+    endpoint = "audit.roster_community" if community else "audit.roster"
+    report["links"] = {
+        "json": url_for(f"{endpoint}_json", name=name),
+        "csv": url_for(f"{endpoint}_csv", name=name),
+    }
+    table = CsvTable(
+        f"roster-{'community-' if community else ''}{name}.csv",
+        roster_reports.REPORT_COLUMNS,
+        roster_reports.report_rows(report),
+    )
+    page = {"report": report, **({} if community else {"community": None}), **report}
+    return render("roster.html", page, table=table)
+
+
 @bp.get("/rosters/<name>")
 @bp.get("/rosters/<name>.json", endpoint="roster_json")
 @bp.get("/rosters/<name>.csv", endpoint="roster_csv")
 @require_role("secretariat")
 def roster(name: str) -> ResponseReturnValue:
-    report = _report(name, community=False)
-    _link_persons(report)
-    report["links"] = {
-        "json": url_for("audit.roster_json", name=name),
-        "csv": url_for("audit.roster_csv", name=name),
-    }
-    table = CsvTable(
-        f"roster-{name}.csv", roster_reports.REPORT_COLUMNS, roster_reports.report_rows(report)
-    )
-    return render("roster.html", {"report": report, "community": None, **report}, table=table)
+    return _roster_page(name, community=False)
 
 
 @bp.get("/rosters/community/<name>")
@@ -240,15 +250,4 @@ def roster(name: str) -> ResponseReturnValue:
 @bp.get("/rosters/community/<name>.csv", endpoint="roster_community_csv")
 @require_role("secretariat")
 def roster_community(name: str) -> ResponseReturnValue:
-    report = _report(name, community=True)
-    _link_persons(report)
-    report["links"] = {
-        "json": url_for("audit.roster_community_json", name=name),
-        "csv": url_for("audit.roster_community_csv", name=name),
-    }
-    table = CsvTable(
-        f"roster-community-{name}.csv",
-        roster_reports.REPORT_COLUMNS,
-        roster_reports.report_rows(report),
-    )
-    return render("roster.html", {"report": report, **report}, table=table)
+    return _roster_page(name, community=True)
