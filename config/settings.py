@@ -83,6 +83,102 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("web.session_hours", int, 8, "Hours a web login lasts before logging in again."),
     Setting(
+        "web.base_url",
+        str,
+        "",
+        "Public URL of the web UI (https://lists.example.org/archive); absolute URLs (CSV "
+        "permalinks, redirects) are built from it, never from the request's Host header. Empty: "
+        "links are relative to the site.",
+    ),
+    Setting(
+        "web.trusted_proxies",
+        str,
+        "",
+        "Comma-separated addresses of reverse proxies whose X-Forwarded-For/-Proto/-Host headers "
+        "are believed (empty: none).",
+    ),
+    Setting(
+        "web.login_free_attempts",
+        int,
+        5,
+        "Failed logins allowed (per account and per client address) before each further attempt "
+        "must wait a growing delay.",
+    ),
+    Setting(
+        "web.login_max_delay",
+        float,
+        900.0,
+        "Longest wait in seconds imposed between login attempts after repeated failures.",
+    ),
+    Setting(
+        "web.max_body_chars",
+        int,
+        200_000,
+        "Characters of a message body shown on its page (more: a link to the full source).",
+    ),
+    Setting(
+        "web.threads",
+        int,
+        8,
+        "Threads per web worker (gunicorn gthread): slow clients do not block others.",
+    ),
+    Setting(
+        "web.timeout",
+        int,
+        30,
+        "Seconds a web request (or a client sending it) may take before it is dropped.",
+    ),
+    Setting(
+        "sync.max_download_bytes",
+        int,
+        2 * 1024**3,
+        "Largest archive file (as sent, compressed or not) fetched over HTTP; larger fails "
+        "the volume.",
+    ),
+    Setting(
+        "sync.max_volume_bytes",
+        int,
+        2 * 1024**3,
+        "Largest decompressed archive volume read (as a stream); larger fails the volume.",
+    ),
+    Setting(
+        "sync.max_message_bytes",
+        int,
+        64 * 1024**2,
+        "Largest single message stored; larger is quarantined with a bounded prefix of its bytes.",
+    ),
+    Setting(
+        "sync.max_mime_depth",
+        int,
+        30,
+        "Deepest MIME nesting decoded; deeper parts are not decoded and the message is flagged.",
+    ),
+    Setting(
+        "sync.request_deadline",
+        float,
+        600.0,
+        "Total seconds one archive request may take (connect to last byte), however slowly the "
+        "server sends.",
+    ),
+    Setting(
+        "sync.run_deadline",
+        float,
+        6 * 3600.0,
+        "Total seconds one list's sync may take; remaining volumes are left for the next run.",
+    ),
+    Setting(
+        "search.max_query_length",
+        int,
+        1000,
+        "Longest search query accepted, in characters.",
+    ),
+    Setting(
+        "search.max_query_depth",
+        int,
+        10,
+        "Deepest nesting of parentheses accepted in a search query.",
+    ),
+    Setting(
         "log_level",
         str,
         "INFO",
@@ -350,6 +446,26 @@ def check_settings(settings: Settings) -> None:
         raise ConfigError("sync.index_batch must be at least 1")
     if settings["web.session_hours"] < 1:
         raise ConfigError("web.session_hours must be at least 1")
+    for name in (
+        "web.login_free_attempts",
+        "web.max_body_chars",
+        "web.threads",
+        "web.timeout",
+        "sync.max_download_bytes",
+        "sync.max_volume_bytes",
+        "sync.max_message_bytes",
+        "sync.max_mime_depth",
+        "search.max_query_length",
+        "search.max_query_depth",
+    ):
+        if settings[name] < 1:
+            raise ConfigError(f"{name} must be at least 1")
+    for name in ("web.login_max_delay", "sync.request_deadline", "sync.run_deadline"):
+        if settings[name] <= 0:
+            raise ConfigError(f"{name} must be positive")
+    base_url = settings["web.base_url"]
+    if base_url:
+        check_url(base_url, "web.base_url")
     if settings["search.backend"] == "elasticsearch":
         check_url(settings["search.url"], "search.url")
     if (
