@@ -22,7 +22,7 @@ from ingest.sources.mbox import MboxSource
 from ingest.sources.pipermail import PipermailSource
 from ingest.sync import RunSummary, sync_list
 from listarchive import searching
-from store import communities, locks
+from store import communities, locks, naming
 from store.records import ListInfo
 from store.store import Store
 
@@ -37,6 +37,7 @@ class UsageError(Exception):
 
 
 def open_store(settings: Settings) -> Store:
+    check_declared_names(settings)
     store = Store(settings.store_path)
     for declared in settings.lists:
         existing = {info.name: info for info in store.lists()}.get(declared.name)
@@ -71,6 +72,19 @@ def open_store(settings: Settings) -> Store:
             )
     _declare_communities(settings, store)
     return store
+
+
+def check_declared_names(settings: Settings) -> None:
+    """ConfigError when a `[lists.NAME]` or `[communities.NAME]` table of the settings file
+    (or a list's `community`) breaks the name rule (`store.naming`)."""
+    origin = settings.config_file or "the settings"
+    declared = [("lists", lc.name, lc.name, "list") for lc in settings.lists]
+    declared += [("lists", lc.name, lc.community, "community") for lc in settings.lists]
+    declared += [("communities", c.name, c.name, "community") for c in settings.communities]
+    for table, key, name, what in declared:
+        problem = naming.name_problem(name, what) if name or what == "list" else None
+        if problem is not None:
+            raise ConfigError(f"{table}.{key} in {origin}: {problem}")
 
 
 def _declare_communities(settings: Settings, store: Store) -> None:
@@ -115,6 +129,10 @@ def add_list(
     private: bool = False,
 ) -> ListInfo:
     """Add or re-point a list; a `/mailman/private/` URL (or `private`) makes it private."""
+    for value, what in ((name, "list"), (community, "community")):
+        problem = naming.name_problem(value, what) if value or what == "list" else None
+        if problem is not None:
+            raise UsageError(problem)
     given = [bool(pipermail_url), bool(paths), bool(hyperkitty_url)]
     if sum(given) != 1:
         raise UsageError(

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from store import naming
+
 
 class CommunityError(Exception):
     pass
@@ -58,6 +60,9 @@ def upsert(
     new_list: str | None = None,
 ) -> Community:
     """Create or update a community and make `lists` (which must exist) its members."""
+    problem = naming.name_problem(name, "community")
+    if problem is not None:
+        raise CommunityError(problem)
     known = {row[0] for row in conn.execute("SELECT name FROM lists")}
     missing = [n for n in lists if n not in known]
     if missing:

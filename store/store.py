@@ -18,6 +18,7 @@ from pathlib import Path
 
 from store import identities
 from store import threading as store_threading
+from store.naming import check_name
 from store.reader import read_messages
 from store.records import (
     MESSAGE_COLUMNS,
@@ -132,7 +133,11 @@ class Store:
         """Create a list, or update its source if it exists (re-pointing keeps its messages).
 
         When an existing list becomes private (or public), its messages get a new change
-        sequence, so the search index learns their new visibility."""
+        sequence, so the search index learns their new visibility.  A name (or community)
+        that breaks the rule of `store.naming` is refused (InvalidNameError)."""
+        check_name(name, "list")
+        if community:
+            check_name(community, "community")
         with self.transaction() as conn:
             before = conn.execute(
                 "SELECT id, private FROM lists WHERE name = ?", (name,)
