@@ -9,7 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
+
+if TYPE_CHECKING:
+    from search.query import QueryLimits
 
 Sort = Literal["relevance", "date", "date_asc"]
 
@@ -82,6 +85,8 @@ class SearchBackend(Protocol):
     """What every backend implements."""
 
     name: str
+    limits: QueryLimits
+    """Bounds on the queries `search` accepts (from the settings; see `search.query`)."""
 
     def index(self, docs: Iterable[IndexDoc]) -> int:
         """Add or replace documents (by key); returns how many were written."""

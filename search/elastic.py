@@ -34,7 +34,7 @@ from search.base import (
 )
 from search.cursor import decode_cursor, encode_cursor
 from search.es_query import search_body
-from search.query import HIGHLIGHT_START, parse_query
+from search.query import HIGHLIGHT_START, QueryLimits, parse_query
 from search.textprep import identifiers, stem_text
 
 logger = logging.getLogger(__name__)
@@ -104,8 +104,10 @@ class ElasticBackend:
         password: str = "",
         timeout: float = 30.0,
         max_window: int = MAX_WINDOW,
+        limits: QueryLimits = QueryLimits(),
     ) -> None:
         self.url = url
+        self.limits = limits
         self.max_window = max_window
         """Deepest `from + size` asked of Elasticsearch (its index.max_result_window); deeper
         offsets are reached with search_after."""
@@ -286,7 +288,7 @@ class ElasticBackend:
     ) -> SearchResult:
         if limit < 0 or offset < 0:
             raise ValueError("limit and offset must not be negative")
-        parsed = parse_query(query)
+        parsed = parse_query(query, self.limits)
         after: list[Any] | None = None
         if cursor is not None:
             state = decode_cursor(cursor)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from config.settings import Settings
 from search.base import SearchBackend, SearchUnavailableError
+from search.query import QueryLimits
 from search.sqlite_fts import SqliteFtsBackend
 
 logger = logging.getLogger(__name__)
@@ -24,12 +25,13 @@ def open_backend(
     index_prefix: str = "listarchive-messages",
     username: str = "",
     password: str = "",
+    limits: QueryLimits = QueryLimits(),
 ) -> SearchBackend:
     """The backend `kind` ("sqlite" or "elasticsearch"); raises `SearchUnavailableError`.
 
     Credentials are passed in by the caller, who reads them from the environment only."""
     if kind == "sqlite":
-        return SqliteFtsBackend(data_dir / SQLITE_FILENAME)
+        return SqliteFtsBackend(data_dir / SQLITE_FILENAME, limits=limits)
     if kind == "elasticsearch":
         from search.elastic import ElasticBackend
 
@@ -38,6 +40,7 @@ def open_backend(
             prefix=index_prefix,
             username=username,
             password=password,
+            limits=limits,
         )
     raise SearchUnavailableError(
         f"unknown search backend {kind!r}; expected one of: {', '.join(KINDS)}"
@@ -54,4 +57,8 @@ def open_configured(settings: Settings) -> SearchBackend:
         index_prefix=settings["search.index"],
         username=os.environ.get("LISTARCHIVE_SEARCH_USERNAME", ""),
         password=os.environ.get("LISTARCHIVE_SEARCH_PASSWORD", ""),
+        limits=QueryLimits(
+            max_length=settings["search.max_query_length"],
+            max_depth=settings["search.max_query_depth"],
+        ),
     )

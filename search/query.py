@@ -16,6 +16,12 @@ Syntax (case-insensitive except the operators ``OR``/``AND``/``NOT``, which must
 * ``after:2014-09-01`` (inclusive), ``before:2015`` (exclusive); ``YYYY``, ``YYYY-MM`` and
   ``YYYY-MM-DD`` are accepted and mean the first day of that period (UTC).
 
+Hostile input is bounded (`QueryLimits`, from the settings ``search.max_query_length`` and
+``search.max_query_depth``): a longer query, or parentheses nested deeper (never more than
+`MAX_SAFE_DEPTH`, whatever the setting), is refused with a `SearchQueryError` saying so.  The
+only recursion in the parser and the builders follows parentheses, so that bound is also the
+bound on the stack; ``OR`` chains, ``NOT``/``-`` runs and word lists are read in loops.
+
 Filters (``from:``, ``subject:``, ``list:``, ``after:``, ``before:``) apply to the whole query: they
 cannot be negated, grouped in parentheses or combined with OR (except ``list:a OR list:b`` and
 ``from:a OR from:b``, which mean what several such filters mean anyway).  A ``word:`` prefix that
@@ -44,6 +50,23 @@ logger = logging.getLogger(__name__)
 
 HIGHLIGHT_START = "\x02"
 HIGHLIGHT_END = "\x03"
+
+MAX_SAFE_DEPTH = 12
+"""Deepest parenthesis nesting ever accepted, whatever the setting.  Each level costs a few
+stack frames here and in the builders, up to two nested ``bool`` queries in Elasticsearch
+(which refuses more than 30: ``indices.query.bool.max_nested_depth``) and up to three
+parenthesised levels in FTS5 (which refuses more than 256)."""
+
+
+@dataclass(frozen=True, slots=True)
+class QueryLimits:
+    """Bounds on a query's text (the settings ``search.max_query_length`` / ``_depth``)."""
+
+    max_length: int = 1000
+    """Longest query accepted, in characters."""
+    max_depth: int = 10
+    """Deepest nesting of parentheses accepted (capped at `MAX_SAFE_DEPTH`)."""
+
 
 FILTER_FIELDS = frozenset({"from", "subject", "list", "after", "before"})
 _WORD_RE = re.compile(r"[^\W_]+")
@@ -147,7 +170,7 @@ def _read_quoted(text: str, start: int) -> tuple[str, int]:
     return text[start + 1 : end], end + 1
 
 
-def _tokenize(text: str) -> list[_Token]:
+def _tokenize(text: str, max_depth: int) -> list[_Token]:
     tokens: list[_Token] = []
     depth = 0
     i, n = 0, len(text)
@@ -158,6 +181,10 @@ def _tokenize(text: str) -> list[_Token]:
         elif char == "(":
             tokens.append(_Token("lparen"))
             depth += 1
+            if depth > max_depth:
+                raise SearchQueryError(
+                    f"the query nests parentheses deeper than {max_depth} levels"
+                )
             i += 1
         elif char == ")" and depth > 0:
             tokens.append(_Token("rparen"))
@@ -336,9 +363,14 @@ class _Parser:
         raise SearchQueryError(f"unexpected {token.kind.upper()}")
 
 
-def parse_query(text: str) -> Query:
-    """Parse the query language described in this module; raises `SearchQueryError`."""
-    parser = _Parser(_tokenize(text))
+def parse_query(text: str, limits: QueryLimits = QueryLimits()) -> Query:
+    """Parse the query language described in this module; raises `SearchQueryError`, also
+    for a query longer or nested deeper than `limits` allow."""
+    if len(text) > limits.max_length:
+        raise SearchQueryError(
+            f"the query is too long: {len(text)} characters (at most {limits.max_length})"
+        )
+    parser = _Parser(_tokenize(text, min(limits.max_depth, MAX_SAFE_DEPTH)))
     items = parser.sequence(nested=False)
     if parser.peek() is not None:
         raise SearchQueryError("unbalanced parentheses: ) without (")

@@ -29,7 +29,7 @@ from pathlib import Path
 from search.base import Hit, IndexDoc, SearchResult, SearchUnavailableError, Sort
 from search.cursor import decode_cursor, encode_cursor
 from search.fts_sql import BM25, FtsPlan, build_plan, order_by
-from search.query import HIGHLIGHT_END, HIGHLIGHT_START, parse_query
+from search.query import HIGHLIGHT_END, HIGHLIGHT_START, QueryLimits, parse_query
 from search.sqlite_facets import compute_facets
 
 __all__ = ["HIGHLIGHT_END", "HIGHLIGHT_START", "SCHEMA_VERSION", "SqliteFtsBackend"]
@@ -120,8 +120,9 @@ class SqliteFtsBackend:
 
     name = "sqlite"
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, limits: QueryLimits = QueryLimits()) -> None:
         self.path = path
+        self.limits = limits
         self._lock = threading.Lock()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -306,7 +307,7 @@ class SqliteFtsBackend:
             raise ValueError("limit and offset must not be negative")
         if cursor is not None:
             offset = int(decode_cursor(cursor).get("offset", 0))
-        plan = build_plan(parse_query(query), lists)
+        plan = build_plan(parse_query(query, self.limits), lists)
         facet_counts: dict[str, list[tuple[str, int]]] = {}
         with self._guard() as conn:
             conn.execute("BEGIN")  # one snapshot for the count and the page

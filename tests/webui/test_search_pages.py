@@ -199,3 +199,24 @@ def test_help_page_documents_the_syntax(client: FlaskClient) -> None:
     assert "from:glyph@twistedmatrix.com" in html and "<table" in html
     examples = parse_qs(urlsplit(re.findall(r'href="(/search\?q=[^"]+)"', html)[0]).query)
     assert examples["q"] == [HELP["syntax"][0]["examples"][0]]
+
+
+@pytest.mark.parametrize(
+    ("query", "reason"),
+    [
+        ("(" * 250 + "a" + ")" * 250, "nests parentheses deeper than 10 levels"),
+        ("reality " * 200, "too long: 1600 characters (at most 1000)"),
+    ],
+)
+def test_hostile_queries_are_400_not_tracebacks(
+    client: FlaskClient, query: str, reason: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    for url in ("/search.json", "/api/search"):
+        response = client.get(url, query_string={"q": query})
+        assert response.status_code == 400, url
+        assert reason in response.get_json()["error"]["message"]
+    page = client.get("/search", query_string={"q": query}, headers={"Accept": "text/html"})
+    assert page.status_code == 400
+    assert reason in page.get_data(as_text=True)
+    assert "Traceback" not in caplog.text and "RecursionError" not in caplog.text
+    assert not [r for r in caplog.records if r.exc_info]
