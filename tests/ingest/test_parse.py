@@ -15,6 +15,7 @@ from ingest.parse import parse_message, split_subject
 from ingest.quotes import split_body
 from store.models import Address, Message
 from tests.ingest.parse_support import CORPUS, first_line_stripped
+from tests.support.bombs import deep_mime
 
 PONYMAIL = CORPUS / "mbox/apache-ponymail"
 TWISTED = CORPUS / "pipermail/twisted/twisted-python"
@@ -312,7 +313,34 @@ def test_deeply_nested_mime_does_not_crash() -> None:
         parts.append(b"--b%d--\n" % level)
     parsed = parse_message(b"".join(parts))
     assert parsed.subject == "deep"
-    assert "mime-defect" in parsed.flags  # nesting beyond the walk limit is reported
+    assert "mime-too-deep" in parsed.flags  # nesting beyond the walk limit is reported
+    assert parsed.body == "innermost"  # and the text below it is still found
+
+
+def test_mime_nested_deeper_than_the_limit_is_flagged_and_keeps_its_text() -> None:
+    parsed = parse_message(deep_mime(45))
+    assert "mime-too-deep" in parsed.flags
+    assert "deep secret text" in parsed.body
+    # the limit is a parameter (sync.max_mime_depth)
+    assert "mime-too-deep" in parse_message(deep_mime(10), max_mime_depth=5).flags
+
+
+def test_mime_nested_within_the_limit_is_decoded_fully() -> None:
+    parsed = parse_message(deep_mime(25))
+    assert parsed.body == "deep secret text"
+    assert "mime-too-deep" not in parsed.flags and "mime-defect" not in parsed.flags
+
+
+def test_mime_without_text_beyond_the_limit_says_so_in_the_body() -> None:
+    raw = deep_mime(40).replace(b"Content-Type: text/plain", b"Content-Type: image/png")
+    parsed = parse_message(raw)
+    assert "mime-too-deep" in parsed.flags
+    assert "nested more than 30 levels deep" in parsed.body
+
+
+def test_mime_too_deep_for_the_parser_is_quarantined_with_the_reason() -> None:
+    with pytest.raises(ParseError, match="MIME parts nested too deeply"):
+        parse_message(deep_mime(3000))
 
 
 def test_quotes_attribution_and_signature() -> None:
