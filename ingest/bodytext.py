@@ -6,7 +6,9 @@
 * Inline text/plain parts of a multipart/mixed (e.g. list footers added as a separate part)
   are appended; parts with a filename or `Content-Disposition: attachment` become attachments.
 * message/rfc822 parts (forwards, digests) contribute their headers summary and body text.
-* Nesting deeper than `MAX_DEPTH` is not walked (reported as a MIME defect).
+* Nesting deeper than `max_depth` (`sync.max_mime_depth`) is not decoded part by part: the
+  text parts below it are still found (by a walk without recursion) and the result says
+  `too_deep`; when none is found the body says so, so a message never silently loses its text.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from store.models import Attachment
 
 __all__ = ["BodyResult", "extract_body", "part_text"]
 
-MAX_DEPTH = 40
+MAX_DEPTH = 30
+MAX_DEEP_PARTS = 10_000
+"""Parts looked at below the depth limit (they are all in memory already: a bound on time)."""
 _CTE_PLAIN = frozenset({"", "7bit", "8bit", "binary"})
 _ENRICHED_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)>")
 
@@ -33,6 +37,8 @@ class BodyResult:
     attachments: list[Attachment] = field(default_factory=list)
     fallback: bool = False
     defect: bool = False
+    too_deep: bool = False
+    """Parts were nested deeper than the limit: only the text found below it was kept."""
 
     @property
     def text(self) -> str:
@@ -128,8 +134,8 @@ def _enriched_to_text(text: str) -> str:
     return re.sub(r"(?<!\n)\n(?!\n)", " ", text).replace("\n\n", "\n")
 
 
-def _has_plain(part: EmailMessage, depth: int = 0) -> bool:
-    if depth > MAX_DEPTH:
+def _has_plain(part: EmailMessage, depth: int, max_depth: int) -> bool:
+    if depth > max_depth:
         return False
     ctype = _content_type(part)
     if ctype in ("text/plain", "text/enriched"):
@@ -138,7 +144,9 @@ def _has_plain(part: EmailMessage, depth: int = 0) -> bool:
         payload = part.get_payload()
         if isinstance(payload, list):
             return any(
-                _has_plain(child, depth + 1) for child in payload if isinstance(child, EmailMessage)
+                _has_plain(child, depth + 1, max_depth)
+                for child in payload
+                if isinstance(child, EmailMessage)
             )
     return False
 
@@ -152,9 +160,28 @@ def _forwarded_header(inner: EmailMessage) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _walk(part: EmailMessage, result: BodyResult, depth: int) -> None:
-    if depth > MAX_DEPTH:
-        result.defect = True
+def _deep_text(top: EmailMessage, result: BodyResult) -> None:
+    """The text parts below the depth limit, in MIME order, found without recursion."""
+    result.too_deep = True
+    stack = [top]
+    seen = 0
+    while stack and seen < MAX_DEEP_PARTS:
+        part = stack.pop()
+        seen += 1
+        payload = part.get_payload()
+        if isinstance(payload, list):
+            stack.extend(reversed([p for p in payload if isinstance(p, EmailMessage)]))
+            continue
+        ctype = _content_type(part)
+        if ctype in ("text/plain", "text/html") and not _is_attachment(part):
+            text, fallback = part_text(part)
+            result.fallback = result.fallback or fallback
+            result.chunks.append((html_to_text(text), True) if ctype == "text/html" else (text, False))
+
+
+def _walk(part: EmailMessage, result: BodyResult, depth: int, max_depth: int) -> None:
+    if depth > max_depth:
+        _deep_text(part, result)
         return
     if part.defects:
         result.defect = True
@@ -167,7 +194,7 @@ def _walk(part: EmailMessage, result: BodyResult, depth: int) -> None:
             inner = payload[0]
             if isinstance(inner, EmailMessage):
                 result.chunks.append((_forwarded_header(inner), False))
-                _walk(inner, result, depth + 1)
+                _walk(inner, result, depth + 1, max_depth)
                 return
         result.attachments.append(_attachment(part, ctype))
         return
@@ -175,13 +202,13 @@ def _walk(part: EmailMessage, result: BodyResult, depth: int) -> None:
     if part.is_multipart() and isinstance(payload, list):
         children = [child for child in payload if isinstance(child, EmailMessage)]
         if ctype == "multipart/alternative":
-            plain = [child for child in children if _has_plain(child, depth + 1)]
+            plain = [child for child in children if _has_plain(child, depth + 1, max_depth)]
             chosen = plain[:1] or children[-1:]
             for child in chosen:
-                _walk(child, result, depth + 1)
+                _walk(child, result, depth + 1, max_depth)
             return
         for child in children:
-            _walk(child, result, depth + 1)
+            _walk(child, result, depth + 1, max_depth)
         return
 
     if maintype == "multipart":  # declared multipart without usable structure
@@ -200,8 +227,9 @@ def _walk(part: EmailMessage, result: BodyResult, depth: int) -> None:
     result.attachments.append(_attachment(part, ctype))
 
 
-def extract_body(msg: EmailMessage) -> BodyResult:
-    """Walk `msg` and collect body text, converted HTML and attachments."""
+def extract_body(msg: EmailMessage, max_depth: int = MAX_DEPTH) -> BodyResult:
+    """Walk `msg` and collect body text, converted HTML and attachments, decoding MIME parts
+    down to `max_depth` levels."""
     result = BodyResult()
     if not msg.is_multipart() and msg.get("Content-Type") is None:
         # fast path: pipermail text (no MIME headers at all)
@@ -210,5 +238,13 @@ def extract_body(msg: EmailMessage) -> BodyResult:
         result.fallback = fallback
         result.defect = bool(msg.defects)
         return result
-    _walk(msg, result, 0)
+    _walk(msg, result, 0, max_depth)
+    if result.too_deep and not result.text:
+        result.chunks.append(
+            (
+                f"[The MIME parts of this message are nested more than {max_depth} levels "
+                "deep; no text was found in them. The message source has them all.]",
+                False,
+            )
+        )
     return result

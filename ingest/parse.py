@@ -7,7 +7,9 @@ recorded in `Message.flags`:
 * `date-from-unixfrom`, `date-from-received`, `date-missing`, `date-absurd-offset`,
   `date-unparseable`, `date-out-of-range`, `date-missing-header`: see `ingest.dates`.
 * `charset-fallback`: a declared/assumed charset did not work (`ingest.decode`).
-* `mime-defect`: the stdlib parser reported defects, or the MIME tree was too deep.
+* `mime-defect`: the stdlib parser reported defects.
+* `mime-too-deep`: MIME parts nested deeper than `sync.max_mime_depth`; the text found below
+  that level is kept (or the body says none was found).
 * `html-only`: the body was converted from HTML.
 * `no-from`: no sender address could be found.
 * `dmarc-from-recovered`: the From was Mailman's DMARC "X via list" rewrite; the real sender
@@ -28,7 +30,7 @@ from email.parser import BytesParser
 
 from ingest import dmarc
 from ingest.addresses import parse_address_list, parse_from
-from ingest.bodytext import extract_body
+from ingest.bodytext import MAX_DEPTH, extract_body
 from ingest.dates import resolve_date
 from ingest.decode import decode_header, surrogates_to_bytes
 from ingest.errors import ParseError
@@ -226,11 +228,21 @@ def _real_sender(msg: EmailMessage, sender: Address, flags: list[str]) -> Addres
     return recovered
 
 
-def parse_message(raw: bytes, unixfrom: str = "") -> Message:
+def parse_message(raw: bytes, unixfrom: str = "", max_mime_depth: int = MAX_DEPTH) -> Message:
     """Parse one raw message.  `unixfrom` is the mbox From_ line without the leading `From `.
+    MIME parts are decoded down to `max_mime_depth` levels (`sync.max_mime_depth`); below it
+    only their text is kept and the message is flagged `mime-too-deep`.
 
-    Raises `ParseError` only when `raw` is not a message at all (empty, no header block).
+    Raises `ParseError` only when `raw` is not a message at all (empty, no header block), or
+    is nested too deeply for the parser itself.
     """
+    try:
+        return _parse_message(raw, unixfrom, max_mime_depth)
+    except RecursionError:
+        raise ParseError("MIME parts nested too deeply to parse") from None
+
+
+def _parse_message(raw: bytes, unixfrom: str, max_mime_depth: int) -> Message:
     msg = _parse_bytes(raw)
     flags: list[str] = []
     if not unixfrom:
@@ -255,7 +267,7 @@ def parse_message(raw: bytes, unixfrom: str = "") -> Message:
     )
     flags.extend(dates.flags)
 
-    body_result = extract_body(msg)
+    body_result = extract_body(msg, max_mime_depth)
     body = body_result.text
     attachments = list(body_result.attachments)
     if "scrubbed..." in body:
@@ -271,6 +283,8 @@ def parse_message(raw: bytes, unixfrom: str = "") -> Message:
         flags.append("mime-defect")
     if body_result.html_only:
         flags.append("html-only")
+    if body_result.too_deep:
+        flags.append("mime-too-deep")
 
     body_norm = normalise_for_hash(without_footers, footers_removed=True)
     # not the sender: lists rewrite From (DMARC "X via List") differently for one message
