@@ -6,7 +6,7 @@ Backends index `IndexDoc`s built from the store and answer `SearchRequest`s pars
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal, Protocol
@@ -36,6 +36,10 @@ class IndexDoc:
     private: bool = False
     """Every list of the message has a private archive: hidden unless a search includes
     private messages (a message also posted to a public list is public)."""
+    identity: int = 0
+    """The sender's identity id in the store (`store.identities`; 0: none).  Identities are
+    stable; which person holds one changes with merges, so the index keeps the identity and
+    searches map it to its person when they run (`PersonResolver`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,8 +57,36 @@ class Hit:
 
 
 FACETS = ("list", "year", "sender")
-"""Facet names every backend computes when asked: list name, year (UTC), sender address."""
+"""Facet names every backend computes when asked: list name, year (UTC), and sender person
+(key; `SearchResult.person_names` names them).  Never a sender address: facets are shown to
+anonymous visitors.  The sender facet needs a `PersonResolver` (without one it is left out)."""
 FACET_SIZE = 10
+SENDER_BUCKETS = 10_000
+"""Sender identities a backend counts per search before summing them into persons.  SQLite
+counts them all (exact); Elasticsearch asks for this many terms buckets: on one shard (see the
+mapping) their counts are exact, and the top persons are exact unless the match set has more
+than this many distinct sender identities (then a person whose identities all rank below the
+last bucket could be missing: their count is at most identities x the last bucket's count)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRef:
+    """A person as facets show them: the stable key and the display name."""
+
+    key: str
+    name: str
+
+
+class PersonResolver(Protocol):
+    """The store's persons, as searches need them (`search.persons.StorePersons`)."""
+
+    def identities_of(self, key: str) -> frozenset[int] | None:
+        """The identity ids of the person `key` (following merges); None if unknown."""
+        ...
+
+    def persons_of(self, identities: Collection[int]) -> dict[int, PersonRef]:
+        """The live person of each of these identity ids (unknown ids are left out)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +96,10 @@ class SearchResult:
     hits: list[Hit] = field(default_factory=list)
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     """Per facet (see `FACETS`), (value, count) pairs: count descending, then value; at most
-    `FACET_SIZE` values except `year`, which lists every year, newest first."""
+    `FACET_SIZE` values except `year`, which lists every year, newest first.  The values of
+    `sender` are person keys (count descending, then name)."""
+    person_names: dict[str, str] = field(default_factory=dict)
+    """The display name of each person key in the `sender` facet."""
     next_cursor: str | None = None
     """Opaque token for the page after this one (deep pagination); None on the last page."""
 
@@ -105,8 +140,12 @@ class SearchBackend(Protocol):
         facets: bool = False,
         cursor: str | None = None,
         include_private: bool = False,
+        persons: PersonResolver | None = None,
     ) -> SearchResult:
         """Run a query in the common syntax (see search.query); raises SearchQueryError.
+
+        `persons` resolves ``person:`` filters and names the sender facet's persons; without
+        it a ``person:`` filter is refused and the sender facet left out.
 
         `cursor` (a previous result's `next_cursor`) continues after that page and replaces
         `offset`; backends use it for deep pagination without cost growing with depth.

@@ -1,7 +1,8 @@
 """The Elasticsearch backend (production, and for scale beyond one machine).
 
 Documents live in a versioned index (`<prefix>-v<schema>-<n>`) behind an alias (`<prefix>`); the
-mapping is `search/mappings/messages-v2.json` (`dynamic: strict`; v2 added `private`). An alias
+mapping is `search/mappings/messages-v3.json` (`dynamic: strict`; v2 added `private`, v3 the
+sender's `identity`). An alias
 found pointing at an index of an older mapping is moved to a fresh, empty index (checkpoint 0),
 so the indexer rebuilds it from the store, as the embedded backend does. `clear()` - used by
 `reindex` - creates a fresh index and the indexer fills it; `set_checkpoint` on a fresh index
@@ -28,19 +29,21 @@ from elasticsearch import ApiError, Elasticsearch, NotFoundError, helpers
 from search.base import (
     Hit,
     IndexDoc,
+    PersonResolver,
     SearchResult,
     SearchUnavailableError,
     Sort,
 )
 from search.cursor import decode_cursor, encode_cursor
+from search.persons import resolve_query, sender_facet
 from search.es_query import search_body
 from search.query import HIGHLIGHT_START, QueryLimits, parse_query
 from search.textprep import identifiers, stem_text
 
 logger = logging.getLogger(__name__)
 
-MAPPING_FILE = Path(__file__).parent / "mappings" / "messages-v2.json"
-SCHEMA_VERSION = 2
+MAPPING_FILE = Path(__file__).parent / "mappings" / "messages-v3.json"
+SCHEMA_VERSION = 3
 BULK_CHUNK = 500
 MAX_WINDOW = 10_000
 
@@ -75,6 +78,7 @@ def es_document(doc: IndexDoc) -> dict[str, Any]:
         "identifiers": identifiers(doc.subject, doc.body_own),
         "attachments": " ".join(doc.attachments),
         "private": doc.private,
+        "identity": doc.identity,
     }
 
 
@@ -285,10 +289,11 @@ class ElasticBackend:
         facets: bool = False,
         cursor: str | None = None,
         include_private: bool = False,
+        persons: PersonResolver | None = None,
     ) -> SearchResult:
         if limit < 0 or offset < 0:
             raise ValueError("limit and offset must not be negative")
-        parsed = parse_query(query, self.limits)
+        parsed = resolve_query(parse_query(query, self.limits), persons)
         after: list[Any] | None = None
         if cursor is not None:
             state = decode_cursor(cursor)
@@ -305,6 +310,7 @@ class ElasticBackend:
                 search_after=after,
                 facets=facets,
                 include_private=include_private,
+                sender_facet=persons is not None,
             )
             response = self.client.search(index=self.alias, **body)
         except (TransportError, ApiError) as exc:
@@ -316,10 +322,26 @@ class ElasticBackend:
         if raw_hits and offset + len(raw_hits) < total and len(raw_hits) == limit:
             next_cursor = encode_cursor({"after": raw_hits[-1]["sort"], "offset": offset + limit})
         facet_counts: dict[str, list[tuple[str, int]]] = {}
+        names: dict[str, str] = {}
         if facets:
             for name, agg in response["aggregations"].items():
-                facet_counts[name] = [(str(b["key"]), int(b["doc_count"])) for b in agg["buckets"]]
-        return SearchResult(total=total, hits=hits, facets=facet_counts, next_cursor=next_cursor)
+                if name != "sender":
+                    facet_counts[name] = [
+                        (str(b["key"]), int(b["doc_count"])) for b in agg["buckets"]
+                    ]
+            if persons is not None:
+                counts = [
+                    (int(b["key"]), int(b["doc_count"]))
+                    for b in response["aggregations"]["sender"]["buckets"]
+                ]
+                facet_counts["sender"], names = sender_facet(counts, persons)
+        return SearchResult(
+            total=total,
+            hits=hits,
+            facets=facet_counts,
+            next_cursor=next_cursor,
+            person_names=names,
+        )
 
     def _skip_to(
         self, parsed: Any, lists: tuple[str, ...], sort: Sort, offset: int, include_private: bool

@@ -7,7 +7,8 @@ Mirrors `search.fts_sql` clause by clause so both backends find the same message
   a punctuated term also boosts documents holding it whole in `identifiers`;
 * ``-x`` is a ``must_not``; ``a OR b`` a ``bool.should`` with one required;
 * ``from:`` an address is an exact (case-insensitive) `from_addr`; a name is a phrase-prefix
-  on `sender_stem`; ``subject:`` a phrase on `subject_stem`; ``list:`` a `terms` filter;
+  on `sender_stem`; ``person:`` a `terms` filter on the resolved `identity` ids; ``subject:``
+  a phrase on `subject_stem`; ``list:`` a `terms` filter;
   ``after:``/``before:`` a range on `date` (a date filter leaves undated messages out);
 * private messages are left out (``must_not term private``) unless the search includes them;
 * sort: relevance (score, then key) when anything ranks, else date; date sorts put undated
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from search.base import FACET_SIZE, Sort
+from search.base import FACET_SIZE, SENDER_BUCKETS, Sort
 from search.fts_sql import day_epoch
 from search.query import HIGHLIGHT_END, HIGHLIGHT_START, And, Node, Not, Or, Query, Term
 from search.textprep import stem
@@ -94,6 +95,10 @@ def build_query(query: Query, lists: tuple[str, ...] = ()) -> tuple[Json, bool]:
         filters.append({"range": {"date": bounds}})
     if query.from_terms:
         filters.append(_from_filter(query.from_terms))
+    if query.persons:
+        if query.identities is None:
+            raise ValueError("person: filters must be resolved first (resolve_persons)")
+        filters.append({"terms": {"identity": list(query.identities)}})
     must = [node_clause(node) for node in query.terms]
     must += [term_clause(t, ("subject_stem",)) for t in query.subject_terms]
     must_not = [node_clause(node) for node in query.excluded]
@@ -184,12 +189,13 @@ FACET_AGGS: Json = {
     "year": {"terms": {"field": "year", "size": 500, "order": {"_key": "desc"}}},
     "sender": {
         "terms": {
-            "field": "from_addr",
-            "size": FACET_SIZE,
+            "field": "identity",
+            "size": SENDER_BUCKETS,
             "order": [{"_count": "desc"}, {"_key": "asc"}],
         }
     },
 }
+"""Sender counts are per identity (summed into persons by the backend: `person_facet`)."""
 
 
 def search_body(
@@ -202,8 +208,10 @@ def search_body(
     search_after: list[Any] | None = None,
     facets: bool = False,
     include_private: bool = False,
+    sender_facet: bool = True,
 ) -> Json:
-    """The whole request body for `Elasticsearch.search`."""
+    """The whole request body for `Elasticsearch.search` (`sender_facet`: count senders too
+    when `facets`; it needs the store's persons to name them)."""
     clause, ranked = build_query(query, lists)
     if not include_private:
         clause = public_only(clause)
@@ -229,5 +237,5 @@ def search_body(
     elif offset:
         body["from"] = offset
     if facets:
-        body["aggs"] = FACET_AGGS
+        body["aggs"] = {k: v for k, v in FACET_AGGS.items() if sender_facet or k != "sender"}
     return body

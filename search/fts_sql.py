@@ -89,6 +89,12 @@ def _from_condition(terms: tuple[Term, ...]) -> tuple[str, tuple[str, ...]]:
     return ("(" + " OR ".join(parts) + ")" if len(parts) > 1 else parts[0]), params
 
 
+def _resolved(query: Query) -> tuple[int, ...]:
+    if query.identities is None:
+        raise ValueError("person: filters must be resolved first (search.query.resolve_persons)")
+    return query.identities
+
+
 def build_plan(query: Query, lists: tuple[str, ...] = ()) -> FtsPlan:
     """Translate `query`, restricted to any of `lists` if given (in addition to ``list:``)."""
     conditions: list[str] = []
@@ -108,6 +114,10 @@ def build_plan(query: Query, lists: tuple[str, ...] = ()) -> FtsPlan:
         clause, values = _from_condition(query.from_terms)
         conditions.append(clause)
         params += values
+    if query.persons:
+        ids = _resolved(query)
+        conditions.append(f"d.identity IN ({', '.join('?' for _ in ids)})" if ids else "0")
+        params += ids
     positive = [fts_match(node) for node in query.terms]
     positive += [f"subject : {fts_string(term)}" for term in query.subject_terms]
     negative = [fts_match(node) for node in query.excluded]

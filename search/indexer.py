@@ -39,6 +39,7 @@ def to_doc(
         attachments=message.attachments,
         community=community,
         private=bool(message.lists) and all(n in private_lists for n in message.lists),
+        identity=message.identity or 0,
     )
 
 

@@ -11,6 +11,10 @@ Syntax (case-insensitive except the operators ``OR``/``AND``/``NOT``, which must
 * ``from:glyph@twistedmatrix.com`` (exact sender address), ``from:glyph`` or
   ``from:"Jean-Paul Calderone"`` (token/prefix match on sender name or address); several
   ``from:`` values mean any of them;
+* ``person:pxxxxxxxxxxxx`` - sent by that person (a person key, see `store.identities`: any of
+  the person's addresses or names, as grouped when the search runs); several ``person:`` values
+  mean any of them.  The backend resolves keys to identities through the store
+  (`resolve_persons`), so a merge or split applies at once without reindexing;
 * ``subject:deferred``, ``subject:"connection lost"`` - must occur in the subject (all of them);
 * ``list:twisted-python`` - restrict to a list; several ``list:`` values mean any of them;
 * ``after:2014-09-01`` (inclusive), ``before:2015`` (exclusive); ``YYYY``, ``YYYY-MM`` and
@@ -22,9 +26,10 @@ Hostile input is bounded (`QueryLimits`, from the settings ``search.max_query_le
 only recursion in the parser and the builders follows parentheses, so that bound is also the
 bound on the stack; ``OR`` chains, ``NOT``/``-`` runs and word lists are read in loops.
 
-Filters (``from:``, ``subject:``, ``list:``, ``after:``, ``before:``) apply to the whole query: they
-cannot be negated, grouped in parentheses or combined with OR (except ``list:a OR list:b`` and
-``from:a OR from:b``, which mean what several such filters mean anyway).  A ``word:`` prefix that
+Filters (``from:``, ``person:``, ``subject:``, ``list:``, ``after:``, ``before:``) apply to the
+whole query: they cannot be negated, grouped in parentheses or combined with OR (except
+``list:a OR list:b``, ``from:a OR from:b`` and ``person:a OR person:b``, which mean what several
+such filters mean anyway).  A ``word:`` prefix that
 is not one of ours is part of the word (``http://host/path``, ``foo:bar``).
 
 A word containing punctuation (``foo@bar.com``, ``2.5.0``, ``CVE-2021-33038``,
@@ -40,7 +45,8 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Literal
 
@@ -68,7 +74,8 @@ class QueryLimits:
     """Deepest nesting of parentheses accepted (capped at `MAX_SAFE_DEPTH`)."""
 
 
-FILTER_FIELDS = frozenset({"from", "subject", "list", "after", "before"})
+FILTER_FIELDS = frozenset({"from", "person", "subject", "list", "after", "before"})
+_ANY_OF_FIELDS = ("list", "from", "person")
 _WORD_RE = re.compile(r"[^\W_]+")
 _DATE_RE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
 
@@ -128,6 +135,11 @@ class Query:
     """Any of these senders: an exact address if it contains ``@``, else name/address words."""
     subject_terms: tuple[Term, ...] = ()
     """All of these must occur in the subject."""
+    persons: tuple[str, ...] = ()
+    """Sent by any of these persons (keys, lower-case, as written)."""
+    identities: tuple[int, ...] | None = None
+    """The sender identities `persons` resolve to (`resolve_persons`); None until resolved,
+    and the builders refuse an unresolved ``person:`` filter."""
 
     @property
     def text(self) -> Node | None:
@@ -140,7 +152,12 @@ class Query:
     @property
     def has_filters(self) -> bool:
         return bool(
-            self.lists or self.after or self.before or self.from_terms or self.subject_terms
+            self.lists
+            or self.after
+            or self.before
+            or self.from_terms
+            or self.subject_terms
+            or self.persons
         )
 
     @property
@@ -255,6 +272,7 @@ class _Parser:
         self.before: date | None = None
         self.from_terms: list[Term] = []
         self.subject_terms: list[Term] = []
+        self.persons: list[str] = []
 
     def peek(self) -> _Token | None:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
@@ -291,7 +309,7 @@ class _Parser:
             other = self.peek()
             if other is None or other.kind != "field":
                 raise SearchQueryError(f"OR cannot combine {token.field}: with other terms")
-            if other.field != token.field or token.field not in ("list", "from"):
+            if other.field != token.field or token.field not in _ANY_OF_FIELDS:
                 raise SearchQueryError(f"OR cannot combine {token.field}: and {other.field}:")
             self.add_filter(self.take())
 
@@ -301,6 +319,8 @@ class _Parser:
             raise SearchQueryError(f"{field}: needs a value")
         if field == "list":
             self.lists.append(value.lower())
+        elif field == "person":
+            self.persons.append(value.lower())
         elif field in ("after", "before"):
             day = parse_date(value, field)
             if field == "after":
@@ -384,6 +404,7 @@ def parse_query(text: str, limits: QueryLimits = QueryLimits()) -> Query:
         before=parser.before,
         from_terms=tuple(dict.fromkeys(parser.from_terms)),
         subject_terms=tuple(dict.fromkeys(parser.subject_terms)),
+        persons=tuple(dict.fromkeys(parser.persons)),
     )
     if not terms and not query.has_filters:
         if excluded:
@@ -395,3 +416,17 @@ def parse_query(text: str, limits: QueryLimits = QueryLimits()) -> Query:
         raise SearchQueryError("after: must be earlier than before:")
     logger.debug("parsed %r as %r", text, query)
     return query
+
+
+def resolve_persons(query: Query, lookup: Callable[[str], Iterable[int] | None]) -> Query:
+    """`query` with the identities of its ``person:`` keys (`lookup` gives a key's identity
+    ids, or None for an unknown person, which is refused with a `SearchQueryError`)."""
+    if not query.persons:
+        return query
+    found: set[int] = set()
+    for key in query.persons:
+        identities = lookup(key)
+        if identities is None:
+            raise SearchQueryError(f"person:{key} is not a known person")
+        found.update(identities)
+    return replace(query, identities=tuple(sorted(found)))

@@ -1,4 +1,5 @@
-"""Facet counts (list, year, sender) for the embedded backend, over the whole match set."""
+"""Facet counts (list, year, sender identity) for the embedded backend, over the whole match
+set.  Sender counts are per identity: the backend sums them into persons (`search.persons`)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,12 @@ def _top(counter: Counter[str]) -> list[tuple[str, int]]:
     return sorted(counter.items(), key=lambda item: (-item[1], item[0]))[:FACET_SIZE]
 
 
-def compute_facets(conn: sqlite3.Connection, plan: FtsPlan) -> dict[str, list[tuple[str, int]]]:
-    """Count the matches of `plan` per list, per year and per sender address."""
-    groups = "SELECT d.lists, strftime('%Y', d.date, 'unixepoch'), lower(d.from_addr), count(*)"
+def compute_facets(
+    conn: sqlite3.Connection, plan: FtsPlan
+) -> tuple[dict[str, list[tuple[str, int]]], list[tuple[int, int]]]:
+    """The list and year facets of the matches of `plan`, and the count per sender identity
+    (every identity: exact)."""
+    groups = "SELECT d.lists, strftime('%Y', d.date, 'unixepoch'), d.identity, count(*)"
     if plan.match is None:
         sql = f"{groups} FROM docs d WHERE {plan.where} GROUP BY 1, 2, 3"
         params: tuple[object, ...] = plan.params
@@ -27,17 +31,14 @@ def compute_facets(conn: sqlite3.Connection, plan: FtsPlan) -> dict[str, list[tu
         params = (plan.match, *plan.params)
     lists: Counter[str] = Counter()
     years: Counter[str] = Counter()
-    senders: Counter[str] = Counter()
-    for list_text, year, sender, count in conn.execute(sql, params):
+    senders: Counter[int] = Counter()
+    for list_text, year, identity, count in conn.execute(sql, params):
         for name in str(list_text).split("|"):
             if name:
                 lists[name] += count
         if year:
             years[str(year)] += count
-        if sender:
-            senders[str(sender)] += count
-    return {
-        "list": _top(lists),
-        "year": sorted(years.items(), reverse=True),
-        "sender": _top(senders),
-    }
+        if identity:
+            senders[int(identity)] += count
+    facets = {"list": _top(lists), "year": sorted(years.items(), reverse=True)}
+    return facets, sorted(senders.items(), key=lambda item: (-item[1], item[0]))

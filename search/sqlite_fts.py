@@ -2,7 +2,8 @@
 
 Layout: ``docs`` holds the filterable and displayed fields (``id`` = FTS rowid, ``key`` unique,
 ``lists`` as ``|a|b|``, ``date`` as epoch seconds or NULL, ``private`` 1 for a message of
-private archives only, left out of searches unless they include private messages); the FTS5
+private archives only, left out of searches unless they include private messages;
+``identity`` the sender's store identity, for ``person:`` and the sender facet); the FTS5
 table ``fts`` indexes ``subject``, ``sender`` (name and address), ``body_own`` and
 ``body_quoted`` with the ``unicode61 remove_diacritics 2`` tokenizer and ranks with bm25 weights
 5 / 3 / 1 / 0.3; ``meta`` holds ``schema_version`` and the indexer ``checkpoint``. An index with
@@ -26,17 +27,26 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from search.base import Hit, IndexDoc, SearchResult, SearchUnavailableError, Sort
+from search.base import (
+    Hit,
+    IndexDoc,
+    PersonResolver,
+    SearchResult,
+    SearchUnavailableError,
+    Sort,
+)
 from search.cursor import decode_cursor, encode_cursor
 from search.fts_sql import BM25, FtsPlan, build_plan, order_by
+from search.persons import resolve_query, sender_facet
 from search.query import HIGHLIGHT_END, HIGHLIGHT_START, QueryLimits, parse_query
 from search.sqlite_facets import compute_facets
+from store.files import create_private
 
 __all__ = ["HIGHLIGHT_END", "HIGHLIGHT_START", "SCHEMA_VERSION", "SqliteFtsBackend"]
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 SNIPPET_TOKENS = 32
 _CHUNK = 500
 
@@ -52,11 +62,13 @@ CREATE TABLE IF NOT EXISTS docs (
     subject TEXT NOT NULL,
     date INTEGER,
     attachments TEXT NOT NULL,
-    private INTEGER NOT NULL DEFAULT 0
+    private INTEGER NOT NULL DEFAULT 0,
+    identity INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS docs_private ON docs (id) WHERE private = 1;
 CREATE INDEX IF NOT EXISTS docs_date ON docs (date, key);
 CREATE INDEX IF NOT EXISTS docs_from_addr ON docs (lower(from_addr));
+CREATE INDEX IF NOT EXISTS docs_identity ON docs (identity);
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5 (
     subject, sender, body_own, body_quoted, tokenize = 'porter unicode61 remove_diacritics 2'
 );
@@ -90,6 +102,7 @@ def _row(doc: IndexDoc, doc_id: int) -> tuple[int | str | None, ...]:
         _epoch(doc.date),
         "\n".join(doc.attachments),
         int(doc.private),
+        doc.identity,
     )
 
 
@@ -125,7 +138,7 @@ class SqliteFtsBackend:
         self.limits = limits
         self._lock = threading.Lock()
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            create_private(path)  # mode 0600 before SQLite opens it (and its -wal, -shm)
             self._conn = sqlite3.connect(
                 path, isolation_level=None, check_same_thread=False, timeout=10.0
             )
@@ -224,7 +237,7 @@ class SqliteFtsBackend:
                 sender = f"{doc.from_name} {doc.from_addr}".strip()
                 texts.append((doc_id, doc.subject, sender, doc.body_own, doc.body_quoted))
             conn.executemany(
-                "INSERT OR REPLACE INTO docs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+                "INSERT OR REPLACE INTO docs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
             )
             conn.executemany(
                 "INSERT INTO fts (rowid, subject, sender, body_own, body_quoted)"
@@ -299,6 +312,7 @@ class SqliteFtsBackend:
         facets: bool = False,
         cursor: str | None = None,
         include_private: bool = False,
+        persons: PersonResolver | None = None,
     ) -> SearchResult:
         """Run `query` (see `search.query`); raises `SearchQueryError` if it cannot be parsed.
 
@@ -307,8 +321,10 @@ class SqliteFtsBackend:
             raise ValueError("limit and offset must not be negative")
         if cursor is not None:
             offset = int(decode_cursor(cursor).get("offset", 0))
-        plan = build_plan(parse_query(query, self.limits), lists)
+        plan = build_plan(resolve_query(parse_query(query, self.limits), persons), lists)
         facet_counts: dict[str, list[tuple[str, int]]] = {}
+        identity_counts: list[tuple[int, int]] = []
+        names: dict[str, str] = {}
         with self._guard() as conn:
             conn.execute("BEGIN")  # one snapshot for the count and the page
             try:
@@ -319,13 +335,21 @@ class SqliteFtsBackend:
                 else:
                     total, hits = self._matched(conn, plan, sort, limit, offset)
                 if facets:
-                    facet_counts = compute_facets(conn, plan)
+                    facet_counts, identity_counts = compute_facets(conn, plan)
             finally:
                 conn.execute("COMMIT")
+        if facets and persons is not None:
+            facet_counts["sender"], names = sender_facet(identity_counts, persons)
         logger.debug("query %r: %d matches", query, total)
         following = offset + limit
         next_cursor = encode_cursor({"offset": following}) if following < total else None
-        return SearchResult(total=total, hits=hits, facets=facet_counts, next_cursor=next_cursor)
+        return SearchResult(
+            total=total,
+            hits=hits,
+            facets=facet_counts,
+            next_cursor=next_cursor,
+            person_names=names,
+        )
 
     def _matched(
         self, conn: sqlite3.Connection, plan: FtsPlan, sort: Sort, limit: int, offset: int

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+import zlib
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 
 from store.records import StoredMessage
@@ -12,7 +13,7 @@ from store.records import StoredMessage
 _COLUMNS = (
     "m.id, m.key, m.message_id, m.message_id_norm, m.from_name, m.from_addr, m.subject, "
     "m.subject_norm, m.date, {bodies}, m.thread_id, m.parent_key, m.depth, m.attachments, "
-    "m.flags, m.seq"
+    "m.flags, m.seq, m.identity"
 )
 
 
@@ -65,6 +66,33 @@ def read_messages(
             attachments=tuple(a[0] for a in json.loads(r[15]) if a[0]),
             flags=tuple(json.loads(r[16])),
             seq=r[17],
+            identity=r[18],
         )
         for r in rows
     ]
+
+
+RAW_CHUNK = 1 << 20
+"""Bytes read (and at most produced) per step of `raw_chunks`."""
+
+
+def raw_chunks(conn: sqlite3.Connection, key: str, chunk: int = RAW_CHUNK) -> Iterator[bytes]:
+    """The original bytes of message `key`, decompressed piece by piece from the stored blob
+    (neither the compressed nor the whole message is ever in memory at once); nothing for an
+    unknown key."""
+    row = conn.execute("SELECT id FROM messages WHERE key = ?", (key,)).fetchone()
+    if row is None:
+        return
+    inflate = zlib.decompressobj()
+    with conn.blobopen("messages", "raw", int(row[0]), readonly=True) as blob:
+        while True:
+            data = blob.read(chunk)
+            if not data:
+                break
+            out = inflate.decompress(data, chunk)
+            while out:
+                yield out
+                out = inflate.decompress(inflate.unconsumed_tail, chunk)
+    rest = inflate.flush()
+    if rest:
+        yield rest

@@ -181,3 +181,5 @@ class StoredMessage:
     attachments: tuple[str, ...]
     flags: tuple[str, ...]
     seq: int
+    identity: int | None = None
+    """The sender's identity (`store.identities`); None until one is assigned."""

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from search.base import IndexDoc, SearchBackend
+from search.base import IndexDoc, PersonRef, SearchBackend
 from search.factory import open_backend
 
 ES_URL = os.environ.get("LISTARCHIVE_TEST_ES_URL", "")
@@ -47,6 +47,7 @@ def _doc(
         date=when,
         body_own=body,
         body_quoted=quoted,
+        identity=IDENTITIES[sender[1]],
     )
 
 
@@ -57,6 +58,36 @@ ITAMAR = ("Itamar Turner-Trauring", "itamar@itamarst.org")
 AMBER = ("Amber Brown", "hawkowl@atleastfornow.net")
 JURGEN = ("Jürgen Müller", "jm@example.de")
 NOBODY = ("", "someone@example.com")
+
+IDENTITIES = {
+    address: number
+    for number, (_, address) in enumerate((GLYPH, JP, JP_DIVMOD, ITAMAR, AMBER, JURGEN, NOBODY), 1)
+}
+"""The sender identity of each address (as the store numbers them)."""
+PERSONS = {
+    IDENTITIES[GLYPH[1]]: PersonRef("pglyph", "Glyph Lefkowitz"),
+    IDENTITIES[JP[1]]: PersonRef("pjp", "Jean-Paul Calderone"),
+    IDENTITIES[JP_DIVMOD[1]]: PersonRef("pjp", "Jean-Paul Calderone"),  # merged: two addresses
+    IDENTITIES[ITAMAR[1]]: PersonRef("pitamar", "Itamar Turner-Trauring"),
+    IDENTITIES[AMBER[1]]: PersonRef("pamber", "Amber Brown"),
+    IDENTITIES[JURGEN[1]]: PersonRef("pjurgen", "Jürgen Müller"),
+    IDENTITIES[NOBODY[1]]: PersonRef("psomeone", "someone"),
+}
+
+
+class DictPersons:
+    """A `PersonResolver` from an identity -> person table (the store's, by hand)."""
+
+    def __init__(self, persons: dict[int, PersonRef]) -> None:
+        self.persons = persons
+
+    def identities_of(self, key: str) -> frozenset[int] | None:
+        found = frozenset(i for i, person in self.persons.items() if person.key == key)
+        return found or None
+
+    def persons_of(self, identities: Collection[int]) -> dict[int, PersonRef]:
+        return {i: self.persons[i] for i in identities if i in self.persons}
+
 
 DOCS: tuple[IndexDoc, ...] = (
     _doc(

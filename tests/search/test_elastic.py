@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 import pytest
 from elasticsearch import BadRequestError, Elasticsearch
 
-from search.base import IndexDoc, SearchUnavailableError
+from search.base import IndexDoc, PersonRef, SearchUnavailableError
 from search.elastic import MAPPING_FILE, SCHEMA_VERSION, ElasticBackend, load_mapping
-from tests.search.conftest import ES_URL, delete_es_indices
+from tests.search.conftest import ES_URL, DictPersons, delete_es_indices
 
 pytestmark = pytest.mark.skipif(
     not ES_URL, reason="no Elasticsearch node: set LISTARCHIVE_TEST_ES_URL"
@@ -47,7 +47,7 @@ def es() -> Iterator[ElasticBackend]:
 def test_mapping_file_is_strict_and_versioned(es: ElasticBackend) -> None:
     mapping = load_mapping()
     assert mapping["mappings"]["dynamic"] == "strict"
-    assert mapping["mappings"]["_meta"]["schema_version"] == SCHEMA_VERSION == 2
+    assert mapping["mappings"]["_meta"]["schema_version"] == SCHEMA_VERSION == 3
     assert MAPPING_FILE.name == f"messages-v{SCHEMA_VERSION}.json"
     client = Elasticsearch(ES_URL)
     with pytest.raises(BadRequestError, match="strict_dynamic_mapping_exception"):
@@ -117,22 +117,26 @@ def test_offsets_beyond_the_result_window_use_search_after() -> None:
         delete_es_indices(prefix)
 
 
-def test_an_index_with_the_previous_mapping_is_replaced_for_a_rebuild() -> None:
+@pytest.mark.parametrize("version", [1, 2])
+def test_an_index_with_a_previous_mapping_is_replaced_for_a_rebuild(version: int) -> None:
     prefix = f"test-{uuid.uuid4().hex[:12]}"
     client = Elasticsearch(ES_URL)
-    old = json.loads((MAPPING_FILE.parent / "messages-v1.json").read_text())
+    old = json.loads((MAPPING_FILE.parent / f"messages-v{version}.json").read_text())
     old["mappings"]["_meta"].update(checkpoint=7, store_id="s1")
     client.indices.create(
-        index=f"{prefix}-v1-old", settings=old["settings"], mappings=old["mappings"]
+        index=f"{prefix}-v{version}-old", settings=old["settings"], mappings=old["mappings"]
     )
-    client.indices.put_alias(index=f"{prefix}-v1-old", name=prefix)
+    client.indices.put_alias(index=f"{prefix}-v{version}-old", name=prefix)
     try:
         backend = ElasticBackend(ES_URL, prefix=prefix)
         # a fresh, empty index of the current mapping: the indexer rebuilds it from the store
         assert (backend.get_checkpoint(), backend.get_store_id(), backend.count()) == (0, "", 0)
-        backend.index([replace(doc("p1", "reactor"), private=True)])
+        backend.index([replace(doc("p1", "reactor"), private=True, identity=4)])
         assert backend.search("reactor").total == 0
         assert backend.search("reactor", include_private=True).total == 1
+        persons = DictPersons({4: PersonRef("pfour", "Four")})
+        found = backend.search("person:pfour", include_private=True, persons=persons, facets=True)
+        assert (found.total, found.facets["sender"]) == (1, [("pfour", 1)])
         (live,) = client.indices.get_alias(name=prefix)
         assert live.startswith(f"{prefix}-v{SCHEMA_VERSION}-")
         backend.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from search.base import SearchBackend
+from tests.search.conftest import PERSONS, DictPersons
 
 
 def test_facets_count_the_whole_match_set(indexed: SearchBackend) -> None:
@@ -13,14 +14,12 @@ def test_facets_count_the_whole_match_set(indexed: SearchBackend) -> None:
     assert [y for y, _ in years] == sorted((y for y, _ in years), reverse=True)
     dated = indexed.search("list:twisted-python after:1970", limit=0).total
     assert sum(count for _, count in years) == dated
-    senders = dict(result.facets["sender"])
-    assert senders["exarkun@twistedmatrix.com"] >= 1
-    assert all(address == address.lower() for address in senders)
+    assert "sender" not in result.facets  # no persons to name them: no sender facet
     assert indexed.search("list:twisted-python").facets == {}
 
 
 def test_facets_follow_the_text_query(indexed: SearchBackend) -> None:
-    result = indexed.search("reactor", facets=True)
+    result = indexed.search("reactor", facets=True, persons=DictPersons(PERSONS))
     assert sum(count for _, count in result.facets["sender"]) == result.total
     assert sum(count for _, count in result.facets["list"]) >= result.total
 

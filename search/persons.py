@@ -1,0 +1,86 @@
+"""Senders as persons in search: ``person:`` filters and the sender facet.
+
+The index holds each message's sender *identity* (stable); persons group identities and merges
+or splits regroup them, so a search maps identities to persons when it runs: a ``person:`` key
+becomes its identity ids (`resolve_query`), and per-identity facet counts are summed per person
+(`sender_facet`).  `StorePersons` answers both from the store's ``identities`` and ``persons``
+tables; tests may pass any other `PersonResolver`.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Collection, Iterable, Mapping
+
+from search.base import FACET_SIZE, PersonRef, PersonResolver, SearchQueryError
+from search.query import Query, resolve_persons
+from store import identities as store_identities
+
+logger = logging.getLogger(__name__)
+
+_CHUNK = 900
+
+
+class StorePersons:
+    """`PersonResolver` over a store connection (read-only use)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def identities_of(self, key: str) -> frozenset[int] | None:
+        person = store_identities.resolve(self.conn, key)
+        if person is None:
+            return None
+        rows = self.conn.execute("SELECT id FROM identities WHERE person = ?", (person,))
+        return frozenset(int(row[0]) for row in rows)
+
+    def persons_of(self, identities: Collection[int]) -> dict[int, PersonRef]:
+        wanted = sorted(set(identities))
+        found: dict[int, PersonRef] = {}
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            for identity, key, name in self.conn.execute(
+                f"SELECT i.id, p.key, p.name FROM identities i JOIN persons p ON p.id = i.person "
+                f"WHERE i.id IN ({marks})",
+                chunk,
+            ):
+                found[int(identity)] = PersonRef(str(key), str(name))
+        return found
+
+
+def resolve_query(query: Query, persons: PersonResolver | None) -> Query:
+    """`query` with its ``person:`` filters resolved; refused without a resolver."""
+    if not query.persons:
+        return query
+    if persons is None:
+        raise SearchQueryError("person: filters need the archive's persons (not available here)")
+    return resolve_persons(query, persons.identities_of)
+
+
+def person_facet(
+    counts: Iterable[tuple[int, int]], persons: Mapping[int, PersonRef], size: int = FACET_SIZE
+) -> tuple[list[tuple[str, int]], dict[str, str]]:
+    """Sum (identity, count) pairs per person: the top `size` (person key, count) pairs (count
+    descending, then name, then key) and the names of those persons.  Identities without a
+    person (0: the sender had none when indexed) are left out."""
+    totals: dict[str, int] = {}
+    names: dict[str, str] = {}
+    for identity, count in counts:
+        person = persons.get(identity)
+        if person is None:
+            continue
+        totals[person.key] = totals.get(person.key, 0) + count
+        names[person.key] = person.name
+    top = sorted(totals.items(), key=lambda kv: (-kv[1], names[kv[0]].casefold(), kv[0]))[:size]
+    return top, {key: names[key] for key, _ in top}
+
+
+def sender_facet(
+    counts: list[tuple[int, int]], persons: PersonResolver
+) -> tuple[list[tuple[str, int]], dict[str, str]]:
+    """The sender facet (person keys and counts, and their names) from per-identity counts."""
+    return person_facet(
+        counts, persons.persons_of([identity for identity, _ in counts if identity])
+    )
