@@ -35,9 +35,9 @@ from search.base import (
     Sort,
 )
 from search.cursor import decode_cursor, encode_cursor
-from search.persons import resolve_query, sender_facet
 from search.es_query import search_body
-from search.query import HIGHLIGHT_START, QueryLimits, parse_query
+from search.persons import resolve_query, sender_facet
+from search.query import DEFAULT_LIMITS, HIGHLIGHT_START, QueryLimits, parse_query
 from search.textprep import identifiers, stem_text
 
 logger = logging.getLogger(__name__)
@@ -108,7 +108,7 @@ class ElasticBackend:
         password: str = "",
         timeout: float = 30.0,
         max_window: int = MAX_WINDOW,
-        limits: QueryLimits = QueryLimits(),
+        limits: QueryLimits = DEFAULT_LIMITS,
     ) -> None:
         self.url = url
         self.limits = limits

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from config.settings import Settings
 from search.base import SearchBackend, SearchUnavailableError
-from search.query import QueryLimits
+from search.query import DEFAULT_LIMITS, QueryLimits
 from search.sqlite_fts import SqliteFtsBackend
 
 logger = logging.getLogger(__name__)
@@ -25,7 +25,7 @@ def open_backend(
     index_prefix: str = "listarchive-messages",
     username: str = "",
     password: str = "",
-    limits: QueryLimits = QueryLimits(),
+    limits: QueryLimits = DEFAULT_LIMITS,
 ) -> SearchBackend:
     """The backend `kind` ("sqlite" or "elasticsearch"); raises `SearchUnavailableError`.
 

@@ -74,6 +74,9 @@ class QueryLimits:
     """Deepest nesting of parentheses accepted (capped at `MAX_SAFE_DEPTH`)."""
 
 
+DEFAULT_LIMITS = QueryLimits()
+
+
 FILTER_FIELDS = frozenset({"from", "person", "subject", "list", "after", "before"})
 _ANY_OF_FIELDS = ("list", "from", "person")
 _WORD_RE = re.compile(r"[^\W_]+")
@@ -383,7 +386,7 @@ class _Parser:
         raise SearchQueryError(f"unexpected {token.kind.upper()}")
 
 
-def parse_query(text: str, limits: QueryLimits = QueryLimits()) -> Query:
+def parse_query(text: str, limits: QueryLimits = DEFAULT_LIMITS) -> Query:
     """Parse the query language described in this module; raises `SearchQueryError`, also
     for a query longer or nested deeper than `limits` allow."""
     if len(text) > limits.max_length:

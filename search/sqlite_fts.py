@@ -38,7 +38,7 @@ from search.base import (
 from search.cursor import decode_cursor, encode_cursor
 from search.fts_sql import BM25, FtsPlan, build_plan, order_by
 from search.persons import resolve_query, sender_facet
-from search.query import HIGHLIGHT_END, HIGHLIGHT_START, QueryLimits, parse_query
+from search.query import DEFAULT_LIMITS, HIGHLIGHT_END, HIGHLIGHT_START, QueryLimits, parse_query
 from search.sqlite_facets import compute_facets
 from store.files import create_private
 
@@ -133,7 +133,7 @@ class SqliteFtsBackend:
 
     name = "sqlite"
 
-    def __init__(self, path: Path, *, limits: QueryLimits = QueryLimits()) -> None:
+    def __init__(self, path: Path, *, limits: QueryLimits = DEFAULT_LIMITS) -> None:
         self.path = path
         self.limits = limits
         self._lock = threading.Lock()
