@@ -5,8 +5,12 @@ posts before and after a date window); metrics apply the window themselves with
 `frame.in_window()`.  Posts without a usable date are left out and counted (`undated`).
 
 Frames are cached per process, keyed on the store file, its change sequence, the persons
-version (merges) and the lists: a dashboard opened again, or another dashboard of the same
-scope, costs no database work.  Any sync or merge changes the key.
+version (merges), the lists and the reader's access: a dashboard opened again, or another
+dashboard of the same scope, costs no database work.  Any sync or merge changes the key.
+
+A frame holds what its reader may see (`store.visibility`): without private access the
+scope's lists are public ones, a thread's subject is that of its first visible message, and
+a reply to a message the reader may not read answers someone unknown.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from operator import attrgetter
 from typing import Any, NamedTuple
 
 from analytics.scope import Scope
-from store import identities
+from store import identities, thread_queries, visibility
 
 
 class Post(NamedTuple):
@@ -112,18 +116,23 @@ def _load(conn: sqlite3.Connection, scope: Scope) -> Frame:
             on_lists[message] = shared.setdefault(both, both)
         # one pass over the covering index is cheaper than a join, even for a single list
         rows = [r for r in conn.execute(_POSTS) if r[0] in on_lists]
+    viewer = visibility.for_reader(conn, include_private=scope.include_private)
     person_of: dict[int, int] = dict(conn.execute("SELECT id, person FROM identities").fetchall())
     parent_of: dict[str, int] = {r[1]: person_of.get(r[5], 0) for r in rows}
     missing = sorted({r[4] for r in rows if r[4] and r[4] not in parent_of})
     for part, part_marks in _chunks(missing):
         for key, identity in conn.execute(
-            f"SELECT key, identity FROM messages WHERE key IN ({part_marks})", part
+            f"SELECT m.key, m.identity FROM messages m WHERE m.key IN ({part_marks}) "
+            f"AND {viewer.messages('m')}",
+            part,
         ):
             parent_of[key] = person_of.get(identity, 0)
     for mid, key, date, thread, parent, identity, direct in rows:
         if date is None or thread is None:
             undated += date is None
             continue
+        if parent and parent not in parent_of:  # not in the archive, or not visible
+            parent = None
         posts.append(
             Post(
                 mid,
@@ -147,18 +156,30 @@ def _load(conn: sqlite3.Connection, scope: Scope) -> Frame:
             f"SELECT id, key, name FROM persons WHERE id IN ({part_marks})", part
         ):
             persons[int(pid)] = PersonRef(int(pid), str(key), str(name))
-    thread_ids = sorted({p.thread for p in posts})
-    threads: dict[str, ThreadRef] = {}
-    wanted = set(thread_ids)
-    for tid, subject, root in conn.execute("SELECT thread_id, subject, root_key FROM threads"):
-        if tid in wanted:
-            threads[str(tid)] = ThreadRef(str(tid), str(subject), root)
+    threads = _threads(conn, viewer, {p.thread for p in posts})
     names = {
         int(i): str(n)
         for i, n in conn.execute("SELECT id, name FROM lists")
         if int(i) in scope.list_ids
     }
     return Frame(scope, posts, undated, persons, threads, names)
+
+
+def _threads(
+    conn: sqlite3.Connection, viewer: visibility.Visibility, wanted: set[str]
+) -> dict[str, ThreadRef]:
+    """Subject and root of the frame's threads as the reader sees them: the stored ones, or,
+    for a thread with messages the reader may not read, those of its first visible message."""
+    threads: dict[str, ThreadRef] = {}
+    for tid, subject, root in conn.execute("SELECT thread_id, subject, root_key FROM threads"):
+        if tid in wanted:
+            threads[str(tid)] = ThreadRef(str(tid), str(subject), root)
+    if viewer.include_private:
+        return threads
+    hidden = sorted(thread_queries.threads_with_hidden(conn, viewer) & wanted)
+    for tid, seen in thread_queries.thread_summaries(conn, viewer, hidden).items():
+        threads[tid] = ThreadRef(tid, seen.subject, seen.root_key)
+    return threads
 
 
 _CACHE: OrderedDict[tuple[object, ...], Frame] = OrderedDict()
@@ -169,7 +190,8 @@ CACHE_SIZE = 8
 def _cache_key(conn: sqlite3.Connection, scope: Scope) -> tuple[object, ...]:
     path = next((str(r[2]) for r in conn.execute("PRAGMA database_list") if r[1] == "main"), "")
     seq = conn.execute("SELECT value FROM meta WHERE key = 'change_seq'").fetchone()
-    return (path, seq[0] if seq else "0", identities.version(conn), scope.list_ids)
+    found = seq[0] if seq else "0"
+    return (path, found, identities.version(conn), scope.list_ids, scope.include_private)
 
 
 def load_frame(conn: sqlite3.Connection, scope: Scope) -> Frame:

@@ -1,9 +1,9 @@
 """Read queries for the web pages: lists, periods (volumes), threads and messages.
 
-Pure SQL reads returning frozen dataclasses.  Privacy is decided here once: a message is
-private when every list it is on is private (`lists.private`); callers pass
-`include_private=False` for anonymous visitors and get neither private lists nor private
-messages back.
+Pure SQL reads returning frozen dataclasses.  What a reader may see is decided by
+`store.visibility` (a `Visibility` passed in as `viewer`): invisible lists and messages are
+never read, and a thread is summarised from its visible messages.  Message bodies are read
+bounded (`max_body_chars`, cut in SQL), so a huge stored body never reaches a page whole.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+
+from store.visibility import Visibility, is_private
 
 _VOLUME_SUFFIXES = (".txt.gz", ".txt", ".mbox.gz", ".mbox", ".gz")
 
@@ -49,16 +51,6 @@ class PeriodSummary:
     messages: int
     first_date: datetime | None
     last_date: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class ThreadSummary:
-    thread_id: str
-    subject: str
-    first_date: datetime | None
-    last_date: datetime | None
-    message_count: int
-    root_key: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,28 +94,30 @@ class MessageDetail:
     depth: int | None
     thread_pos: int | None
     raw_size: int
+    body_length: int = 0
+    """Characters of the whole stored body (`body` holds at most the bound read)."""
 
-
-def _public(include_private: bool) -> str:
-    return "1" if include_private else "l.private = 0"
+    @property
+    def body_truncated(self) -> bool:
+        return self.body_length > len(self.body)
 
 
 # -- lists and periods ----------------------------------------------------------------------
 
 
-def list_summaries(conn: sqlite3.Connection, *, include_private: bool) -> list[ListSummary]:
+def list_summaries(conn: sqlite3.Connection, viewer: Visibility) -> list[ListSummary]:
     """Every (visible) list with its message count and date range, by name."""
     rows = conn.execute(
         "SELECT l.id, l.name, l.community, l.private, count(m.id), min(m.date), max(m.date) "
         "FROM lists l LEFT JOIN memberships ms ON ms.list = l.id "
         "LEFT JOIN messages m ON m.id = ms.message "
-        f"WHERE {_public(include_private)} GROUP BY l.id ORDER BY l.name"
+        f"WHERE {viewer.lists('l')} GROUP BY l.id ORDER BY l.name"
     ).fetchall()
     return [ListSummary(r[0], r[1], r[2], bool(r[3]), r[4], _date(r[5]), _date(r[6])) for r in rows]
 
 
-def find_list(conn: sqlite3.Connection, name: str, *, include_private: bool) -> ListSummary | None:
-    for summary in list_summaries(conn, include_private=include_private):
+def find_list(conn: sqlite3.Connection, name: str, viewer: Visibility) -> ListSummary | None:
+    for summary in list_summaries(conn, viewer):
         if summary.name == name:
             return summary
     return None
@@ -154,69 +148,40 @@ def list_periods(conn: sqlite3.Connection, list_id: int) -> list[PeriodSummary]:
 
 
 def period_messages(
-    conn: sqlite3.Connection, list_id: int, origins: Sequence[str]
+    conn: sqlite3.Connection, list_id: int, origins: Sequence[str], viewer: Visibility
 ) -> list[MessageSummary]:
-    """Messages of one period of a list, newest first."""
+    """The (visible) messages of one period of a list, newest first."""
     marks = ",".join("?" * len(origins))
     rows = conn.execute(
         "SELECT m.key, m.subject, m.from_name, m.from_addr, m.date, m.thread_id "
         "FROM memberships ms JOIN messages m ON m.id = ms.message "
-        f"WHERE ms.list = ? AND ms.origin IN ({marks}) "
+        f"WHERE ms.list = ? AND ms.origin IN ({marks}) AND {viewer.messages('m')} "
         "ORDER BY m.date IS NULL, m.date DESC, ms.position DESC",
         (list_id, *origins),
     ).fetchall()
     return [MessageSummary(r[0], r[1], r[2], r[3], _date(r[4]), r[5]) for r in rows]
 
 
-# -- threads ----------------------------------------------------------------------------------
-
-
-def _thread_summary(row: Sequence[object]) -> ThreadSummary:
-    first, last, count = row[2], row[3], row[4]
-    return ThreadSummary(
-        thread_id=str(row[0]),
-        subject=str(row[1]),
-        first_date=_date(first if isinstance(first, int) else None),
-        last_date=_date(last if isinstance(last, int) else None),
-        message_count=count if isinstance(count, int) else 0,
-        root_key=str(row[5]) if row[5] is not None else None,
-    )
-
-
-_THREAD_COLUMNS = "t.thread_id, t.subject, t.first_date, t.last_date, t.message_count, t.root_key"
-_VISIBLE_THREAD = (
-    "EXISTS (SELECT 1 FROM messages m JOIN memberships ms ON ms.message = m.id "
-    "JOIN lists l ON l.id = ms.list WHERE m.thread_id = t.thread_id AND {public})"
-)
-
-
-def recent_threads(
-    conn: sqlite3.Connection, *, include_private: bool, limit: int = 20
-) -> list[ThreadSummary]:
-    """The threads with the latest messages (that have a visible message), newest first."""
-    visible = _VISIBLE_THREAD.format(public=_public(include_private))
-    rows = conn.execute(
-        f"SELECT {_THREAD_COLUMNS} FROM threads t WHERE {visible} "
-        "ORDER BY t.last_date IS NULL, t.last_date DESC LIMIT ?",
-        (limit,),
-    ).fetchall()
-    return [_thread_summary(r) for r in rows]
-
-
-def get_thread(conn: sqlite3.Connection, thread_id: str) -> ThreadSummary | None:
-    row = conn.execute(
-        f"SELECT {_THREAD_COLUMNS} FROM threads t WHERE t.thread_id = ?", (thread_id,)
-    ).fetchone()
-    return _thread_summary(row) if row else None
-
-
 # -- messages ---------------------------------------------------------------------------------
 
-_DETAIL_COLUMNS = (
-    "m.id, m.key, m.message_id, m.from_name, m.from_addr, m.to_json, m.cc_json, m.subject, "
-    "m.date, m.date_offset, m.body, m.signature, m.is_html_only, m.attachments, m.thread_id, "
-    "m.parent_key, m.depth, m.thread_pos, m.raw_size"
-)
+
+def _detail_columns(viewer: Visibility, max_body_chars: int | None) -> str:
+    """The columns `_details` reads; bodies cut to `max_body_chars` in SQL (None: whole, 0:
+    none)."""
+    length = "length(m.body)"
+    if max_body_chars is None:
+        body, signature = "m.body", "m.signature"
+    elif max_body_chars <= 0:  # no body wanted (neighbours, checks): not even its length
+        body, signature, length = "''", "''", "0"
+    else:
+        bound = max(int(max_body_chars), 0)
+        body, signature = f"substr(m.body, 1, {bound})", f"substr(m.signature, 1, {bound})"
+    return (
+        "m.id, m.key, m.message_id, m.from_name, m.from_addr, m.to_json, m.cc_json, m.subject, "
+        f"m.date, m.date_offset, {body}, {signature}, m.is_html_only, m.attachments, "
+        f"m.thread_id, {viewer.parent_key('m')}, m.depth, m.thread_pos, m.raw_size, "
+        f"{length}, m.parent_key"
+    )
 
 
 def _pairs(text: str) -> tuple[tuple[str, str], ...]:
@@ -224,10 +189,19 @@ def _pairs(text: str) -> tuple[tuple[str, str], ...]:
 
 
 def _details(
-    conn: sqlite3.Connection, where: str, params: Sequence[object], *, include_private: bool
+    conn: sqlite3.Connection,
+    where: str,
+    params: Sequence[object],
+    viewer: Visibility,
+    max_body_chars: int | None,
 ) -> list[MessageDetail]:
-    rows = conn.execute(f"SELECT {_DETAIL_COLUMNS} FROM messages m WHERE {where}", params)
-    rows_list = rows.fetchall()
+    """The visible messages matching `where` (then `order`) on `messages m`."""
+    where, _, order = where.partition(" ORDER BY ")
+    rows_list = conn.execute(
+        f"SELECT {_detail_columns(viewer, max_body_chars)} FROM messages m "
+        f"WHERE ({where}) AND {viewer.messages('m')}" + (f" ORDER BY {order}" if order else ""),
+        params,
+    ).fetchall()
     if not rows_list:
         return []
     memberships: dict[int, list[tuple[str, bool]]] = {r[0]: [] for r in rows_list}
@@ -242,12 +216,9 @@ def _details(
         ):
             memberships[message].append((name, bool(private)))
     found: list[MessageDetail] = []
+    depths: dict[str, tuple[int | None, int | None]] = {}  # key -> (stored, shown) depth
     for r in rows_list:
         lists = memberships[r[0]]
-        private = bool(lists) and all(p for _, p in lists)
-        if private and not include_private:
-            continue
-        shown = tuple(n for n, p in lists if include_private or not p)
         found.append(
             MessageDetail(
                 key=r[1],
@@ -266,33 +237,64 @@ def _details(
                     AttachmentInfo(str(a[0]), str(a[1]), int(a[2]), str(a[3]))
                     for a in json.loads(r[13])
                 ),
-                lists=shown,
-                private=private,
+                lists=tuple(viewer.shown_lists(n for n, _ in lists)),
+                private=is_private([p for _, p in lists]),
                 thread_id=r[14],
                 parent_key=r[15],
-                depth=r[16],
+                depth=_shown_depth(depths, r[1], r[16], r[15], r[20]),
                 thread_pos=r[17],
                 raw_size=r[18],
+                body_length=r[19],
             )
         )
     return found
 
 
+def _shown_depth(
+    depths: dict[str, tuple[int | None, int | None]],
+    key: str,
+    depth: int | None,
+    parent: str | None,
+    stored_parent: str | None,
+) -> int | None:
+    """The depth of a message among the visible ones (read in thread order): a reply whose
+    parent is hidden starts a branch of its own (depth 0); below a visible parent it keeps its
+    stored distance to it; with nothing hidden this is the stored depth."""
+    shown = depth
+    if parent is not None and parent in depths:
+        parent_stored, parent_shown = depths[parent]
+        if depth is not None and parent_stored is not None and parent_shown is not None:
+            shown = parent_shown + max(depth - parent_stored, 1)
+    elif parent is None and stored_parent is not None:
+        shown = 0
+    depths[key] = (depth, shown)
+    return shown
+
+
 def get_message(
-    conn: sqlite3.Connection, key: str, *, include_private: bool
+    conn: sqlite3.Connection,
+    key: str,
+    viewer: Visibility,
+    *,
+    max_body_chars: int | None = None,
 ) -> MessageDetail | None:
-    """One message by key, or None when unknown (or private and not asked for)."""
-    found = _details(conn, "m.key = ?", (key,), include_private=include_private)
+    """One visible message by key (its body cut to `max_body_chars`), or None."""
+    found = _details(conn, "m.key = ?", (key,), viewer, max_body_chars)
     return found[0] if found else None
 
 
 def thread_messages(
-    conn: sqlite3.Connection, thread_id: str, *, include_private: bool
+    conn: sqlite3.Connection,
+    thread_id: str,
+    viewer: Visibility,
+    *,
+    max_body_chars: int | None = None,
 ) -> list[MessageDetail]:
-    """The (visible) messages of a thread in thread order (depth first, replies by date)."""
+    """The visible messages of a thread in thread order (depth first, replies by date)."""
     return _details(
         conn,
         "m.thread_id = ? ORDER BY m.thread_pos, m.date, m.key",
         (thread_id,),
-        include_private=include_private,
+        viewer,
+        max_body_chars,
     )

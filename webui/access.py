@@ -8,6 +8,8 @@ and hits neither return nor name private lists).  A request that was granted pri
 `Vary: Cookie` (`init_blueprint` installs that on a blueprint); anonymous answers keep their
 headers.  Addresses stay obfuscated for everyone on these pages (docs/webui-contract.md).
 
+What a reader may see is `viewer()`: a `store.visibility.Visibility` taken once per request
+and passed to every store query, export and statistic (`store/visibility.py` holds the rule).
 Streaming exports run after the request has ended: they take the decision (and the names to
 hide) during the request and pass it in.
 """
@@ -19,11 +21,13 @@ from collections.abc import Iterable
 from flask import Blueprint, g
 from werkzeug.wrappers import Response
 
+from store import visibility
+from store.visibility import Visibility
 from webui.auth import current_user
 from webui.extensions import get_store
 
 _GRANTED = "private_access_granted"
-_HIDDEN = "hidden_list_names"
+_VIEWER = "visibility_viewer"
 
 
 def sees_private() -> bool:
@@ -34,22 +38,27 @@ def sees_private() -> bool:
     return allowed
 
 
+def viewer() -> Visibility:
+    """What this request may see (taken once per request): everything for a logged-in
+    account, the public messages and lists only for an anonymous visitor."""
+    private = sees_private()
+    found: Visibility | None = g.get(_VIEWER)
+    if found is None or found.include_private != private:
+        found = visibility.for_reader(get_store().conn, include_private=private)
+        setattr(g, _VIEWER, found)
+    return found
+
+
 def hidden_lists() -> frozenset[str]:
     """Names of the lists this request must not name: the private ones for anonymous visitors
     (a message on a public and a private list is public, its private list is not shown),
     none for a logged-in account."""
-    if sees_private():
-        return frozenset()
-    if _HIDDEN not in g:
-        setattr(g, _HIDDEN, frozenset(i.name for i in get_store().lists() if i.private))
-    hidden: frozenset[str] = getattr(g, _HIDDEN)
-    return hidden
+    return viewer().hidden_lists
 
 
 def shown_lists(names: Iterable[str]) -> list[str]:
     """`names` without those this request must not see (see `hidden_lists`)."""
-    hidden = hidden_lists()
-    return [name for name in names if name not in hidden]
+    return viewer().shown_lists(names)
 
 
 def not_shared(response: Response) -> Response:

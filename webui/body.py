@@ -22,14 +22,16 @@ def _signature_start(lines: list[str]) -> int | None:
     return None
 
 
-def split_body(body: str) -> list[Block]:
+def split_body(body: str, *, signature: bool = True) -> list[Block]:
+    """The blocks of `body`; `signature=False`: no signature is looked for (a body cut short
+    has lost its real end)."""
     lines = body.replace("\r\n", "\n").split("\n")
     while lines and not lines[-1].strip():
         lines.pop()
-    signature: list[str] = []
-    start = _signature_start(lines)
+    tail: list[str] = []
+    start = _signature_start(lines) if signature else None
     if start is not None:
-        signature = lines[start + 1 :]
+        tail = lines[start + 1 :]
         lines = lines[:start]
     blocks: list[Block] = []
     kinds: list[BlockKind] = []
@@ -52,8 +54,8 @@ def split_body(body: str) -> list[Block]:
         current.append(line)
     if current:
         blocks.append(_block(current_kind or "text", current))
-    if any(line.strip() for line in signature):
-        blocks.append(_block("signature", signature))
+    if any(line.strip() for line in tail):
+        blocks.append(_block("signature", tail))
     return [b for b in blocks if b["text"].strip()]
 
 

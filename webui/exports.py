@@ -5,10 +5,10 @@ written, so memory does not grow with the size of the export.
 mboxrd: each message gets a From_ line (`From <addr> <asctime of its date, UTC>`), every body
 line matching `>*From ` gets one more `>`, and a blank line ends the message; `listarchive`'s
 own mbox reader (and Python's `mailbox`, mutt, ...) read it back to the same bytes.
-Private messages are exported to logged-in accounts only (`webui.access`); for anonymous
-visitors a private list or a thread with no public message is a 404, search exports never hold
-private messages and CSV rows never name private lists.  The stream runs after the request has
-ended, so the decision is taken during the request and passed in.
+What is exported is what the request's viewer may read (`webui.access.viewer`, rule in
+`store.visibility`): for anonymous visitors a private list or a thread with no public message is
+a 404, exports never hold private messages and CSV rows never name private lists.  The stream
+runs after the request has ended, so the decision is taken during the request and passed in.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from search.base import Hit, SearchBackend, SearchResult
 from search.factory import open_configured
 from store import queries
 from store.store import Store
+from store.visibility import Visibility
 from webui import access
 from webui.extensions import get_store, settings
 from webui.obfuscate import obfuscate_address, obfuscate_text
@@ -45,15 +46,6 @@ MBOX_TYPE = "application/mbox"
 CSV_COLUMNS = ("id", "date", "lists", "from", "subject", "thread", "permalink")
 
 _FROM_ESCAPE = re.compile(rb"^(>*From )", re.MULTILINE)
-_PUBLIC = (
-    "EXISTS (SELECT 1 FROM memberships ms2 JOIN lists l2 ON l2.id = ms2.list "
-    "WHERE ms2.message = m.id AND l2.private = 0)"
-)
-
-
-def _visible(include_private: bool) -> str:
-    """SQL condition on `messages m`: every message, or only public ones."""
-    return "1" if include_private else _PUBLIC
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,9 +128,9 @@ def _paged(
 
 
 def thread_batches(
-    conn: sqlite3.Connection, thread_id: str, *, include_private: bool = False
+    conn: sqlite3.Connection, thread_id: str, viewer: Visibility
 ) -> Iterator[list[Envelope]]:
-    visible = _visible(include_private)
+    visible = viewer.messages("m")
     return _paged(
         conn,
         "SELECT coalesce(m.thread_pos, 0), m.id, m.key, m.from_addr, m.date FROM messages m "
@@ -149,16 +141,16 @@ def thread_batches(
 
 
 def period_batches(
-    conn: sqlite3.Connection, list_id: int, origins: tuple[str, ...]
+    conn: sqlite3.Connection, list_id: int, origins: tuple[str, ...], viewer: Visibility
 ) -> Iterator[list[Envelope]]:
-    """A period's messages volume by volume, each in its archive order."""
+    """A period's (visible) messages volume by volume, each in its archive order."""
     for origin in sorted(origins):
         yield from _paged(
             conn,
             "SELECT ms.position, m.id, m.key, m.from_addr, m.date "
             "FROM memberships ms JOIN messages m ON m.id = ms.message "
-            "WHERE ms.list = ? AND ms.origin = ? AND (ms.position, m.id) > (?, ?) "
-            "ORDER BY 1, 2 LIMIT ?",
+            f"WHERE ms.list = ? AND ms.origin = ? AND {viewer.messages('m')} "
+            "AND (ms.position, m.id) > (?, ?) ORDER BY 1, 2 LIMIT ?",
             (list_id, origin),
         )
 
@@ -166,28 +158,29 @@ def period_batches(
 @bp.get("/threads/<thread_id>.mbox")
 def thread_mbox(thread_id: str) -> ResponseReturnValue:
     conn = get_store().conn
-    private = access.sees_private()
+    viewer = access.viewer()
     if not conn.execute(
-        f"SELECT 1 FROM messages m WHERE m.thread_id = ? AND {_visible(private)} LIMIT 1",
+        f"SELECT 1 FROM messages m WHERE m.thread_id = ? AND {viewer.messages('m')} LIMIT 1",
         (thread_id,),
     ).fetchone():
         abort(404, f"no thread {thread_id!r}")
     store = _stream_store()
-    body = mbox_stream(store, thread_batches(store.conn, thread_id, include_private=private))
+    body = mbox_stream(store, thread_batches(store.conn, thread_id, viewer))
     return _download(body, MBOX_TYPE, f"thread-{thread_id}.mbox")
 
 
 @bp.get("/lists/<name>/<period>.mbox")
 def period_mbox(name: str, period: str) -> ResponseReturnValue:
     conn = get_store().conn
-    summary = queries.find_list(conn, name, include_private=access.sees_private())
+    viewer = access.viewer()
+    summary = queries.find_list(conn, name, viewer)
     if summary is None:
         abort(404, f"no list {name!r}")
     found = next((p for p in queries.list_periods(conn, summary.id) if p.name == period), None)
     if found is None:
         abort(404, f"list {name!r} has no period {period!r}")
     store = _stream_store()
-    body = mbox_stream(store, period_batches(store.conn, summary.id, found.origins))
+    body = mbox_stream(store, period_batches(store.conn, summary.id, found.origins, viewer))
     return _download(body, MBOX_TYPE, f"{name}-{period}.mbox")
 
 
@@ -207,7 +200,7 @@ def _search_pages() -> Iterator[list[Hit]]:
     if sort not in SORTS:
         abort(400, f"sort must be one of {', '.join(SORTS)}")
 
-    private = access.sees_private()
+    private = access.viewer().include_private
     backend = _stream_search()
 
     def page(cursor: str | None) -> SearchResult:

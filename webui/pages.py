@@ -1,23 +1,29 @@
 """The reading pages: home, list, period, thread, message, message source.
 
 Each view builds one dict and hands it to `render`, which answers HTML or the JSON twin
-(`.json` suffix or `Accept: application/json`).  Private lists and their messages are shown to
-logged-in accounts only (`webui.access.sees_private`); anonymous visitors get a 404.  Addresses
-are obfuscated in headers and bodies for everyone.
+(`.json` suffix or `Accept: application/json`).  What is shown is what the request's viewer
+may read (`webui.access.viewer`, rule in `store.visibility`): private lists and messages for
+logged-in accounts only (anonymous visitors get a 404), and a thread seen without private access
+is the thread of its visible messages.  Bodies longer than `web.max_body_chars` are cut (in
+SQL) and say so, with a link to the full source.  Addresses are obfuscated in headers and
+bodies for everyone.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from flask import Blueprint, Response, abort, request, url_for
 from flask.typing import ResponseReturnValue
 
-from store import communities, queries
-from store.queries import MessageDetail, MessageSummary, ThreadSummary
+from store import communities, queries, reader, thread_queries
+from store.queries import MessageDetail, MessageSummary
+from store.store import Store
+from store.thread_queries import ThreadSummary
 from webui import access
 from webui.body import split_body
-from webui.extensions import get_store
+from webui.extensions import get_store, settings
 from webui.obfuscate import mailbox, obfuscate_text
 from webui.views import iso, render
 
@@ -66,6 +72,10 @@ def _attachment(a: queries.AttachmentInfo) -> dict[str, Any]:
     }
 
 
+def _max_body() -> int:
+    return int(settings()["web.max_body_chars"])
+
+
 def _message(m: MessageDetail, depth: int | None = None) -> dict[str, Any]:
     body = obfuscate_text(m.body)
     return {
@@ -83,7 +93,11 @@ def _message(m: MessageDetail, depth: int | None = None) -> dict[str, Any]:
         "is_html_only": m.is_html_only,
         "attachments": [_attachment(a) for a in m.attachments],
         "body": body,
-        "blocks": split_body(body),
+        # a cut body's end is not its end: no signature is looked for in it
+        "blocks": split_body(body, signature=not m.body_truncated),
+        "body_truncated": m.body_truncated,
+        "body_length": m.body_length,
+        "raw_size": m.raw_size,
         "url": url_for("pages.message", key=m.key),
         "source_url": url_for("pages.source", key=m.key),
         "thread_url": url_for("pages.thread", thread_id=m.thread_id) if m.thread_id else None,
@@ -112,7 +126,7 @@ def _participants(messages: list[MessageDetail]) -> list[dict[str, Any]]:
 
 
 def _find_list(name: str) -> queries.ListSummary:
-    found = queries.find_list(get_store().conn, name, include_private=access.sees_private())
+    found = queries.find_list(get_store().conn, name, access.viewer())
     if found is None:
         abort(404, f"no list named {name!r}")
     return found
@@ -132,8 +146,8 @@ def _view() -> str:
 @bp.get("/index.json", endpoint="home_json")
 def home() -> ResponseReturnValue:
     conn = get_store().conn
-    private = access.sees_private()
-    lists = queries.list_summaries(conn, include_private=private)
+    viewer = access.viewer()
+    lists = queries.list_summaries(conn, viewer)
     visible = {s.name for s in lists}
     groups = []
     for community in communities.all_communities(conn):
@@ -147,7 +161,7 @@ def home() -> ResponseReturnValue:
                     "lists": members,
                 }
             )
-    recent = queries.recent_threads(conn, include_private=private, limit=RECENT_THREADS)
+    recent = thread_queries.recent_threads(conn, viewer, limit=RECENT_THREADS)
     data = {
         "communities": groups,
         "lists": [_list_dict(s) for s in lists],
@@ -187,7 +201,7 @@ def period(name: str, period: str) -> ResponseReturnValue:
     if index is None:
         abort(404, f"list {name!r} has no period {period!r}")
     found = periods[index]
-    messages = queries.period_messages(conn, summary.id, found.origins)
+    messages = queries.period_messages(conn, summary.id, found.origins, access.viewer())
 
     def link(i: int) -> dict[str, str] | None:
         if 0 <= i < len(periods):
@@ -217,8 +231,9 @@ def period(name: str, period: str) -> ResponseReturnValue:
 def thread(thread_id: str) -> ResponseReturnValue:
     view = _view()
     conn = get_store().conn
-    info = queries.get_thread(conn, thread_id)
-    messages = queries.thread_messages(conn, thread_id, include_private=access.sees_private())
+    viewer = access.viewer()
+    info = thread_queries.get_thread(conn, thread_id, viewer)
+    messages = queries.thread_messages(conn, thread_id, viewer, max_body_chars=_max_body())
     if info is None or not messages:
         abort(404, f"no thread {thread_id!r}")
     top = min((m.depth or 0) for m in messages)
@@ -234,8 +249,8 @@ def thread(thread_id: str) -> ResponseReturnValue:
         "thread": {
             "thread_id": thread_id,
             "subject": obfuscate_text(info.subject or messages[0].subject),
-            "first_date": iso(min((m.date for m in messages if m.date), default=None)),
-            "last_date": iso(max((m.date for m in messages if m.date), default=None)),
+            "first_date": iso(info.first_date),
+            "last_date": iso(info.last_date),
             "message_count": len(messages),
             "lists": lists,
             "participants": _participants(messages),
@@ -251,22 +266,22 @@ def thread(thread_id: str) -> ResponseReturnValue:
 @bp.get("/messages/<key>.json", endpoint="message_json")
 def message(key: str) -> ResponseReturnValue:
     conn = get_store().conn
-    private = access.sees_private()
-    found = queries.get_message(conn, key, include_private=private)
+    viewer = access.viewer()
+    found = queries.get_message(conn, key, viewer, max_body_chars=_max_body())
     if found is None:
         abort(404, f"no message {key!r}")
     previous: dict[str, Any] | None = None
     following: dict[str, Any] | None = None
     thread_info: dict[str, Any] | None = None
     if found.thread_id:
-        siblings = queries.thread_messages(conn, found.thread_id, include_private=private)
+        siblings = queries.thread_messages(conn, found.thread_id, viewer, max_body_chars=0)
         keys = [m.key for m in siblings]
         at = keys.index(found.key) if found.key in keys else -1
         if at > 0:
             previous = _neighbour(siblings[at - 1])
         if 0 <= at < len(siblings) - 1:
             following = _neighbour(siblings[at + 1])
-        info = queries.get_thread(conn, found.thread_id)
+        info = thread_queries.get_thread(conn, found.thread_id, viewer)
         thread_info = {
             "thread_id": found.thread_id,
             "subject": obfuscate_text(info.subject if info else found.subject),
@@ -293,13 +308,21 @@ def _neighbour(m: MessageDetail) -> dict[str, Any]:
 
 @bp.get("/messages/<key>/source")
 def source(key: str) -> ResponseReturnValue:
+    """The original bytes, streamed from the store (a huge message is never in memory whole)."""
     store = get_store()
-    if queries.get_message(store.conn, key, include_private=access.sees_private()) is None:
+    found = queries.get_message(store.conn, key, access.viewer(), max_body_chars=0)
+    if found is None:
         abort(404, f"no message {key!r}")
-    raw = store.raw_bytes(key)
-    if raw is None:
-        abort(404, f"no message {key!r}")
-    response = Response(raw, content_type="text/plain; charset=utf-8")
+    # the stream outlives the request's store connection (closed at teardown): its own one
+    stream = Store(settings().store_path, readonly=True)
+
+    def body() -> Iterator[bytes]:
+        try:
+            yield from reader.raw_chunks(stream.conn, key)
+        finally:
+            stream.close()
+
+    response = Response(body(), content_type="text/plain; charset=utf-8")
     response.headers["Content-Disposition"] = "inline"
     response.headers["X-Robots-Tag"] = "noindex"
     return response

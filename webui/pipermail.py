@@ -6,7 +6,7 @@
 list's own index -> `/lists/<name>/`.  `<list>` is the list's name on the old host: the last
 path segment of a pipermail list's archive URL.  A period not yet mapped sends article links to
 its period page; an article the map does not know is a 404, as is anything of a private list
-for anonymous visitors (logged-in accounts are redirected, see `webui.access`; those answers
+for anonymous visitors (`webui.access.viewer`; logged-in accounts are redirected, and those answers
 are `Cache-Control: private, no-store`, so no cache keeps the 301).
 """
 
@@ -33,7 +33,7 @@ _ARTICLE = re.compile(r"^(\d{1,9})\.html$")
 
 def _list(old_name: str) -> ListInfo:
     info = pipermail_map.find_list(get_store().lists(), old_name)
-    if info is None or (info.private and not access.sees_private()):
+    if info is None or not access.viewer().shows_list(info.name):
         raise NotFound(f"no archived list {old_name!r}")
     return info
 
