@@ -198,6 +198,26 @@ SCHEMAS: dict[str, Any] = {
         **_OBJECT,
         "description": "the data the HTML page shows (see docs/webui-contract.md)",
     },
+    "Message": {
+        **_OBJECT,
+        "description": "a message as its page and thread pages show it",
+        "required": ["key", "parent_key", "body", "body_truncated", "body_length", "source_url"],
+        "properties": {
+            "key": {"type": "string"},
+            "parent_key": {**_NULLABLE_STR, "description": "null: a reply to an unknown message"},
+            "body": {"type": "string", "description": "at most web.max_body_chars characters"},
+            "body_truncated": {"type": "boolean", "description": "the body was cut"},
+            "body_length": {"type": "integer", "description": "characters of the whole body"},
+            "raw_size": {"type": "integer", "description": "bytes of the original message"},
+            "source_url": {"type": "string", "description": "the original bytes, whole"},
+        },
+    },
+    "MessagePage": {**_OBJECT, "required": ["message"], "properties": {"message": _ref("Message")}},
+    "ThreadPage": {
+        **_OBJECT,
+        "required": ["thread", "messages"],
+        "properties": {"messages": {"type": "array", "items": _ref("Message")}},
+    },
 }
 
 PATHS: dict[str, Any] = {
@@ -237,10 +257,10 @@ PATHS: dict[str, Any] = {
         [_path_param("name", "list name"), _path_param("period", "period (volume) name")],
     ),
     "/threads/{thread_id}.json": _get(
-        "a thread and its messages", _ref("Page"), [_path_param("thread_id", "thread id")]
+        "a thread and its messages", _ref("ThreadPage"), [_path_param("thread_id", "thread id")]
     ),
     "/messages/{key}.json": _get(
-        "a message", _ref("Page"), [_path_param("key", "message key (permalink)")]
+        "a message", _ref("MessagePage"), [_path_param("key", "message key (permalink)")]
     ),
     # -- persons (facilitator role; 401 without a session) --
     "/audit.json": _get(
