@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from store import visibility
+
 
 class ScopeError(ValueError):
     """An unknown list or community, or a malformed date (callers answer 404 / 400)."""
@@ -85,8 +87,9 @@ def resolve_scope(
     include_private: bool = False,
 ) -> Scope:
     """The scope for the given list names and/or community (none: every visible list)."""
+    viewer = visibility.for_reader(conn, include_private=include_private)
     rows = conn.execute("SELECT id, name, community, private FROM lists ORDER BY name").fetchall()
-    visible = [r for r in rows if include_private or not r[3]]
+    visible = [r for r in rows if viewer.shows_list(str(r[1]))]
     by_name = {str(r[1]): int(r[0]) for r in visible}
     chosen: dict[str, int] = {}
     for name in lists:
