@@ -1,19 +1,25 @@
 """`listarchive users`: the web UI's accounts (facilitator and secretariat roles).
 
 Passwords are read from a hidden prompt (typed twice) or, for scripts, one line on standard
-input with `--password-stdin`; they are never echoed, printed or logged.
+input with `--password-stdin`; they are never echoed, printed or logged.  A password change,
+`disable` and `remove` end the account's web sessions at once; `sessions` lists the open ones
+and `revoke` ends them without touching the account.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import sys
+import time
+from datetime import UTC, datetime
 
 import click
 
 from listarchive.cli_common import store_session
 from store import accounts
+from store import sessions as session_store
 
 logger = logging.getLogger(__name__)
 
@@ -172,6 +178,73 @@ def users_remove(ctx: click.Context, name: str) -> None:
             raise _fail(exc) from exc
     logger.debug("account %s removed", name)
     click.echo(f"user {name} removed")
+
+
+def _iso(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, UTC).isoformat()
+
+
+def _session_row(s: session_store.WebSession) -> dict[str, object]:
+    return {
+        "id": s.id,
+        "username": s.username,
+        "created_at": _iso(s.created_at),
+        "last_seen": _iso(s.last_seen),
+        "expires_at": _iso(s.expires_at),
+        "client": s.client,
+    }
+
+
+def _known(conn: sqlite3.Connection, name: str) -> None:
+    if accounts.get_account(conn, name) is None:
+        raise click.ClickException(f"no user {name}")
+
+
+@users.command("sessions")
+@click.argument("name", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def users_sessions(ctx: click.Context, name: str | None, as_json: bool) -> None:
+    """The open web sessions (of one account, or of all): id, when made, last used, expiry
+    and the client (address and browser) that logged in."""
+    with store_session(ctx) as store:
+        if name is not None:
+            _known(store.conn, name)
+        found = session_store.live_sessions(store.conn, now=time.time(), username=name)
+    if as_json:
+        click.echo(json.dumps([_session_row(s) for s in found], indent=2))
+        return
+    if not found:
+        click.echo("No open web sessions.")
+        return
+    width = max(len(s.username) for s in found)
+    for s in found:
+        row = _session_row(s)
+        click.echo(
+            f"{s.id}  {s.username:<{width}}  since {row['created_at']}  last seen "
+            f"{row['last_seen']}  until {row['expires_at']}  {s.client}"
+        )
+
+
+@users.command("revoke")
+@click.argument("name")
+@click.option(
+    "--session", "session_id", help="End only this session (its id from `users sessions`)."
+)
+@click.pass_context
+def users_revoke(ctx: click.Context, name: str, session_id: str | None) -> None:
+    """End an account's web sessions now (all, or one): its browsers must log in again.
+    The account itself is unchanged."""
+    with store_session(ctx) as store:
+        _known(store.conn, name)
+        if session_id is not None:
+            if not session_store.end_by_id(store.conn, name, session_id):
+                raise click.ClickException(f"no open session {session_id} of {name}")
+            ended = 1
+        else:
+            ended = session_store.end_all(store.conn, name)
+    logger.debug("%d web sessions of %s ended", ended, name)
+    click.echo(f"{ended} web session{'' if ended == 1 else 's'} of {name} ended")
 
 
 COMMANDS = [users]

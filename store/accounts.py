@@ -2,9 +2,17 @@
 
 Accounts are created with the CLI (`listarchive users ...`), never from the web.  Passwords are
 hashed with scrypt (stdlib `hashlib.scrypt`, a random 16-byte salt per password) and stored as
-a self-describing string `scrypt$n$r$p$salt$hash` (base64), so the cost can be raised later
-without breaking existing hashes.  `authenticate` costs the same for unknown, disabled and
-existing accounts (a dummy hash is computed), so timing does not tell which names exist.
+a self-describing string `scrypt$n$r$p$salt$hash` (base64).  New hashes use `hash_cost`
+(`DEFAULT_COST`: N=2^17, r=8, p=1, OWASP's current guidance, 128 MiB and ~0.3 s each); a hash
+is always checked with the parameters stored in it, and one made with other parameters is
+replaced at the next successful login (`authenticate`), so raising the cost upgrades every
+account as it logs in.  At most `MAX_CONCURRENT_HASHES` hashes are computed at once per
+process (memory), and stored parameters needing more than `MAX_MEMORY` are refused.
+`authenticate` costs the same for unknown, disabled and existing accounts (a dummy hash is
+computed), so timing does not tell which names exist.
+
+Changing the password, disabling or removing an account ends all its web sessions in the same
+transaction (`store.sessions`); a role change takes effect at the account's next request.
 
 Roles are ordered: a `secretariat` account may do everything a `facilitator` may.
 """
@@ -14,14 +22,19 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import logging
 import re
 import secrets
 import sqlite3
+import threading
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from store import sessions
 from store.tx import write
+
+logger = logging.getLogger(__name__)
 
 ROLES: tuple[str, ...] = ("facilitator", "secretariat")
 """From least to most privileged: each role may do everything the roles before it may."""
@@ -31,11 +44,38 @@ MAX_PASSWORD_LENGTH = 1024
 USERNAME_RE = re.compile(r"[A-Za-z0-9._@-]{1,64}")
 
 _SCHEME = "scrypt"
-_N, _R, _P = 2**14, 8, 1
 _SALT_BYTES = 16
 _KEY_BYTES = 32
-_MAX_N = 2**20
-_MAXMEM = 256 * 1024 * 1024
+MAX_MEMORY = 256 * 1024 * 1024
+"""Most memory one stored hash may ask for (128 * r * (N + p + 2) bytes): larger is refused."""
+MAX_CONCURRENT_HASHES = 2
+
+
+@dataclass(frozen=True, slots=True)
+class ScryptCost:
+    n: int
+    r: int
+    p: int
+
+    @property
+    def memory(self) -> int:
+        """Bytes scrypt needs with these parameters (as OpenSSL counts them)."""
+        return 128 * self.r * (self.n + self.p + 2)
+
+    def usable(self) -> bool:
+        return (
+            1 < self.n <= 2**24
+            and self.n & (self.n - 1) == 0
+            and 0 < self.r <= 32
+            and 0 < self.p <= 16
+            and self.memory <= MAX_MEMORY
+        )
+
+
+DEFAULT_COST = ScryptCost(n=2**17, r=8, p=1)
+hash_cost = DEFAULT_COST
+"""The parameters of new hashes (tests lower it, see tests/conftest.py)."""
+_hashing = threading.BoundedSemaphore(MAX_CONCURRENT_HASHES)
 
 
 class AccountError(Exception):
@@ -72,44 +112,72 @@ def _normalise(password: str) -> bytes:
     return unicodedata.normalize("NFKC", password).encode("utf-8")
 
 
-def _scrypt(password: str, salt: bytes, n: int, r: int, p: int, dklen: int) -> bytes:
-    return hashlib.scrypt(
-        _normalise(password), salt=salt, n=n, r=r, p=p, maxmem=_MAXMEM, dklen=dklen
-    )
+def _scrypt(password: str, salt: bytes, cost: ScryptCost, dklen: int) -> bytes:
+    with _hashing:
+        return hashlib.scrypt(
+            _normalise(password),
+            salt=salt,
+            n=cost.n,
+            r=cost.r,
+            p=cost.p,
+            maxmem=cost.memory + 1024 * 1024,
+            dklen=dklen,
+        )
 
 
-def hash_password(password: str) -> str:
-    """A new salted scrypt hash of `password`: `scrypt$16384$8$1$<salt>$<hash>`."""
+def hash_password(password: str, cost: ScryptCost | None = None) -> str:
+    """A new salted scrypt hash of `password` (with `hash_cost` unless told):
+    `scrypt$131072$8$1$<salt>$<hash>`."""
+    cost = cost or hash_cost
     salt = secrets.token_bytes(_SALT_BYTES)
-    digest = _scrypt(password, salt, _N, _R, _P, _KEY_BYTES)
-    return f"{_SCHEME}${_N}${_R}${_P}${_b64(salt)}${_b64(digest)}"
+    digest = _scrypt(password, salt, cost, _KEY_BYTES)
+    return f"{_SCHEME}${cost.n}${cost.r}${cost.p}${_b64(salt)}${_b64(digest)}"
 
 
-def verify_password(password: str, stored: str) -> bool:
-    """Whether `password` matches the stored hash; False for a malformed hash."""
+def _parse(stored: str) -> tuple[ScryptCost, bytes, bytes] | None:
+    """The parameters, salt and digest of a stored hash; None if it is malformed or asks
+    for more than this program computes."""
     try:
         scheme, n_text, r_text, p_text, salt_text, digest_text = stored.split("$")
-        n, r, p = int(n_text), int(r_text), int(p_text)
+        cost = ScryptCost(int(n_text), int(r_text), int(p_text))
         salt = base64.b64decode(salt_text, validate=True)
         expected = base64.b64decode(digest_text, validate=True)
     except ValueError:
+        return None
+    if scheme != _SCHEME or not cost.usable() or not salt or not expected:
+        return None
+    return cost, salt, expected
+
+
+def verify_password(password: str, stored: str) -> bool:
+    """Whether `password` matches the stored hash (checked with the parameters stored in
+    it); False for a malformed hash."""
+    parsed = _parse(stored)
+    if parsed is None:
         return False
-    if scheme != _SCHEME or not (1 < n <= _MAX_N) or not (0 < r <= 32) or not (0 < p <= 16):
-        return False
-    if not salt or not expected:
-        return False
-    actual = _scrypt(password, salt, n, r, p, len(expected))
+    cost, salt, expected = parsed
+    actual = _scrypt(password, salt, cost, len(expected))
     return hmac.compare_digest(actual, expected)
 
 
-_DUMMY_HASH: list[str] = []
+def needs_rehash(stored: str) -> bool:
+    """Whether a (valid) stored hash was made otherwise than new hashes are made now."""
+    parsed = _parse(stored)
+    if parsed is None:
+        return True
+    cost, salt, expected = parsed
+    return cost != hash_cost or len(salt) != _SALT_BYTES or len(expected) != _KEY_BYTES
+
+
+_DUMMY_HASHES: dict[ScryptCost, str] = {}
 
 
 def _dummy_hash() -> str:
-    """A hash of a random password, computed once: verified against for unknown accounts."""
-    if not _DUMMY_HASH:
-        _DUMMY_HASH.append(hash_password(secrets.token_urlsafe(16)))
-    return _DUMMY_HASH[0]
+    """A hash of a random password at the current cost, computed once: verified against for
+    unknown accounts."""
+    if hash_cost not in _DUMMY_HASHES:
+        _DUMMY_HASHES[hash_cost] = hash_password(secrets.token_urlsafe(16))
+    return _DUMMY_HASHES[hash_cost]
 
 
 # -- validation ----------------------------------------------------------------------------
@@ -175,51 +243,61 @@ def create_user(conn: sqlite3.Connection, username: str, password: str, role: st
     return Account(username, role, created_at, False)
 
 
-def _update(conn: sqlite3.Connection, username: str, sql: str, value: object) -> None:
+def _update(
+    conn: sqlite3.Connection, username: str, sql: str, value: object, *, end_sessions: bool
+) -> int:
+    """Run an UPDATE of one account; with `end_sessions`, end its web sessions in the same
+    transaction.  Returns how many sessions ended."""
     with write(conn):
         changed = conn.execute(sql, (value, username)).rowcount
+        ended = sessions.end_all(conn, username) if changed and end_sessions else 0
     if not changed:
         raise UnknownUserError(f"no user {username}")
+    return ended
 
 
-def set_password(conn: sqlite3.Connection, username: str, password: str) -> None:
-    """Replace the password (existing web sessions of the account end: see `credential_stamp`)."""
+def set_password(conn: sqlite3.Connection, username: str, password: str) -> int:
+    """Replace the password; the account's web sessions end at once (returns how many)."""
     check_password(password)
-    _update(
+    return _update(
         conn,
         username,
         "UPDATE users SET password_hash = ? WHERE username = ?",
         hash_password(password),
+        end_sessions=True,
     )
 
 
-def set_disabled(conn: sqlite3.Connection, username: str, disabled: bool) -> None:
-    """Disable (or enable again) an account: a disabled account cannot log in, and its open
-    sessions lose access on their next request."""
-    _update(conn, username, "UPDATE users SET disabled = ? WHERE username = ?", int(disabled))
+def set_disabled(conn: sqlite3.Connection, username: str, disabled: bool) -> int:
+    """Disable (or enable again) an account: a disabled account cannot log in, and its web
+    sessions end at once (enabling it again does not bring them back).  Returns how many
+    sessions ended."""
+    return _update(
+        conn,
+        username,
+        "UPDATE users SET disabled = ? WHERE username = ?",
+        int(disabled),
+        end_sessions=disabled,
+    )
 
 
 def set_role(conn: sqlite3.Connection, username: str, role: str) -> None:
+    """Give an account another role: its sessions stay, and every request re-reads the role,
+    so the change takes effect at the next request."""
     check_role(role)
-    _update(conn, username, "UPDATE users SET role = ? WHERE username = ?", role)
+    _update(
+        conn, username, "UPDATE users SET role = ? WHERE username = ?", role, end_sessions=False
+    )
 
 
-def remove_user(conn: sqlite3.Connection, username: str) -> None:
+def remove_user(conn: sqlite3.Connection, username: str) -> int:
+    """Delete an account and end its web sessions; returns how many sessions ended."""
     with write(conn):
         removed = conn.execute("DELETE FROM users WHERE username = ?", (username,)).rowcount
+        ended = sessions.end_all(conn, username) if removed else 0
     if not removed:
         raise UnknownUserError(f"no user {username}")
-
-
-def credential_stamp(conn: sqlite3.Connection, username: str) -> str | None:
-    """A short digest of the account's current password hash (None if there is no account).
-
-    A web session remembers it at login; after `set_password` it no longer matches, so
-    sessions opened with the old password end."""
-    row = conn.execute("SELECT password_hash FROM users WHERE username = ?", (username,)).fetchone()
-    if not row:
-        return None
-    return hashlib.sha256(str(row[0]).encode("utf-8")).hexdigest()[:32]
+    return ended
 
 
 def _users_table_exists(conn: sqlite3.Connection) -> bool:
@@ -245,7 +323,27 @@ def authenticate(conn: sqlite3.Connection, username: str, password: str) -> Acco
     if row is None:
         verify_password(password, _dummy_hash())
         return None
-    matches = verify_password(password, str(row[4]))
+    stored = str(row[4])
+    matches = verify_password(password, stored)
     if not matches or row[3]:
         return None
+    if needs_rehash(stored):
+        _upgrade_hash(conn, str(row[0]), stored, password)
     return _account(row[:4])
+
+
+def _upgrade_hash(conn: sqlite3.Connection, username: str, stored: str, password: str) -> None:
+    """Re-hash a password just proven right with the current parameters.  The same password,
+    so sessions stay; only if the hash is still the one checked (a concurrent password change
+    wins); skipped quietly on a read-only connection (the next login tries again)."""
+    new_hash = hash_password(password)
+    try:
+        with write(conn):
+            conn.execute(
+                "UPDATE users SET password_hash = ? WHERE username = ? AND password_hash = ?",
+                (new_hash, username, stored),
+            )
+    except sqlite3.OperationalError as exc:
+        logger.warning("password hash of %s not upgraded: %s", username, exc)
+        return
+    logger.info("password hash of %s upgraded to scrypt N=%d", username, hash_cost.n)

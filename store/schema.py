@@ -234,6 +234,30 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE communities ADD COLUMN old_list TEXT;
     ALTER TABLE communities ADD COLUMN new_list TEXT;
     """,
+    # 5: server-side web sessions (revocable) and login attempts (throttling), issue 11
+    """
+    -- one row per web login: the cookie carries a random id, the store its SHA-256 only
+    CREATE TABLE web_sessions (
+        id_hash TEXT PRIMARY KEY,
+        username TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        client TEXT NOT NULL DEFAULT ''
+    ) WITHOUT ROWID;
+    CREATE INDEX web_sessions_user ON web_sessions (username);
+    CREATE INDEX web_sessions_expiry ON web_sessions (expires_at);
+    -- failed logins counted per account ('account', folded username) and per client
+    -- address ('address': an IPv4 address or an IPv6 /64), shared by every web worker
+    CREATE TABLE login_attempts (
+        kind TEXT NOT NULL,
+        key TEXT NOT NULL,
+        failures INTEGER NOT NULL,
+        last_at REAL NOT NULL,
+        PRIMARY KEY (kind, key)
+    ) WITHOUT ROWID;
+    CREATE INDEX login_attempts_last ON login_attempts (last_at);
+    """,
 )
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from config.settings import Settings, load_settings
+from store import accounts
 from tests.support.archive_server import ArchiveServer
 
 REPO = Path(__file__).resolve().parents[1]
@@ -23,6 +24,13 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         if name.startswith("LISTARCHIVE_"):
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests hash passwords at a low scrypt cost (the real default costs ~0.3 s a hash);
+    tests/store/test_accounts.py checks the real default."""
+    monkeypatch.setattr(accounts, "hash_cost", accounts.ScryptCost(2**12, 8, 1))
 
 
 @pytest.fixture()

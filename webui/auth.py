@@ -1,10 +1,16 @@
-"""Logging in to the web UI and guarding pages by role (issue 7).
+"""Logging in to the web UI and guarding pages by role (issues 7 and 11).
 
-Accounts are made with `listarchive users` (never from the web).  `POST /login` checks the
-password, clears the session (a fresh session, so a planted one is never promoted) and keeps the
-username in it; `POST /logout` clears it.  Every request re-reads the account from the `users`
-table (`current_user()`), so a disabled or removed account, or one whose password was changed,
-loses access at once.
+Accounts are made with `listarchive users` (never from the web).  `POST /login` first asks the
+login throttle (`store.login_throttle`) whether this account and this client address may try
+now: after `web.login_free_attempts` failures each further attempt must wait a doubling delay
+(up to `web.login_max_delay`), and an attempt during the wait is answered 429 with
+`Retry-After` and a plain sentence, without checking the password.  A right password makes a
+server-side session (`store.sessions`): a fresh cookie (so a planted one is never promoted)
+that carries only the session's random token.  Every request looks the token up and re-reads
+the account (`current_user()`); `POST /logout` deletes the row, and a password change,
+disabling or removing the account (`listarchive users ...`) delete all its rows, so a copied
+cookie stops working at once.  Failures and refusals are logged as warnings (never the
+password), with the client address (`request.remote_addr`: see `webui.urls` for proxies).
 
 Pages that show personal data are wrapped in `@require_role("facilitator")` (or
 `"secretariat"`, which may also see everything a facilitator may).  Anonymous visitors are sent
@@ -16,8 +22,8 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import sqlite3
-import time
 from collections.abc import Callable
 from typing import Any, ParamSpec
 from urllib.parse import urlsplit
@@ -37,11 +43,12 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
-from store import accounts
+from store import accounts, login_throttle
+from store import sessions as session_store
 from store.accounts import Account
 from store.store import StoreError
 from webui import sessions
-from webui.extensions import get_store
+from webui.extensions import get_store, get_writable_store, settings
 from webui.views import render, wants_json
 
 logger = logging.getLogger(__name__)
@@ -49,10 +56,11 @@ logger = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__)
 
 P = ParamSpec("P")
-_USER_KEY = "user"
-_STAMP_KEY = "stamp"
-_AT_KEY = "at"
+_SID_KEY = "sid"
+_OLD_KEYS = ("user", "stamp", "at")  # cookies from before server-side sessions
 LOGIN_FAILED = "Unknown username or wrong password."
+TOUCH_EVERY = 300
+"""Seconds between updates of a session's `last_seen` (a write, so not on every request)."""
 
 
 # -- who is logged in ------------------------------------------------------------------------
@@ -61,8 +69,9 @@ LOGIN_FAILED = "Unknown username or wrong password."
 def current_user() -> Account | None:
     """The logged-in, enabled account of this request, or None (anonymous).
 
-    Checked against the `users` table once per request: an account that was disabled,
-    removed or given a new password since the login counts as logged out."""
+    Checked against the store once per request: a session that was ended (logout, password
+    change, account disabled or removed, `listarchive users revoke`) or has expired counts as
+    logged out."""
     if "current_user" in g:
         cached: Account | None = g.current_user
         return cached
@@ -72,34 +81,33 @@ def current_user() -> Account | None:
 
 
 def _load_user() -> Account | None:
-    username = session.get(_USER_KEY)
-    if not isinstance(username, str) or not username:
+    for key in _OLD_KEYS:
+        session.pop(key, None)
+    token = session.get(_SID_KEY)
+    if not isinstance(token, str) or not token:
         return None
     conn = get_store().conn
+    now = sessions.now()
     try:
-        account = accounts.get_account(conn, username)
-        stamp = accounts.credential_stamp(conn, username)
+        record = session_store.lookup(conn, token, now=now)
+        account = accounts.get_account(conn, record.username) if record else None
     except sqlite3.Error as exc:
         raise StoreError(f"accounts cannot be read: {exc}") from exc
-    if account is None or account.disabled or stamp != session.get(_STAMP_KEY):
-        logger.info("session of %s ended: account removed, disabled or password changed", username)
-    elif not _login_is_recent():
-        logger.info("session of %s ended: logged in more than web.session_hours ago", username)
-    else:
-        return account
-    for key in (_USER_KEY, _STAMP_KEY, _AT_KEY):
-        session.pop(key, None)
-    return None
+    if record is None or account is None or account.disabled:
+        logger.info("a session ended: logged out, expired, revoked or its account changed")
+        session.pop(_SID_KEY, None)
+        return None
+    if now - record.last_seen >= TOUCH_EVERY:
+        _touch(token, now)
+    return account
 
 
-def _login_is_recent() -> bool:
-    """The login is younger than `web.session_hours`: an absolute limit, however active the
-    session (the signed cookie's own timestamp is renewed whenever the session changes)."""
-    at = session.get(_AT_KEY)
-    if not isinstance(at, int):
-        return False
-    age = time.time() - at
-    return -60 <= age < current_app.permanent_session_lifetime.total_seconds()
+def _touch(token: str, now: float) -> None:
+    """Note the session's use; a store that cannot be written just misses the note."""
+    try:
+        session_store.touch(get_writable_store().conn, token, now=now)
+    except (sqlite3.Error, StoreError) as exc:
+        logger.warning("last use of a session not recorded: %s", exc)
 
 
 def nav_user() -> Account | None:
@@ -167,15 +175,50 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-def _login_page(status: int = 200, error: str = "", username: str = "") -> Response:
+def _login_page(
+    status: int = 200, error: str = "", username: str = "", retry_after: int = 0
+) -> Response:
     data: dict[str, Any] = {
         "next": safe_next(request.values.get("next")),
         "error": error,
         "username": username,
     }
+    if retry_after:
+        data["retry_after"] = retry_after
     response = make_response(render("login.html", data, status))
     response.headers["Cache-Control"] = "no-store"
+    if retry_after:
+        response.headers["Retry-After"] = str(retry_after)
     return response
+
+
+def wait_text(seconds: float) -> str:
+    """`seconds` for people: "1 second", "40 seconds", "2 minutes" (rounded up)."""
+    whole = max(1, math.ceil(seconds))
+    if whole < 60:
+        return f"{whole} second{'s' if whole != 1 else ''}"
+    minutes = math.ceil(whole / 60)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+def too_many(seconds: float) -> str:
+    return (
+        "Too many failed logins for this account or from your address; "
+        f"try again in {wait_text(seconds)}."
+    )
+
+
+def _client_label(address: str) -> str:
+    """Who made a session, for `listarchive users sessions`: address and browser."""
+    agent = "".join(c for c in request.user_agent.string[:150] if c.isprintable())
+    return f"{address} {agent}".strip()
+
+
+def _limits() -> login_throttle.Limits:
+    return login_throttle.Limits(
+        free_attempts=int(settings()["web.login_free_attempts"]),
+        max_delay=float(settings()["web.login_max_delay"]),
+    )
 
 
 @bp.get("/login")
@@ -187,30 +230,71 @@ def login() -> ResponseReturnValue:
 def login_post() -> ResponseReturnValue:
     username = request.form.get("username", "").strip()
     password = request.form.get("password", "")
+    address = request.remote_addr or ""
+    account_key = login_throttle.account_key(username)
+    address_key = login_throttle.address_key(address)
+    limits = _limits()
+    now = sessions.now()
     try:
-        account = accounts.authenticate(get_store().conn, username, password)
+        conn = get_writable_store().conn
+        attempt = login_throttle.begin(conn, account_key, address_key, now=now, limits=limits)
+        if attempt.refused:
+            logger.warning(
+                "login for %r from %s refused: %d failures for the account, %d from the"
+                " address; next attempt allowed in %.0f s",
+                username[:64],
+                address,
+                attempt.account_failures,
+                attempt.address_failures,
+                attempt.wait,
+            )
+            return _login_page(429, too_many(attempt.wait), username, math.ceil(attempt.wait))
+        account = accounts.authenticate(conn, username, password)
+        if account is None:
+            wait = max(
+                login_throttle.delay_after(attempt.account_failures, limits),
+                login_throttle.delay_after(attempt.address_failures, limits),
+            )
+            logger.warning(
+                "failed login for %r from %s (%d failures for the account, %d from the address)",
+                username[:64],
+                address,
+                attempt.account_failures,
+                attempt.address_failures,
+            )
+            error = LOGIN_FAILED + (f" {too_many(wait)}" if wait else "")
+            return _login_page(401, error, username)
+        login_throttle.succeeded(conn, account_key, address_key)
+        token = session_store.create(
+            conn,
+            account.username,
+            now=now,
+            lifetime=current_app.permanent_session_lifetime.total_seconds(),
+            client=_client_label(address),
+        )
     except sqlite3.Error as exc:
         raise StoreError(f"accounts cannot be read: {exc}") from exc
-    if account is None:
-        logger.warning("failed login for %r from %s", username[:64], request.remote_addr)
-        return _login_page(401, LOGIN_FAILED, username)
     sessions.new_session()
     session.permanent = True
-    session[_USER_KEY] = account.username
-    session[_STAMP_KEY] = accounts.credential_stamp(get_store().conn, account.username)
-    session[_AT_KEY] = int(time.time())
+    session[_SID_KEY] = token
     g.current_user = account
-    logger.info("%s (%s) logged in from %s", account.username, account.role, request.remote_addr)
+    logger.info("%s (%s) logged in from %s", account.username, account.role, address)
     return redirect(safe_next(request.form.get("next")))
 
 
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
-    user = session.get(_USER_KEY)
+    token = session.get(_SID_KEY)
+    user = current_user()
+    if isinstance(token, str) and token:
+        try:
+            session_store.end(get_writable_store().conn, token)
+        except sqlite3.Error as exc:
+            raise StoreError(f"the session could not be ended: {exc}") from exc
     session.clear()  # the cookie is deleted
     g.current_user = None
     if user:
-        logger.info("%s logged out", user)
+        logger.info("%s logged out", user.username)
     return redirect(url_for("pages.home"))
 
 

@@ -36,6 +36,7 @@ from webui import access
 from webui.extensions import get_store, settings
 from webui.obfuscate import obfuscate_address, obfuscate_text
 from webui.search_pages import SORTS, query_text
+from webui.urls import absolute_url
 
 bp = Blueprint("exports", __name__)
 access.init_blueprint(bp)
@@ -283,7 +284,7 @@ def csv_rows(
 
 @bp.get("/search.csv")
 def search_csv() -> ResponseReturnValue:
-    root = request.url_root.rstrip("/")
+    root = absolute_url("/").rstrip("/")  # web.base_url or a trusted proxy's, never Host
     # the names to hide are looked up now: the stream runs after the request's teardown
     hidden = access.hidden_lists()
     return _download(csv_rows(_search_pages(), root, hidden), "text/csv", "search.csv")

@@ -6,9 +6,12 @@ first request) and reused by every worker and restart; it is never in the code o
 file.  The cookie is
 HttpOnly, SameSite=Lax, Secure unless `web.secure_cookies` is false (then it is named
 `listarchive_session`; with Secure it carries the `__Host-` prefix, which browsers accept only
-from HTTPS, for the whole site and without a Domain), and a login lasts `web.session_hours`
-from the moment of logging in (checked by the server: the cookie's signed timestamp and the
-login time kept in the session, see `webui.auth`), however active the session is.
+from HTTPS, for the whole site and without a Domain).  A logged-in cookie carries only a
+random session token; the login itself is a row in the store (`store.sessions`), checked on
+every request, so logging out, a password change, disabling or removing the account end it
+at once, server-side, and it lasts `web.session_hours` from the moment of logging in however
+active it is (see `webui.auth`).  `now()` is the web app's clock (tests set
+`app.config["LISTARCHIVE_CLOCK"]`).
 
 CSRF: each session gets a random token (`csrf_token()`, also a Jinja global); every POST, PUT,
 PATCH and DELETE must carry it as the `csrf_token` form field or the `X-CSRF-Token` header,
@@ -23,10 +26,12 @@ import os
 import secrets
 import stat
 import threading
+import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
-from flask import Flask, abort, request, session
+from flask import Flask, abort, current_app, request, session
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import URLSafeTimedSerializer
 
@@ -41,6 +46,14 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 _CSRF_KEY = "csrf"
 _UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+CLOCK_KEY = "LISTARCHIVE_CLOCK"
+
+
+def now() -> float:
+    """The current time (Unix seconds) for session expiry and login delays: `time.time()`,
+    unless a test put another clock in `app.config[CLOCK_KEY]`."""
+    clock: Callable[[], float] | None = current_app.config.get(CLOCK_KEY)
+    return float(clock()) if clock is not None else time.time()
 
 
 def load_secret_key(data_dir: Path) -> str:

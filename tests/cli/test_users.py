@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
 from listarchive.cli import cli
-from store import accounts
+from store import accounts, sessions
 
 REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery"
@@ -23,6 +24,8 @@ COMMANDS = [
     "users disable",
     "users enable",
     "users remove",
+    "users sessions",
+    "users revoke",
 ]
 
 
@@ -164,3 +167,55 @@ def test_users_commands_are_documented() -> None:
         assert f"listarchive {command}" in text, command
         result = CliRunner().invoke(cli, [*command.split(), "--help"])
         assert result.exit_code == 0, command
+
+
+def open_session(data: Path, name: str, client: str) -> str:
+    conn = sqlite3.connect(data / "store.db")
+    try:
+        return sessions.create(conn, name, now=time.time(), lifetime=3600, client=client)
+    finally:
+        conn.close()
+
+
+def live(data: Path, token: str) -> bool:
+    conn = sqlite3.connect(data / "store.db")
+    try:
+        return sessions.lookup(conn, token, now=time.time()) is not None
+    finally:
+        conn.close()
+
+
+def test_sessions_and_revoke(data_dir: Path) -> None:
+    for name in ("alice", "bob"):
+        added = run(
+            data_dir, "add", name, "--role", "facilitator", "--password-stdin", input=PASSWORD
+        )
+        assert added.exit_code == 0, added.output
+    assert run(data_dir, "sessions").stdout == "No open web sessions.\n"
+    first = open_session(data_dir, "alice", "192.0.2.1 Firefox")
+    second = open_session(data_dir, "alice", "192.0.2.2 curl")
+    other = open_session(data_dir, "bob", "198.51.100.3 Safari")
+
+    result = run(data_dir, "sessions", "alice", "--json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert [sorted(r) for r in rows] == [
+        ["client", "created_at", "expires_at", "id", "last_seen", "username"]
+    ] * 2
+    assert {r["client"] for r in rows} == {"192.0.2.1 Firefox", "192.0.2.2 curl"}
+    assert all(str(r["expires_at"]).endswith("+00:00") for r in rows)
+    text = run(data_dir, "sessions").stdout
+    assert "Safari" in text and "Firefox" in text and first not in text  # never the token
+    assert len(json.loads(run(data_dir, "sessions", "--json").stdout)) == 3
+
+    one = next(r["id"] for r in rows if r["client"].endswith("curl"))
+    assert run(data_dir, "revoke", "bob", "--session", one).exit_code == 1  # not bob's
+    ended = run(data_dir, "revoke", "alice", "--session", one)
+    assert ended.stdout == "1 web session of alice ended\n"
+    assert live(data_dir, first) and not live(data_dir, second)
+    assert run(data_dir, "revoke", "alice").stdout == "1 web session of alice ended\n"
+    assert not live(data_dir, first) and live(data_dir, other)
+    assert run(data_dir, "revoke", "alice").stdout == "0 web sessions of alice ended\n"
+    for args in (["sessions", "nobody"], ["revoke", "nobody"]):
+        missing = run(data_dir, *args)
+        assert missing.exit_code == 1 and "no user nobody" in missing.output

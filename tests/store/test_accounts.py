@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from store import accounts
+from store import accounts, sessions
 from store.accounts import Account, AccountError, UnknownUserError
 from store.store import Store
 
 PASSWORD = "correct horse battery"
+NOW = 1_750_000_000.0
 
 
 @pytest.fixture()
@@ -34,7 +35,8 @@ def test_passwords_are_salted_scrypt_hashes(conn: sqlite3.Connection) -> None:
     assert PASSWORD not in alice
     assert alice != bob  # a random salt each
     scheme, n, r, p, salt, digest = alice.split("$")
-    assert (scheme, n, r, p) == ("scrypt", "16384", "8", "1")
+    cost = accounts.hash_cost
+    assert (scheme, n, r, p) == ("scrypt", str(cost.n), str(cost.r), str(cost.p))
     assert len(salt) == 24 and len(digest) == 44  # 16 and 32 bytes, base64
     dump = "\n".join(conn.iterdump())
     assert PASSWORD not in dump
@@ -73,17 +75,37 @@ def test_unknown_users_cost_a_hash_too(
     for name in ("alice", "nobody", "bad name!", ""):
         accounts.authenticate(conn, name, PASSWORD)
     assert len(calls) == 4
-    assert all(c.startswith("scrypt$16384$8$1$") for c in calls)
+    cost = accounts.hash_cost
+    assert all(c.startswith(f"scrypt${cost.n}${cost.r}${cost.p}$") for c in calls)
 
 
-def test_password_change_and_stamp(conn: sqlite3.Connection) -> None:
+def test_password_change(conn: sqlite3.Connection) -> None:
     accounts.create_user(conn, "alice", PASSWORD, "facilitator")
-    stamp = accounts.credential_stamp(conn, "alice")
     accounts.set_password(conn, "alice", "a new password")
     assert accounts.authenticate(conn, "alice", PASSWORD) is None
     assert accounts.authenticate(conn, "alice", "a new password") is not None
-    assert accounts.credential_stamp(conn, "alice") not in (None, stamp)
-    assert accounts.credential_stamp(conn, "nobody") is None
+
+
+def test_account_changes_end_its_sessions(conn: sqlite3.Connection) -> None:
+    """Password change, disabling and removal delete the account's session rows (issue 11)."""
+    for name in ("alice", "bob"):
+        accounts.create_user(conn, name, PASSWORD, "facilitator")
+
+    def open_sessions() -> list[str]:
+        for name in ("alice", "bob"):
+            sessions.create(conn, name, now=NOW, lifetime=3600, client="192.0.2.1")
+        return sorted(s.username for s in sessions.live_sessions(conn, now=NOW))
+
+    assert open_sessions() == ["alice", "bob"]
+    assert accounts.set_password(conn, "alice", "a new password") == 1
+    assert [s.username for s in sessions.live_sessions(conn, now=NOW)] == ["bob"]
+    accounts.set_role(conn, "bob", "secretariat")  # a role change keeps the sessions
+    assert open_sessions() == ["alice", "bob", "bob"]
+    assert accounts.set_disabled(conn, "bob", True) == 2
+    assert accounts.set_disabled(conn, "bob", False) == 0
+    assert [s.username for s in sessions.live_sessions(conn, now=NOW)] == ["alice"]
+    assert accounts.remove_user(conn, "alice") == 1
+    assert sessions.live_sessions(conn, now=NOW) == []
 
 
 def test_validation(conn: sqlite3.Connection) -> None:
@@ -163,3 +185,44 @@ def test_store_without_users_table_authenticates_nobody(tmp_path: Path) -> None:
         assert accounts.authenticate(conn, "alice", PASSWORD) is None
     finally:
         conn.close()
+
+
+# -- scrypt parameters (issue 11) ------------------------------------------------------------
+
+
+def test_new_hashes_follow_current_guidance(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real default (tests elsewhere hash at a lower cost, see tests/conftest.py)."""
+    monkeypatch.setattr(accounts, "hash_cost", accounts.DEFAULT_COST)
+    assert (accounts.DEFAULT_COST.n, accounts.DEFAULT_COST.r, accounts.DEFAULT_COST.p) == (
+        2**17,
+        8,
+        1,
+    )
+    stored = accounts.hash_password(PASSWORD)
+    assert stored.startswith("scrypt$131072$8$1$")
+    assert accounts.verify_password(PASSWORD, stored)
+    assert not accounts.verify_password(PASSWORD + "x", stored)
+    assert not accounts.needs_rehash(stored)
+
+
+def test_old_parameters_verify_and_upgrade_on_login(conn: sqlite3.Connection) -> None:
+    accounts.create_user(conn, "alice", PASSWORD, "facilitator")
+    old = accounts.hash_password(PASSWORD, accounts.ScryptCost(2**14, 8, 1))  # issue 7's cost
+    assert old.startswith("scrypt$16384$8$1$") and accounts.needs_rehash(old)
+    conn.execute("UPDATE users SET password_hash = ? WHERE username = 'alice'", (old,))
+    assert accounts.authenticate(conn, "alice", PASSWORD + "x") is None
+    assert stored_hash(conn, "alice") == old  # a wrong password changes nothing
+    assert accounts.authenticate(conn, "alice", PASSWORD) is not None
+    upgraded = stored_hash(conn, "alice")
+    cost = accounts.hash_cost
+    assert upgraded != old and upgraded.startswith(f"scrypt${cost.n}${cost.r}${cost.p}$")
+    assert not accounts.needs_rehash(upgraded)
+    assert accounts.authenticate(conn, "alice", PASSWORD) is not None
+    assert stored_hash(conn, "alice") == upgraded  # once only
+
+
+def test_hashes_too_costly_to_check_never_match() -> None:
+    """A stored hash asking for more memory than allowed is refused, not computed."""
+    good = accounts.hash_password(PASSWORD)
+    _, _, _, _, salt, digest = good.split("$")
+    assert not accounts.verify_password(PASSWORD, f"scrypt${2**20}$8$1${salt}${digest}")

@@ -93,3 +93,23 @@ def login(
     )
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     return WebLogin(username, password, role, session_csrf(client))
+
+
+class FakeClock:
+    """A clock the web app reads instead of `time.time()` (for session expiry and login
+    delays): `clock = FakeClock.install(app)`, then `clock.advance(seconds)`."""
+
+    def __init__(self, start: float = 1_750_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+    @classmethod
+    def install(cls, app: Flask) -> FakeClock:
+        clock = cls()
+        app.config["LISTARCHIVE_CLOCK"] = clock
+        return clock

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import stat
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -10,11 +11,13 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 
 from config.settings import ConfigError, load_settings
-from tests.support.webauth import PASSWORD, create_account, login, session_csrf
+from listarchive.cli import cli
+from tests.support.webauth import PASSWORD, FakeClock, create_account, login, session_csrf
 from tests.webui.guarded import guard_app, guard_client, make_app, session_cookie
 from webui.sessions import SECRET_ENV, SECRET_FILE, load_secret_key
 
@@ -134,3 +137,90 @@ def test_login_form_needs_its_csrf_token(guard_app: Flask, guard_client: FlaskCl
     response = guard_client.post("/login", data={"username": name, "password": PASSWORD})
     assert response.status_code == 400
     assert guard_client.get("/guarded/facilitator.json").status_code == 401
+
+
+# -- server-side sessions (issue 11) ---------------------------------------------------------
+
+
+def replay(app: Flask, cookie: str | None) -> FlaskClient:
+    """Another browser holding a copy of the cookie."""
+    assert cookie
+    other = app.test_client()
+    other.set_cookie(app.config["SESSION_COOKIE_NAME"], cookie)
+    return other
+
+
+def users_cli(data_dir: Path, *args: str, input: str | None = None) -> None:
+    result = CliRunner().invoke(
+        cli, ["--data-dir", str(data_dir), "users", *args], input=input, catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+
+
+def test_logout_ends_a_copied_cookie(guard_app: Flask) -> None:
+    client = guard_app.test_client()
+    web = login(client, guard_app, "facilitator")
+    copied = session_cookie(client, guard_app)
+    assert replay(guard_app, copied).get("/guarded/facilitator.json").status_code == 200
+    assert client.post("/logout", data={"csrf_token": web.csrf}).status_code == 302
+    thief = replay(guard_app, copied)
+    assert thief.get("/guarded/facilitator.json").status_code == 401
+    assert thief.get("/guarded/facilitator").status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("command", "stdin"),
+    [
+        (["passwd", "alice", "--password-stdin"], "another password 2\n"),
+        (["disable", "alice"], None),
+        (["remove", "alice"], None),
+        (["revoke", "alice"], None),
+    ],
+)
+def test_cli_ends_live_sessions_at_once(
+    guard_app: Flask, data_dir: Path, command: list[str], stdin: str | None
+) -> None:
+    client = guard_app.test_client()
+    login(client, guard_app, "facilitator", username="alice")
+    copied = session_cookie(client, guard_app)
+    assert client.get("/guarded/facilitator.json").status_code == 200
+    users_cli(data_dir, *command, input=stdin)
+    if command[0] == "disable":
+        users_cli(data_dir, "enable", "alice")  # enabling again does not revive old sessions
+    assert replay(guard_app, copied).get("/guarded/facilitator.json").status_code == 401
+    assert client.get("/guarded/facilitator.json").status_code == 401
+
+
+def test_other_accounts_sessions_survive(guard_app: Flask, data_dir: Path) -> None:
+    alice, bob = guard_app.test_client(), guard_app.test_client()
+    login(alice, guard_app, username="alice")
+    login(bob, guard_app, username="bob")
+    users_cli(data_dir, "revoke", "alice")
+    assert alice.get("/guarded/facilitator.json").status_code == 401
+    assert bob.get("/guarded/facilitator.json").status_code == 200
+
+
+def test_session_lasts_session_hours_however_active(guard_app: Flask) -> None:
+    clock = FakeClock.install(guard_app)
+    client = guard_app.test_client()
+    login(client, guard_app, "facilitator")
+    copied = session_cookie(client, guard_app)
+    for _ in range(7):
+        clock.advance(3600)
+        assert client.get("/guarded/facilitator").status_code == 200
+    clock.advance(3600 - 5)
+    assert client.get("/guarded/facilitator.json").status_code == 200
+    clock.advance(10)
+    assert client.get("/guarded/facilitator.json").status_code == 401
+    assert replay(guard_app, copied).get("/guarded/facilitator.json").status_code == 401
+
+
+def test_session_record_holds_no_usable_token(guard_app: Flask) -> None:
+    """The store keeps a digest of the session id: reading the database gives no cookie."""
+    client = guard_app.test_client()
+    login(client, guard_app, "facilitator")
+    with client.session_transaction() as data:
+        token = data["sid"]
+    store_path = guard_app.config["LISTARCHIVE_SETTINGS"].store_path
+    dump = "\n".join(sqlite3.connect(store_path).iterdump())
+    assert "web_sessions" in dump and token not in dump
