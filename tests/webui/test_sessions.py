@@ -17,8 +17,11 @@ from flask.testing import FlaskClient
 
 from config.settings import ConfigError, load_settings
 from listarchive.cli import cli
+from store import sessions as session_store
+from store.store import Store
 from tests.support.webauth import PASSWORD, FakeClock, create_account, login, session_csrf
 from tests.webui.guarded import guard_app, guard_client, make_app, session_cookie
+from webui.auth import TOUCH_EVERY
 from webui.sessions import SECRET_ENV, SECRET_FILE, load_secret_key
 
 __all__ = ["guard_app", "guard_client"]  # fixtures
@@ -224,3 +227,28 @@ def test_session_record_holds_no_usable_token(guard_app: Flask) -> None:
     store_path = guard_app.config["LISTARCHIVE_SETTINGS"].store_path
     dump = "\n".join(sqlite3.connect(store_path).iterdump())
     assert "web_sessions" in dump and token not in dump
+
+
+def test_session_records_its_client_and_last_use(guard_app: Flask) -> None:
+    clock = FakeClock.install(guard_app)
+    client = guard_app.test_client()
+    start = int(clock.now)
+    login(client, guard_app, "facilitator", username="alice")
+    store = Store(guard_app.config["LISTARCHIVE_SETTINGS"].store_path)
+    try:
+
+        def record() -> session_store.WebSession:
+            (found,) = session_store.live_sessions(store.conn, now=clock.now)
+            return found
+
+        assert record().client.startswith("127.0.0.1 ")
+        assert (record().created_at, record().last_seen) == (start, start)
+        assert record().expires_at == start + 8 * 3600
+        clock.advance(60)
+        client.get("/guarded/facilitator")
+        assert record().last_seen == start  # noted at most every TOUCH_EVERY seconds
+        clock.advance(TOUCH_EVERY)
+        client.get("/guarded/facilitator")
+        assert record().last_seen == start + 60 + TOUCH_EVERY
+    finally:
+        store.close()
