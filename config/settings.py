@@ -8,8 +8,10 @@ Secrets never live here: they come from the environment only (see docs/configura
 
 from __future__ import annotations
 
+import logging
 import os
 import re
+import stat
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,6 +19,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
+
+logger = logging.getLogger(__name__)
 
 ENV_PREFIX = "LISTARCHIVE_"
 _SCHEDULE = re.compile(r"^\s*(?:[1-9]\d*\s*[smhd]|cron:\s*\S+(?:\s+\S+){4})\s*$")
@@ -488,13 +492,22 @@ def check_settings(settings: Settings) -> None:
 
 
 def ensure_data_dir(settings: Settings) -> Path:
-    """Create the data directory if needed and check that it is writable."""
+    """Create the data directory if needed (mode 0700: it holds password hashes and private
+    mail), take group and other permissions off an existing one we own (with a log line),
+    and check that it is writable."""
     data_dir = settings.data_dir
     try:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        info = data_dir.stat()
+        mode = stat.S_IMODE(info.st_mode)
+        if mode & 0o077 and info.st_uid == os.geteuid():
+            data_dir.chmod(mode & 0o700)
+            logger.info(
+                "data_dir %s was open to others (mode %o): now %o", data_dir, mode, mode & 0o700
+            )
     except OSError as exc:
         raise ConfigError(f"data_dir {data_dir} cannot be created: {exc.strerror}") from exc
-    if not os.access(data_dir, os.W_OK):
+    if not os.access(data_dir, os.W_OK | os.X_OK):
         raise ConfigError(
             f"data_dir {data_dir} is not writable (set --data-dir or LISTARCHIVE_DATA_DIR)"
         )

@@ -22,7 +22,10 @@ from ingest.sources.mbox import MboxSource
 from ingest.sources.pipermail import PipermailSource
 from ingest.sync import RunSummary, sync_list
 from listarchive import searching
-from store import communities, locks, naming
+from search.base import SearchError
+from search.factory import SQLITE_FILENAME, open_configured
+from store import communities, files, locks, naming
+from store.errors import StoreCorruptError
 from store.records import ListInfo
 from store.store import Store
 
@@ -37,7 +40,10 @@ class UsageError(Exception):
 
 
 def open_store(settings: Settings) -> Store:
+    """The store (created when missing, unless the search index holds an earlier store's
+    messages: `refuse_store_over_index`), with the settings' lists and communities applied."""
     check_declared_names(settings)
+    refuse_store_over_index(settings)
     store = Store(settings.store_path)
     for declared in settings.lists:
         existing = {info.name: info for info in store.lists()}.get(declared.name)
@@ -72,6 +78,47 @@ def open_store(settings: Settings) -> Store:
             )
     _declare_communities(settings, store)
     return store
+
+
+def verify_store(settings: Settings) -> None:
+    """For commands that answer from the search index alone: the store it was built from must
+    still be there and sound (StoreError otherwise); a fresh data directory passes."""
+    refuse_store_over_index(settings)
+    path = settings.store_path
+    if files.holds_data(path) or files.data_beside(path):
+        Store(path, readonly=True).close()
+
+
+def refuse_store_over_index(settings: Settings) -> None:
+    """StoreCorruptError when store.db is missing or empty while the search index holds the
+    messages of an earlier store: a new, empty store would be taken for it, and the next sync
+    would rebuild the index from nothing.  The store is only created when no index does."""
+    path = settings.store_path
+    if files.holds_data(path):
+        return
+    sqlite_index = settings.data_dir / SQLITE_FILENAME
+    if settings["search.backend"] == "sqlite" and not files.holds_data(sqlite_index):
+        return
+    try:
+        backend = open_configured(settings)
+        try:
+            store_id, count = backend.get_store_id(), backend.count()
+        finally:
+            backend.close()
+    except SearchError as exc:  # an index we cannot read proves nothing; sync reports it
+        logger.warning("could not look for an earlier store in the search index: %s", exc)
+        return
+    if not store_id and not count:
+        return
+    where = sqlite_index if backend.name == "sqlite" else f"{settings['search.index']}*"
+    state = "empty (0 bytes)" if path.exists() else "missing"
+    raise StoreCorruptError(
+        path,
+        f"the store is {state} but the search index ({where}) holds {count} messages of an "
+        "earlier store",
+        "restore store.db from a backup (README, 'Backups'); to start again with a new, empty "
+        f"store, delete that index first ({where})",
+    )
 
 
 def check_declared_names(settings: Settings) -> None:

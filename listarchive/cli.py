@@ -18,6 +18,7 @@ import click
 from config.settings import ConfigError, load_settings
 from listarchive import (
     app,
+    cli_admin,
     cli_meetings,
     cli_ops,
     cli_persons,
@@ -27,7 +28,7 @@ from listarchive import (
     reports,
     searching,
 )
-from listarchive.cli_common import current_settings, store_session
+from listarchive.cli_common import Group, current_settings, store_errors, store_session
 from search.base import SearchError
 from store.communities import CommunityError
 from store.communities import get as get_community
@@ -35,7 +36,7 @@ from store.communities import get as get_community
 logger = logging.getLogger("listarchive")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -226,6 +227,8 @@ def search(
     """Search messages. Syntax: words, "phrases", -exclude, OR, from:, subject:, list:,
     after:YYYY-MM-DD, before:YYYY-MM-DD."""
     settings = current_settings(ctx)
+    with store_errors():
+        app.verify_store(settings)  # an index never answers for a lost or damaged store
     if community:
         with store_session(ctx) as store:
             try:
@@ -294,10 +297,11 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
     """Serve the web UI (under gunicorn) until interrupted."""
     from webui.wsgi import serve as serve_webui  # Flask and gunicorn only for this command
 
-    serve_webui(current_settings(ctx), host=host, port=port, workers=workers)
+    with store_errors():  # create_app checks the data directory and store at start-up
+        serve_webui(current_settings(ctx), host=host, port=port, workers=workers)
 
 
-for command in cli_ops.COMMANDS:
+for command in cli_ops.COMMANDS + cli_admin.COMMANDS:
     cli.add_command(command)
 cli.add_command(cli_users.users)
 cli.add_command(cli_persons.persons)

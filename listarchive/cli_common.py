@@ -2,16 +2,61 @@
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
 import click
 
 from config.settings import ConfigError, Settings, ensure_data_dir
 from listarchive import app
+from store import faults
+from store.errors import StoreAccessError, StoreCorruptError
 from store.store import Store, StoreError
+
+STORE_UNUSABLE_EXIT = 3
+
+
+class StoreUnusable(click.ClickException):
+    """The store is damaged, missing beside an index, or cannot be read or written: the
+    message says which file and what to do; exit code 3."""
+
+    exit_code = STORE_UNUSABLE_EXIT
+
+
+class Group(click.Group):
+    """The `listarchive` group: an SQLite error that means the store is damaged or unusable,
+    met by any command at any point, ends the command with the store's message (exit 3),
+    never with a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (sqlite3.Error, StoreCorruptError, StoreAccessError) as exc:
+            settings = (ctx.obj or {}).get("settings")
+            if settings is None:
+                raise
+            found = faults.classify(exc, settings.store_path)
+            if found is None:
+                raise
+            raise StoreUnusable(str(found)) from exc
 
 
 def current_settings(ctx: click.Context) -> Settings:
     settings: Settings = ctx.obj["settings"]
     return settings
+
+
+@contextmanager
+def store_errors() -> Iterator[None]:
+    """Store and configuration errors as click errors: exit 3 when the store is unusable."""
+    try:
+        yield
+    except (StoreCorruptError, StoreAccessError) as exc:
+        raise StoreUnusable(str(exc)) from exc
+    except (ConfigError, StoreError) as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 class StoreSession:
@@ -22,11 +67,9 @@ class StoreSession:
 
     def __enter__(self) -> Store:
         settings = current_settings(self.ctx)
-        try:
+        with store_errors():
             ensure_data_dir(settings)
             self.store = app.open_store(settings)
-        except (ConfigError, StoreError) as exc:
-            raise click.ClickException(str(exc)) from exc
         return self.store
 
     def __exit__(self, *exc: object) -> None:

@@ -16,8 +16,11 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from store import identities
+from store import faults, files, identities
 from store import threading as store_threading
+from store.errors import StoreAccessError as StoreAccessError
+from store.errors import StoreCorruptError as StoreCorruptError
+from store.errors import StoreError as StoreError
 from store.naming import check_name
 from store.reader import read_messages
 from store.records import (
@@ -30,13 +33,9 @@ from store.records import (
     VolumeState,
     decompress_raw,
 )
-from store.schema import migrate
+from store.schema import current_version, migrate
 
 logger = logging.getLogger(__name__)
-
-
-class StoreError(Exception):
-    """Base class of store errors."""
 
 
 class UnknownListError(StoreError):
@@ -56,23 +55,61 @@ _FROM_NAME = MESSAGE_COLUMNS.index("from_name")
 
 
 class Store:
-    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+    def __init__(self, path: Path, *, readonly: bool = False, create: bool = True) -> None:
+        """Open the store at `path`; a writer creates it (mode 0600) when missing if `create`.
+        A damaged file raises StoreCorruptError, an unusable one StoreAccessError
+        (`store.faults`), a missing or empty one beside its own write-ahead log is refused."""
         self.path = path
         self.readonly = readonly
-        if readonly:
-            if not path.exists():
-                raise StoreError(f"no store at {path}: run `listarchive sync` first")
+        self._refuse_replacement(create and not readonly)
+        try:
+            self._connect()
+        except sqlite3.Error as exc:
+            if hasattr(self, "conn"):
+                self.conn.close()
+            found = faults.classify(exc, path)
+            if found is None:
+                raise
+            raise found from exc
+
+    def _refuse_replacement(self, create: bool) -> None:
+        """SQLite takes a missing or zero-byte file for a new, empty database.  That is only
+        right when nothing of an earlier store is left: a write-ahead log with data beside
+        it means store.db was lost or truncated (callers that know of other traces, such as
+        a search index, check those: `listarchive.app.open_store`)."""
+        path = self.path
+        if files.holds_data(path):
+            return
+        beside = files.data_beside(path)
+        if beside:
+            state = "empty (0 bytes)" if path.exists() else "missing"
+            names = ", ".join(p.name for p in beside)
+            raise StoreCorruptError(
+                path,
+                f"the store is {state} but {names} beside it hold data of an earlier store",
+                "restore store.db from a backup (README, 'Backups'); to start again with a "
+                "new, empty store, move those files away first",
+            )
+        if not create:
+            state = "empty (0 bytes)" if path.exists() else "missing"
+            raise StoreError(f"the store {path} is {state}: run `listarchive sync` first")
+
+    def _connect(self) -> None:
+        path = self.path
+        if self.readonly:
             uri = f"file:{path}?mode=ro"
             self.conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            if current_version(self.conn) == 0:  # reads the header: damage shows here
+                raise StoreError(f"{path} holds no store: run `listarchive sync` first")
         else:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            files.create_private(path)  # before SQLite: its -wal and -shm get this mode
             self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             self.conn.execute("PRAGMA journal_mode = WAL")
             self.conn.execute("PRAGMA synchronous = NORMAL")
             migrate(self.conn)
         self.conn.execute("PRAGMA foreign_keys = ON")
         self.conn.execute("PRAGMA busy_timeout = 10000")
-        if not readonly:
+        if not self.readonly:
             self.conn.execute(
                 "INSERT OR IGNORE INTO meta (key, value) VALUES ('store_id', ?)",
                 (uuid.uuid4().hex,),

@@ -5,7 +5,9 @@ Blueprints: the reading pages (`pages`: home, lists, periods, threads, messages,
 JSON twins), the JSON API and health check (`api`), search pages, exports, OpenAPI, the
 pipermail redirects and login/logout (`auth`).  `views.init_app` adds the security headers
 (CSP, nosniff, referrer policy) to every response; `auth.init_app` the session cookie and the
-CSRF check; `errors.init_app` installs the one error handler (HTML or JSON).
+CSRF check; `errors.init_app` installs the one error handler (HTML or JSON).  Before any of
+that, `startup.check_data_dir` refuses to build an app that could not write its data
+directory and store (ConfigError, with the reason).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from webui import (
     pages,
     person_pages,
     search_pages,
+    startup,
     stats_pages,
     urls,
     views,
@@ -40,6 +43,7 @@ logger = logging.getLogger(__name__)
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app = Flask(__name__)
     app.config["LISTARCHIVE_SETTINGS"] = settings or load_settings(overrides=overrides or None)
+    startup.check_data_dir(app.config["LISTARCHIVE_SETTINGS"])  # ConfigError: cannot serve
     extensions.init_app(app)
     views.init_app(app)
     auth.init_app(app)  # session cookie and key, CSRF check on every POST/PUT/PATCH/DELETE

@@ -1,7 +1,8 @@
 """JSON API: search and health.
 
 `/api/search` finds private messages for logged-in accounts only (`webui.access`); anonymous
-callers get neither private messages nor private list names (in hits and facets)."""
+callers get neither private messages nor private list names (in hits and facets).  The sender
+facet is by person: ``[person key, count, display name]``, never an address."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from flask import Blueprint, abort, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from search.base import SearchResult
+from search.persons import StorePersons
 from search.query import HIGHLIGHT_END, HIGHLIGHT_START
 from webui import access
 from webui.extensions import get_search, get_store
@@ -21,13 +23,23 @@ access.init_blueprint(bp)
 SORTS = ("relevance", "date", "date_asc")
 
 
+def _facet_entry(result: SearchResult, name: str, value: str, count: int) -> list[Any]:
+    if name == "sender":  # [person key, count, display name]: never an address
+        return [value, count, obfuscate_text(result.person_names.get(value, value))]
+    return [value, count]
+
+
 def result_json(result: SearchResult, hidden: frozenset[str] = frozenset()) -> dict[str, Any]:
     """The API's answer; `hidden`: list names left out of hits and the list facet."""
     return {
         "total": result.total,
         "next_cursor": result.next_cursor,
         "facets": {
-            name: [[v, c] for v, c in values if not (name == "list" and v in hidden)]
+            name: [
+                _facet_entry(result, name, v, c)
+                for v, c in values
+                if not (name == "list" and v in hidden)
+            ]
             for name, values in result.facets.items()
         },
         "hits": [
@@ -71,6 +83,7 @@ def search() -> ResponseReturnValue:
         facets=request.args.get("facets") == "1",
         cursor=request.args.get("cursor") or None,
         include_private=access.sees_private(),
+        persons=StorePersons(get_store().conn),
     )
     return jsonify(result_json(result, access.hidden_lists()))
 

@@ -29,6 +29,7 @@ from flask.typing import ResponseReturnValue
 
 from search.base import Hit, SearchBackend, SearchResult
 from search.factory import open_configured
+from search.persons import StorePersons
 from store import queries
 from store.store import Store
 from store.visibility import Visibility
@@ -203,6 +204,7 @@ def _search_pages() -> Iterator[list[Hit]]:
 
     private = access.viewer().include_private
     backend = _stream_search()
+    store = _stream_store()  # person: filters resolve through it, page after page
 
     def page(cursor: str | None) -> SearchResult:
         return backend.search(
@@ -212,12 +214,17 @@ def _search_pages() -> Iterator[list[Hit]]:
             limit=BATCH,
             cursor=cursor,
             include_private=private,
+            persons=StorePersons(store.conn),
         )
+
+    def close() -> None:
+        backend.close()
+        store.close()
 
     try:
         first = page(None)
     except BaseException:
-        backend.close()
+        close()
         raise
 
     def pages() -> Iterator[list[Hit]]:
@@ -228,7 +235,7 @@ def _search_pages() -> Iterator[list[Hit]]:
                 result = page(result.next_cursor)
                 yield result.hits
         finally:
-            backend.close()
+            close()
 
     return pages()
 

@@ -27,7 +27,7 @@ def get_writable_store() -> Store:
     """A writable store connection for this request (opened on first use, closed at teardown).
     Reading pages use `get_store()`; SQLite has one writer, so keep writes short."""
     if "writable_store" not in g:
-        g.writable_store = Store(settings().store_path)
+        g.writable_store = Store(settings().store_path, create=False)  # sync creates it
     store: Store = g.writable_store
     return store
 

@@ -106,7 +106,14 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "required": ["value", "count"],
         "properties": {
-            "value": {"type": "string"},
+            "value": {
+                "type": "string",
+                "description": "list name, year, or (sender) the person's display name",
+            },
+            "key": {
+                "type": "string",
+                "description": "sender facet only: the person key (the link filters person:KEY)",
+            },
             "count": {"type": "integer"},
             "active": {"type": "boolean"},
             "query": {"type": "string", "description": "the query with this filter toggled"},
@@ -121,11 +128,18 @@ SCHEMAS: dict[str, Any] = {
             "next_cursor": _NULLABLE_STR,
             "facets": {
                 "type": "object",
+                "description": "list and year: [value, count]; sender (by person, never an "
+                "address): [person key, count, display name]",
                 "additionalProperties": {
                     "type": "array",
                     "items": {
                         "type": "array",
-                        "prefixItems": [{"type": "string"}, {"type": "integer"}],
+                        "prefixItems": [
+                            {"type": "string"},
+                            {"type": "integer"},
+                            {"type": "string"},
+                        ],
+                        "minItems": 2,
                     },
                 },
             },
@@ -147,7 +161,7 @@ SCHEMAS: dict[str, Any] = {
             "hits": {"type": "array", "items": _ref("Hit")},
             "facets": {
                 "type": "object",
-                "description": "list, year and sender facets over the whole match set",
+                "description": "list, year and sender (person) facets over the whole match set",
                 "additionalProperties": {"type": "array", "items": _ref("Facet")},
             },
             "groups": {

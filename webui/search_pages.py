@@ -3,7 +3,9 @@
 The URL carries the whole search (q, list, sort, page, group, cursor), so any result page can
 be bookmarked and reproduced.  Private messages are searched for logged-in accounts only
 (`webui.access`): for anonymous visitors the backend is never asked for them, and private list
-names are left out of hits and facets.
+names are left out of hits and facets.  The sender facet is by person (key and display name,
+counts summed over the person's addresses), never by address, for everyone: its links filter
+with ``person:KEY``.
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ from flask.typing import ResponseReturnValue
 from markupsafe import Markup, escape
 
 from search.base import Hit, SearchResult, Sort
+from search.persons import StorePersons
 from search.query import HIGHLIGHT_END, HIGHLIGHT_START
 from webui import access
-from webui.extensions import get_search
+from webui.extensions import get_search, get_store
 from webui.obfuscate import obfuscate_address, obfuscate_text
 from webui.views import render
 
@@ -169,12 +172,12 @@ class SearchParams:
 
 
 def facet_tokens(facet: str, value: str) -> str:
+    """The filter a facet value adds; a sender is a person key (never an address)."""
     if facet == "list":
         return f"list:{value}"
     if facet == "year":
         return f"after:{value}-01-01 before:{int(value) + 1}-01-01"
-    quoted = f'"{value}"' if re.search(r'[\s"()]', value) else value
-    return f"from:{quoted}"
+    return f"person:{value}"
 
 
 def facet_query(query: str, facet: str, value: str) -> tuple[str, bool]:
@@ -240,15 +243,17 @@ def search_data(params: SearchParams, result: SearchResult | None) -> dict[str, 
             if name == "list" and value in access.hidden_lists():
                 continue
             new_query, active = facet_query(params.q, name, value)
-            data["facets"][name].append(
-                {
-                    "value": obfuscate_address(value) if name == "sender" else value,
-                    "count": count,
-                    "active": active,
-                    "query": new_query,
-                    "url": params.url(q=new_query, page=1, cursor=None),
-                }
-            )
+            entry: dict[str, Any] = {
+                "value": value,
+                "count": count,
+                "active": active,
+                "query": new_query,
+                "url": params.url(q=new_query, page=1, cursor=None),
+            }
+            if name == "sender":  # a person: shown by name, filtered by key
+                entry["key"] = value
+                entry["value"] = obfuscate_text(result.person_names.get(value, value))
+            data["facets"][name].append(entry)
     if params.group == "thread":
         data["groups"] = [
             {
@@ -286,6 +291,7 @@ def run_search(params: SearchParams) -> SearchResult | None:
         facets=True,
         cursor=params.cursor,
         include_private=access.sees_private(),
+        persons=StorePersons(get_store().conn),
     )
 
 

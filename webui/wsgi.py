@@ -43,5 +43,12 @@ def application_factory() -> Flask:
     return create_app()
 
 
-application = application_factory()
-"""The WSGI callable for `gunicorn webui.wsgi:application` (settings from the environment)."""
+def __getattr__(name: str) -> Any:
+    """`application`, the WSGI callable for `gunicorn webui.wsgi:application` (settings from
+    the environment), is built when first asked for, not on import: `listarchive serve`
+    imports this module with settings of its own, and create_app checks the data directory."""
+    if name == "application":
+        app = application_factory()
+        globals()["application"] = app
+        return app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

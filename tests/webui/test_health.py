@@ -1,0 +1,227 @@
+"""`/healthz` is always JSON and says what is unhealthy; a damaged store is a 503 with what to
+do on every page (HTML and JSON); a data directory the web cannot write stops it at start-up.
+Counts in `/healthz` are of public messages only."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from config.settings import load_settings
+from tests.conftest import REPO
+from tests.store.test_store_faults import overwrite_page
+from webui import create_app
+
+
+def copy_data(source: Path, target: Path) -> Path:
+    target.mkdir()
+    for name in ("store.db", "search-fts.db"):
+        shutil.copy2(source / name, target / name)
+    return target
+
+
+@pytest.fixture()
+def data(webui_data: Path, tmp_path: Path) -> Path:
+    """A copy of the web fixture's data directory, free to damage."""
+    return copy_data(webui_data, tmp_path / "data")
+
+
+def client_for(data: Path, **overrides: Any) -> FlaskClient:
+    settings = load_settings(env={}, overrides={"data_dir": data, **overrides})
+    return create_app(settings).test_client()
+
+
+def public_and_total(data: Path) -> tuple[int, int]:
+    conn = sqlite3.connect(data / "store.db")
+    try:
+        (public,) = conn.execute(
+            "SELECT count(DISTINCT ms.message) FROM memberships ms JOIN lists l "
+            "ON l.id = ms.list WHERE NOT l.private"
+        ).fetchone()
+        (total,) = conn.execute("SELECT count(*) FROM messages").fetchone()
+    finally:
+        conn.close()
+    return int(public), int(total)
+
+
+def health(client: FlaskClient) -> tuple[int, dict[str, Any]]:
+    answer = client.get("/healthz")
+    assert answer.is_json, answer.data[:200]
+    body: dict[str, Any] = answer.get_json()
+    return answer.status_code, body
+
+
+def test_healthz_is_ok_and_counts_public_messages_only(data: Path) -> None:
+    public, total = public_and_total(data)
+    assert 0 < public < total  # the fixture has a private list
+    status, body = health(client_for(data))
+    assert status == 200
+    assert body["status"] == "ok"
+    assert body["messages"] == public and body["indexed"] == public
+    assert body["checks"]["store"] == {"status": "ok"}
+    assert body["checks"]["index"] == {"status": "ok", "backend": "sqlite"}
+
+
+def damage(data: Path, how: str) -> None:
+    path = data / "store.db"
+    if how == "truncated":
+        os.truncate(path, path.stat().st_size // 2)
+    elif how == "garbage-page":
+        overwrite_page(path, "lists")
+    else:
+        raise AssertionError(how)
+
+
+@pytest.mark.parametrize("how", ["truncated", "garbage-page"])
+def test_a_damaged_store_is_a_503_that_says_what_to_do(data: Path, how: str) -> None:
+    damage(data, how)
+    client = client_for(data)  # starts: the store can be restored while it runs
+    page = client.get("/")
+    assert page.status_code == 503
+    text = page.get_data(as_text=True)
+    assert page.mimetype == "text/html"
+    assert "damaged" in text and "backup" in text and "Traceback" not in text
+    twin = client.get("/index.json")
+    assert twin.status_code == 503 and twin.is_json
+    message = twin.get_json()["error"]["message"]
+    assert "store.db" in message and "damaged" in message and "listarchive check" in message
+    status, body = health(client)
+    assert status == 503
+    assert body["status"] == "unhealthy"
+    assert body["checks"]["store"]["status"] == "error"
+    assert "damaged" in body["checks"]["store"]["error"]
+    assert body["messages"] is None
+
+
+def test_a_zero_byte_store_is_not_an_empty_archive(data: Path) -> None:
+    (data / "store.db").write_bytes(b"")
+    client = client_for(data)
+    assert client.get("/").status_code == 503
+    status, body = health(client)
+    assert status == 503 and body["checks"]["store"]["status"] == "error"
+    assert "empty" in body["checks"]["store"]["error"]
+    assert (data / "store.db").stat().st_size == 0
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def test_healthz_names_an_unreachable_index(data: Path) -> None:
+    client = client_for(
+        data,
+        **{
+            "search.backend": "elasticsearch",
+            "search.url": f"http://127.0.0.1:{closed_port()}",
+        },
+    )
+    status, body = health(client)
+    assert status == 503 and body["status"] == "unhealthy"
+    assert body["checks"]["store"] == {"status": "ok"}
+    index = body["checks"]["index"]
+    assert index["status"] == "error" and index["backend"] == "elasticsearch"
+    assert "127.0.0.1" in index["error"]
+
+
+def set_index_meta(data: Path, name: str, value: str) -> None:
+    conn = sqlite3.connect(data / "search-fts.db")
+    try:
+        conn.execute("UPDATE meta SET value = ? WHERE name = ?", (value, name))
+        conn.commit()
+    finally:
+        conn.close()
+
+
+def test_healthz_names_an_index_of_another_store(data: Path) -> None:
+    set_index_meta(data, "store_id", "0123456789abcdef")
+    status, body = health(client_for(data))
+    assert status == 503
+    assert "another store" in body["checks"]["index"]["error"]
+
+
+def test_healthz_says_how_far_the_index_is_behind(data: Path) -> None:
+    public, _total = public_and_total(data)
+    set_index_meta(data, "checkpoint", "0")
+    status, body = health(client_for(data))
+    assert status == 200 and body["status"] == "ok"  # a sync is catching it up
+    assert body["checks"]["index"] == {"status": "behind", "behind": public, "backend": "sqlite"}
+    assert body["indexed"] == 0
+
+
+# -- a data directory the web cannot write ------------------------------------------------
+
+
+def unprivileged(args: list[str]) -> list[str]:
+    """`args` run so that file permissions apply: as root (tests run as root here), without
+    the capabilities that override them (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH)."""
+    if os.geteuid() != 0:
+        return args
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root and no setpriv to drop CAP_DAC_OVERRIDE")
+    return [setpriv, "--bounding-set=-dac_override,-dac_read_search", "--", *args]
+
+
+BUILD_APP = """
+import sys
+from config.settings import ConfigError, load_settings
+from webui import create_app
+try:
+    create_app(load_settings(env={}, overrides={"data_dir": sys.argv[1]}))
+except ConfigError as exc:
+    print("REFUSED", exc)
+    sys.exit(7)
+print("STARTED")
+"""
+
+
+def run(args: list[str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = {k: v for k, v in env.items() if not k.startswith("LISTARCHIVE_")}
+    return subprocess.run(
+        unprivileged(args), capture_output=True, text=True, timeout=timeout, env=env
+    )
+
+
+@pytest.mark.parametrize("what", ["directory", "store"])
+def test_the_web_refuses_to_start_on_a_data_dir_it_cannot_write(data: Path, what: str) -> None:
+    made_read_only = data if what == "directory" else data / "store.db"
+    made_read_only.chmod(0o500 if what == "directory" else 0o400)
+    try:
+        # the check is real: this process cannot write there
+        probe = run([sys.executable, "-c", f"open({str(data / 'probe')!r}, 'w')"])
+        if what == "directory":
+            assert probe.returncode != 0 and "Permission denied" in probe.stderr
+        built = run([sys.executable, "-c", BUILD_APP, str(data)])
+        assert built.returncode == 7, built.stdout + built.stderr
+        assert "REFUSED" in built.stdout and str(made_read_only) in built.stdout
+        assert "sessions and login attempts" in built.stdout
+        served = run(
+            [
+                sys.executable,
+                "-m",
+                "listarchive.cli",
+                "--data-dir",
+                str(data),
+                "serve",
+                "--port",
+                str(closed_port()),
+            ],
+            timeout=30,
+        )
+        assert served.returncode == 1, served.stdout + served.stderr
+        assert str(made_read_only) in served.stderr and "Traceback" not in served.stderr
+    finally:
+        made_read_only.chmod(0o700 if what == "directory" else 0o600)

@@ -1,0 +1,52 @@
+"""Start-up checks of the web UI: fail at once, with a clear error, when the data directory or
+the store cannot be used as the web needs (it writes sessions and login attempts into the
+store), instead of starting and answering every page with a 500.
+
+A store that is damaged or not there yet does not stop the start: pages answer 503 with the
+reason and `/healthz` says what is unhealthy (the store can be restored while the web runs).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from config.settings import ConfigError, Settings, ensure_data_dir
+from search.factory import SQLITE_FILENAME
+from store import files
+from store.store import Store, StoreError
+from webui.sessions import SECRET_FILE
+
+logger = logging.getLogger(__name__)
+
+
+def check_data_dir(settings: Settings) -> None:
+    """ConfigError unless the data directory and the store's files in it can be read and
+    written by this process; created (mode 0700) when missing."""
+    try:
+        data_dir = ensure_data_dir(settings)
+    except ConfigError as exc:
+        raise ConfigError(f"{exc}; the web UI writes sessions and login attempts there") from exc
+    needed = _databases(settings, data_dir)
+    for path in needed:
+        if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+            raise ConfigError(
+                f"{path} cannot be read and written by this user (uid {os.geteuid()}): "
+                "the web UI writes sessions and login attempts to the store; fix the file's "
+                "owner or mode (chown, chmod 600)"
+            )
+    secret = data_dir / SECRET_FILE
+    if secret.exists() and not os.access(secret, os.R_OK):
+        raise ConfigError(f"{secret} cannot be read by this user (uid {os.geteuid()})")
+    try:
+        Store(settings.store_path, readonly=True).close()
+    except StoreError as exc:
+        logger.error("the web UI starts, but answers 503 until the store is usable: %s", exc)
+
+
+def _databases(settings: Settings, data_dir: Path) -> list[Path]:
+    paths = [settings.store_path]
+    if settings["search.backend"] == "sqlite":
+        paths.append(data_dir / SQLITE_FILENAME)
+    return [p for path in paths for p in (path, *files.side_files(path))]
