@@ -208,6 +208,9 @@ class ListConfig:
     `scheduler.interval`."""
     address: str = ""
     """The list's posting address (`hyperkitty` lists: HyperKitty keys archives by it)."""
+    allow_origins: tuple[str, ...] = ()
+    """Other origins (`https://host[:port]`) its archive may be fetched from: the archive
+    moved and the old host redirects there (a list's own URL's origin is always allowed)."""
 
 
 @dataclass(frozen=True)
@@ -292,6 +295,7 @@ def _parse_lists(table: Mapping[str, Any], origin: str) -> tuple[ListConfig, ...
         if not isinstance(spec, Mapping):
             raise ConfigError(f"lists.{name} in {origin}: expected a table")
         schedule = str(spec.get("schedule", ""))
+        origins = _parse_origins(spec, f"lists.{name}")
         if "pipermail" in spec:
             url = str(spec["pipermail"])
             check_url(url, f"lists.{name}.pipermail")
@@ -302,6 +306,7 @@ def _parse_lists(table: Mapping[str, Any], origin: str) -> tuple[ListConfig, ...
                     url=url,
                     community=str(spec.get("community", "")),
                     schedule=schedule,
+                    allow_origins=origins,
                 )
             )
         elif "hyperkitty" in spec:
@@ -320,6 +325,7 @@ def _parse_lists(table: Mapping[str, Any], origin: str) -> tuple[ListConfig, ...
                     community=str(spec.get("community", "")),
                     schedule=schedule,
                     address=address,
+                    allow_origins=origins,
                 )
             )
         elif "mbox" in spec:
@@ -340,6 +346,15 @@ def _parse_lists(table: Mapping[str, Any], origin: str) -> tuple[ListConfig, ...
                 "or `hyperkitty = URL` with `address`"
             )
     return tuple(lists)
+
+
+def _parse_origins(spec: Mapping[str, Any], what: str) -> tuple[str, ...]:
+    raw = spec.get("allow_origins", [])
+    if isinstance(raw, str) or not isinstance(raw, list):
+        raise ConfigError(f"{what}.allow_origins: expected a list of origins (https://host)")
+    if raw and "mbox" in spec:
+        raise ConfigError(f"{what}.allow_origins: only for pipermail and hyperkitty lists")
+    return tuple(check_origin(str(o), f"{what}.allow_origins") for o in raw)
 
 
 def _parse_communities(table: Mapping[str, Any], origin: str) -> tuple[CommunityConfig, ...]:
@@ -376,9 +391,33 @@ def check_date(value: str, what: str) -> None:
 
 
 def check_url(url: str, what: str) -> None:
+    """An http(s) URL without credentials in it (they would be sent to whatever host the
+    URL names, and printed with it): archive logins belong in the secrets.  The message
+    never repeats a URL that holds them."""
     parsed = urlparse(url)
+    if "@" in parsed.netloc:
+        raise ConfigError(
+            f"{what}: the URL holds a user name or password (user:password@host): give the "
+            "URL without it; a private archive's login goes in the secrets (docs/"
+            "configuration.md, private archives)"
+        )
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise ConfigError(f"{what}: {url!r} is not an http(s) URL")
+
+
+def check_origin(origin: str, what: str) -> str:
+    """An origin declared for a list, `https://host` or `http://host:port`, normalised."""
+    check_url(origin.strip(), what)
+    parsed = urlparse(origin.strip())
+    if not parsed.hostname:
+        raise ConfigError(f"{what}: {origin!r} is not an origin like https://host[:port]")
+    if parsed.path not in ("", "/") or parsed.query or parsed.fragment or parsed.params:
+        raise ConfigError(f"{what}: {origin!r} is an origin, scheme://host[:port], without a path")
+    try:
+        parsed.port  # noqa: B018 - raises for a port that is not a number
+    except ValueError as exc:
+        raise ConfigError(f"{what}: {origin!r} has no valid port") from exc
+    return f"{parsed.scheme}://{parsed.netloc.lower()}"
 
 
 def load_settings(

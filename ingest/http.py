@@ -1,17 +1,34 @@
-"""HTTP fetching with conditional GETs, retries and clear failure reasons."""
+"""HTTP fetching of untrusted archives: conditional GETs, retries and clear failure reasons.
+
+Every request (and each hop of its redirects, followed here one by one) goes only to an
+origin the list allows (`ingest.origins`); a form POST (the private archive login) is never
+re-sent by a redirect.  Each request has a total deadline (`sync.request_deadline`, enforced
+at the socket by `ingest.deadline`) and a size bound (`sync.max_download_bytes`, checked on the
+announced length and while the body streams in); a body cut short of its announced length or
+its last chunk fails the request, so it is never taken for a whole file.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import httpx
 
+from ingest.deadline import DeadlineBackend, DeadlineTransport
+from ingest.origins import OriginPolicy, origin_of, origin_text
 from store.records import VolumeState
+from store.redact import redact
 
 logger = logging.getLogger(__name__)
+
+MAX_REDIRECTS = 5
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_CLOCK_SLACK = 0.01
+"""A socket timeout that ended within this of the deadline was the deadline's."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,8 +46,17 @@ class HttpResult:
         return self.status == 200 and not self.error
 
 
+class _Failed(Exception):
+    """One attempt failed; `retry` says whether trying again may help."""
+
+    def __init__(self, message: str, *, retry: bool) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retry = retry
+
+
 class HttpFetcher:
-    """A small wrapper over one `httpx.Client` shared by a sync run."""
+    """One `httpx.Client` (its cookie jar, its connections) shared by a command or sync run."""
 
     def __init__(
         self,
@@ -38,55 +64,187 @@ class HttpFetcher:
         timeout: float = 30.0,
         retries: int = 2,
         user_agent: str = "listarchive",
+        request_deadline: float = 600.0,
+        max_bytes: int = 2 * 1024**3,
         client: httpx.Client | None = None,
     ) -> None:
         self.retries = retries
+        self.request_deadline = request_deadline
+        self.max_bytes = max_bytes
+        self._backend = DeadlineBackend()
         self.client = client or httpx.Client(
             timeout=timeout,
-            follow_redirects=True,
+            follow_redirects=False,  # followed in `_attempt`, each hop checked
+            transport=DeadlineTransport(self._backend),
             headers={"User-Agent": user_agent, "Accept-Encoding": "identity"},
         )
 
     def close(self) -> None:
         self.client.close()
 
-    def get(self, url: str, previous: VolumeState | None = None) -> HttpResult:
+    def get(
+        self,
+        url: str,
+        previous: VolumeState | None = None,
+        *,
+        policy: OriginPolicy | None = None,
+    ) -> HttpResult:
+        """GET `url` (conditionally when `previous` has validators).  Without a `policy`,
+        `url`'s own origin is the only one allowed (redirects elsewhere are refused)."""
         headers: dict[str, str] = {}
         if previous is not None and previous.status == "ok":
             if previous.etag:
                 headers["If-None-Match"] = previous.etag
             if previous.last_modified:
                 headers["If-Modified-Since"] = previous.last_modified
+        return self._request("GET", url, headers, None, policy or OriginPolicy.for_url(url))
+
+    def post_form(
+        self, url: str, form: Mapping[str, str], *, policy: OriginPolicy | None = None
+    ) -> HttpResult:
+        """POST a form once (never retried: it may hold a password).  A 307/308 answer, which
+        would re-send the form, is not followed; 301/302/303 are followed as a GET, on the
+        allowed origins only."""
+        policy = policy or OriginPolicy.for_url(url)
+        try:
+            return self._attempt("POST", url, {}, form, policy)
+        except _Failed as exc:
+            logger.warning("%s", exc.message)
+            return HttpResult(0, b"", "", "", "", error=exc.message)
+
+    def _request(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        form: Mapping[str, str] | None,
+        policy: OriginPolicy,
+    ) -> HttpResult:
         attempts = 0
         while True:
             attempts += 1
             try:
-                response = self.client.get(url, headers=headers)
-            except httpx.TimeoutException:
-                error = f"timeout fetching {url}"
-            except httpx.ConnectError as exc:
-                error = f"connection failed for {url}: {exc}"
-            except httpx.HTTPError as exc:
-                error = f"HTTP error for {url}: {exc}"
+                result = self._attempt(method, url, headers, form, policy)
+            except _Failed as exc:
+                if not exc.retry or attempts > self.retries:
+                    logger.warning("%s (after %d attempts)", exc.message, attempts)
+                    return HttpResult(0, b"", "", "", "", error=exc.message, requests=attempts)
             else:
-                if response.status_code >= 500 and attempts <= self.retries:
-                    time.sleep(0.2 * attempts)
-                    continue
-                return HttpResult(
-                    status=response.status_code,
-                    content=response.content if response.status_code == 200 else b"",
-                    etag=response.headers.get("ETag", ""),
-                    last_modified=response.headers.get("Last-Modified", ""),
-                    content_type=response.headers.get("Content-Type", ""),
-                    error=""
-                    if response.status_code in (200, 304)
-                    else f"HTTP {response.status_code} for {url}",
-                    requests=attempts,
-                )
-            if attempts > self.retries:
-                logger.warning("%s (after %d attempts)", error, attempts)
-                return HttpResult(0, b"", "", "", "", error=error, requests=attempts)
+                if result.status < 500 or attempts > self.retries:
+                    return HttpResult(
+                        result.status,
+                        result.content,
+                        result.etag,
+                        result.last_modified,
+                        result.content_type,
+                        result.error,
+                        attempts,
+                    )
             time.sleep(0.2 * attempts)
+
+    def _attempt(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        form: Mapping[str, str] | None,
+        policy: OriginPolicy,
+    ) -> HttpResult:
+        """One request and its redirects, all within one deadline."""
+        deadline = time.monotonic() + self.request_deadline
+        shown = redact(url)
+        current = url
+        try:
+            with self._backend.until(deadline):
+                for _hop in range(MAX_REDIRECTS + 1):
+                    if not policy.allows(current):
+                        raise _Failed(_foreign(shown, current, policy), retry=False)
+                    with self.client.stream(
+                        method, current, headers=headers, data=form
+                    ) as response:
+                        target = _redirect_target(response)
+                        if target is None:
+                            return self._result(response, shown, deadline)
+                    if method == "POST":
+                        if response.status_code in (307, 308):
+                            raise _Failed(
+                                f"{shown} answered the form with HTTP {response.status_code} "
+                                f"to {redact(target)}: not followed, it would re-send the form "
+                                "(and any password in it)",
+                                retry=False,
+                            )
+                        method, form = "GET", None
+                    current = target
+                raise _Failed(f"{shown}: more than {MAX_REDIRECTS} redirects", retry=False)
+        except httpx.TimeoutException as exc:
+            if time.monotonic() >= deadline - _CLOCK_SLACK:
+                raise _Failed(self._too_slow(shown), retry=False) from exc
+            raise _Failed(f"timeout fetching {shown}", retry=True) from exc
+        except httpx.ConnectError as exc:
+            raise _Failed(f"connection failed for {shown}: {exc}", retry=True) from exc
+        except httpx.HTTPError as exc:
+            raise _Failed(f"HTTP error for {shown}: {redact(str(exc))}", retry=True) from exc
+
+    def _too_slow(self, shown: str) -> str:
+        return f"{shown} took longer than {self.request_deadline:g} s (sync.request_deadline)"
+
+    def _result(self, response: httpx.Response, shown: str, deadline: float) -> HttpResult:
+        status = response.status_code
+        content = self._read(response, shown, deadline) if status == 200 else b""
+        return HttpResult(
+            status=status,
+            content=content,
+            etag=response.headers.get("ETag", ""),
+            last_modified=response.headers.get("Last-Modified", ""),
+            content_type=response.headers.get("Content-Type", ""),
+            error="" if status in (200, 304) else f"HTTP {status} for {shown}",
+        )
+
+    def _read(self, response: httpx.Response, shown: str, deadline: float) -> bytes:
+        """The whole body, streamed: bounded in size and time, and complete."""
+        announced = response.headers.get("Content-Length", "")
+        too_big = f"{shown} is larger than {self.max_bytes} bytes (sync.max_download_bytes)"
+        if announced.isdigit() and int(announced) > self.max_bytes:
+            raise _Failed(too_big, retry=False)
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > self.max_bytes or response.num_bytes_downloaded > self.max_bytes:
+                    raise _Failed(too_big, retry=False)
+                if time.monotonic() > deadline:
+                    raise _Failed(self._too_slow(shown), retry=False)
+                chunks.append(chunk)
+        except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
+            expected = f"of {announced} " if announced.isdigit() else ""
+            raise _Failed(
+                f"{shown}: the server closed the connection before the whole file arrived "
+                f"({response.num_bytes_downloaded} {expected}bytes received)",
+                retry=True,
+            ) from exc
+        return b"".join(chunks)
+
+
+def _redirect_target(response: httpx.Response) -> str | None:
+    location = response.headers.get("Location")
+    if response.status_code not in _REDIRECTS or not location:
+        return None
+    return str(response.url.join(location))
+
+
+def _foreign(shown: str, target: str, policy: OriginPolicy) -> str:
+    try:
+        origin = origin_text(origin_of(target))
+    except httpx.InvalidURL:
+        origin = "ORIGIN"
+    if redact(target) == shown:
+        return f"{shown} is on another origin than the list's archive ({policy.describe()})"
+    return (
+        f"{shown} redirects to {redact(target)}, on another origin than the list's archive "
+        f"({policy.describe()}): not followed (if the archive moved there, declare it: "
+        f"lists add NAME ... --allow-origin {origin})"
+    )
 
 
 def sha256(data: bytes) -> str:

@@ -58,6 +58,8 @@ class RunSummary:
     """Why the list was not synced at all (another process holds its lock)."""
     full: bool = True
     """Every volume was checked (False: only new, failed and the two newest)."""
+    warnings: list[str] = field(default_factory=list)
+    """Noted about the source, not failures: index links on another origin, not fetched."""
 
     @property
     def clean(self) -> bool:
@@ -190,6 +192,7 @@ def sync_list(
         _finish_run(store, run_id, summary)
         return summary
     summary.full = full
+    summary.warnings = list(getattr(source, "warnings", []))
     if on_volumes is not None:
         on_volumes(len(volumes))
     pending: deque[tuple[Download, Future[ParsedVolume] | None]] = deque()

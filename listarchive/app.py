@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from config.secrets import archive_credentials
-from config.settings import ConfigError, Settings, check_url
+from config.settings import ConfigError, Settings, check_origin, check_url
 from ingest.http import HttpFetcher
 from ingest.sources.base import Source
 from ingest.sources.hyperkitty import HyperKittySource
@@ -24,7 +24,7 @@ from ingest.sync import RunSummary, sync_list
 from listarchive import searching
 from search.base import SearchError
 from search.factory import SQLITE_FILENAME, open_configured
-from store import communities, files, locks, naming
+from store import communities, files, list_origins, locks, naming
 from store.errors import StoreCorruptError
 from store.records import ListInfo
 from store.store import Store
@@ -76,6 +76,8 @@ def open_store(settings: Settings) -> Store:
                 address=declared.address,
                 private=is_private_url(declared.url) or bool(existing and existing.private),
             )
+        # the file is authoritative for the lists it declares, their extra origins included
+        list_origins.set_allowed_origins(store.conn, declared.name, declared.allow_origins)
     _declare_communities(settings, store)
     return store
 
@@ -174,8 +176,37 @@ def add_list(
     hyperkitty_url: str | None = None,
     address: str | None = None,
     private: bool = False,
+    allow_origins: Sequence[str] = (),
 ) -> ListInfo:
-    """Add or re-point a list; a `/mailman/private/` URL (or `private`) makes it private."""
+    """Add or re-point a list; a `/mailman/private/` URL (or `private`) makes it private.
+
+    `allow_origins` (replacing those declared before) are the other origins its archive may
+    be fetched from, e.g. the new host an old one redirects to; its URL's own is implicit."""
+    origins = _check_origins(allow_origins, bool(pipermail_url or hyperkitty_url))
+    info = _add_list(store, name, pipermail_url, paths, community, hyperkitty_url, address, private)
+    list_origins.set_allowed_origins(store.conn, info.name, origins)
+    return info
+
+
+def _check_origins(allow_origins: Sequence[str], over_http: bool) -> list[str]:
+    if allow_origins and not over_http:
+        raise UsageError("--allow-origin is only for --pipermail and --hyperkitty lists")
+    try:
+        return [check_origin(origin, "--allow-origin") for origin in allow_origins]
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def _add_list(
+    store: Store,
+    name: str,
+    pipermail_url: str | None,
+    paths: Sequence[str],
+    community: str,
+    hyperkitty_url: str | None,
+    address: str | None,
+    private: bool,
+) -> ListInfo:
     for value, what in ((name, "list"), (community, "community")):
         problem = naming.name_problem(value, what) if value or what == "list" else None
         if problem is not None:
@@ -215,15 +246,26 @@ def add_list(
 
 
 def make_fetcher(settings: Settings) -> HttpFetcher:
-    """The HTTP client of one command or job, configured by the `sync.*` settings."""
+    """The HTTP client of one command or job, configured by the `sync.*` settings: per-read
+    timeout, retries, a total deadline and a size bound per request."""
     return HttpFetcher(
         timeout=settings["sync.timeout"],
         retries=settings["sync.retries"],
         user_agent=settings["sync.user_agent"],
+        request_deadline=settings["sync.request_deadline"],
+        max_bytes=settings["sync.max_download_bytes"],
     )
 
 
-def make_source(settings: Settings, info: ListInfo, fetcher: HttpFetcher) -> Source:
+def make_source(
+    settings: Settings,
+    info: ListInfo,
+    fetcher: HttpFetcher,
+    *,
+    allow_origins: Sequence[str] = (),
+) -> Source:
+    """The list's source; its requests go to its URL's origin and `allow_origins` only (the
+    list's declared ones: `store.list_origins.allowed_origins`)."""
     if info.source == "pipermail":
         # private archives' logins are looked up only when needed, never from the config
         return PipermailSource(
@@ -231,11 +273,12 @@ def make_source(settings: Settings, info: ListInfo, fetcher: HttpFetcher) -> Sou
             fetcher,
             list_name=info.name,
             credentials=lambda: archive_credentials(info.name),
+            allow_origins=allow_origins,
         )
     if info.source == "mbox":
         return MboxSource(info.paths)
     if info.source == "hyperkitty":
-        return HyperKittySource(info.url, info.address, fetcher)
+        return HyperKittySource(info.url, info.address, fetcher, allow_origins=allow_origins)
     raise UsageError(f"list {info.name}: unknown source type {info.source!r}")
 
 
@@ -267,7 +310,8 @@ def sync(
         for info in selected:
             if stop is not None and stop.is_set():
                 break
-            source = make_source(settings, info, fetcher)
+            origins = list_origins.allowed_origins(store.conn, info.name)
+            source = make_source(settings, info, fetcher, allow_origins=origins)
             summaries.append(
                 _sync_locked(
                     settings,

@@ -30,8 +30,10 @@ from listarchive import (
 )
 from listarchive.cli_common import Group, current_settings, store_errors, store_session
 from search.base import SearchError
+from store import list_origins
 from store.communities import CommunityError
 from store.communities import get as get_community
+from store.redact import redact
 
 logger = logging.getLogger("listarchive")
 
@@ -86,13 +88,14 @@ def lists(ctx: click.Context, as_json: bool) -> None:
         rows: list[dict[str, Any]] = [
             {
                 "name": info.name,
-                "source": info.url if info.source != "mbox" else list(info.paths),
+                "source": redact(info.url) if info.source != "mbox" else list(info.paths),
                 "source_type": info.source,
                 "address": info.address,
                 "community": info.community,
                 "messages": info.messages,
                 "last_sync": info.last_sync,
                 "private": info.private,
+                "allow_origins": list(list_origins.allowed_origins(store.conn, info.name)),
             }
             for info in store.lists()
         ]
@@ -126,6 +129,14 @@ def lists(ctx: click.Context, as_json: bool) -> None:
     is_flag=True,
     help="Its messages are private (automatic for /mailman/private/ URLs).",
 )
+@click.option(
+    "--allow-origin",
+    "allow_origins",
+    multiple=True,
+    metavar="URL",
+    help="Another origin (https://host[:port]) the archive may be fetched from, e.g. the new "
+    "host the old one redirects to (repeatable; replaces those given before).",
+)
 @click.argument("more_paths", nargs=-1, type=click.Path(exists=False))
 @click.pass_context
 def lists_add(
@@ -137,6 +148,7 @@ def lists_add(
     address: str | None,
     community: str,
     private: bool,
+    allow_origins: tuple[str, ...],
     more_paths: tuple[str, ...],
 ) -> None:
     """Add a list (or re-point an existing one): `--pipermail URL`, `--mbox PATH...` or
@@ -152,10 +164,11 @@ def lists_add(
                 hyperkitty_url=hyperkitty_url,
                 address=address,
                 private=private,
+                allow_origins=allow_origins,
             )
         except app.UsageError as exc:
             raise click.UsageError(str(exc)) from exc
-    where = info.url or ", ".join(info.paths)
+    where = redact(info.url) or ", ".join(info.paths)
     click.echo(
         f"list {info.name}: {info.source} {where}" + (f" ({info.address})" if info.address else "")
     )
@@ -179,13 +192,15 @@ def sync(ctx: click.Context, names: tuple[str, ...], as_json: bool, workers: int
             raise click.UsageError(str(exc)) from exc
     if as_json:
         click.echo(
-            json.dumps(
-                {
-                    "runs": [s.as_dict() for s in summaries],
-                    "indexed": indexed,
-                    "index_error": index_error,
-                },
-                indent=2,
+            redact(  # a stored URL's credentials are never shown
+                json.dumps(
+                    {
+                        "runs": [s.as_dict() for s in summaries],
+                        "indexed": indexed,
+                        "index_error": index_error,
+                    },
+                    indent=2,
+                )
             )
         )
     else:

@@ -11,6 +11,7 @@ from ingest.pipermail_map import PeriodResult, map_list
 from listarchive import app
 from listarchive.app import make_fetcher
 from listarchive.cli_common import current_settings, store_session
+from store import list_origins
 from store.store import StoreError
 
 
@@ -41,7 +42,8 @@ def pipermail_map(
         fetcher = make_fetcher(settings)
         try:
             if info.private:  # log in: the session cookie rides along with the fetcher
-                app.make_source(settings, info, fetcher).volumes()
+                origins = list_origins.allowed_origins(store.conn, info.name)
+                app.make_source(settings, info, fetcher, allow_origins=origins).volumes()
             results = map_list(store, info, fetcher, periods=periods, fetch_pages=not no_pages)
         except SourceError as exc:
             raise click.ClickException(str(exc)) from exc

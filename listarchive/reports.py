@@ -8,6 +8,7 @@ from config.settings import Settings
 from ingest.completeness import PeriodCount, compare, held_counts, pipermail_counts
 from ingest.sync import RunSummary
 from listarchive.app import make_fetcher
+from store.redact import redact
 from store.store import Store
 
 
@@ -25,7 +26,8 @@ def format_summary(s: RunSummary) -> str:
         lines.append(f"  FAILED: {s.error}")
     for failure in s.failures:
         lines.append(f"  volume {failure.volume} failed: {failure.error}")
-    return "\n".join(lines)
+    lines.extend(f"  warning: {warning}" for warning in s.warnings)
+    return redact("\n".join(lines))  # a stored URL's credentials are never shown
 
 
 def quarantine_rows(store: Store) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ import stat
 from pathlib import Path
 
 from store.schema import MIGRATIONS, current_version
+from store.visibility import for_reader
 
 PROBLEM_LIMIT = 20
 """At most this many problems are listed per check (the first ones SQLite reports)."""
@@ -59,17 +60,12 @@ def exposed_files(data_dir: Path) -> list[str]:
     return found
 
 
-_PUBLIC = (
-    "EXISTS (SELECT 1 FROM memberships ms JOIN lists l ON l.id = ms.list "
-    "WHERE ms.message = m.id AND NOT l.private)"
-)
-
-
 def public_counts(conn: sqlite3.Connection, indexed_to: int) -> tuple[int, int]:
-    """(public messages, public messages changed after change sequence `indexed_to`).  A
-    message is public when one of its lists is (docs/architecture.md, Privacy)."""
+    """(public messages, public messages changed after change sequence `indexed_to`): what an
+    anonymous reader may see, as `store.visibility` decides it."""
+    public = for_reader(conn, include_private=False).messages("m")
     total, after = conn.execute(
-        f"SELECT count(*), coalesce(sum(m.seq > ?), 0) FROM messages m WHERE {_PUBLIC}",
+        f"SELECT count(*), coalesce(sum(m.seq > ?), 0) FROM messages m WHERE {public}",
         (indexed_to,),
     ).fetchone()
     return int(total), int(after)

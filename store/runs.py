@@ -7,6 +7,8 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
+from store.redact import redact
+
 
 @dataclass(frozen=True, slots=True)
 class RunRecord:
@@ -37,7 +39,8 @@ def recent_runs(
         f"JOIN lists l ON l.id = r.list {where} ORDER BY r.id DESC LIMIT ?",
         params,
     ).fetchall()
-    return [RunRecord(r[0], r[1], r[2], r[3], r[4], json.loads(r[5] or "{}")) for r in rows]
+    # a URL's credentials (a list added before they were refused) are never shown
+    return [RunRecord(r[0], r[1], r[2], r[3], r[4], json.loads(redact(r[5] or "{}"))) for r in rows]
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,6 +33,7 @@ def test_every_command_is_in_the_cli_reference() -> None:
         "communities add",
         "completeness",
         "serve",
+        "check",
         "persons",
         "persons show",
         "persons suggestions",

@@ -45,15 +45,17 @@ import dataclasses
 import hashlib
 import logging
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from urllib.parse import quote
 
 from ingest.errors import SourceError
 from ingest.http import HttpFetcher, sha256
+from ingest.origins import OriginPolicy
 from ingest.sources.base import Download, Volume, split_text_volume
 from store.models import RawMessage
 from store.records import VolumeState
+from store.redact import redact
 
 logger = logging.getLogger(__name__)
 
@@ -147,20 +149,31 @@ def recent_months(today: date) -> tuple[tuple[int, int], tuple[int, int]]:
 class HyperKittySource:
     kind = "hyperkitty"
 
-    def __init__(self, base_url: str, address: str, fetcher: HttpFetcher) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        address: str,
+        fetcher: HttpFetcher,
+        *,
+        allow_origins: Sequence[str] = (),
+    ) -> None:
         self.base_url = root_url(base_url)
         self.address = address.strip()
         self.fetcher = fetcher
+        # the month exports are built from the root URL, never taken from a page; redirects
+        # (and a root that is not the list's own) stay on the allowed origins
+        self.policy = OriginPolicy.for_url(self.base_url, allow_origins)
 
     def volumes(self) -> list[Volume]:
         url = list_url(self.base_url, self.address)
-        result = self.fetcher.get(url)
+        result = self.fetcher.get(url, policy=self.policy)
+        shown = redact(url)
         if result.status == 404:
-            raise SourceError(url, f"no HyperKitty list {self.address} here (HTTP 404)")
+            raise SourceError(shown, f"no HyperKitty list {self.address} here (HTTP 404)")
         if not result.ok:
-            raise SourceError(url, result.error or f"HTTP {result.status}")
+            raise SourceError(shown, result.error or f"HTTP {result.status}")
         months = parse_months(result.content.decode("utf-8", "replace"), self.address)
-        logger.info("%s: %d months listed", url, len(months))
+        logger.info("%s: %d months listed", shown, len(months))
         return [
             Volume(name=f"{y:04d}-{m:02d}", url=export_url(self.base_url, self.address, y, m))
             for y, m in months
@@ -196,14 +209,14 @@ class HyperKittySource:
             # a past month already fetched: HyperKitty gives no cheap way to see a change
             return Download(volume, "unchanged", state=previous, requests=0)
         same = previous if previous is not None and previous.url == volume.url else None
-        result = self.fetcher.get(volume.url, same)
+        result = self.fetcher.get(volume.url, same, policy=self.policy)
         if result.status == 304 and same is not None:
             return Download(volume, "unchanged", state=same, requests=result.requests)
         if not result.ok:
-            error = result.error or f"HTTP {result.status} for {volume.url}"
+            error = result.error or f"HTTP {result.status} for {redact(volume.url)}"
             return Download(volume, "failed", error=error, requests=result.requests)
         if result.content[:2] != b"\x1f\x8b" and "html" in result.content_type.lower():
-            error = f"an HTML page was served instead of an mbox export at {volume.url}"
+            error = f"an HTML page was served instead of an mbox export at {redact(volume.url)}"
             return Download(volume, "failed", error=error, requests=result.requests)
         digest = sha256(result.content)
         state = VolumeState(

@@ -15,6 +15,8 @@ How Mailman 2.1 behaves (its `Cgi/private.py`, `SecurityManager.py`, `private.ht
 
 So the login is one POST to the archive index URL; its answer is the index page, and the
 cookie lands in the shared `httpx` client's jar, which sends it with every later request.
+A redirect answering the POST is not followed when it would re-send the form (307/308): the
+password goes to the list's own URL and nowhere else.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ import httpx
 from config.secrets import ArchiveCredentials
 from ingest.errors import SourceError
 from ingest.http import HttpFetcher
+from ingest.origins import OriginPolicy
+from store.redact import redact
 
 logger = logging.getLogger(__name__)
 
@@ -54,27 +58,27 @@ class LoginResult:
 
 
 def login(
-    fetcher: HttpFetcher, list_name: str, url: str, credentials: ArchiveCredentials
+    fetcher: HttpFetcher,
+    list_name: str,
+    url: str,
+    credentials: ArchiveCredentials,
+    policy: OriginPolicy | None = None,
 ) -> LoginResult:
     """Log in to the private archive at `url`; the session cookie stays in `fetcher.client`.
 
-    Raises `SourceError` when the login is refused or the server cannot be reached; neither
-    the message nor the log ever holds the password."""
+    The form (with the password) is posted to `url` only: never retried, and never re-sent by
+    a redirect (`HttpFetcher.post_form`).  Raises `SourceError` when the login is refused or
+    the server cannot be reached; neither the message nor the log ever holds the password."""
     logger.info("%s: logging in to the private archive (%s)", list_name, credentials.origin)
     form = {"username": credentials.username, "password": credentials.password, "submit": "1"}
-    try:
-        response = fetcher.client.post(url, data=form)
-    except httpx.HTTPError as exc:
-        raise SourceError(url, f"login failed for {list_name}: {exc}") from exc
-    if response.status_code in (401, 403) or (
-        response.status_code == 200 and is_login_form(response.content)
-    ):
+    shown = redact(url)
+    result = fetcher.post_form(url, form, policy=policy or OriginPolicy.for_url(url))
+    if result.status in (401, 403) or (result.status == 200 and is_login_form(result.content)):
         logger.error("%s: the private archive refused the login", list_name)
-        raise SourceError(url, f"login refused for {list_name}: check the credentials")
-    if response.status_code != 200:
-        raise SourceError(
-            url, f"login failed for {list_name}: HTTP {response.status_code} for {url}"
-        )
+        raise SourceError(shown, f"login refused for {list_name}: check the credentials")
+    if result.error or result.status != 200:
+        reason = result.error or f"HTTP {result.status} for {shown}"
+        raise SourceError(shown, f"login failed for {list_name}: {reason}")
     if not any("+user+" in cookie.name for cookie in fetcher.client.cookies.jar):
         logger.warning("%s: the archive set no member cookie; continuing", list_name)
-    return LoginResult(response.content)
+    return LoginResult(result.content)

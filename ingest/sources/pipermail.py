@@ -12,6 +12,9 @@ session cookie then rides along with every volume request, and a session that ex
 a sync is renewed once.  A list re-pointed at another host keeps its volume states, but a
 volume whose URL changed is fetched in full once (the old host's ETag says nothing about the
 new one); identical bytes are then recognised by their sha256 and not parsed again.
+
+The index page is untrusted: only volumes on the list's own origin (or one declared for it,
+see `ingest.origins`) are fetched; links elsewhere are skipped with a warning in the run.
 """
 
 from __future__ import annotations
@@ -20,17 +23,19 @@ import calendar
 import dataclasses
 import logging
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from urllib.parse import urljoin
 
 from config.secrets import ArchiveCredentials, SecretsError
 from ingest.errors import SourceError
 from ingest.http import HttpFetcher, sha256
+from ingest.origins import OriginPolicy
 from ingest.sources.base import Download, Volume, split_text_volume
 from ingest.sources.mailman_auth import is_login_form, is_private_url, login
 from store.models import RawMessage
 from store.records import VolumeState
+from store.redact import redact
 
 logger = logging.getLogger(__name__)
 
@@ -57,9 +62,8 @@ def volume_sort_key(name: str) -> tuple[int, int, int]:
     return (int(week[:4]), int(week[4:6]), int(week[6:]))
 
 
-def parse_index(html: str, base_url: str) -> list[Volume]:
-    """Find every archive volume linked from a pipermail index page (or a directory listing)."""
-    found: dict[str, tuple[str, bool]] = {}
+def _volume_links(html: str, base_url: str) -> Iterator[tuple[str, str, bool]]:
+    """(volume name, absolute URL, gzipped) of every archive volume link on a page."""
     for href in _LINK.findall(html):
         target = href.split("?", 1)[0].split("#", 1)[0]
         filename = target.rsplit("/", 1)[-1]
@@ -68,11 +72,19 @@ def parse_index(html: str, base_url: str) -> list[Volume]:
             continue
         if match["month"] and match["month"] not in _MONTHS:
             continue
-        name = match["name"]
-        gz = bool(match["gz"])
+        yield match["name"], urljoin(base_url, target), bool(match["gz"])
+
+
+def parse_index(html: str, base_url: str, policy: OriginPolicy | None = None) -> list[Volume]:
+    """Find every archive volume linked from a pipermail index page (or a directory listing);
+    with a `policy`, only those on an origin it allows (see `foreign_links`)."""
+    found: dict[str, tuple[str, bool]] = {}
+    for name, url, gz in _volume_links(html, base_url):
+        if policy is not None and not policy.allows(url):
+            continue
         previous = found.get(name)
         if previous is None or (previous[1] and not gz):
-            found[name] = (urljoin(base_url, target), gz)
+            found[name] = (url, gz)
     volumes = []
     for name, (url, gz) in found.items():
         # The current period is linked as plain .txt until cron gzips it; older ones as .txt.gz
@@ -81,6 +93,12 @@ def parse_index(html: str, base_url: str) -> list[Volume]:
         volumes.append(Volume(name=name, url=plain, fallback_url=plain + ".gz"))
     volumes.sort(key=lambda v: volume_sort_key(v.name))
     return volumes
+
+
+def foreign_links(html: str, base_url: str, policy: OriginPolicy) -> list[str]:
+    """The volume links of a page that point to an origin `policy` does not allow."""
+    links = (url for _name, url, _gz in _volume_links(html, base_url))
+    return sorted({url for url in links if not policy.allows(url)})
 
 
 MAX_SESSION_RENEWALS = 3
@@ -100,10 +118,15 @@ class PipermailSource:
         *,
         list_name: str = "",
         credentials: CredentialLookup | None = None,
+        allow_origins: Sequence[str] = (),
     ) -> None:
         self.base_url = url if url.endswith("/") else url + "/"
         self.fetcher = fetcher
-        self.list_name = list_name or self.base_url
+        self.list_name = list_name or redact(self.base_url)
+        self.policy = OriginPolicy.for_url(self.base_url, allow_origins)
+        """Where this list's requests may go: its URL's origin and the declared ones."""
+        self.warnings: list[str] = []
+        """Said once per run: index links that were not followed."""
         self.credentials = credentials
         self.private = is_private_url(self.base_url)
         self._login: ArchiveCredentials | None = None
@@ -116,28 +139,38 @@ class PipermailSource:
                 found = self.credentials() if self.credentials is not None else None
             except SecretsError as exc:
                 raise SourceError(
-                    self.base_url, f"credentials for {self.list_name}: {exc}"
+                    redact(self.base_url), f"credentials for {self.list_name}: {exc}"
                 ) from exc
             if found is None:
                 raise SourceError(
-                    self.base_url,
+                    redact(self.base_url),
                     f"{self.list_name} is a private archive and no login is configured: see "
                     "docs/configuration.md (private archives)",
                 )
             self._login = found
-        return login(self.fetcher, self.list_name, self.base_url, self._login).index_html
+        return login(
+            self.fetcher, self.list_name, self.base_url, self._login, self.policy
+        ).index_html
 
     def volumes(self) -> list[Volume]:
         if self.private:
             content = self._log_in()
         else:
-            result = self.fetcher.get(self.base_url)
+            result = self.fetcher.get(self.base_url, policy=self.policy)
             if not result.ok:
-                raise SourceError(self.base_url, result.error or f"HTTP {result.status}")
+                shown = redact(self.base_url)
+                raise SourceError(shown, result.error or f"HTTP {result.status}")
             content = result.content
         html = content.decode("utf-8", "replace")
-        volumes = parse_index(html, self.base_url)
-        logger.info("%s: %d volumes listed", self.base_url, len(volumes))
+        volumes = parse_index(html, self.base_url, self.policy)
+        self.warnings = [
+            f"not fetched: the index links {redact(url)}, on another origin than the list's "
+            f"archive ({self.policy.describe()})"
+            for url in foreign_links(html, self.base_url, self.policy)
+        ]
+        for warning in self.warnings:
+            logger.warning("%s: %s", self.list_name, warning)
+        logger.info("%s: %d volumes listed", redact(self.base_url), len(volumes))
         return volumes
 
     def download(self, volume: Volume, previous: VolumeState | None) -> Download:
@@ -152,20 +185,20 @@ class PipermailSource:
             # validators only hold for the URL they came from: a list re-pointed at another
             # host is fetched in full once (then compared by sha256)
             same_url = previous if previous is not None and previous.url == url else None
-            result = self.fetcher.get(url, same_url)
+            result = self.fetcher.get(url, same_url, policy=self.policy)
             requests += result.requests
             if self.private and result.status == 200 and is_login_form(result.content):
                 # the session ended (Mailman's cookie lifetime): log in again, a few times a run
                 self._renewals += 1
                 if self._renewals > MAX_SESSION_RENEWALS:
-                    error = f"the archive keeps asking for a login at {url}"
+                    error = f"the archive keeps asking for a login at {redact(url)}"
                     break
                 logger.info("%s: archive session expired, logging in again", self.list_name)
                 try:
                     self._log_in()
                 except SourceError as exc:
                     return Download(volume, "failed", error=exc.reason, requests=requests + 1)
-                result = self.fetcher.get(url, same_url)
+                result = self.fetcher.get(url, same_url, policy=self.policy)
                 requests += result.requests + 1
             now = datetime.now(UTC).replace(microsecond=0).isoformat()
             if result.status == 304 and same_url is not None:
@@ -173,7 +206,7 @@ class PipermailSource:
             if result.status == 404 and url != urls[-1]:
                 continue
             if not result.ok:
-                error = result.error or f"HTTP {result.status} for {url}"
+                error = result.error or f"HTTP {result.status} for {redact(url)}"
                 break
             digest = sha256(result.content)
             state = VolumeState(
@@ -189,7 +222,7 @@ class PipermailSource:
                 state = dataclasses.replace(state, message_count=previous.message_count)
                 return Download(volume, "unchanged", state=state, requests=requests)
             if "html" in result.content_type.lower() and not result.content.startswith(b"From "):
-                error = f"an HTML page was served instead of an archive at {url}"
+                error = f"an HTML page was served instead of an archive at {redact(url)}"
                 break
             return Download(volume, "fetched", data=result.content, state=state, requests=requests)
         return Download(volume, "failed", error=error, requests=requests)
