@@ -8,7 +8,9 @@ table ``fts`` indexes ``subject``, ``sender`` (name and address), ``body_own`` a
 ``body_quoted`` with the ``unicode61 remove_diacritics 2`` tokenizer and ranks with bm25 weights
 5 / 3 / 1 / 0.3; ``meta`` holds ``schema_version`` and the indexer ``checkpoint``. An index with
 another schema version is dropped and recreated empty with checkpoint 0, so the indexer rebuilds
-it from the store.
+it from the store.  A rebuild (`clear` ... `finish_rebuild`) fills new tables beside the live
+ones and swaps them in one transaction (`search.sqlite_schema`), so searches always see a
+complete index.
 
 Snippets come from FTS5 ``snippet()`` on ``body_own`` (then ``body_quoted``, then the subject)
 with matches wrapped in `HIGHLIGHT_START` (``\\x02``) and `HIGHLIGHT_END` (``\\x03``).
@@ -40,39 +42,15 @@ from search.fts_sql import BM25, FtsPlan, build_plan, order_by
 from search.persons import resolve_query, sender_facet
 from search.query import DEFAULT_LIMITS, HIGHLIGHT_END, HIGHLIGHT_START, QueryLimits, parse_query
 from search.sqlite_facets import compute_facets
+from search.sqlite_schema import LIVE, NEXT, SCHEMA_VERSION, begin_build, ensure_live, swap_in
 from store.files import create_private
 
 __all__ = ["HIGHLIGHT_END", "HIGHLIGHT_START", "SCHEMA_VERSION", "SqliteFtsBackend"]
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 4
 SNIPPET_TOKENS = 32
 _CHUNK = 500
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS docs (
-    id INTEGER PRIMARY KEY,
-    key TEXT NOT NULL UNIQUE,
-    message_id TEXT NOT NULL,
-    lists TEXT NOT NULL,
-    thread_id TEXT NOT NULL,
-    from_name TEXT NOT NULL,
-    from_addr TEXT NOT NULL,
-    subject TEXT NOT NULL,
-    date INTEGER,
-    attachments TEXT NOT NULL,
-    private INTEGER NOT NULL DEFAULT 0,
-    identity INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS docs_private ON docs (id) WHERE private = 1;
-CREATE INDEX IF NOT EXISTS docs_date ON docs (date, key);
-CREATE INDEX IF NOT EXISTS docs_from_addr ON docs (lower(from_addr));
-CREATE INDEX IF NOT EXISTS docs_identity ON docs (identity);
-CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5 (
-    subject, sender, body_own, body_quoted, tokenize = 'porter unicode61 remove_diacritics 2'
-);
-"""
 
 _SELECT = "d.key, d.message_id, d.lists, d.subject, d.from_name, d.from_addr, d.date, d.thread_id"
 _SNIPPETS = ", ".join(
@@ -137,8 +115,11 @@ class SqliteFtsBackend:
         self.path = path
         self.limits = limits
         self._lock = threading.Lock()
+        self._tables = LIVE
+        """The tables writes go to: the live ones, or the new ones during a rebuild."""
         try:
-            create_private(path)  # mode 0600 before SQLite opens it (and its -wal, -shm)
+            if not path.is_dir():
+                create_private(path)  # mode 0600 before SQLite opens it (and its -wal, -shm)
             self._conn = sqlite3.connect(
                 path, isolation_level=None, check_same_thread=False, timeout=10.0
             )
@@ -179,37 +160,18 @@ class SqliteFtsBackend:
         conn = self._conn
         conn.execute("BEGIN IMMEDIATE")
         try:
-            conn.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)")
-            row = conn.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
-            if row is not None and row[0] != str(SCHEMA_VERSION):
-                logger.warning(
-                    "search index %s has schema version %s, not %d: dropping it for a rebuild",
-                    self.path,
-                    row[0],
-                    SCHEMA_VERSION,
-                )
-                conn.execute("DROP TABLE IF EXISTS fts")
-                conn.execute("DROP TABLE IF EXISTS docs")
-                conn.execute("DELETE FROM meta")
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
-            conn.execute(
-                "INSERT OR REPLACE INTO meta (name, value) VALUES ('schema_version', ?)",
-                (str(SCHEMA_VERSION),),
-            )
+            ensure_live(conn, self.path)
         except BaseException:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
 
-    @staticmethod
-    def _ids(conn: sqlite3.Connection, keys: list[str]) -> dict[str, int]:
+    def _ids(self, conn: sqlite3.Connection, keys: list[str]) -> dict[str, int]:
         found: dict[str, int] = {}
         for start in range(0, len(keys), _CHUNK):
             chunk = keys[start : start + _CHUNK]
             marks = ", ".join("?" for _ in chunk)
-            sql = f"SELECT key, id FROM docs WHERE key IN ({marks})"
+            sql = f"SELECT key, id FROM {self._tables.docs} WHERE key IN ({marks})"
             found.update(conn.execute(sql, chunk).fetchall())
         return found
 
@@ -217,6 +179,7 @@ class SqliteFtsBackend:
 
     def index(self, docs: Iterable[IndexDoc]) -> int:
         """Add or replace `docs` by key, all in one transaction; returns how many were written."""
+        t = self._tables
         batch = {doc.key: doc for doc in docs}
         if not batch:
             return 0
@@ -224,9 +187,9 @@ class SqliteFtsBackend:
             existing = self._ids(conn, list(batch))
             if existing:
                 conn.executemany(
-                    "DELETE FROM fts WHERE rowid = ?", [(i,) for i in existing.values()]
+                    f"DELETE FROM {t.fts} WHERE rowid = ?", [(i,) for i in existing.values()]
                 )
-            (next_id,) = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM docs").fetchone()
+            (next_id,) = conn.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {t.docs}").fetchone()
             rows = []
             texts = []
             for key, doc in batch.items():
@@ -237,10 +200,10 @@ class SqliteFtsBackend:
                 sender = f"{doc.from_name} {doc.from_addr}".strip()
                 texts.append((doc_id, doc.subject, sender, doc.body_own, doc.body_quoted))
             conn.executemany(
-                "INSERT OR REPLACE INTO docs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+                f"INSERT OR REPLACE INTO {t.docs} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
             )
             conn.executemany(
-                "INSERT INTO fts (rowid, subject, sender, body_own, body_quoted)"
+                f"INSERT INTO {t.fts} (rowid, subject, sender, body_own, body_quoted)"
                 " VALUES (?, ?, ?, ?, ?)",
                 texts,
             )
@@ -248,51 +211,65 @@ class SqliteFtsBackend:
         return len(batch)
 
     def delete(self, keys: Iterable[str]) -> int:
+        t = self._tables
         wanted = list(dict.fromkeys(keys))
         if not wanted:
             return 0
         with self._write() as conn:
             ids = [(i,) for i in self._ids(conn, wanted).values()]
-            conn.executemany("DELETE FROM fts WHERE rowid = ?", ids)
-            conn.executemany("DELETE FROM docs WHERE id = ?", ids)
+            conn.executemany(f"DELETE FROM {t.fts} WHERE rowid = ?", ids)
+            conn.executemany(f"DELETE FROM {t.docs} WHERE id = ?", ids)
         logger.debug("deleted %d of %d keys", len(ids), len(wanted))
         return len(ids)
 
     def clear(self) -> None:
+        """Start a rebuild: new, empty tables beside the live ones, which searches keep
+        reading until `finish_rebuild` swaps the new ones in."""
         with self._write() as conn:
-            conn.execute("DELETE FROM fts")
-            conn.execute("DELETE FROM docs")
-            conn.execute("DELETE FROM meta WHERE name IN ('checkpoint', 'store_id')")
-        logger.info("cleared search index %s", self.path)
+            begin_build(conn)
+        self._tables = NEXT
+        logger.info("rebuilding search index %s beside the live one", self.path)
 
     def finish_rebuild(self) -> None:
-        """Nothing to do: the embedded index is rebuilt in place."""
+        """Swap the tables built since `clear()` in, in one transaction."""
+        if self._tables is LIVE:
+            return
+        with self._write() as conn:
+            swap_in(conn)
+        self._tables = LIVE
+        logger.info("search index %s: the rebuilt index is live", self.path)
 
     def get_store_id(self) -> str:
+        t = self._tables
         with self._guard() as conn:
-            row = conn.execute("SELECT value FROM meta WHERE name = 'store_id'").fetchone()
+            row = conn.execute(f"SELECT value FROM {t.meta} WHERE name = 'store_id'").fetchone()
         return str(row[0]) if row is not None else ""
 
     def set_store_id(self, store_id: str) -> None:
+        t = self._tables
         with self._write() as conn:
             conn.execute(
-                "INSERT OR REPLACE INTO meta (name, value) VALUES ('store_id', ?)", (store_id,)
+                f"INSERT OR REPLACE INTO {t.meta} (name, value) VALUES ('store_id', ?)", (store_id,)
             )
 
     def get_checkpoint(self) -> int:
+        t = self._tables
         with self._guard() as conn:
-            row = conn.execute("SELECT value FROM meta WHERE name = 'checkpoint'").fetchone()
+            row = conn.execute(f"SELECT value FROM {t.meta} WHERE name = 'checkpoint'").fetchone()
         return int(row[0]) if row is not None else 0
 
     def set_checkpoint(self, seq: int) -> None:
+        t = self._tables
         with self._write() as conn:
             conn.execute(
-                "INSERT OR REPLACE INTO meta (name, value) VALUES ('checkpoint', ?)", (str(seq),)
+                f"INSERT OR REPLACE INTO {t.meta} (name, value) VALUES ('checkpoint', ?)",
+                (str(seq),),
             )
 
     def count(self) -> int:
+        t = self._tables
         with self._guard() as conn:
-            (total,) = conn.execute("SELECT count(*) FROM docs").fetchone()
+            (total,) = conn.execute(f"SELECT count(*) FROM {t.docs}").fetchone()
         return int(total)
 
     def close(self) -> None:

@@ -1,0 +1,127 @@
+"""Tables of the embedded search index, and how a rebuild replaces them without an empty window.
+
+The live index is three tables: ``docs``, ``fts`` (FTS5) and ``meta``.  A rebuild (`reindex`)
+fills a second set beside them in the same database file (``docs_next``, ``fts_next``,
+``meta_next``: `begin_build`), while searches keep reading the live set, and then swaps the
+sets in one transaction (`swap_in`: drop the live tables, rename the new ones).
+
+Why this is safe with readers in other processes (web workers holding the file open): the swap
+is one SQLite write transaction, so in WAL mode every reader sees either the old tables or the
+new ones, whole - a read transaction begun before the commit keeps its snapshot of the old
+tables to its end, and the next one sees the new tables (SQLite re-prepares statements after a
+schema change).  Nothing happens at the file level: replacing the database file (os.replace)
+under open WAL readers is not safe (they keep reading the old inode while its -wal/-shm files
+are shared with the new one by name), and a pointer file naming the current file would need
+every reader to re-check it and re-open, with a window between the two.  The cost: the file
+holds both indexes while rebuilding, and the pages of the old one stay free in the file (reused
+by the next rebuild) rather than returned to the filesystem.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Tables:
+    docs: str
+    fts: str
+    meta: str
+
+
+LIVE = Tables("docs", "fts", "meta")
+NEXT = Tables("docs_next", "fts_next", "meta_next")
+
+
+def _schema(tables: Tables, tag: str) -> list[str]:
+    """The statements creating `tables`; `tag` makes the index names unique (they are global
+    in a database and keep their names when their table is renamed)."""
+    docs, fts = tables.docs, tables.fts
+    return [
+        f"""CREATE TABLE {docs} (
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL UNIQUE,
+            message_id TEXT NOT NULL,
+            lists TEXT NOT NULL,
+            thread_id TEXT NOT NULL,
+            from_name TEXT NOT NULL,
+            from_addr TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            date INTEGER,
+            attachments TEXT NOT NULL,
+            private INTEGER NOT NULL DEFAULT 0,
+            identity INTEGER NOT NULL DEFAULT 0
+        )""",
+        f"CREATE INDEX docs_private{tag} ON {docs} (id) WHERE private = 1",
+        f"CREATE INDEX docs_date{tag} ON {docs} (date, key)",
+        f"CREATE INDEX docs_from_addr{tag} ON {docs} (lower(from_addr))",
+        f"CREATE INDEX docs_identity{tag} ON {docs} (identity)",
+        f"CREATE VIRTUAL TABLE {fts} USING fts5 (subject, sender, body_own, body_quoted, "
+        "tokenize = 'porter unicode61 remove_diacritics 2')",
+        f"CREATE TABLE {tables.meta} (name TEXT PRIMARY KEY, value TEXT)",
+        f"INSERT INTO {tables.meta} (name, value) VALUES ('schema_version', '{SCHEMA_VERSION}')",
+    ]
+
+
+def _exists(conn: sqlite3.Connection, name: str) -> bool:
+    row = conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name,)).fetchone()
+    return row is not None
+
+
+def _drop(conn: sqlite3.Connection, tables: Tables) -> None:
+    for name in (tables.fts, tables.docs, tables.meta):
+        conn.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def ensure_live(conn: sqlite3.Connection, path: Path) -> None:
+    """Create the live tables if missing; an index of another schema version is dropped and
+    recreated empty (checkpoint 0), so the indexer rebuilds it.  Inside the caller's write
+    transaction."""
+    version = None
+    if _exists(conn, LIVE.meta):
+        row = conn.execute(
+            f"SELECT value FROM {LIVE.meta} WHERE name = 'schema_version'"
+        ).fetchone()
+        version = row[0] if row else None
+    if version == str(SCHEMA_VERSION) and _exists(conn, LIVE.docs) and _exists(conn, LIVE.fts):
+        return
+    if version is not None or _exists(conn, LIVE.docs):
+        logger.warning(
+            "search index %s has schema version %s, not %d: dropping it for a rebuild",
+            path,
+            version,
+            SCHEMA_VERSION,
+        )
+    _drop(conn, LIVE)
+    _drop(conn, NEXT)
+    for statement in _schema(LIVE, ""):
+        conn.execute(statement)
+
+
+def begin_build(conn: sqlite3.Connection) -> None:
+    """Empty new tables beside the live ones (a leftover of a rebuild that died is dropped)."""
+    _drop(conn, NEXT)
+    for statement in _schema(NEXT, "_" + secrets.token_hex(4)):
+        conn.execute(statement)
+
+
+def building(conn: sqlite3.Connection) -> bool:
+    return _exists(conn, NEXT.meta)
+
+
+def swap_in(conn: sqlite3.Connection) -> None:
+    """Make the tables built since `begin_build` the live ones (in the caller's transaction:
+    readers see the old index or the new one, never a mix or an empty one)."""
+    _drop(conn, LIVE)
+    for new, old in zip(
+        (NEXT.fts, NEXT.docs, NEXT.meta), (LIVE.fts, LIVE.docs, LIVE.meta), strict=True
+    ):
+        conn.execute(f"ALTER TABLE {new} RENAME TO {old}")
