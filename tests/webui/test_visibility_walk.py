@@ -329,11 +329,6 @@ def test_a_mixed_thread_is_its_visible_messages_for_anonymous(
     assert _json(client, "/api/search?q=after:1990")["total"] == 5
 
 
-@pytest.mark.xfail(
-    reason="PENDING: /healthz (webui/api.py) is reworked by the health-check part of issue 11; "
-    "remove this mark when it counts only what an anonymous caller may read",
-    strict=False,
-)
 def test_healthz_counts_visible_messages_for_anonymous(client: FlaskClient) -> None:
     # the privacy rule on /healthz: anonymous callers get no count of private messages
     health = _json(client, "/healthz")
