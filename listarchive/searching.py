@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from config.settings import Settings
 from search import indexer
-from search.base import SearchError, SearchResult
+from search.base import PersonRef, SearchError, SearchResult, SearchUnavailableError
 from search.factory import open_configured
+from search.persons import StorePersons
 from search.query import HIGHLIGHT_END, HIGHLIGHT_START
-from store.store import Store
+from store.store import Store, StoreError
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +38,33 @@ def reindex(settings: Settings, store: Store) -> int:
         backend.close()
 
 
+class StorePersonsOnDemand:
+    """`PersonResolver` that opens the store (read-only) only when a search needs persons
+    (a ``person:`` filter), so plain searches work without one."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.path = settings.store_path
+        self._store: Store | None = None
+
+    def _persons(self) -> StorePersons:
+        if self._store is None:
+            try:
+                self._store = Store(self.path, readonly=True)
+            except StoreError as exc:
+                raise SearchUnavailableError(f"person: filters need the store: {exc}") from exc
+        return StorePersons(self._store.conn)
+
+    def identities_of(self, key: str) -> frozenset[int] | None:
+        return self._persons().identities_of(key)
+
+    def persons_of(self, identities: Collection[int]) -> dict[int, PersonRef]:
+        return self._persons().persons_of(identities)
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+
+
 def search(
     settings: Settings,
     query: str,
@@ -48,6 +76,7 @@ def search(
     include_private: bool = False,
 ) -> SearchResult:
     backend = open_configured(settings)
+    persons = StorePersonsOnDemand(settings)
     try:
         return backend.search(
             query,
@@ -56,8 +85,10 @@ def search(
             limit=limit,
             offset=offset,
             include_private=include_private,
+            persons=persons,
         )
     finally:
+        persons.close()
         backend.close()
 
 
