@@ -8,6 +8,7 @@ import json
 import os
 import sqlite3
 import stat
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from click.testing import Result
 
 from tests.cli.test_cli import invoke, ok, ok_json
 from tests.conftest import PIPERMAIL
+from tests.search.conftest import ES_URL, delete_es_indices
 from tests.store.test_store_faults import overwrite_page
 
 VOLUME = PIPERMAIL / "twisted" / "reality" / "2000-January.txt.gz"  # 8 messages
@@ -170,3 +172,25 @@ def test_check_an_index_of_another_store(synced: Path) -> None:
     code, report = check(synced)
     assert code == 1 and report["status"] == "unhealthy"
     assert "another store" in report["checks"]["index"]["detail"]
+
+
+@pytest.mark.skipif(not ES_URL, reason="no Elasticsearch node: set LISTARCHIVE_TEST_ES_URL")
+def test_a_lost_store_is_not_replaced_beside_an_elasticsearch_index(data_dir: Path) -> None:
+    prefix = f"test-{uuid.uuid4().hex[:12]}"
+    env = {
+        "LISTARCHIVE_SEARCH_BACKEND": "elasticsearch",
+        "LISTARCHIVE_SEARCH_URL": ES_URL,
+        "LISTARCHIVE_SEARCH_INDEX": prefix,
+    }
+    try:
+        assert invoke(data_dir, "lists", "add", "reality", "--mbox", str(VOLUME)).exit_code == 0
+        assert invoke(data_dir, "sync", "--workers", "1", env=env).exit_code == 0
+        checked = invoke(data_dir, "check", "--json", env=env)
+        assert checked.exit_code == 0, checked.stdout
+        assert json.loads(checked.stdout)["checks"]["index"]["indexed"] == 8
+        (data_dir / "store.db").unlink()
+        result = invoke(data_dir, "sync", "--workers", "1", env=env)
+        assert_store_message(result, prefix, "8 messages", "backup")
+        assert not (data_dir / "store.db").exists()
+    finally:
+        delete_es_indices(prefix)
