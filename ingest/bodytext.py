@@ -176,7 +176,9 @@ def _deep_text(top: EmailMessage, result: BodyResult) -> None:
         if ctype in ("text/plain", "text/html") and not _is_attachment(part):
             text, fallback = part_text(part)
             result.fallback = result.fallback or fallback
-            result.chunks.append((html_to_text(text), True) if ctype == "text/html" else (text, False))
+            result.chunks.append(
+                (html_to_text(text), True) if ctype == "text/html" else (text, False)
+            )
 
 
 def _walk(part: EmailMessage, result: BodyResult, depth: int, max_depth: int) -> None:

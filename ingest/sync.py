@@ -8,29 +8,29 @@ stored in archive order, so a re-run or a resumed run produces exactly the same 
 
 from __future__ import annotations
 
-import ctypes
 import dataclasses
-import json
 import logging
-import multiprocessing
-import signal
-import sys
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 
-from ingest.errors import ParseError, SourceError
+from ingest.errors import SourceError
 from ingest.incremental import volumes_to_check
-from ingest.parse import parse_message
-from ingest.sources.base import Download, Source, Volume, split_text_volume
-from store.records import Quarantined, StoredItem, VolumeState
-from store.store import Store, utcnow_iso
+from ingest.sources.base import Download, Source
+from ingest.worker import DEFAULT_LIMITS, Limits, ParsedVolume, make_executor, parse_volume
+from store import locks, runs, tx
+from store.records import VolumeState
+from store.store import Store, StoreFullError, utcnow_iso
 
 logger = logging.getLogger(__name__)
 
 PARSE_WINDOW = 6
+
+__all__ = ["Limits", "ParsedVolume", "RunSummary", "make_executor", "parse_volume", "sync_list"]
 
 
 @dataclass(slots=True)
@@ -58,102 +58,19 @@ class RunSummary:
     """Why the list was not synced at all (another process holds its lock)."""
     full: bool = True
     """Every volume was checked (False: only new, failed and the two newest)."""
+    deadline: str = ""
+    """Set when `sync.run_deadline` stopped the run: how many volumes are left."""
     warnings: list[str] = field(default_factory=list)
     """Noted about the source, not failures: index links on another origin, not fetched."""
 
     @property
     def clean(self) -> bool:
-        return not self.error and not self.failures
+        return not self.error and not self.failures and not self.deadline
 
     def as_dict(self) -> dict[str, object]:
         data = asdict(self)
         data["clean"] = self.clean
         return data
-
-
-@dataclass(frozen=True, slots=True)
-class ParsedVolume:
-    items: list[StoredItem]
-    quarantined: list[Quarantined]
-    error: str = ""
-
-
-def parse_volume(kind: str, volume: Volume, data: bytes) -> ParsedVolume:
-    """Split and parse one downloaded volume (runs in a worker process).
-
-    Every source kind delivers mbox-format volumes (pipermail text, mbox files, HyperKitty's
-    mbox export), so one splitter serves them all; `kind` is kept for sources that will not."""
-    items: list[StoredItem] = []
-    bad: list[Quarantined] = []
-    try:
-        raws = list(split_text_volume(volume, data))
-    except SourceError as exc:
-        return ParsedVolume([], [], error=exc.reason)
-    # Archives repeat messages byte for byte (twisted-python has whole months archived twice,
-    # with From_ lines that differ): parse each distinct message once; the copies share one
-    # row, which pickle also sends back to the parent only once.  The From_ line only matters
-    # when the parser fell back to it for the date, so such messages are not shared.
-    done: dict[bytes, StoredItem] = {}
-    for raw in raws:
-        same = done.get(raw.raw)
-        if same is not None:
-            items.append(dataclasses.replace(same, origin=raw.origin, position=raw.position))
-            continue
-        try:
-            message = parse_message(raw.raw, raw.unixfrom)
-        except ParseError as exc:
-            bad.append(Quarantined(raw.origin, raw.position, str(exc), raw.raw))
-            continue
-        except Exception as exc:  # a parser bug must not abort the run: quarantine it
-            reason = f"parser failure: {type(exc).__name__}: {exc}"
-            bad.append(Quarantined(raw.origin, raw.position, reason, raw.raw))
-            continue
-        item = StoredItem.build(message, raw.raw, raw.origin, raw.position)
-        if message.date_source != "unixfrom":
-            done[raw.raw] = item
-        items.append(item)
-    return ParsedVolume(items, bad)
-
-
-class _InlineExecutor(Executor):
-    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
-        future: Future[object] = Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except BaseException as exc:  # pragma: no cover - parse_volume catches its own errors
-            future.set_exception(exc)
-        return future
-
-
-def make_executor(workers: int) -> Executor:
-    if workers <= 1:
-        return _InlineExecutor()
-    methods = multiprocessing.get_all_start_methods()
-    # fork is cheapest, but only safe while this process has one thread (the CLI); under the
-    # scheduler, jobs run in threads, so workers come from a fork server instead
-    if "fork" in methods and threading.active_count() == 1:
-        method = "fork"
-    else:
-        method = "forkserver" if "forkserver" in methods else "spawn"
-    context = multiprocessing.get_context(method)
-    return ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_die_with_parent
-    )
-
-
-def _die_with_parent() -> None:
-    """In a parser worker: ask Linux to end this process when the sync process dies, even by
-    SIGKILL (otherwise orphaned workers wait on their task queue forever).  Elsewhere a no-op."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    except (OSError, AttributeError):  # no prctl: workers end with their queue as before
-        return
-
-
-_PR_SET_PDEATHSIG = 1
 
 
 ProgressCallback = Callable[[str, str], None]
@@ -169,60 +86,46 @@ def sync_list(
     on_volumes: Callable[[int], None] | None = None,
     stop: threading.Event | None = None,
     full: bool = True,
+    limits: Limits = DEFAULT_LIMITS,
+    deadline: float | None = None,
 ) -> RunSummary:
     """Fetch, parse, store and thread one list; never raises for a bad volume or message.
 
     When `stop` is set (SIGTERM in the scheduler) no further volume is downloaded; the volumes
     already downloaded are finished and stored, and the run is recorded as interrupted.
-    `full=False` (scheduled runs) checks only new, failed and the two newest volumes."""
+    `full=False` (scheduled runs) checks only new, failed and the two newest volumes.
+    `limits` bound each volume and message (`sync.max_*`); after `deadline` seconds
+    (`sync.run_deadline`) no new volume is started and the rest is left for the next run.
+
+    The run always ends with a recorded status: an unexpected error fails the run
+    (`failed`, with the reason) and is not raised, except a full disk (`StoreFullError`,
+    raised after the run is recorded as failed if that can still be written).  Runs of this
+    list left `running` by a process that died are marked `abandoned` first (the caller holds
+    the list's sync lock)."""
     info = store.get_list(list_name)
     summary = RunSummary(list_name)
-    run_id = _start_run(store, info.id)
+    runs.abandon_dead(store.conn, info.id)
+    run_id = runs.start_run(store.conn, info.id, locks.default_owner())
     logger.info("sync %s: start (%s source)", list_name, source.kind)
-    states = store.volume_states(info.id)
     try:
-        recent = getattr(source, "recent_volumes", None)
-        if not full and recent is not None:
-            volumes = recent(states)  # the source knows its recent periods without an index
-        else:
-            volumes = volumes_to_check(source.volumes(), states, full)
-    except SourceError as exc:
-        summary.error = str(exc)
-        logger.error("sync %s: source unavailable: %s", list_name, exc)
-        _finish_run(store, run_id, summary)
+        _Run(store, info.id, source, summary, workers, limits).sync(
+            progress, on_volumes, stop, full, deadline
+        )
+    except StoreFullError as exc:
+        summary.error = f"{exc}: free space and run sync again"
+        logger.error("sync %s: %s", list_name, summary.error)
+        _finish_run(store, run_id, summary, "failed", quiet=True)
+        raise
+    except Exception as exc:
+        if tx.is_full(exc):
+            full_error = StoreFullError(store.path)
+            summary.error = f"{full_error}: free space and run sync again"
+            _finish_run(store, run_id, summary, "failed", quiet=True)
+            raise full_error from exc
+        logger.exception("sync %s: failed", list_name)
+        summary.error = f"sync failed: {type(exc).__name__}: {exc}"
+        _finish_run(store, run_id, summary, "failed", quiet=True)
         return summary
-    summary.full = full
-    summary.warnings = list(getattr(source, "warnings", []))
-    if on_volumes is not None:
-        on_volumes(len(volumes))
-    pending: deque[tuple[Download, Future[ParsedVolume] | None]] = deque()
-    executor = make_executor(workers)
-    try:
-        for volume in volumes:
-            if stop is not None and stop.is_set():
-                summary.interrupted = True
-                logger.warning("sync %s: stop requested, finishing the current volumes", list_name)
-                break
-            previous = states.get(volume.name)
-            download = source.download(volume, previous)
-            summary.requests += download.requests
-            if download.status == "unchanged" and download.state not in (None, previous):
-                # same bytes from a new URL (a re-pointed list) or with new validators:
-                # remember them, so the next run makes a conditional request there
-                assert download.state is not None
-                store.record_volume(info.id, download.state)
-            job = None
-            if download.status == "fetched":
-                job = executor.submit(parse_volume, source.kind, volume, download.data)
-            pending.append((download, job))
-            while pending and (len(pending) > PARSE_WINDOW or _ready(pending[0])):
-                _finish_volume(store, info.id, *pending.popleft(), summary, progress)
-        while pending:
-            _finish_volume(store, info.id, *pending.popleft(), summary, progress)
-    finally:
-        executor.shutdown(wait=True, cancel_futures=True)
-    store.rethread()
-    store.mark_synced(info.id)
     _finish_run(store, run_id, summary)
     logger.info(
         "sync %s: done: %d fetched, %d unchanged, %d failed volumes; %d new, %d duplicates, "
@@ -238,78 +141,225 @@ def sync_list(
     return summary
 
 
-def _ready(entry: tuple[Download, Future[ParsedVolume] | None]) -> bool:
-    return entry[1] is None or entry[1].done()
+@dataclass(slots=True)
+class _Job:
+    download: Download
+    future: Future[ParsedVolume] | None
+    failed: str = ""
+    """Why the parse failed outside the parser (its worker died)."""
 
 
-def _finish_volume(
-    store: Store,
-    list_id: int,
-    download: Download,
-    job: Future[ParsedVolume] | None,
-    summary: RunSummary,
-    progress: ProgressCallback | None,
-) -> None:
-    name = download.volume.name
-    if download.status == "unchanged":
-        summary.volumes_unchanged += 1
-        status = "unchanged"
-    elif download.status == "failed" or job is None:
-        _fail(store, list_id, download, download.error or "download failed", summary)
-        status = "failed"
-    else:
-        parsed = job.result()
+class _Run:
+    """One list's volumes through download, parse (in worker processes) and store."""
+
+    def __init__(
+        self,
+        store: Store,
+        list_id: int,
+        source: Source,
+        summary: RunSummary,
+        workers: int,
+        limits: Limits,
+    ) -> None:
+        self.store = store
+        self.list_id = list_id
+        self.source = source
+        self.summary = summary
+        self.workers = workers
+        self.limits = limits
+        self.executor = make_executor(workers)
+
+    def sync(
+        self,
+        progress: ProgressCallback | None,
+        on_volumes: Callable[[int], None] | None,
+        stop: threading.Event | None,
+        full: bool,
+        deadline: float | None,
+    ) -> None:
+        store, summary, source = self.store, self.summary, self.source
+        started = time.monotonic()
+        states = store.volume_states(self.list_id)
+        try:
+            recent = getattr(source, "recent_volumes", None)
+            if not full and recent is not None:
+                volumes = recent(states)  # the source knows its recent periods without an index
+            else:
+                volumes = volumes_to_check(source.volumes(), states, full)
+        except SourceError as exc:
+            summary.error = str(exc)
+            logger.error("sync %s: source unavailable: %s", summary.list_name, exc)
+            self.executor.shutdown(wait=True)
+            return
+        summary.full = full
+        summary.warnings = list(getattr(source, "warnings", []))
+        if on_volumes is not None:
+            on_volumes(len(volumes))
+        pending: deque[_Job] = deque()
+        downloaded = 0
+        try:
+            for index, volume in enumerate(volumes):
+                if stop is not None and stop.is_set():
+                    summary.interrupted = True
+                    logger.warning(
+                        "sync %s: stop requested, finishing the current volumes", summary.list_name
+                    )
+                    break
+                if deadline is not None and downloaded and time.monotonic() - started > deadline:
+                    summary.deadline = _deadline_line(deadline, len(volumes) - index)
+                    logger.warning("sync %s: %s", summary.list_name, summary.deadline)
+                    break
+                previous = states.get(volume.name)
+                download = source.download(volume, previous)
+                summary.requests += download.requests
+                if download.status == "unchanged" and download.state not in (None, previous):
+                    # same bytes from a new URL (a re-pointed list) or with new validators:
+                    # remember them, so the next run makes a conditional request there
+                    assert download.state is not None
+                    store.record_volume(self.list_id, download.state)
+                job = _Job(download, None)
+                if download.status != "unchanged":
+                    downloaded += 1
+                if download.status == "fetched":
+                    job.future = self._submit(download)
+                pending.append(job)
+                while pending and (len(pending) > PARSE_WINDOW or _ready(pending[0])):
+                    self._finish(pending, progress)
+            while pending:
+                self._finish(pending, progress)
+        finally:
+            self.executor.shutdown(wait=True, cancel_futures=True)
+        store.rethread()
+        store.mark_synced(self.list_id)
+
+    def _submit(self, download: Download) -> Future[ParsedVolume]:
+        return self.executor.submit(
+            parse_volume,
+            self.source.kind,
+            download.volume,
+            download.data,
+            self.limits,
+            download.path,
+        )
+
+    def _finish(self, pending: deque[_Job], progress: ProgressCallback | None) -> None:
+        job = pending[0]
+        if job.future is not None:
+            try:
+                job.future.result()
+            except BrokenProcessPool:
+                self._recover(pending)
+        pending.popleft()
+        status = self._store(job)
+        if progress is not None:
+            progress(job.download.volume.name, status)
+
+    def _recover(self, pending: deque[_Job]) -> None:
+        """A parser worker died (killed by the OOM killer, a segfault): the pool is broken and
+        every volume in flight in it failed.  Each is parsed again, alone, in a new pool; the
+        one whose worker dies again is the culprit and fails; the others are stored."""
+        dead = [job for job in pending if job.future is not None and _broken(job.future)]
+        logger.warning(
+            "sync %s: a parser worker died; parsing %d volumes again one at a time",
+            self.summary.list_name,
+            len(dead),
+        )
+        self._new_pool()
+        for job in dead:
+            job.future = self._submit(job.download)
+            try:
+                job.future.result()
+            except BrokenProcessPool as exc:
+                job.failed = f"parser worker died: {_worker_death(exc)}"
+                job.future = None
+                logger.error("volume %s: %s", job.download.volume.name, job.failed)
+                self._new_pool()
+
+    def _new_pool(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)
+        self.executor = make_executor(self.workers)
+
+    def _store(self, job: _Job) -> str:
+        download, summary = job.download, self.summary
+        if download.status == "unchanged":
+            summary.volumes_unchanged += 1
+            return "unchanged"
+        if job.failed or download.status == "failed" or job.future is None:
+            self._fail(download, job.failed or download.error or "download failed")
+            return "failed"
+        parsed = job.future.result()
         if parsed.error:
-            _fail(store, list_id, download, parsed.error, summary)
-            status = "failed"
+            self._fail(download, parsed.error)
+            return "failed"
+        assert download.state is not None
+        state = dataclasses.replace(
+            download.state, message_count=len(parsed.items) + len(parsed.quarantined)
+        )
+        counts = self.store.save_volume(self.list_id, state, parsed.items, parsed.quarantined)
+        summary.volumes_fetched += 1
+        summary.new_messages += counts.new
+        summary.duplicates += counts.duplicates
+        summary.quarantined += counts.quarantined
+        logger.debug(
+            "%s: %d new, %d duplicates", download.volume.name, counts.new, counts.duplicates
+        )
+        return "fetched"
+
+    def _fail(self, download: Download, error: str) -> None:
+        summary = self.summary
+        summary.volumes_failed += 1
+        summary.failures.append(VolumeFailure(download.volume.name, error))
+        logger.warning("volume %s failed: %s", download.volume.name, error)
+        self.store.record_volume(
+            self.list_id,
+            VolumeState(
+                name=download.volume.name,
+                url=download.volume.url,
+                fetched_at=utcnow_iso(),
+                status="failed",
+                error=error,
+            ),
+        )
+
+
+def _ready(job: _Job) -> bool:
+    return job.future is None or job.future.done()
+
+
+def _broken(future: Future[ParsedVolume]) -> bool:
+    try:
+        future.result()
+    except BrokenProcessPool:
+        return True
+    except Exception:  # noqa: BLE001 - only a broken pool matters here
+        return False
+    return False
+
+
+def _worker_death(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return f"{text} (killed, out of memory, or crashed)"
+
+
+def _deadline_line(deadline: float, left: int) -> str:
+    seconds = f"{deadline:.3f}".rstrip("0").rstrip(".")
+    noun = "volume" if left == 1 else "volumes"
+    return f"run deadline of {seconds} s reached; {left} {noun} left for the next run"
+
+
+def _finish_run(
+    store: Store, run_id: int, summary: RunSummary, status: str = "", *, quiet: bool = False
+) -> None:
+    """Record how the run ended.  `quiet`: after a failure, a record that cannot be written
+    (the disk is full) is logged, not raised; the next sync marks the run abandoned."""
+    if not status:
+        if summary.interrupted:
+            status = "interrupted"
         else:
-            assert download.state is not None
-            state = dataclasses.replace(
-                download.state, message_count=len(parsed.items) + len(parsed.quarantined)
-            )
-            counts = store.save_volume(list_id, state, parsed.items, parsed.quarantined)
-            summary.volumes_fetched += 1
-            summary.new_messages += counts.new
-            summary.duplicates += counts.duplicates
-            summary.quarantined += counts.quarantined
-            status = "fetched"
-            logger.debug("%s: %d new, %d duplicates", name, counts.new, counts.duplicates)
-    if progress is not None:
-        progress(name, status)
-
-
-def _fail(store: Store, list_id: int, download: Download, error: str, summary: RunSummary) -> None:
-    summary.volumes_failed += 1
-    summary.failures.append(VolumeFailure(download.volume.name, error))
-    logger.warning("volume %s failed: %s", download.volume.name, error)
-    store.record_volume(
-        list_id,
-        VolumeState(
-            name=download.volume.name,
-            url=download.volume.url,
-            fetched_at=utcnow_iso(),
-            status="failed",
-            error=error,
-        ),
-    )
-
-
-def _start_run(store: Store, list_id: int) -> int:
-    with store.transaction() as conn:
-        cursor = conn.execute(
-            "INSERT INTO runs (list, started_at, status) VALUES (?, ?, 'running')",
-            (list_id, utcnow_iso()),
-        )
-    return int(cursor.lastrowid or 0)
-
-
-def _finish_run(store: Store, run_id: int, summary: RunSummary) -> None:
-    if summary.interrupted:
-        status = "interrupted"
-    else:
-        status = "ok" if summary.clean else ("error" if summary.error else "partial")
-    with store.transaction() as conn:
-        conn.execute(
-            "UPDATE runs SET finished_at = ?, status = ?, summary = ? WHERE id = ?",
-            (utcnow_iso(), status, json.dumps(summary.as_dict()), run_id),
-        )
+            status = "ok" if summary.clean else ("error" if summary.error else "partial")
+    try:
+        runs.finish_run(store.conn, run_id, status, summary.as_dict())
+    except Exception as exc:
+        if not quiet:
+            raise
+        logger.error("run %d could not be recorded as %s: %s", run_id, status, exc)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -20,11 +21,11 @@ from ingest.sources.hyperkitty import HyperKittySource
 from ingest.sources.mailman_auth import is_private_url
 from ingest.sources.mbox import MboxSource
 from ingest.sources.pipermail import PipermailSource
-from ingest.sync import RunSummary, sync_list
+from ingest.sync import Limits, RunSummary, sync_list
 from listarchive import searching
 from search.base import SearchError
 from search.factory import SQLITE_FILENAME, open_configured
-from store import communities, files, list_origins, locks, naming
+from store import communities, files, list_origins, locks, naming, runs
 from store.errors import StoreCorruptError
 from store.records import ListInfo
 from store.store import Store
@@ -304,6 +305,7 @@ def sync(
     if not known:
         raise UsageError("no lists configured: add one with `listarchive lists add`")
     selected = [known[n] for n in names] if names else list(known.values())
+    runs.abandon_dead(store.conn)  # runs a killed or crashed sync left `running`
     fetcher = make_fetcher(settings)
     summaries = []
     try:
@@ -350,7 +352,10 @@ def _sync_locked(
             settings, store, info, source, workers, show_progress, stop, lock, owner, full
         )
     finally:
-        locks.release(store.conn, lock, owner)
+        try:
+            locks.release(store.conn, lock, owner)
+        except sqlite3.Error as exc:  # a full disk: the lock expires, its owner is gone
+            logger.warning("could not release %s: %s", lock, exc)
 
 
 def _sync_one(
@@ -389,6 +394,12 @@ def _sync_one(
             on_volumes=start,
             stop=stop,
             full=full,
+            limits=Limits(
+                max_volume_bytes=settings["sync.max_volume_bytes"],
+                max_message_bytes=settings["sync.max_message_bytes"],
+                max_mime_depth=settings["sync.max_mime_depth"],
+            ),
+            deadline=settings["sync.run_deadline"],
         )
     finally:
         if bar is not None:

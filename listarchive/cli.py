@@ -33,9 +33,13 @@ from search.base import SearchError
 from store import list_origins
 from store.communities import CommunityError
 from store.communities import get as get_community
+from store.errors import StoreFullError
 from store.redact import redact
 
 logger = logging.getLogger("listarchive")
+
+STORE_FULL_EXIT = 3
+"""`sync` on a full disk (as for a store that cannot be used: docs/cli.md)."""
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -190,6 +194,9 @@ def sync(ctx: click.Context, names: tuple[str, ...], as_json: bool, workers: int
             )
         except app.UsageError as exc:
             raise click.UsageError(str(exc)) from exc
+        except StoreFullError as exc:  # the run is recorded as failed; the store is intact
+            click.echo(f"Error: {exc}: free space and run sync again", err=True)
+            ctx.exit(STORE_FULL_EXIT)
     if as_json:
         click.echo(
             redact(  # a stored URL's credentials are never shown

@@ -12,7 +12,7 @@ from listarchive.cli_common import current_settings, store_session
 from listarchive.cli_pipermail import pipermail_map
 from store.communities import CommunityError, all_communities, old_and_new
 from store.communities import upsert as upsert_community
-from store.runs import list_health, recent_runs
+from store.runs import abandon_dead, list_health, recent_runs
 from store.store import StoreError
 
 
@@ -49,6 +49,7 @@ def runs(ctx: click.Context, name: str | None, limit: int, as_json: bool) -> Non
                 store.get_list(name)
             except StoreError as exc:
                 raise click.UsageError(str(exc)) from exc
+        abandon_dead(store.conn)  # a run whose sync process is gone is not `running`
         records = recent_runs(store.conn, name, limit)
         names = [name] if name else [info.name for info in store.lists()]
         health = [list_health(store.conn, n) for n in names]
@@ -75,6 +76,10 @@ def runs(ctx: click.Context, name: str | None, limit: int, as_json: bool) -> Non
             f"failed {d.get('volumes_failed', 0)}; new {d.get('new_messages', 0)} "
             f"dup {d.get('duplicates', 0)} quarantined {d.get('quarantined', 0)}"
         )
+        if r.status in ("failed", "abandoned", "error") and d.get("error"):
+            click.echo(f"    {d['error']}")
+        if d.get("deadline"):
+            click.echo(f"    {d['deadline']}")
     for h in health:
         if h.consecutive_failures:
             click.echo(

@@ -22,6 +22,8 @@ def format_summary(s: RunSummary) -> str:
         return f"{s.list_name}: skipped: {s.skipped}"
     if s.interrupted:
         lines.append("  interrupted: the remaining volumes are synced next time")
+    if s.deadline:
+        lines.append(f"  {s.deadline}")
     if s.error:
         lines.append(f"  FAILED: {s.error}")
     for failure in s.failures:

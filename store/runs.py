@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
+from store import locks, tx
 from store.redact import redact
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,3 +82,61 @@ def last_full_check(conn: sqlite3.Connection, list_name: str) -> str | None:
         if run.status in ("ok", "partial") and run.summary.get("full", True):
             return run.finished_at
     return None
+
+
+def start_run(conn: sqlite3.Connection, list_id: int, owner: str) -> int:
+    """Record a run as `running`, with its owner (`host:pid`) so that a run whose process was
+    killed can be told from one still going (`abandon_dead`)."""
+    with tx.write(conn):
+        cursor = conn.execute(
+            "INSERT INTO runs (list, started_at, status, summary) VALUES (?, ?, 'running', ?)",
+            (list_id, _now(), json.dumps({"owner": owner})),
+        )
+    return int(cursor.lastrowid or 0)
+
+
+def finish_run(conn: sqlite3.Connection, run_id: int, status: str, summary: dict[str, Any]) -> None:
+    with tx.write(conn):
+        conn.execute(
+            "UPDATE runs SET finished_at = ?, status = ?, summary = ? WHERE id = ?",
+            (_now(), status, json.dumps(summary), run_id),
+        )
+
+
+def abandon_dead(conn: sqlite3.Connection, list_id: int | None = None) -> int:
+    """Mark `abandoned` (with `finished_at` and the reason) the runs still `running` whose
+    process is gone: its owner is a process of this host that no longer exists, or, with
+    `list_id` (the caller holds that list's sync lock, so nobody else is syncing it), every
+    running run of that list.  Returns how many were marked."""
+    rows = conn.execute("SELECT id, list, summary FROM runs WHERE status = 'running'").fetchall()
+    marked = 0
+    for run_id, run_list, text in rows:
+        summary = _loads(text)
+        owner = str(summary.get("owner", ""))
+        if not (run_list == list_id or (owner and not locks.owner_alive(owner))):
+            continue
+        who = f"the sync process ({owner})" if owner else "the sync process"
+        summary["error"] = (
+            f"{who} ended without finishing this run (killed or crashed); the volumes it did "
+            "not store are synced by the next run"
+        )
+        with tx.write(conn):
+            marked += conn.execute(
+                "UPDATE runs SET status = 'abandoned', finished_at = ?, summary = ? "
+                "WHERE id = ? AND status = 'running'",
+                (_now(), json.dumps(summary), run_id),
+            ).rowcount
+        logger.warning("run %d: %s", run_id, summary["error"])
+    return marked
+
+
+def _loads(text: str | None) -> dict[str, Any]:
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat()

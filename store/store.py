@@ -16,11 +16,12 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from store import faults, files, identities
+from store import faults, files, identities, tx
 from store import threading as store_threading
 from store.errors import StoreAccessError as StoreAccessError
 from store.errors import StoreCorruptError as StoreCorruptError
 from store.errors import StoreError as StoreError
+from store.errors import StoreFullError as StoreFullError
 from store.naming import check_name
 from store.reader import read_messages
 from store.records import (
@@ -129,13 +130,9 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
+        """One write transaction; a full disk raises StoreFullError (`store.tx`)."""
+        with tx.transaction(self.conn, self.path):
             yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
 
     # -- change sequence -------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from ingest.mboxsplit import decode_volume, split_mbox
+from ingest.mboxstream import bytes_chunks, split_stream, volume_text
 from store.models import RawMessage
 from store.records import VolumeState
 
@@ -38,6 +38,8 @@ class Download:
     """New fetch state to record (None when failed before anything was learned)."""
     error: str = ""
     requests: int = 0
+    path: str = ""
+    """A local file holding the volume, read (as a stream) by the parser instead of `data`."""
 
 
 class Source(Protocol):
@@ -57,8 +59,13 @@ class Source(Protocol):
         ...
 
 
-def split_text_volume(volume: Volume, data: bytes) -> Iterator[RawMessage]:
-    """Split an mbox-format volume (pipermail text archive or mbox file), gzipped or not."""
-    text = decode_volume(data, volume.url)
-    for position, (unixfrom, raw) in enumerate(split_mbox(text)):
-        yield RawMessage(raw=raw, origin=volume.name, position=position, unixfrom=unixfrom)
+def split_text_volume(
+    volume: Volume, data: bytes, max_volume_bytes: int = 1 << 62
+) -> Iterator[RawMessage]:
+    """Split an mbox-format volume (pipermail text archive or mbox file), gzipped or not, as
+    a stream (`ingest.mboxstream`; the sync's parser applies the message limit itself)."""
+    text = volume_text(bytes_chunks(data), volume.url, max_volume_bytes)
+    for position, piece in enumerate(split_stream(text, 1 << 62)):
+        yield RawMessage(
+            raw=piece.raw, origin=volume.name, position=position, unixfrom=piece.unixfrom
+        )

@@ -5,13 +5,14 @@ One volume per file.  A file is re-read only when its size, mtime or content has
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 from ingest.errors import SourceError
-from ingest.http import sha256
+from ingest.mboxstream import CHUNK
 from ingest.sources.base import Download, Volume, split_text_volume
 from store.models import RawMessage
 from store.records import VolumeState
@@ -49,6 +50,8 @@ class MboxSource:
         ]
 
     def download(self, volume: Volume, previous: VolumeState | None) -> Download:
+        """The file is hashed in pieces and handed to the parser by path: it is never held in
+        memory whole, however large (the parser applies `sync.max_volume_bytes`)."""
         path = Path(volume.url)
         try:
             stat = path.stat()
@@ -60,23 +63,25 @@ class MboxSource:
                 and previous.last_modified == stamp
             ):
                 return Download(volume, "unchanged", state=previous)
-            data = path.read_bytes()
+            digest = hashlib.sha256()
+            with path.open("rb") as handle:
+                while piece := handle.read(CHUNK):
+                    digest.update(piece)
         except OSError as exc:
             return Download(volume, "failed", error=f"cannot read {path}: {exc.strerror}")
-        digest = sha256(data)
         now = datetime.now(UTC).replace(microsecond=0).isoformat()
         state = VolumeState(
             name=volume.name,
             url=volume.url,
             last_modified=stamp,
-            sha256=digest,
-            size=len(data),
+            sha256=digest.hexdigest(),
+            size=stat.st_size,
             fetched_at=now,
             message_count=previous.message_count if previous else 0,
         )
-        if previous is not None and previous.sha256 == digest and previous.status == "ok":
+        if previous is not None and previous.sha256 == state.sha256 and previous.status == "ok":
             return Download(volume, "unchanged", state=state)
-        return Download(volume, "fetched", data=data, state=state)
+        return Download(volume, "fetched", state=state, path=str(path))
 
     @staticmethod
     def split(volume: Volume, data: bytes) -> Iterator[RawMessage]:

@@ -4,7 +4,11 @@ import gzip
 import mailbox
 from pathlib import Path
 
+import pytest
+
+from ingest.errors import SourceError
 from ingest.mboxsplit import split_mbox
+from ingest.mboxstream import VolumeTooLarge, bytes_chunks, split_stream, volume_text
 
 
 def test_pipermail_unescaped_from_lines_are_rejoined(corpus: Path) -> None:
@@ -85,3 +89,68 @@ def test_unknown_envelope_date_format_still_splits() -> None:
     assert len(pieces) == 2
     assert b"From this point on" in pieces[0][1]
     assert pieces[1][1].startswith(b"From: c@d.org")
+
+
+def _streamed(data: bytes, chunk: int, limit: int = 1 << 40) -> list[tuple[str, bytes]]:
+    text = volume_text(bytes_chunks(data, chunk), "test", 1 << 40)
+    pieces = list(split_stream(text, limit))
+    assert not any(p.truncated for p in pieces)
+    return [(p.unixfrom, p.raw) for p in pieces]
+
+
+def test_the_stream_splitter_cuts_the_corpus_as_the_whole_volume_splitter(corpus: Path) -> None:
+    """Streaming (bounded memory) and whole-volume splitting give the same messages, whatever
+    the chunk size, on every mbox and pipermail volume of the corpus."""
+    files = sorted((corpus / "mbox").rglob("*.mbox*")) + sorted(
+        (corpus / "pipermail").rglob("*.txt.gz")
+    )
+    files += sorted((corpus / "pathological").rglob("*.mbox"))
+    assert len(files) > 300
+    for index, path in enumerate(files):
+        raw = path.read_bytes()
+        data = gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
+        expected = list(split_mbox(data))
+        chunk = (1 << 20, 4096, 977, 64)[index % 4]
+        assert _streamed(raw, chunk) == expected, (path, chunk)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"\n\n  \n",
+        b"From: x@y.org\r\nSubject: s\r\n\r\n>From here\r\n",
+        b"From nobody Mon Jan  1 00:00:00 2001\nSubject: a\n\nFrom me\n\nFrom x"
+        b" Tue Jan  2 00:00:00 2001\nnot a header\n",
+        b"From someone at some time\nSubject: a\n\nbody\nFrom other at other time\nX: 1\n\nb\n",
+        b"From odd envelope\nno header\nFrom odd again\nstill none\n",
+        b"From odd envelope\nSubject: x\n\nb\nFrom a Mon Jan  1 00:00:00 2001\nSubject: a\n\nb\n",
+        b"From a Mon Jan  1 00:00:00 2001\nSubject: a\n\nb\n\n\nFrom b Mon Jan  1 00:00:00 2001",
+        b"From a Mon Jan  1 00:00:00 2001\nSubject: a\n\n" + b"x" * 20000 + b"\nFrom " * 3,
+    ],
+)
+def test_the_stream_splitter_agrees_on_odd_volumes(data: bytes) -> None:
+    expected = list(split_mbox(data))
+    for chunk in (1, 2, 5, 7, 64, 1 << 20):
+        assert _streamed(data, chunk) == expected, chunk
+    assert _streamed(gzip.compress(data) + gzip.compress(b""), 3) == expected
+
+
+def test_an_oversized_message_keeps_a_prefix_and_its_size() -> None:
+    big = b"Subject: big\n\n" + b"y" * 5000
+    data = (
+        b"From a Mon Jan  1 00:00:00 2001\n" + big + b"\nFrom b Mon Jan  1 00:00:00 2001\nS: 2\n\n"
+    )
+    text = volume_text(bytes_chunks(data, 100), "test", 1 << 20)
+    first, second = split_stream(text, 1000, keep=300)
+    assert (first.truncated, first.size, first.raw) == (True, len(big) + 1, big[:300])
+    assert not second.truncated and second.raw == b"S: 2\n"
+
+
+def test_a_volume_over_the_limit_fails_as_it_is_read() -> None:
+    bomb = gzip.compress(b"From a Mon Jan  1 00:00:00 2001\nS: 1\n\n" + b"\n" * (8 << 20))
+    text = volume_text(bytes_chunks(bomb), "u", 1 << 20)
+    with pytest.raises(VolumeTooLarge, match="decompresses to more than 1048576 bytes"):
+        list(split_stream(text, 1 << 30))
+    with pytest.raises(SourceError, match="corrupt gzip data"):
+        list(split_stream(volume_text(bytes_chunks(bomb[:-20]), "u", 1 << 30), 1 << 30))

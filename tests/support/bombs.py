@@ -53,7 +53,7 @@ def gzip_bomb(expanded: int, *, head: bytes = b"") -> bytes:
 def huge_message(number: int, size: int) -> bytes:
     """An mbox entry of a message whose body makes it `size` bytes long."""
     head = message(number, b"")
-    return head + b"".join(_filler(size - len(head)))
+    return head + b"".join(_filler(size - len(head) - 1)) + b"\n"
 
 
 def deep_mime(levels: int, text: str = "deep secret text") -> bytes:

@@ -1,0 +1,137 @@
+"""The work done in a parser process: read one downloaded volume as a stream, cut it into
+messages and parse them, within the limits it is given (pure: no settings, no store)."""
+
+from __future__ import annotations
+
+import ctypes
+import dataclasses
+import hashlib
+import multiprocessing
+import signal
+import sys
+import threading
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingest.errors import ParseError, SourceError
+from ingest.mboxstream import ChunkSource, bytes_chunks, file_chunks, split_stream, volume_text
+from ingest.parse import parse_message
+from ingest.sources.base import Volume
+from store.records import Quarantined, StoredItem
+
+GIB = 1024**3
+MIB = 1024**2
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """The `sync.max_*` settings a worker needs."""
+
+    max_volume_bytes: int = 2 * GIB
+    max_message_bytes: int = 64 * MIB
+    max_mime_depth: int = 30
+
+
+DEFAULT_LIMITS = Limits()
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedVolume:
+    items: list[StoredItem]
+    quarantined: list[Quarantined]
+    error: str = ""
+
+
+def parse_volume(
+    kind: str, volume: Volume, data: bytes, limits: Limits = DEFAULT_LIMITS, path: str = ""
+) -> ParsedVolume:
+    """Split and parse one downloaded volume (runs in a worker process): `data`, or the file
+    at `path` (local mbox files are read here, in pieces, never whole).
+
+    Every source kind delivers mbox-format volumes (pipermail text, mbox files, HyperKitty's
+    mbox export), so one splitter serves them all; `kind` is kept for sources that will not.
+    A volume that decompresses to more than `limits.max_volume_bytes` fails; a message larger
+    than `limits.max_message_bytes` is quarantined with the first bytes of it."""
+    opened: ChunkSource = file_chunks(Path(path)) if path else bytes_chunks(data)
+    text = volume_text(opened, volume.url, limits.max_volume_bytes)
+    items: list[StoredItem] = []
+    bad: list[Quarantined] = []
+    # Archives repeat messages byte for byte (twisted-python has whole months archived twice,
+    # with From_ lines that differ): parse each distinct message once; the copies share one
+    # row, which pickle also sends back to the parent only once.  The From_ line only matters
+    # when the parser fell back to it for the date, so such messages are not shared.
+    done: dict[bytes, StoredItem] = {}
+    try:
+        for position, piece in enumerate(split_stream(text, limits.max_message_bytes)):
+            if piece.truncated:
+                reason = (
+                    f"message of {piece.size} bytes is larger than sync.max_message_bytes "
+                    f"({limits.max_message_bytes})"
+                )
+                bad.append(Quarantined(volume.name, position, reason, piece.raw))
+                continue
+            digest = hashlib.sha256(piece.raw).digest()
+            same = done.get(digest)
+            if same is not None:
+                items.append(dataclasses.replace(same, origin=volume.name, position=position))
+                continue
+            try:
+                message = parse_message(piece.raw, piece.unixfrom, limits.max_mime_depth)
+            except ParseError as exc:
+                bad.append(Quarantined(volume.name, position, str(exc), piece.raw))
+                continue
+            except Exception as exc:  # a parser bug must not abort the run: quarantine it
+                reason = f"parser failure: {type(exc).__name__}: {exc}"
+                bad.append(Quarantined(volume.name, position, reason, piece.raw))
+                continue
+            item = StoredItem.build(message, piece.raw, volume.name, position)
+            if message.date_source != "unixfrom":
+                done[digest] = item
+            items.append(item)
+    except SourceError as exc:
+        return ParsedVolume([], [], error=exc.reason)
+    except OSError as exc:
+        return ParsedVolume([], [], error=f"cannot read {path or volume.url}: {exc.strerror}")
+    return ParsedVolume(items, bad)
+
+
+class _InlineExecutor(Executor):
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
+        future: Future[object] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # pragma: no cover - parse_volume catches its own errors
+            future.set_exception(exc)
+        return future
+
+
+def make_executor(workers: int) -> Executor:
+    if workers <= 1:
+        return _InlineExecutor()
+    methods = multiprocessing.get_all_start_methods()
+    # fork is cheapest, but only safe while this process has one thread (the CLI); under the
+    # scheduler, jobs run in threads, so workers come from a fork server instead
+    if "fork" in methods and threading.active_count() == 1:
+        method = "fork"
+    else:
+        method = "forkserver" if "forkserver" in methods else "spawn"
+    context = multiprocessing.get_context(method)
+    return ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_die_with_parent
+    )
+
+
+def _die_with_parent() -> None:
+    """In a parser worker: ask Linux to end this process when the sync process dies, even by
+    SIGKILL (otherwise orphaned workers wait on their task queue forever).  Elsewhere a no-op."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):  # no prctl: workers end with their queue as before
+        return
+
+
+_PR_SET_PDEATHSIG = 1
