@@ -15,6 +15,7 @@ from search.base import SearchResult
 from search.persons import StorePersons
 from search.query import HIGHLIGHT_END, HIGHLIGHT_START
 from webui import access
+from webui import health as health_report
 from webui.extensions import get_search, get_store
 from webui.obfuscate import obfuscate_address, obfuscate_text
 
@@ -90,6 +91,6 @@ def search() -> ResponseReturnValue:
 
 @bp.get("/healthz")
 def health() -> ResponseReturnValue:
-    store = get_store()
-    search = get_search()
-    return jsonify({"status": "ok", "messages": store.message_count(), "indexed": search.count()})
+    """Always JSON; 503 with what is unhealthy (`webui.health`); public counts only."""
+    body, status = health_report.report()
+    return jsonify(body), status
