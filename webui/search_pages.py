@@ -339,6 +339,11 @@ HELP: dict[str, Any] = {
             "meaning": "sender name or address (a word prefix match on the last word)",
         },
         {
+            "examples": ["person:pjxq4hwqwq2ma"],
+            "meaning": "sent by that person, from any of their addresses or names (person keys: "
+            "the sender facet, `listarchive persons`); several `person:` terms mean any of them",
+        },
+        {
             "examples": ["subject:release", 'subject:"release candidate"'],
             "meaning": "in the subject; several `subject:` terms must all match",
         },
@@ -368,13 +373,17 @@ HELP: dict[str, Any] = {
         "A query of filters alone (`list:twisted-python after:2014-09-01`) lists every matching "
         "message, newest first. Otherwise results are ranked by relevance (subject weighs "
         "most, then the sender, then the author's own text, then quoted text) or sorted by date.",
-        "Filters (`from:`, `subject:`, `list:`, `after:`, `before:`) apply to the whole query: "
-        "they cannot be excluded or put inside parentheses, and `OR` joins them only as "
-        "`list:a OR list:b` or `from:a OR from:b`.",
+        "Filters (`from:`, `person:`, `subject:`, `list:`, `after:`, `before:`) apply to the "
+        "whole query: they cannot be excluded or put inside parentheses, and `OR` joins them "
+        "only as `list:a OR list:b`, `from:a OR from:b` or `person:a OR person:b`.",
         "Such queries, unbalanced quotes, bad dates and queries made only of exclusions are "
         "rejected with a message saying why. Messages without a date are left out by date "
         "filters.",
-        "The total is always the true number of matches; facets count the whole match set.",
+        "The total is always the true number of matches; facets count the whole match set. "
+        "The sender facet is by person (name, and messages summed over all their addresses), "
+        "never by address.",
+        "Queries are bounded in length and in how deeply parentheses nest; a longer or deeper "
+        "query is refused with a message saying so.",
     ],
     "parameters": {
         "q": "the query",
