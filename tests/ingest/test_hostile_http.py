@@ -315,3 +315,36 @@ def test_cut_body_is_not_stored_and_is_retried(
     summary = sync_json(data_dir)
     assert summary["volumes_fetched"] == 1 and summary["volumes_failed"] == 0
     assert summary["new_messages"] == 20
+
+
+def test_hyperkitty_exports_stay_on_the_origin_and_in_time(
+    archive: HostileServer, elsewhere: HostileServer, data_dir: Path
+) -> None:
+    address = "demo@example.org"
+    root = f"/hyperkitty/list/{address}/"
+    archive.routes[root] = Serve(
+        index_page(f"{root}2001/1/", f"{root}2001/2/", f"{root}2001/3/"), "text/html"
+    )
+    export = f"{root}export/{address}-2001-%02d.mbox.gz"
+    archive.routes[export % 1] = Serve(gzip.compress(message("fine", "ok", "f@x"), mtime=0))
+    archive.routes[export % 2] = Redirect(elsewhere.url("/export.mbox.gz"), 302)
+    archive.routes[export % 3] = Drip(gzip.compress(message("slow", "z" * 300, "s@x")))
+    elsewhere.routes["/export.mbox.gz"] = Serve(gzip.compress(message(SECRET_WORD, "x", "e@x")))
+    code, out = cli_run(
+        data_dir,
+        "lists",
+        "add",
+        "demo",
+        "--hyperkitty",
+        archive.url("/hyperkitty/"),
+        "--address",
+        address,
+    )
+    assert code == 0, out
+    code, out = cli_run(data_dir, "sync", env={"LISTARCHIVE_SYNC_REQUEST_DEADLINE": "1.5"})
+    assert code == 1
+    assert elsewhere.received == []
+    assert "another origin" in failure_line(out, "2001-02")
+    assert "took longer than 1.5 s" in failure_line(out, "2001-03")
+    assert "1 fetched" in out
+    assert search_total(data_dir, SECRET_WORD) == 0
