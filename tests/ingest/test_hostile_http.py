@@ -160,14 +160,18 @@ def test_redirect_to_another_origin_fails_unless_declared(
     assert search_total(data_dir, SECRET_WORD) == 1
 
 
-def test_allow_origins_in_the_config_file(tmp_path: Path) -> None:
+def test_allow_origins_in_the_config_file(tmp_path: Path, data_dir: Path) -> None:
     config = tmp_path / "listarchive.toml"
     config.write_text(
         '[lists.demo]\npipermail = "https://old.example.org/pipermail/demo/"\n'
-        'allow_origins = ["https://new.example.org"]\n'
+        'allow_origins = ["https://New.example.org"]\n'
     )
     (declared,) = load_settings(config, env={}).lists
     assert declared.allow_origins == ("https://new.example.org",)
+    args = ["--data-dir", str(data_dir), "--config", str(config), "lists", "--json"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)[0]["allow_origins"] == ["https://new.example.org"]
     config.write_text(
         '[lists.demo]\npipermail = "https://old.example.org/pipermail/demo/"\n'
         'allow_origins = ["https://new.example.org/some/path"]\n'
