@@ -48,9 +48,9 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Literal
 
 from search.base import SearchQueryError
+from search.query_lexer import Token, tokenize
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +77,6 @@ class QueryLimits:
 DEFAULT_LIMITS = QueryLimits()
 
 
-FILTER_FIELDS = frozenset({"from", "person", "subject", "list", "after", "before"})
 _ANY_OF_FIELDS = ("list", "from", "person")
 _WORD_RE = re.compile(r"[^\W_]+")
 _DATE_RE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
@@ -169,80 +168,6 @@ class Query:
         return not self.terms and not self.subject_terms
 
 
-# --- lexer -----------------------------------------------------------------------------------
-
-TokenKind = Literal["word", "phrase", "field", "or", "and", "not", "minus", "lparen", "rparen"]
-
-
-@dataclass(frozen=True, slots=True)
-class _Token:
-    kind: TokenKind
-    text: str = ""
-    field: str = ""
-    quoted: bool = False
-
-
-def _read_quoted(text: str, start: int) -> tuple[str, int]:
-    """The text between the quote at `start` and the next quote, and the index after it."""
-    end = text.find('"', start + 1)
-    if end < 0:
-        raise SearchQueryError('unbalanced quote: a phrase opened with " is never closed')
-    return text[start + 1 : end], end + 1
-
-
-def _tokenize(text: str, max_depth: int) -> list[_Token]:
-    tokens: list[_Token] = []
-    depth = 0
-    i, n = 0, len(text)
-    while i < n:
-        char = text[i]
-        if char.isspace():
-            i += 1
-        elif char == "(":
-            tokens.append(_Token("lparen"))
-            depth += 1
-            if depth > max_depth:
-                raise SearchQueryError(
-                    f"the query nests parentheses deeper than {max_depth} levels"
-                )
-            i += 1
-        elif char == ")" and depth > 0:
-            tokens.append(_Token("rparen"))
-            depth -= 1
-            i += 1
-        elif char == '"':
-            value, i = _read_quoted(text, i)
-            tokens.append(_Token("phrase", value, quoted=True))
-        elif char == "-" and i + 1 < n and (text[i + 1].isalnum() or text[i + 1] in '"('):
-            tokens.append(_Token("minus"))
-            i += 1
-        else:
-            end = i
-            while end < n and not text[end].isspace() and text[end] != '"':
-                end += 1
-            word = text[i:end]
-            closers = 0
-            while depth - closers > 0 and word.endswith(")"):
-                word = word[:-1]
-                closers += 1
-            i = end
-            prefix, colon, rest = word.partition(":")
-            field = prefix.lower()
-            if colon and field in FILTER_FIELDS:
-                if not rest and i < n and text[i] == '"':
-                    rest, i = _read_quoted(text, i)
-                    tokens.append(_Token("field", rest, field=field, quoted=True))
-                else:
-                    tokens.append(_Token("field", rest, field=field))
-            elif word in ("OR", "AND", "NOT"):
-                tokens.append(_Token("or" if word == "OR" else "and" if word == "AND" else "not"))
-            elif word:
-                tokens.append(_Token("word", word))
-            tokens.extend(_Token("rparen") for _ in range(closers))
-            depth -= closers
-    return tokens
-
-
 # --- parser ----------------------------------------------------------------------------------
 
 
@@ -267,7 +192,7 @@ def _term(text: str, quoted: bool) -> Term | None:
 
 
 class _Parser:
-    def __init__(self, tokens: list[_Token]) -> None:
+    def __init__(self, tokens: list[Token]) -> None:
         self.tokens = tokens
         self.pos = 0
         self.lists: list[str] = []
@@ -277,10 +202,10 @@ class _Parser:
         self.subject_terms: list[Term] = []
         self.persons: list[str] = []
 
-    def peek(self) -> _Token | None:
+    def peek(self) -> Token | None:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
 
-    def take(self) -> _Token:
+    def take(self) -> Token:
         token = self.tokens[self.pos]
         self.pos += 1
         return token
@@ -316,7 +241,7 @@ class _Parser:
                 raise SearchQueryError(f"OR cannot combine {token.field}: and {other.field}:")
             self.add_filter(self.take())
 
-    def add_filter(self, token: _Token) -> None:
+    def add_filter(self, token: Token) -> None:
         field, value = token.field, token.text.strip()
         if not value:
             raise SearchQueryError(f"{field}: needs a value")
@@ -393,7 +318,7 @@ def parse_query(text: str, limits: QueryLimits = DEFAULT_LIMITS) -> Query:
         raise SearchQueryError(
             f"the query is too long: {len(text)} characters (at most {limits.max_length})"
         )
-    parser = _Parser(_tokenize(text, min(limits.max_depth, MAX_SAFE_DEPTH)))
+    parser = _Parser(tokenize(text, min(limits.max_depth, MAX_SAFE_DEPTH)))
     items = parser.sequence(nested=False)
     if parser.peek() is not None:
         raise SearchQueryError("unbalanced parentheses: ) without (")
