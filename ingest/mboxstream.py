@@ -178,7 +178,13 @@ class _Message:
         self.parts.append(data)
         if self.size > self.limit:
             self.truncated = True
-            self.parts = [b"".join(self.parts)[: self.keep]]
+            prefix, need = [], self.keep
+            for part in self.parts:  # the first `keep` bytes, without joining the rest
+                if need <= 0:
+                    break
+                prefix.append(part[:need])
+                need -= len(prefix[-1])
+            self.parts = [b"".join(prefix)]
 
     def piece(self, *, trim: bool) -> Piece:
         raw = b"".join(self.parts)
