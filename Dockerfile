@@ -20,4 +20,5 @@ VOLUME ["/data"]
 USER listarchive
 EXPOSE 8000
 
-CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "2", "--access-logfile", "-", "webui:create_app()"]
+# webui/gunicorn_conf.py: the slow-client-proof worker, web.threads and web.timeout
+CMD ["gunicorn", "--config", "python:webui.gunicorn_conf", "--bind", "0.0.0.0:8000", "--workers", "2", "webui:create_app()"]

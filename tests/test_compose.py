@@ -3,6 +3,8 @@ helper scripts that CI runs."""
 
 from __future__ import annotations
 
+import importlib
+import json
 import os
 import re
 from pathlib import Path
@@ -157,6 +159,25 @@ def test_web_runs_gunicorn(compose: dict[str, Any]) -> None:
     cmd = re.search(r"^CMD (.*)$", dockerfile, re.MULTILINE)
     assert cmd and "gunicorn" in cmd.group(1) and "webui:create_app()" in cmd.group(1)
     assert "flask run" not in dockerfile
+    # slow clients must not starve the workers: both take the worker, threads and timeout
+    # of `listarchive serve` from webui/gunicorn_conf.py (no --worker-class of their own)
+    for line in (command, " ".join(json.loads(cmd.group(1)))):
+        assert "--config python:webui.gunicorn_conf" in line, line
+        assert "--worker-class" not in line and "-k " not in line, line
+
+
+def test_gunicorn_conf_uses_the_buffering_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    from gunicorn.workers.gthread import ThreadWorker
+
+    from webui.worker import BufferingThreadWorker
+
+    monkeypatch.setenv("LISTARCHIVE_WEB_THREADS", "3")
+    monkeypatch.setenv("LISTARCHIVE_WEB_TIMEOUT", "17")
+    conf = importlib.reload(importlib.import_module("webui.gunicorn_conf"))
+    module, _, name = conf.worker_class.rpartition(".")
+    assert getattr(importlib.import_module(module), name) is BufferingThreadWorker
+    assert issubclass(BufferingThreadWorker, ThreadWorker)
+    assert (conf.threads, conf.timeout) == (3, 17)
 
 
 def test_scheduler_command(compose: dict[str, Any]) -> None:

@@ -11,6 +11,7 @@ from gunicorn.app.base import BaseApplication
 
 from config.settings import Settings
 from webui import create_app
+from webui.worker import server_options
 
 logger = logging.getLogger(__name__)
 
@@ -32,10 +33,21 @@ class GunicornApp(BaseApplication):  # type: ignore[misc]
         return self.app
 
 
+def gunicorn_options(settings: Settings, host: str, port: int, workers: int) -> dict[str, Any]:
+    """The gunicorn settings of `listarchive serve`: `server_options` plus where to listen."""
+    return {"bind": f"{host}:{port}", "workers": workers, **server_options(settings)}
+
+
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers: int = 2) -> None:
     """Run the web UI for `settings` until interrupted."""
-    options = {"bind": f"{host}:{port}", "workers": workers, "accesslog": "-"}
-    logger.info("serving the web UI on http://%s:%d/", host, port)
+    options = gunicorn_options(settings, host, port, workers)
+    logger.info(
+        "serving the web UI on http://%s:%d/ (%d workers x %d threads)",
+        host,
+        port,
+        workers,
+        options["threads"],
+    )
     GunicornApp(create_app(settings), options).run()
 
 
