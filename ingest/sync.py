@@ -293,12 +293,13 @@ class _Run:
             return "failed"
         assert download.state is not None
         state = dataclasses.replace(
-            download.state, message_count=len(parsed.items) + len(parsed.quarantined)
+            download.state,
+            message_count=len(parsed.items) + len(parsed.quarantined) + parsed.repeats,
         )
         counts = self.store.save_volume(self.list_id, state, parsed.items, parsed.quarantined)
         summary.volumes_fetched += 1
         summary.new_messages += counts.new
-        summary.duplicates += counts.duplicates
+        summary.duplicates += counts.duplicates + parsed.repeats
         summary.quarantined += counts.quarantined
         logger.debug(
             "%s: %d new, %d duplicates", download.volume.name, counts.new, counts.duplicates

@@ -4,7 +4,6 @@ messages and parse them, within the limits it is given (pure: no settings, no st
 from __future__ import annotations
 
 import ctypes
-import dataclasses
 import hashlib
 import multiprocessing
 import signal
@@ -41,6 +40,10 @@ class ParsedVolume:
     items: list[StoredItem]
     quarantined: list[Quarantined]
     error: str = ""
+    repeats: int = 0
+    """Byte-identical copies of a message earlier in the volume: duplicates that would add
+    nothing to the store (the message and its membership are already there), so only
+    counted: a volume of one message repeated a million times costs no memory."""
 
 
 def parse_volume(
@@ -58,10 +61,12 @@ def parse_volume(
     items: list[StoredItem] = []
     bad: list[Quarantined] = []
     # Archives repeat messages byte for byte (twisted-python has whole months archived twice,
-    # with From_ lines that differ): parse each distinct message once; the copies share one
-    # row, which pickle also sends back to the parent only once.  The From_ line only matters
-    # when the parser fell back to it for the date, so such messages are not shared.
-    done: dict[bytes, StoredItem] = {}
+    # with From_ lines that differ): parse each distinct message once; the copies are only
+    # counted (in the store they would be duplicates of the first, on the same list).  The
+    # From_ line only matters when the parser fell back to it for the date, so such messages
+    # are parsed each time.
+    done: set[bytes] = set()
+    repeats = 0
     try:
         for position, piece in enumerate(split_stream(text, limits.max_message_bytes)):
             if piece.truncated:
@@ -72,9 +77,8 @@ def parse_volume(
                 bad.append(Quarantined(volume.name, position, reason, piece.raw))
                 continue
             digest = hashlib.sha256(piece.raw).digest()
-            same = done.get(digest)
-            if same is not None:
-                items.append(dataclasses.replace(same, origin=volume.name, position=position))
+            if digest in done:
+                repeats += 1
                 continue
             try:
                 message = parse_message(piece.raw, piece.unixfrom, limits.max_mime_depth)
@@ -87,13 +91,13 @@ def parse_volume(
                 continue
             item = StoredItem.build(message, piece.raw, volume.name, position)
             if message.date_source != "unixfrom":
-                done[digest] = item
+                done.add(digest)
             items.append(item)
     except SourceError as exc:
         return ParsedVolume([], [], error=exc.reason)
     except OSError as exc:
         return ParsedVolume([], [], error=f"cannot read {path or volume.url}: {exc.strerror}")
-    return ParsedVolume(items, bad)
+    return ParsedVolume(items, bad, repeats=repeats)
 
 
 class _InlineExecutor(Executor):

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from ingest.sources.base import Volume
+from ingest.worker import parse_volume
 from listarchive.cli import cli
 from tests.support import bombs
 from tests.support.archive_server import ArchiveServer
@@ -110,3 +112,18 @@ def test_local_mbox_over_the_volume_limit_fails_that_file(tmp_path: Path, data_d
     assert [f["error"] for f in run["failures"]] == [
         f"decompresses to more than {4 * MIB} bytes (sync.max_volume_bytes)"
     ]
+
+
+def test_a_message_repeated_many_times_is_held_once(tmp_path: Path, data_dir: Path) -> None:
+    """Byte-identical copies in one volume are counted as duplicates, not held one by one."""
+    volume = bombs.message(1) + bombs.message(2) * 2000
+    parsed = parse_volume("mbox", Volume("v", "v"), volume)
+    assert (len(parsed.items), parsed.repeats) == (2, 1999)
+    path = tmp_path / "r.mbox"
+    path.write_bytes(volume)
+    assert _run(data_dir, "lists", "add", "r", "--mbox", str(path))[0] == 0
+    code, out = _run(data_dir, "sync", "--json")
+    run = json.loads(out)["runs"][0]
+    assert (run["new_messages"], run["duplicates"]) == (2, 1999)
+    conn = sqlite3.connect(data_dir / "store.db")
+    assert conn.execute("SELECT message_count FROM volumes").fetchone() == (2001,)
