@@ -19,6 +19,7 @@ from config.settings import ConfigError, load_settings
 from listarchive import (
     app,
     cli_admin,
+    cli_backup,
     cli_meetings,
     cli_ops,
     cli_persons,
@@ -323,7 +324,7 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
         serve_webui(current_settings(ctx), host=host, port=port, workers=workers)
 
 
-for command in cli_ops.COMMANDS + cli_admin.COMMANDS:
+for command in cli_ops.COMMANDS + cli_admin.COMMANDS + cli_backup.COMMANDS:
     cli.add_command(command)
 cli.add_command(cli_users.users)
 cli.add_command(cli_persons.persons)
