@@ -9,12 +9,8 @@ only one mboxo produces).
 
 from __future__ import annotations
 
-import gzip
 import re
-import zlib
 from collections.abc import Iterator
-
-from ingest.errors import SourceError
 
 # `From sender  Thu May  1 17:51:24 2008` (pipermail: two spaces, `user at host` sender);
 # tolerant of an optional zone and of a missing sender.
@@ -93,18 +89,3 @@ def split_mbox(data: bytes) -> Iterator[tuple[str, bytes]]:
 def is_mbox(data: bytes) -> bool:
     head = data[:2000].lstrip()
     return head.startswith(b"From ") or bool(_HEADER_LINE.match(head.split(b"\n", 1)[0]))
-
-
-def decode_volume(data: bytes, url: str) -> bytes:
-    """Gunzip when needed and check that the bytes look like an mbox text archive."""
-    if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise SourceError(url, f"corrupt gzip data: {exc}") from exc
-    head = data[:512].lstrip().lower()
-    if head.startswith((b"<!doctype", b"<html", b"<head", b"<?xml")):
-        raise SourceError(url, "an HTML page was served instead of an archive")
-    if data.strip() and not is_mbox(data):
-        raise SourceError(url, "not an mbox text archive")
-    return data
