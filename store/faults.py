@@ -1,10 +1,10 @@
 """Name what went wrong when SQLite fails on the store: damage, or a file that cannot be used.
 
 `classify` maps a `sqlite3.Error` to a `StoreCorruptError` (the file is damaged: restore a
-backup) or a `StoreAccessError` (permissions, a read-only or failing disk), and gives None
-for everything else (a busy database, a full disk, a programming error), which keeps its own
-handling.  The store's opener, the CLI and the web's error handler all use it, so a damaged
-store reads the same everywhere.
+backup), a `StoreAccessError` (permissions, a read-only or failing disk) or a `StoreFullError`
+(the disk is full), and gives None for everything else (a busy database, a programming error),
+which keeps its own handling.  The store's opener, the CLI and the web's error handler all
+use it, so a damaged store reads the same everywhere.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from store.errors import StoreAccessError, StoreCorruptError, StoreError
+from store.errors import StoreAccessError, StoreCorruptError, StoreError, StoreFullError
 
 # primary result codes (https://sqlite.org/rescode.html)
-_PERM, _READONLY, _IOERR, _CORRUPT, _CANTOPEN = 3, 8, 10, 11, 14
+_PERM, _READONLY, _IOERR, _CORRUPT, _FULL, _CANTOPEN = 3, 8, 10, 11, 13, 14
 _FORMAT, _NOTADB = 24, 26
 DAMAGE = frozenset({_CORRUPT, _FORMAT, _NOTADB})
 ACCESS = frozenset({_PERM, _READONLY, _IOERR, _CANTOPEN})
@@ -33,6 +33,8 @@ def classify(exc: BaseException, path: Path) -> StoreError | None:
     text = str(exc)
     if primary in DAMAGE or (primary is None and any(w in text for w in _DAMAGE_WORDS)):
         return StoreCorruptError(path, f"the store is damaged ({text})")
+    if primary == _FULL or (primary is None and "database or disk is full" in text):
+        return StoreFullError(path)
     if primary in ACCESS:
         return StoreAccessError(path, text)
     return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from pathlib import Path
 
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
@@ -38,6 +39,17 @@ def _respond(status: int, message: str) -> tuple[Response, int]:
     return Response(page, mimetype="text/html"), status
 
 
+def public_message(exc: Exception) -> str:
+    """What a visitor is told of a store or search error: the whole message, with the data
+    directory's path cut down to the file's name (the full path is in the server log)."""
+    text = str(exc)
+    path = getattr(exc, "path", None)
+    if isinstance(path, Path) and str(path) in text:
+        text = text.replace(str(path), path.name)
+    data_dir = str(extensions.settings().data_dir.resolve())
+    return text.replace(data_dir + "/", "").replace(data_dir, "the data directory")
+
+
 def handle(exc: Exception) -> tuple[Response, int]:
     if isinstance(exc, HTTPException):
         return _respond(exc.code or 500, exc.description or exc.name)
@@ -51,7 +63,7 @@ def handle(exc: Exception) -> tuple[Response, int]:
             exc = found
     if isinstance(exc, SearchUnavailableError | StoreError):
         logger.warning("service unavailable: %s", exc)
-        return _respond(503, str(exc))
+        return _respond(503, public_message(exc))
     logger.exception("unhandled error")
     return _respond(500, "internal error")
 

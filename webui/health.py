@@ -16,6 +16,7 @@ from typing import Any
 from search.base import SearchError
 from store import faults, health
 from store.store import StoreError
+from webui import errors
 from webui.extensions import get_search, get_store, settings
 
 logger = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ def _store_counts(checks: dict[str, dict[str, Any]], checkpoint: int) -> tuple[i
         if found is None:
             logger.exception("health check of the store failed")
             found = StoreError("the store could not be read (see the server log)")
-        checks["store"] = _error(str(found))
+        checks["store"] = _error(errors.public_message(found))
         return None
     checks["store"] = {"status": "ok"}
     return counts

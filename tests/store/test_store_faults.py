@@ -17,7 +17,7 @@ from ingest.sync import sync_list
 from search import indexer
 from search.sqlite_fts import SqliteFtsBackend
 from store import faults
-from store.errors import StoreCorruptError, StoreError
+from store.errors import StoreCorruptError, StoreError, StoreFullError
 from store.store import Store
 from tests.conftest import PIPERMAIL
 
@@ -156,6 +156,20 @@ def test_damage_met_by_a_query_is_classified(tmp_path: Path) -> None:
     assert_names_damage(found, path)
     # a plain programming error is not damage
     assert faults.classify(sqlite3.OperationalError("no such column: nope"), path) is None
+
+
+def test_a_full_disk_is_classified_for_every_command(tmp_path: Path) -> None:
+    """SQLITE_FULL met outside a sync's transaction (any command, the web) says the disk is full."""
+    path = tmp_path / "full.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE t (x BLOB)")
+    conn.execute("PRAGMA max_page_count = 3")
+    with pytest.raises(sqlite3.OperationalError) as caught:
+        conn.execute("INSERT INTO t VALUES (?)", (b"x" * 100_000,))
+    conn.close()
+    found = faults.classify(caught.value, path)
+    assert isinstance(found, StoreFullError)
+    assert str(path) in str(found) and "full" in str(found)
 
 
 # -- 2. an empty store while data of an earlier store lies beside it ----------------------
