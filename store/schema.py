@@ -258,6 +258,18 @@ MIGRATIONS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     CREATE INDEX login_attempts_last ON login_attempts (last_at);
     """,
+    # a list may belong to several communities (a forum and its umbrella), issue 12;
+    # lists.community stays: the list's first community (store.communities keeps it so)
+    """
+    CREATE TABLE list_communities (
+        list INTEGER NOT NULL REFERENCES lists (id),
+        community TEXT NOT NULL,
+        PRIMARY KEY (list, community)
+    ) WITHOUT ROWID;
+    CREATE INDEX list_communities_community ON list_communities (community, list);
+    INSERT INTO list_communities (list, community)
+        SELECT id, community FROM lists WHERE community != '';
+    """,
 )
 
 
