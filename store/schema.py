@@ -270,6 +270,32 @@ MIGRATIONS: tuple[str, ...] = (
     INSERT INTO list_communities (list, community)
         SELECT id, community FROM lists WHERE community != '';
     """,
+    # removals (issue 12): a removal hides messages from every reader and keeps them out of
+    # later syncs; its marks are the tombstones (what matches a message again, never its text)
+    """
+    CREATE TABLE removals (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        target TEXT NOT NULL,
+        reason TEXT NOT NULL DEFAULT '',
+        actor TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        purged INTEGER NOT NULL DEFAULT 0,
+        undone_at TEXT,
+        undone_by TEXT
+    );
+    CREATE TABLE removal_marks (
+        removal INTEGER NOT NULL REFERENCES removals (id),
+        message_key TEXT NOT NULL,
+        message_id_norm TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        raw_sha256 TEXT NOT NULL,
+        PRIMARY KEY (removal, message_key)
+    ) WITHOUT ROWID;
+    CREATE INDEX removal_marks_key ON removal_marks (message_key);
+    CREATE INDEX removal_marks_content ON removal_marks (content_hash);
+    CREATE INDEX removal_marks_raw ON removal_marks (raw_sha256);
+    """,
 )
 
 
