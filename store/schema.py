@@ -296,6 +296,17 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX removal_marks_content ON removal_marks (content_hash);
     CREATE INDEX removal_marks_raw ON removal_marks (raw_sha256);
     """,
+    # messages the search index could not take (their document failed to build or was
+    # refused), with the reason; a later successful indexing removes the row (issue 12)
+    """
+    CREATE TABLE unindexable (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,
+        seq INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    """,
 )
 
 
