@@ -1,4 +1,4 @@
-"""`listarchive persons ...`: the people behind the addresses, and merging them."""
+"""`listarchive persons ...`: the people behind the addresses, merging them, and bots."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from typing import Any
 
 import click
 
+from analytics import bots as bot_scores
 from listarchive.cli_common import store_session
-from store import identities, merges
+from store import bots, identities, merges, visibility
 from store.identities import IdentityRef
 from store.persons import list_persons
 
@@ -217,3 +218,75 @@ def events(ctx: click.Context, limit: int, as_json: bool) -> None:
     for e in found:
         undone = f" (undone by {e.undone_by})" if e.undone_by else ""
         click.echo(f"{e.id:>5}  {e.at}  {e.actor:<16} {e.action}{undone}")
+
+
+# -- bots: their posts are left out of the statistics by default --------------------------------
+
+
+def _decide(ctx: click.Context, key: str, state: str, reason: str, as_json: bool) -> None:
+    with store_session(ctx) as store:
+        try:
+            event = bots.decide(store.conn, key, state, _actor(), reason)
+        except bots.BotError as exc:
+            raise click.ClickException(str(exc)) from exc
+        data = _person_json(store.conn, key)
+    what = "a bot" if state == bots.BOT else "not a bot"
+    if as_json:
+        _echo_json({"event": event or None, "person": data, "state": state})
+        return
+    if event:
+        click.echo(f"event {event}: {data['key']} ({data['name']}) is {what}")
+    else:
+        click.echo(f"{data['key']} ({data['name']}) was already marked {what}")
+
+
+@persons.command("bot")
+@click.argument("key")
+@click.option("--reason", default="", help="Why (kept in the record).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def bot(ctx: click.Context, key: str, reason: str, as_json: bool) -> None:
+    """Mark a person as a bot: statistics leave out their posts unless told to include bots
+    (recorded; `persons not-bot` or `persons undo EVENT` reverses it)."""
+    _decide(ctx, key, bots.BOT, reason, as_json)
+
+
+@persons.command("not-bot")
+@click.argument("key")
+@click.option("--reason", default="", help="Why (kept in the record).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def not_bot(ctx: click.Context, key: str, reason: str, as_json: bool) -> None:
+    """Record that a person is not a bot: removes a bot mark and keeps them from being
+    suggested as a bot again (recorded, reversible with `persons undo EVENT`)."""
+    _decide(ctx, key, bots.NOT_BOT, reason, as_json)
+
+
+@persons.command("bots")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def bots_command(ctx: click.Context, limit: int, as_json: bool) -> None:
+    """Persons marked as bots (or as not bots), and suggested bots: persons whose traffic
+    looks automated (fixed subjects, no replies, a regular hour, an automated name)."""
+    with store_session(ctx) as store:
+        decided = bots.decisions(store.conn)
+        found = bot_scores.suggestions(
+            store.conn, visibility.for_reader(store.conn, include_private=True), limit=limit
+        )
+    if as_json:
+        _echo_json(
+            {
+                "marked": [d.as_dict() for d in decided],
+                "suggestions": [s.as_dict() for s in found],
+            }
+        )
+        return
+    for d in decided:
+        why = f": {d.reason}" if d.reason else ""
+        click.echo(f"{d.key}  {d.state:<8} {d.name}  ({d.at} {d.actor}{why})")
+    for s in found:
+        click.echo(f"{s.key}  suggested {s.score:.2f}  {s.name} ({s.posts} posts)")
+        for reason in s.reasons:
+            click.echo(f"    {reason}")
+    click.echo(f"{len(decided)} decided, {len(found)} suggested")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from store import identities
+from store import bots, identities
 from store.events import record as record_event
 from store.identities import IdentityRef, person_key
 from store.names import is_full_name, name_key, strip_via
@@ -179,7 +179,7 @@ def split(conn: sqlite3.Connection, key: str, refs: Sequence[IdentityRef], actor
 
 
 def undo(conn: sqlite3.Connection, event_id: int, actor: str) -> int:
-    """Reverse a merge, split or "different people" decision; returns the undo event's id."""
+    """Reverse a merge, split, "different people" or bot decision; returns the undo event's id."""
     with write(conn):
         event = _event(conn, event_id)
         if event.undone_by is not None:
@@ -187,6 +187,14 @@ def undo(conn: sqlite3.Connection, event_id: int, actor: str) -> int:
         if event.action == "distinct":  # they may be one person after all: suggest again
             first, second = (int(p) for p in event.detail["persons"])
             conn.execute("DELETE FROM person_distinct WHERE a = ? AND b = ?", (first, second))
+            new_id = record_event(conn, actor, "undo", {"event": event_id})
+            conn.execute("UPDATE person_events SET undone_by = ? WHERE id = ?", (new_id, event_id))
+            return new_id
+        if event.action in bots.ACTIONS:  # the person's bot mark as it was before
+            try:
+                bots.revert(conn, event.action, event.detail)
+            except bots.BotError as exc:
+                raise MergeError(str(exc)) from exc
             new_id = record_event(conn, actor, "undo", {"event": event_id})
             conn.execute("UPDATE person_events SET undone_by = ? WHERE id = ?", (new_id, event_id))
             return new_id

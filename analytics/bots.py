@@ -1,0 +1,284 @@
+"""Suggested bots: persons whose traffic looks automated (docs/identities.md, "Bots").
+
+A suggestion only: nobody is marked without a decision (`store.bots`), and a "not a bot"
+decision keeps a person from being suggested again.  Each person with at least `min_posts`
+dated posts gets five signals, each a share between 0 and 1:
+
+- `fixed_subjects`: posts whose subject follows a template the person used in at least
+  `TEMPLATE_THREADS` different threads (a template is the subject folded, `Re:`/`Fwd:` dropped,
+  digits as `#`, cut after its first number and at four words: "[twisted-python] weekly bug
+  summary", "[github] maven-surefire pull request", "[twisted-trac] #:");
+- `unanswered`: posts nobody else replied to;
+- `no_replies_given`: posts that do not reply to someone else's message;
+- `same_hour`: posts in the person's most common hour of the day (UTC);
+- `automated_name`: 1 when the name or address is a word automated senders use (trac,
+  noreply, bot, notifications, mailer-daemon, github, jenkins...), as a word of its own: a
+  person called "whalebot" is not one.
+
+The score is their weighted sum (`WEIGHTS`, total 1); a person is suggested at `THRESHOLD` or
+more, with the reasons that made the score.  Heavy human posters answer other people and get
+answers: they score low whatever their subjects.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import NamedTuple
+
+from store import bots, identities, visibility
+
+MIN_POSTS = 10
+TEMPLATE_THREADS = 3
+THRESHOLD = 0.65
+WEIGHTS = {
+    "fixed_subjects": 0.3,
+    "unanswered": 0.25,
+    "no_replies_given": 0.2,
+    "same_hour": 0.1,
+    "automated_name": 0.15,
+}
+AUTOMATED_WORDS = (
+    "bot",
+    "robot",
+    "trac",
+    "buildbot",
+    "jenkins",
+    "hudson",
+    "jira",
+    "bugzilla",
+    "gerrit",
+    "github",
+    "gitbox",
+    "gitlab",
+    "git",
+    "svn",
+    "cvs",
+    "noreply",
+    "no-reply",
+    "donotreply",
+    "do-not-reply",
+    "notification",
+    "notifications",
+    "notify",
+    "mailer-daemon",
+    "postmaster",
+    "daemon",
+    "cron",
+    "automated",
+    "autoreply",
+)
+_WORDS = re.compile(
+    r"(?:^|[^a-z0-9])("
+    + "|".join(re.escape(w).replace(r"\-", "[-_.]?") for w in AUTOMATED_WORDS)
+    + r")(?:$|[^a-z0-9])"
+)
+_REPLY_PREFIX = re.compile(r"^(?:re|fwd?|aw|sv|wg|antw|tr)(?:\[\d+\])?:$")
+_DIGITS = re.compile(r"#*\d+")  # "#1234" and "1234" alike
+_TEMPLATE_WORDS = 4
+
+
+class Sample(NamedTuple):
+    """One post, as the score needs it."""
+
+    person: int
+    key: str
+    date: int | None
+    thread: str | None
+    parent: str | None  # the key of the message it directly replies to
+    subject: str
+
+
+@dataclass(frozen=True, slots=True)
+class BotScore:
+    person: int
+    posts: int
+    score: float
+    signals: dict[str, float]
+    reasons: tuple[str, ...]
+    template: str  # the most used subject template
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    key: str
+    name: str
+    posts: int
+    score: float
+    signals: dict[str, float]
+    reasons: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "key": self.key,
+            "name": self.name,
+            "posts": self.posts,
+            "score": self.score,
+            "signals": dict(self.signals),
+            "reasons": list(self.reasons),
+        }
+
+
+def template(subject: str) -> str:
+    """The fixed part of a subject: folded, reply prefixes dropped, digits as `#`, up to and
+    including the first word with a number, at most four words."""
+    words = [w for w in subject.casefold().split() if not _REPLY_PREFIX.match(w)]
+    found: list[str] = []
+    for word in words[:_TEMPLATE_WORDS]:
+        found.append(_DIGITS.sub("#", word))
+        if "#" in found[-1]:
+            break
+    return " ".join(found)
+
+
+def automated_name(*texts: str) -> str | None:
+    """The automated-sender word in a name or address, if any."""
+    for text in texts:
+        match = _WORDS.search(text.casefold())
+        if match:
+            return match.group(1)
+    return None
+
+
+def _share(part: int, whole: int) -> float:
+    return round(part / whole, 4) if whole else 0.0
+
+
+def score(
+    samples: Iterable[Sample],
+    senders: dict[int, tuple[str, ...]],
+    *,
+    min_posts: int = MIN_POSTS,
+) -> list[BotScore]:
+    """Every person with at least `min_posts` dated posts and their bot score, highest
+    first.  `senders`: per person, the names and addresses they send with.  Pure."""
+    posts = [s for s in samples if s.date is not None]
+    author = {s.key: s.person for s in posts}
+    answered = {s.parent for s in posts if s.parent and author.get(s.parent, s.person) != s.person}
+    mine: dict[int, list[Sample]] = defaultdict(list)
+    for s in posts:
+        mine[s.person].append(s)
+    found: list[BotScore] = []
+    for person, own in mine.items():
+        n = len(own)
+        if n < min_posts:
+            continue
+        threads: dict[str, set[str]] = defaultdict(set)
+        templates: Counter[str] = Counter()
+        for s in own:
+            t = template(s.subject)
+            templates[t] += 1
+            threads[t].add(s.thread or s.key)
+        fixed = sum(c for t, c in templates.items() if t and len(threads[t]) >= TEMPLATE_THREADS)
+        hours = Counter(datetime.fromtimestamp(s.date or 0, UTC).hour for s in own)
+        hour, in_hour = hours.most_common(1)[0]
+        given = sum(1 for s in own if s.parent and author.get(s.parent) not in (None, person))
+        unanswered = sum(1 for s in own if s.key not in answered)
+        word = automated_name(*senders.get(person, ()))
+        signals = {
+            "fixed_subjects": _share(fixed, n),
+            "unanswered": _share(unanswered, n),
+            "no_replies_given": _share(n - given, n),
+            "same_hour": _share(in_hour, n),
+            "automated_name": 1.0 if word else 0.0,
+        }
+        total = round(sum(WEIGHTS[k] * v for k, v in signals.items()), 4)
+        common = templates.most_common(1)[0][0]
+        reasons = _reasons(signals, n, common, hour, word)
+        found.append(BotScore(person, n, total, signals, reasons, common))
+    found.sort(key=lambda b: (-b.score, -b.posts, b.person))
+    return found
+
+
+def _reasons(
+    signals: dict[str, float], n: int, common: str, hour: int, word: str | None
+) -> tuple[str, ...]:
+    reasons: list[str] = []
+    if signals["fixed_subjects"] >= 0.5:
+        reasons.append(
+            f"{signals['fixed_subjects']:.0%} of {n} posts have fixed subjects (“{common}”)"
+        )
+    if signals["unanswered"] >= 0.8:
+        reasons.append(f"{signals['unanswered']:.0%} of the posts got no reply")
+    if signals["no_replies_given"] >= 0.8:
+        reasons.append(f"{signals['no_replies_given']:.0%} of the posts answer nobody")
+    if signals["same_hour"] >= 0.5:
+        reasons.append(
+            f"{signals['same_hour']:.0%} posted between {hour:02d}:00 and {hour:02d}:59 UTC"
+        )
+    if word:
+        reasons.append(f"the sender is called “{word}”")
+    return tuple(reasons)
+
+
+_CACHE: dict[tuple[object, ...], list[BotScore]] = {}
+_LOCK = threading.Lock()
+
+
+def _samples(
+    conn: sqlite3.Connection, viewer: visibility.Visibility
+) -> tuple[list[Sample], dict[int, tuple[str, ...]]]:
+    person_of: dict[int, int] = dict(conn.execute("SELECT id, person FROM identities").fetchall())
+    samples: list[Sample] = []
+    names: dict[int, Counter[str]] = defaultdict(Counter)
+    for key, date, thread, parent, direct, identity, subject, from_name in conn.execute(
+        "SELECT m.key, m.date, m.thread_id, m.parent_key, m.parent_direct, m.identity, "
+        f"m.subject, m.from_name FROM messages m WHERE {viewer.messages('m')}"
+    ):
+        person = person_of.get(identity, 0)
+        samples.append(
+            Sample(person, str(key), date, thread, parent if direct != 0 else None, str(subject))
+        )
+        names[person][str(from_name)] += 1
+    senders: dict[int, tuple[str, ...]] = {}
+    for identity_person, value in conn.execute(
+        "SELECT person, value FROM identities WHERE kind != 'unknown'"
+    ):
+        senders[int(identity_person)] = (*senders.get(int(identity_person), ()), str(value))
+    for person, counted in names.items():
+        senders[person] = (*senders.get(person, ()), *(n for n, _ in counted.most_common(3)))
+    return samples, senders
+
+
+def scores(conn: sqlite3.Connection, viewer: visibility.Visibility) -> list[BotScore]:
+    """The scores of every person over the messages `viewer` may see (cached per store
+    file, change sequence, persons version and access)."""
+    path = next((str(r[2]) for r in conn.execute("PRAGMA database_list") if r[1] == "main"), "")
+    seq = conn.execute("SELECT value FROM meta WHERE key = 'change_seq'").fetchone()
+    key = (path, seq[0] if seq else "0", identities.version(conn), viewer)
+    with _LOCK:
+        hit = _CACHE.get(key)
+    if hit is None:
+        samples, senders = _samples(conn, viewer)
+        hit = score(samples, senders)
+        with _LOCK:
+            _CACHE.clear()  # one store and access at a time is what the pages ask for
+            _CACHE[key] = hit
+    return hit
+
+
+def suggestions(
+    conn: sqlite3.Connection,
+    viewer: visibility.Visibility,
+    *,
+    threshold: float = THRESHOLD,
+    limit: int = 100,
+) -> list[Suggestion]:
+    """Persons who look like bots and have no decision yet (neither marked as bots nor
+    decided "not a bot"), highest score first."""
+    decided = bots.decided_ids(conn)
+    live = {
+        int(i): (str(k), str(n))
+        for i, k, n in conn.execute("SELECT id, key, name FROM persons WHERE merged_into IS NULL")
+    }
+    found = [
+        Suggestion(live[b.person][0], live[b.person][1], b.posts, b.score, b.signals, b.reasons)
+        for b in scores(conn, viewer)
+        if b.score >= threshold and b.person not in decided and b.person in live
+    ]
+    return found[:limit]
