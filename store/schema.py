@@ -269,6 +269,8 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX list_communities_community ON list_communities (community, list);
     INSERT INTO list_communities (list, community)
         SELECT id, community FROM lists WHERE community != '';
+    -- a list's runs, newest first (runs history and failing lists, per list)
+    CREATE INDEX IF NOT EXISTS runs_list ON runs (list, id);
     """,
     # removals (issue 12): a removal hides messages from every reader and keeps them out of
     # later syncs; its marks are the tombstones (what matches a message again, never its text)
