@@ -199,7 +199,7 @@ class ListConfig:
 
     name: str
     source: str
-    """`pipermail`, `mbox` or `hyperkitty`."""
+    """`pipermail`, `mbox`, `maildir` or `hyperkitty`."""
     url: str = ""
     paths: tuple[str, ...] = ()
     community: str = ""
@@ -328,13 +328,16 @@ def _parse_lists(table: Mapping[str, Any], origin: str) -> tuple[ListConfig, ...
                     allow_origins=origins,
                 )
             )
-        elif "mbox" in spec:
-            raw_paths = spec["mbox"]
+        elif "mbox" in spec or "maildir" in spec:
+            kind = "mbox" if "mbox" in spec else "maildir"
+            if "mbox" in spec and "maildir" in spec:
+                raise ConfigError(f"lists.{name} in {origin}: `mbox` or `maildir`, not both")
+            raw_paths = spec[kind]
             paths = (raw_paths,) if isinstance(raw_paths, str) else tuple(map(str, raw_paths))
             lists.append(
                 ListConfig(
                     name,
-                    "mbox",
+                    kind,
                     paths=paths,
                     community=str(spec.get("community", "")),
                     schedule=schedule,
@@ -342,8 +345,8 @@ def _parse_lists(table: Mapping[str, Any], origin: str) -> tuple[ListConfig, ...
             )
         else:
             raise ConfigError(
-                f"lists.{name} in {origin}: needs `pipermail = URL`, `mbox = [...]` "
-                "or `hyperkitty = URL` with `address`"
+                f"lists.{name} in {origin}: needs `pipermail = URL`, `mbox = [...]`, "
+                "`maildir = DIR` or `hyperkitty = URL` with `address`"
             )
     return tuple(lists)
 
@@ -352,7 +355,7 @@ def _parse_origins(spec: Mapping[str, Any], what: str) -> tuple[str, ...]:
     raw = spec.get("allow_origins", [])
     if isinstance(raw, str) or not isinstance(raw, list):
         raise ConfigError(f"{what}.allow_origins: expected a list of origins (https://host)")
-    if raw and "mbox" in spec:
+    if raw and ("mbox" in spec or "maildir" in spec):
         raise ConfigError(f"{what}.allow_origins: only for pipermail and hyperkitty lists")
     return tuple(check_origin(str(o), f"{what}.allow_origins") for o in raw)
 

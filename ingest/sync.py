@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 
 from ingest.errors import SourceError
 from ingest.incremental import volumes_to_check
-from ingest.sources.base import Download, Source
+from ingest.sources.base import Download, Source, Volume
 from ingest.worker import DEFAULT_LIMITS, Limits, ParsedVolume, make_executor, parse_volume
 from store import locks, runs, tx
 from store.records import VolumeState
@@ -62,6 +62,12 @@ class RunSummary:
     """Set when `sync.run_deadline` stopped the run: how many volumes are left."""
     warnings: list[str] = field(default_factory=list)
     """Noted about the source, not failures: index links on another origin, not fetched."""
+    parser_failures: int = 0
+    """Messages quarantined because a parsing step raised (a parser bug, not bad bytes)."""
+    needs_attention: bool = False
+    """A warning the user should act on (`sync` exits 1): a source that yielded nothing
+    where messages were expected (no volume at all, a volume of bytes without a message),
+    or messages a parser failure quarantined.  The run itself may still be `ok`."""
 
     @property
     def clean(self) -> bool:
@@ -185,14 +191,16 @@ class _Run:
             if not full and recent is not None:
                 volumes = recent(states)  # the source knows its recent periods without an index
             else:
-                volumes = volumes_to_check(source.volumes(), states, full)
+                discovered = source.volumes()
+                volumes = volumes_to_check(discovered, states, full)
+                self._expect_volumes(discovered, states)
         except SourceError as exc:
             summary.error = str(exc)
             logger.error("sync %s: source unavailable: %s", summary.list_name, exc)
             self.executor.shutdown(wait=True)
             return
         summary.full = full
-        summary.warnings = list(getattr(source, "warnings", []))
+        summary.warnings = list(getattr(source, "warnings", [])) + summary.warnings
         if on_volumes is not None:
             on_volumes(len(volumes))
         pending: deque[_Job] = deque()
@@ -229,8 +237,28 @@ class _Run:
                 self._finish(pending, progress)
         finally:
             self.executor.shutdown(wait=True, cancel_futures=True)
+        if summary.parser_failures:
+            summary.needs_attention = True
+            summary.warnings.append(
+                f"{summary.parser_failures} messages quarantined by a parser failure "
+                "(`listarchive quarantine` shows why; `listarchive reparse --quarantined` "
+                "retries them with a fixed parser)"
+            )
         store.rethread()
         store.mark_synced(self.list_id)
+
+    def _expect_volumes(self, discovered: list[Volume], states: dict[str, VolumeState]) -> None:
+        """A local source (files the user named) with no volume, or an archive that had
+        volumes and now lists none: say so, rather than import nothing in silence."""
+        if discovered or not (getattr(self.source, "local", False) or states):
+            return
+        self.summary.needs_attention = True
+        if states:
+            self.summary.warnings.append(
+                f"the source lists no volumes, though {len(states)} were synced before"
+            )
+        elif not getattr(self.source, "warnings", None):
+            self.summary.warnings.append("the source holds no volumes: nothing to import")
 
     def _submit(self, download: Download) -> Future[ParsedVolume]:
         return self.executor.submit(
@@ -297,6 +325,13 @@ class _Run:
             message_count=len(parsed.items) + len(parsed.quarantined) + parsed.repeats,
         )
         counts = self.store.save_volume(self.list_id, state, parsed.items, parsed.quarantined)
+        summary.parser_failures += parsed.failures
+        held = download.state.size or len(download.data)
+        if held and not (parsed.items or parsed.quarantined or parsed.repeats):
+            summary.needs_attention = True
+            summary.warnings.append(
+                f"volume {download.volume.name}: {held} bytes but no message in them"
+            )
         summary.volumes_fetched += 1
         summary.new_messages += counts.new
         summary.duplicates += counts.duplicates + parsed.repeats

@@ -9,15 +9,25 @@ import multiprocessing
 import signal
 import sys
 import threading
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.errors import ParseError, SourceError
-from ingest.mboxstream import ChunkSource, bytes_chunks, file_chunks, split_stream, volume_text
+from ingest.mboxstream import (
+    ChunkSource,
+    Piece,
+    bytes_chunks,
+    file_chunks,
+    split_stream,
+    volume_text,
+)
 from ingest.parse import parse_message
+from ingest.sources import maildir
 from ingest.sources.base import Volume
-from store.records import Quarantined, StoredItem
+from store import identities
+from store.records import MESSAGE_COLUMNS, Quarantined, StoredItem
 
 GIB = 1024**3
 MIB = 1024**2
@@ -44,6 +54,73 @@ class ParsedVolume:
     """Byte-identical copies of a message earlier in the volume: duplicates that would add
     nothing to the store (the message and its membership are already there), so only
     counted: a volume of one message repeated a million times costs no memory."""
+    failures: int = 0
+    """Messages quarantined because a step raised unexpectedly (`Rejected.failure`)."""
+
+
+class Rejected(Exception):
+    """A message that cannot be stored: quarantined with `reason`.  `failure` marks a step that
+    raised unexpectedly (a parser bug, not bytes that are no message): the run says so."""
+
+    def __init__(self, reason: str, *, failure: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.failure = failure
+
+
+def build_item(
+    raw: bytes, unixfrom: str, origin: str, position: int, max_mime_depth: int
+) -> StoredItem:
+    """Every per-message step of ingestion, each guarded: parse, fingerprint (key and row),
+    the sender's identity, and the check that SQLite can store every value.  Raises
+    `Rejected` with the reason; never anything else (pure: used by sync and reparse)."""
+    try:
+        message = parse_message(raw, unixfrom, max_mime_depth)
+    except ParseError as exc:
+        raise Rejected(str(exc), failure=False) from None
+    except Exception as exc:  # a parser bug must not abort the run: quarantine it
+        raise Rejected(f"parser failure: {_describe(exc)}", failure=True) from None
+    try:
+        item = StoredItem.build(message, raw, origin, position)
+    except Exception as exc:
+        raise Rejected(f"parser failure: fingerprint: {_describe(exc)}", failure=True) from None
+    try:
+        ref = identities.identify(message.from_.address, message.from_.name, frozenset())
+        ref.value.encode("utf-8")
+    except Exception as exc:
+        raise Rejected(f"parser failure: sender identity: {_describe(exc)}", failure=True) from None
+    problem = unstorable(item.row)
+    if problem:
+        raise Rejected(f"parser failure: message cannot be stored: {problem}", failure=True)
+    return item
+
+
+_INT64 = 1 << 63
+
+
+def unstorable(row: Sequence[object]) -> str:
+    """Why SQLite would refuse to bind `row` (a text with lone surrogates, an integer out of
+    range, a value of another type), or "" when it would not."""
+    for name, value in zip(MESSAGE_COLUMNS, row, strict=False):
+        if value is None or isinstance(value, bytes | float):
+            continue
+        if isinstance(value, str):
+            if value.isascii():
+                continue
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                return f"column {name}: {_describe(exc)}"
+        elif isinstance(value, int):
+            if not -_INT64 <= value < _INT64:
+                return f"column {name}: integer {value} out of range"
+        else:
+            return f"column {name}: {type(value).__name__} is not a column value"
+    return ""
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
 
 
 def parse_volume(
@@ -52,12 +129,21 @@ def parse_volume(
     """Split and parse one downloaded volume (runs in a worker process): `data`, or the file
     at `path` (local mbox files are read here, in pieces, never whole).
 
-    Every source kind delivers mbox-format volumes (pipermail text, mbox files, HyperKitty's
-    mbox export), so one splitter serves them all; `kind` is kept for sources that will not.
+    Every source kind but Maildir delivers mbox-format volumes (pipermail text, mbox files,
+    HyperKitty's mbox export), so one splitter serves them all; a Maildir volume's `data`
+    lists its message files, read here one by one (`ingest.sources.maildir`).
     A volume that decompresses to more than `limits.max_volume_bytes` fails; a message larger
-    than `limits.max_message_bytes` is quarantined with the first bytes of it."""
-    opened: ChunkSource = file_chunks(Path(path)) if path else bytes_chunks(data)
-    text = volume_text(opened, volume.url, limits.max_volume_bytes)
+    than `limits.max_message_bytes` is quarantined with the first bytes of it; a message
+    that any per-message step fails on (`build_item`) is quarantined with the reason."""
+    pieces: Iterator[Piece]
+    if kind == "maildir":
+        pieces = maildir.read_pieces(
+            volume, data, limits.max_volume_bytes, limits.max_message_bytes
+        )
+    else:
+        opened: ChunkSource = file_chunks(Path(path)) if path else bytes_chunks(data)
+        text = volume_text(opened, volume.url, limits.max_volume_bytes)
+        pieces = split_stream(text, limits.max_message_bytes)
     items: list[StoredItem] = []
     bad: list[Quarantined] = []
     # Archives repeat messages byte for byte (twisted-python has whole months archived twice,
@@ -66,9 +152,9 @@ def parse_volume(
     # From_ line only matters when the parser fell back to it for the date, so such messages
     # are parsed each time.
     done: set[bytes] = set()
-    repeats = 0
+    repeats = failures = 0
     try:
-        for position, piece in enumerate(split_stream(text, limits.max_message_bytes)):
+        for position, piece in enumerate(pieces):
             if piece.truncated:
                 reason = (
                     f"message of {piece.size} bytes is larger than sync.max_message_bytes "
@@ -81,23 +167,24 @@ def parse_volume(
                 repeats += 1
                 continue
             try:
-                message = parse_message(piece.raw, piece.unixfrom, limits.max_mime_depth)
-            except ParseError as exc:
-                bad.append(Quarantined(volume.name, position, str(exc), piece.raw))
+                item = build_item(
+                    piece.raw, piece.unixfrom, volume.name, position, limits.max_mime_depth
+                )
+            except Rejected as exc:
+                failures += exc.failure
+                bad.append(Quarantined(volume.name, position, exc.reason, piece.raw))
                 continue
-            except Exception as exc:  # a parser bug must not abort the run: quarantine it
-                reason = f"parser failure: {type(exc).__name__}: {exc}"
-                bad.append(Quarantined(volume.name, position, reason, piece.raw))
-                continue
-            item = StoredItem.build(message, piece.raw, volume.name, position)
-            if message.date_source != "unixfrom":
+            if item.row[_DATE_SOURCE] != "unixfrom":
                 done.add(digest)
             items.append(item)
     except SourceError as exc:
         return ParsedVolume([], [], error=exc.reason)
     except OSError as exc:
         return ParsedVolume([], [], error=f"cannot read {path or volume.url}: {exc.strerror}")
-    return ParsedVolume(items, bad, repeats=repeats)
+    return ParsedVolume(items, bad, repeats=repeats, failures=failures)
+
+
+_DATE_SOURCE = MESSAGE_COLUMNS.index("date_source")
 
 
 class _InlineExecutor(Executor):

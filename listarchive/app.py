@@ -18,6 +18,7 @@ from config.settings import ConfigError, Settings, check_origin, check_url
 from ingest.http import HttpFetcher
 from ingest.sources.base import Source
 from ingest.sources.hyperkitty import HyperKittySource
+from ingest.sources.maildir import MaildirSource, local_path_problem
 from ingest.sources.mailman_auth import is_private_url
 from ingest.sources.mbox import MboxSource
 from ingest.sources.pipermail import PipermailSource
@@ -178,13 +179,20 @@ def add_list(
     address: str | None = None,
     private: bool = False,
     allow_origins: Sequence[str] = (),
+    maildir_paths: Sequence[str] = (),
 ) -> ListInfo:
     """Add or re-point a list; a `/mailman/private/` URL (or `private`) makes it private.
+    `maildir_paths`: a Maildir source (instead of `paths`, mbox files).
 
     `allow_origins` (replacing those declared before) are the other origins its archive may
     be fetched from, e.g. the new host an old one redirects to; its URL's own is implicit."""
     origins = _check_origins(allow_origins, bool(pipermail_url or hyperkitty_url))
-    info = _add_list(store, name, pipermail_url, paths, community, hyperkitty_url, address, private)
+    if maildir_paths and (paths or pipermail_url or hyperkitty_url):
+        raise UsageError(_ONE_SOURCE)
+    kind, paths = ("maildir", maildir_paths) if maildir_paths else ("mbox", paths)
+    info = _add_list(
+        store, name, pipermail_url, paths, community, hyperkitty_url, address, private, kind
+    )
     list_origins.set_allowed_origins(store.conn, info.name, origins)
     return info
 
@@ -207,6 +215,7 @@ def _add_list(
     hyperkitty_url: str | None,
     address: str | None,
     private: bool,
+    kind: str = "mbox",
 ) -> ListInfo:
     for value, what in ((name, "list"), (community, "community")):
         problem = naming.name_problem(value, what) if value or what == "list" else None
@@ -214,9 +223,7 @@ def _add_list(
             raise UsageError(problem)
     given = [bool(pipermail_url), bool(paths), bool(hyperkitty_url)]
     if sum(given) != 1:
-        raise UsageError(
-            "give exactly one source: --pipermail URL, --mbox PATH... or --hyperkitty URL"
-        )
+        raise UsageError(_ONE_SOURCE)
     if address and not hyperkitty_url:
         raise UsageError("--address is only for --hyperkitty lists")
     if hyperkitty_url:
@@ -240,10 +247,16 @@ def _add_list(
         )
     resolved = []
     for path in paths:
-        if not Path(path).exists():
-            raise UsageError(f"{path}: no such file or directory")
+        problem = local_path_problem(Path(path), kind)
+        if problem is not None:
+            raise UsageError(problem)
         resolved.append(str(Path(path).resolve()))
-    return store.add_list(name, "mbox", paths=resolved, community=community, private=private)
+    return store.add_list(name, kind, paths=resolved, community=community, private=private)
+
+
+_ONE_SOURCE = (
+    "give exactly one source: --pipermail URL, --mbox PATH..., --maildir DIR or --hyperkitty URL"
+)
 
 
 def make_fetcher(settings: Settings) -> HttpFetcher:
@@ -278,6 +291,8 @@ def make_source(
         )
     if info.source == "mbox":
         return MboxSource(info.paths)
+    if info.source == "maildir":
+        return MaildirSource(info.paths)
     if info.source == "hyperkitty":
         return HyperKittySource(info.url, info.address, fetcher, allow_origins=allow_origins)
     raise UsageError(f"list {info.name}: unknown source type {info.source!r}")

@@ -16,7 +16,7 @@ from config.settings import Settings
 from listarchive import app
 from search.base import SearchError
 from search.factory import SQLITE_FILENAME, open_configured
-from store import faults, files, health
+from store import faults, files, health, unindexable
 from store.errors import StoreAccessError, StoreCorruptError, StoreError
 from store.store import Store
 
@@ -151,14 +151,33 @@ def _index_check(settings: Settings, store: Store, report: Report) -> None:
         report.add("index", "error", f"search index unavailable: {exc}", **facts)
         return
     facts |= {"indexed": count, "checkpoint": checkpoint}
+    skipped = _unindexable(store)
+    if skipped:  # store.unindexable: skipped by catch-up, with the reason
+        facts |= {
+            "not_indexable": len(skipped),
+            "skipped": [{"key": s.key, "reason": s.reason, "at": s.at} for s in skipped[:20]],
+        }
     if store_id and store_id != store.store_id:
         detail = "the search index was built from another store: run `listarchive reindex`"
         report.add("index", "error", detail, **facts)
     elif checkpoint < seq:
         detail = f"the search index is behind the store ({checkpoint} < {seq}): the next sync "
         report.add("index", "warning", detail + "catches it up", **facts)
-    elif count != messages:
+    elif count + len(skipped) != messages:
         detail = f"the search index holds {count} messages, the store {messages}: run reindex"
         report.add("index", "error", detail, **facts)
+    elif skipped:
+        detail = (
+            f"{count} messages indexed; {len(skipped)} could not be (see `skipped`: the "
+            "reason each; `listarchive reparse` may fix them)"
+        )
+        report.add("index", "warning", detail, **facts)
     else:
         report.add("index", "ok", f"{count} messages indexed, up to date", **facts)
+
+
+def _unindexable(store: Store) -> list[unindexable.Skipped]:
+    try:
+        return unindexable.listed(store.conn, limit=1_000_000)
+    except sqlite3.OperationalError:  # a store from before the table: the next sync adds it
+        return []

@@ -31,7 +31,7 @@ from listarchive import (
 )
 from listarchive.cli_common import Group, current_settings, store_errors, store_session
 from search.base import SearchError
-from store import list_origins
+from store import list_origins, unindexable
 from store.communities import CommunityError
 from store.communities import get as get_community
 from store.errors import StoreFullError
@@ -93,7 +93,9 @@ def lists(ctx: click.Context, as_json: bool) -> None:
         rows: list[dict[str, Any]] = [
             {
                 "name": info.name,
-                "source": redact(info.url) if info.source != "mbox" else list(info.paths),
+                "source": (
+                    list(info.paths) if info.source in ("mbox", "maildir") else redact(info.url)
+                ),
                 "source_type": info.source,
                 "address": info.address,
                 "community": info.community,
@@ -125,6 +127,9 @@ def lists(ctx: click.Context, as_json: bool) -> None:
 @click.option("--pipermail", "pipermail_url", help="URL of the pipermail archive index.")
 @click.option("--mbox", "mbox_paths", multiple=True, help="Local .mbox/.mbox.gz file(s).")
 @click.option(
+    "--maildir", "maildir_paths", multiple=True, help="Local Maildir folder(s) (cur/, new/)."
+)
+@click.option(
     "--hyperkitty", "hyperkitty_url", help="HyperKitty root URL (Mailman 3), with --address."
 )
 @click.option("--address", default=None, help="The list's address (list@example.org).")
@@ -149,6 +154,7 @@ def lists_add(
     name: str,
     pipermail_url: str | None,
     mbox_paths: tuple[str, ...],
+    maildir_paths: tuple[str, ...],
     hyperkitty_url: str | None,
     address: str | None,
     community: str,
@@ -156,8 +162,8 @@ def lists_add(
     allow_origins: tuple[str, ...],
     more_paths: tuple[str, ...],
 ) -> None:
-    """Add a list (or re-point an existing one): `--pipermail URL`, `--mbox PATH...` or
-    `--hyperkitty URL --address LIST@DOMAIN`."""
+    """Add a list (or re-point an existing one): `--pipermail URL`, `--mbox PATH...`,
+    `--maildir DIR` or `--hyperkitty URL --address LIST@DOMAIN`."""
     with store_session(ctx) as store:
         try:
             info = app.add_list(
@@ -170,6 +176,7 @@ def lists_add(
                 address=address,
                 private=private,
                 allow_origins=allow_origins,
+                maildir_paths=maildir_paths,
             )
         except app.UsageError as exc:
             raise click.UsageError(str(exc)) from exc
@@ -189,6 +196,7 @@ def sync(ctx: click.Context, names: tuple[str, ...], as_json: bool, workers: int
     settings = current_settings(ctx)
     show_progress = sys.stdout.isatty() and not as_json
     with store_session(ctx) as store:
+        mark = unindexable.last_id(store.conn)
         try:
             summaries, indexed, index_error = app.sync(
                 settings, store, names, workers=workers, show_progress=show_progress
@@ -198,6 +206,7 @@ def sync(ctx: click.Context, names: tuple[str, ...], as_json: bool, workers: int
         except StoreFullError as exc:  # the run is recorded as failed; the store is intact
             click.echo(f"Error: {exc}: free space and run sync again", err=True)
             ctx.exit(STORE_FULL_EXIT)
+        skipped = unindexable.listed(store.conn, mark, limit=1000)  # by this run's catch-up
     if as_json:
         click.echo(
             redact(  # a stored URL's credentials are never shown
@@ -206,6 +215,7 @@ def sync(ctx: click.Context, names: tuple[str, ...], as_json: bool, workers: int
                         "runs": [s.as_dict() for s in summaries],
                         "indexed": indexed,
                         "index_error": index_error,
+                        "not_indexable": [{"key": k.key, "reason": k.reason} for k in skipped],
                     },
                     indent=2,
                 )
@@ -218,7 +228,13 @@ def sync(ctx: click.Context, names: tuple[str, ...], as_json: bool, workers: int
             click.echo(f"search index not updated: {index_error}", err=True)
         else:
             click.echo(f"search index: {indexed} messages indexed")
-    if not all(s.clean for s in summaries) or index_error:
+        if skipped:
+            click.echo(
+                f"search index: {len(skipped)} messages not indexable (first: {skipped[0].key}: "
+                f"{skipped[0].reason}); `listarchive check` lists them"
+            )
+    attention = any(s.needs_attention for s in summaries) or skipped
+    if not all(s.clean for s in summaries) or index_error or attention:
         ctx.exit(1)
 
 

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 
 from search.base import IndexDoc, SearchBackend
+from search.index_guard import Guard
 from store.records import StoredMessage
 from store.store import Store
 
@@ -67,18 +68,20 @@ def catch_up(
     logger.info("indexing changes %d..%d into %s", checkpoint + 1, target, backend.name)
     total = 0
     after: tuple[int, str] | None = None
+    guard = Guard(store)  # one message that cannot be indexed is skipped, with the reason
     while True:
-        messages = store.changed_since(checkpoint, batch, after)
-        if not messages:
+        messages, cursor = guard.page(checkpoint, batch, after)
+        if cursor is None:
             break
-        total += backend.index(to_doc(m, communities, private_lists) for m in messages)
-        last = messages[-1]
-        after = (last.seq, last.key)
+        docs = guard.documents(messages, lambda m: to_doc(m, communities, private_lists))
+        total += guard.index(backend, docs, {m.key: m.seq for m in messages})
+        after = cursor
         # every message below the last page's seq is indexed: safe to resume from there
-        if last.seq - 1 > backend.get_checkpoint():
-            backend.set_checkpoint(last.seq - 1)
+        if cursor[0] - 1 > backend.get_checkpoint():
+            backend.set_checkpoint(cursor[0] - 1)
         if progress is not None:
             progress(len(messages))
+    guard.finish()
     backend.set_checkpoint(target)
     logger.info("indexed %d messages into %s", total, backend.name)
     return total

@@ -14,6 +14,7 @@ from pathlib import Path
 from ingest.errors import SourceError
 from ingest.mboxstream import CHUNK
 from ingest.sources.base import Download, Volume, split_text_volume
+from ingest.sources.maildir import maildir_of
 from store.models import RawMessage
 from store.records import VolumeState
 
@@ -22,21 +23,30 @@ logger = logging.getLogger(__name__)
 
 class MboxSource:
     kind = "mbox"
+    local = True
+    """The user pointed at files: finding none is worth a warning (`ingest.sync`)."""
 
     def __init__(self, paths: Sequence[str]) -> None:
         self.paths = [Path(p) for p in paths]
+        self.warnings: list[str] = []
 
     def volumes(self) -> list[Volume]:
+        """The files, or a directory's `.mbox`, `.mbox.gz` and `.eml` files; a Maildir (or
+        its `cur/`, `new/`) fails the run: it would import nothing (use a Maildir source)."""
         files: list[Path] = []
         for path in self.paths:
+            root = maildir_of(path)
+            if root is not None:
+                raise SourceError(str(path), f"is a Maildir: use --maildir {root}")
             if path.is_dir():
-                files.extend(
-                    sorted(
-                        p
-                        for p in path.iterdir()
-                        if p.is_file() and p.name.endswith((".mbox", ".mbox.gz", ".eml"))
-                    )
+                found = sorted(
+                    p
+                    for p in path.iterdir()
+                    if p.is_file() and p.name.endswith((".mbox", ".mbox.gz", ".eml"))
                 )
+                if not found:
+                    self.warnings.append(f"{path} holds no .mbox, .mbox.gz or .eml file")
+                files.extend(found)
             elif path.is_file():
                 files.append(path)
             else:
