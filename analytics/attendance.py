@@ -44,8 +44,8 @@ def activity(
     params: list[Any] = []
     if community:
         where = (
-            " AND m.id IN (SELECT ms.message FROM memberships ms JOIN lists l "
-            "ON l.id = ms.list WHERE l.community = ?)"
+            " AND m.id IN (SELECT ms.message FROM memberships ms JOIN list_communities lc "
+            "ON lc.list = ms.list WHERE lc.community = ?)"
         )
         params = [community]
     for offset in range(0, len(ids), 500):
@@ -70,7 +70,7 @@ def reference_day(conn: sqlite3.Connection, community: str = "") -> date:
     if community:
         row = conn.execute(
             "SELECT MAX(m.date) FROM messages m JOIN memberships ms ON ms.message = m.id "
-            "JOIN lists l ON l.id = ms.list WHERE l.community = ?",
+            "JOIN list_communities lc ON lc.list = ms.list WHERE lc.community = ?",
             (community,),
         ).fetchone()
     else:

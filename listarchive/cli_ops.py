@@ -12,7 +12,8 @@ from listarchive.cli_common import current_settings, store_session
 from listarchive.cli_pipermail import pipermail_map
 from store.communities import CommunityError, all_communities, old_and_new
 from store.communities import upsert as upsert_community
-from store.runs import abandon_dead, list_health, recent_runs
+from store.runs import STATUSES, abandon_dead
+from store.runs import report as runs_report
 from store.store import StoreError
 
 
@@ -39,9 +40,12 @@ def scheduler(ctx: click.Context, once: bool) -> None:
 @click.command()
 @click.argument("name", required=False)
 @click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
+@click.option("--status", type=click.Choice(STATUSES), default=None, help="Only runs with it.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
-def runs(ctx: click.Context, name: str | None, limit: int, as_json: bool) -> None:
+def runs(
+    ctx: click.Context, name: str | None, limit: int, status: str | None, as_json: bool
+) -> None:
     """Recorded sync runs (newest first), and lists whose source keeps failing."""
     with store_session(ctx) as store:
         if name is not None:
@@ -50,41 +54,27 @@ def runs(ctx: click.Context, name: str | None, limit: int, as_json: bool) -> Non
             except StoreError as exc:
                 raise click.UsageError(str(exc)) from exc
         abandon_dead(store.conn)  # a run whose sync process is gone is not `running`
-        records = recent_runs(store.conn, name, limit)
-        names = [name] if name else [info.name for info in store.lists()]
-        health = [list_health(store.conn, n) for n in names]
+        # the same data as the secretariat's /runs.json (store.runs.report)
+        payload = runs_report(store.conn, name, limit, status=status)
     if as_json:
-        payload = {
-            "runs": [r.as_dict() for r in records],
-            "lists": [
-                {
-                    "list": h.list_name,
-                    "consecutive_failures": h.consecutive_failures,
-                    "last_error": h.last_error,
-                    "last_success": h.last_success,
-                }
-                for h in health
-            ],
-        }
         click.echo(json.dumps(payload, indent=2))
         return
-    for r in records:
-        d = r.as_dict()
+    for d in payload["runs"]:
         click.echo(
-            f"{r.started_at}  {r.list_name:<20} {r.status:<11} "
+            f"{d['started_at']}  {d['list']:<20} {d['status']:<11} "
             f"fetched {d.get('volumes_fetched', 0)} unchanged {d.get('volumes_unchanged', 0)} "
             f"failed {d.get('volumes_failed', 0)}; new {d.get('new_messages', 0)} "
             f"dup {d.get('duplicates', 0)} quarantined {d.get('quarantined', 0)}"
         )
-        if r.status in ("failed", "abandoned", "error") and d.get("error"):
+        if d["status"] in ("failed", "abandoned", "error") and d.get("error"):
             click.echo(f"    {d['error']}")
         if d.get("deadline"):
             click.echo(f"    {d['deadline']}")
-    for h in health:
-        if h.consecutive_failures:
+    for h in payload["lists"]:
+        if h["consecutive_failures"]:
             click.echo(
-                f"FAILING: {h.list_name}: {h.consecutive_failures} runs in a row; "
-                f"last error: {h.last_error}; last success: {h.last_success or 'never'}"
+                f"FAILING: {h['list']}: {h['consecutive_failures']} runs in a row; "
+                f"last error: {h['last_error']}; last success: {h['last_success'] or 'never'}"
             )
 
 

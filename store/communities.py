@@ -5,6 +5,11 @@ A community that moved lists names its `old_list` and `new_list` (both members).
 not given and the community has exactly two lists, `old_and_new` infers them: the list whose
 first post is the earliest is the old one (ties: by name).  Nothing is inferred for one list,
 three or more lists, or while a list has no post yet.
+
+A list may belong to several communities (a forum and the umbrella it is part of):
+memberships are rows of `list_communities`, and declaring one community (`upsert`) never
+touches another's.  `lists.community` is kept as the list's first community (the one it
+joined first while it is still a member, else the first by name) for the shapes that show one.
 """
 
 from __future__ import annotations
@@ -87,15 +92,64 @@ def upsert(
                 new_list,
             ),
         )
-        conn.execute("UPDATE lists SET community = '' WHERE community = ?", (name,))
-        conn.executemany(
-            "UPDATE lists SET community = ? WHERE name = ?", [(name, n) for n in lists]
+        conn.execute(
+            "DELETE FROM list_communities WHERE community = ? AND list NOT IN "
+            f"(SELECT id FROM lists WHERE name IN ({', '.join('?' * len(lists))}))",
+            (name, *lists),
         )
+        conn.executemany(
+            "INSERT OR IGNORE INTO list_communities (list, community) "
+            "SELECT id, ? FROM lists WHERE name = ?",
+            [(name, n) for n in lists],
+        )
+        refresh_first(conn)
     except BaseException:
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
     return get(conn, name)
+
+
+def join(conn: sqlite3.Connection, list_id: int, community: str) -> None:
+    """Make the list a member of `community` too (its other memberships stay); within the
+    caller's transaction."""
+    conn.execute(
+        "INSERT OR IGNORE INTO list_communities (list, community) VALUES (?, ?)",
+        (list_id, community),
+    )
+    refresh_first(conn)
+
+
+def refresh_first(conn: sqlite3.Connection) -> None:
+    """Keep `lists.community` one of the list's communities: unchanged while the list is
+    still a member of it, else its first community by name ('' for none)."""
+    conn.execute(
+        "UPDATE lists SET community = coalesce((SELECT min(lc.community) FROM "
+        "list_communities lc WHERE lc.list = lists.id), '') "
+        "WHERE community NOT IN (SELECT lc.community FROM list_communities lc "
+        "WHERE lc.list = lists.id) "
+        "AND (community != '' OR id IN (SELECT list FROM list_communities))"
+    )
+
+
+def of_lists(conn: sqlite3.Connection) -> dict[int, tuple[str, ...]]:
+    """Every list's communities (by list id), sorted by name; lists without one are absent."""
+    found: dict[int, list[str]] = {}
+    for list_id, community in conn.execute(
+        "SELECT list, community FROM list_communities ORDER BY list, community"
+    ):
+        found.setdefault(int(list_id), []).append(str(community))
+    return {list_id: tuple(names) for list_id, names in found.items()}
+
+
+def member_ids(conn: sqlite3.Connection, community: str) -> list[int]:
+    """The ids of the lists of `community`."""
+    return [
+        int(r[0])
+        for r in conn.execute(
+            "SELECT list FROM list_communities WHERE community = ? ORDER BY list", (community,)
+        )
+    ]
 
 
 def get(conn: sqlite3.Connection, name: str) -> Community:
@@ -108,7 +162,8 @@ def get(conn: sqlite3.Connection, name: str) -> Community:
 def all_communities(conn: sqlite3.Connection) -> list[Community]:
     members: dict[str, list[str]] = {}
     for list_name, community in conn.execute(
-        "SELECT name, community FROM lists WHERE community != '' ORDER BY name"
+        "SELECT l.name, lc.community FROM list_communities lc JOIN lists l ON l.id = lc.list "
+        "ORDER BY l.name"
     ):
         members.setdefault(community, []).append(list_name)
     rows = conn.execute(

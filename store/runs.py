@@ -1,16 +1,21 @@
-"""Sync runs as recorded in the store: history per list and the lists that keep failing."""
+"""Sync runs as recorded in the store: history per list and the lists that keep failing.
+
+The readers (`recent_runs`, `count_runs`, `get_run`, `report`) serve `listarchive runs` and the
+secretariat's `/runs` pages alike, so both show the same data; stored URLs are redacted."""
 
 from __future__ import annotations
 
 import json
 import logging
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from store import locks, tx
 from store.redact import redact
+from store.visibility import EVERYTHING, Visibility
 
 logger = logging.getLogger(__name__)
 
@@ -35,17 +40,93 @@ class RunRecord:
         }
 
 
-def recent_runs(
-    conn: sqlite3.Connection, list_name: str | None = None, limit: int = 20
-) -> list[RunRecord]:
-    where, params = ("WHERE l.name = ?", (list_name, limit)) if list_name else ("", (limit,))
-    rows = conn.execute(
-        "SELECT r.id, l.name, r.started_at, r.finished_at, r.status, r.summary FROM runs r "
-        f"JOIN lists l ON l.id = r.list {where} ORDER BY r.id DESC LIMIT ?",
-        params,
-    ).fetchall()
+STATUSES = ("running", "ok", "partial", "interrupted", "error", "failed", "abandoned")
+"""Every status a run may have (docs/cli.md, `runs`)."""
+
+_RUN = "SELECT r.id, l.name, r.started_at, r.finished_at, r.status, r.summary FROM runs r "
+
+
+def _where(
+    viewer: Visibility, list_name: str | None, status: str | None
+) -> tuple[str, list[object]]:
+    conditions, params = [viewer.lists("l")], list[object]()
+    if list_name:
+        conditions.append("l.name = ?")
+        params.append(list_name)
+    if status:
+        conditions.append("r.status = ?")
+        params.append(status)
+    return "WHERE " + " AND ".join(conditions), params
+
+
+def _record(row: Sequence[Any]) -> RunRecord:
     # a URL's credentials (a list added before they were refused) are never shown
-    return [RunRecord(r[0], r[1], r[2], r[3], r[4], json.loads(redact(r[5] or "{}"))) for r in rows]
+    summary = _loads(redact(row[5] or "{}"))
+    return RunRecord(row[0], row[1], row[2], row[3], row[4], summary)
+
+
+def recent_runs(
+    conn: sqlite3.Connection,
+    list_name: str | None = None,
+    limit: int = 20,
+    *,
+    status: str | None = None,
+    offset: int = 0,
+    viewer: Visibility = EVERYTHING,
+) -> list[RunRecord]:
+    """Runs newest first: of one list or all (those `viewer` may see), of one status or all."""
+    where, params = _where(viewer, list_name, status)
+    rows = conn.execute(
+        f"{_RUN}JOIN lists l ON l.id = r.list {where} ORDER BY r.id DESC LIMIT ? OFFSET ?",
+        [*params, limit, offset],
+    ).fetchall()
+    return [_record(r) for r in rows]
+
+
+def count_runs(
+    conn: sqlite3.Connection,
+    list_name: str | None = None,
+    *,
+    status: str | None = None,
+    viewer: Visibility = EVERYTHING,
+) -> int:
+    where, params = _where(viewer, list_name, status)
+    row = conn.execute(f"SELECT count(*) FROM runs r JOIN lists l ON l.id = r.list {where}", params)
+    return int(row.fetchone()[0])
+
+
+def get_run(
+    conn: sqlite3.Connection, run_id: int, viewer: Visibility = EVERYTHING
+) -> RunRecord | None:
+    row = conn.execute(
+        f"{_RUN}JOIN lists l ON l.id = r.list WHERE r.id = ? AND {viewer.lists('l')}", (run_id,)
+    ).fetchone()
+    return _record(row) if row else None
+
+
+def list_names(conn: sqlite3.Connection, viewer: Visibility = EVERYTHING) -> list[str]:
+    """The names of the lists `viewer` may see, by name."""
+    query = f"SELECT name FROM lists l WHERE {viewer.lists('l')} ORDER BY name"
+    return [str(r[0]) for r in conn.execute(query)]
+
+
+def report(
+    conn: sqlite3.Connection,
+    list_name: str | None = None,
+    limit: int = 20,
+    *,
+    status: str | None = None,
+    offset: int = 0,
+    viewer: Visibility = EVERYTHING,
+) -> dict[str, Any]:
+    """`{"runs": [...], "lists": [...]}`: the runs (newest first) and the health of the list
+    (or of every list): what `listarchive runs --json` prints and `/runs.json` carries."""
+    records = recent_runs(conn, list_name, limit, status=status, offset=offset, viewer=viewer)
+    names = [list_name] if list_name else list_names(conn, viewer)
+    return {
+        "runs": [r.as_dict() for r in records],
+        "lists": [list_health(conn, name).as_dict() for name in names],
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +136,14 @@ class ListHealth:
     """Finished runs in a row, newest first, that were not clean."""
     last_error: str
     last_success: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "list": self.list_name,
+            "consecutive_failures": self.consecutive_failures,
+            "last_error": self.last_error,
+            "last_success": self.last_success,
+        }
 
 
 def list_health(conn: sqlite3.Connection, list_name: str) -> ListHealth:

@@ -108,6 +108,7 @@ def _list_dict(summary: queries.ListSummary) -> dict[str, Any]:
     return {
         "name": summary.name,
         "community": summary.community,
+        "communities": list(summary.communities),
         "messages": summary.messages,
         "first_date": iso(summary.first_date),
         "last_date": iso(summary.last_date),
