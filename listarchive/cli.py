@@ -30,6 +30,7 @@ from listarchive import (
     searching,
 )
 from listarchive.cli_common import Group, current_settings, store_errors, store_session
+from listarchive.cli_reparse import reparse_command
 from search.base import SearchError
 from store import list_origins, unindexable
 from store.communities import CommunityError
@@ -349,6 +350,7 @@ cli.add_command(cli_rosters.rosters_group)
 cli.add_command(cli_rosters.audit)
 cli.add_command(cli_meetings.meetings_group)
 cli.add_command(cli_meetings.tags_group)
+cli.add_command(reparse_command)
 
 
 def main() -> None:
