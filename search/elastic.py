@@ -19,6 +19,7 @@ import json
 import logging
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -42,14 +43,25 @@ from search.textprep import identifiers, stem_text
 
 logger = logging.getLogger(__name__)
 
-MAPPING_FILE = Path(__file__).parent / "mappings" / "messages-v3.json"
 SCHEMA_VERSION = 3
+MAPPING_NAME = f"messages-v{SCHEMA_VERSION}.json"
+MAPPING_FILE = Path(__file__).parent / "mappings" / MAPPING_NAME
 BULK_CHUNK = 500
 MAX_WINDOW = 10_000
 
 
 def load_mapping() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(MAPPING_FILE.read_text())
+    """The index mapping, read as package data; a missing file (a broken install) is
+    SearchUnavailableError naming it, so sync, reindex and /healthz report it."""
+    resource = resources.files(__package__ or "search").joinpath("mappings", MAPPING_NAME)
+    try:
+        text = resource.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise SearchUnavailableError(
+            f"the index mapping search/mappings/{MAPPING_NAME} is missing from the installed"
+            " package: reinstall listarchive"
+        ) from exc
+    data: dict[str, Any] = json.loads(text)
     return data
 
 

@@ -11,6 +11,7 @@ import pytest
 from config.settings import Settings, load_settings
 from store import accounts
 from tests.support.archive_server import ArchiveServer
+from tests.support.wheel_fixture import installed  # noqa: F401  (session fixture)
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = (REPO / ".." / "shared" / "corpus").resolve()

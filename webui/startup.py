@@ -12,6 +12,8 @@ import logging
 import os
 from pathlib import Path
 
+from flask import Flask
+
 from config.settings import ConfigError, Settings, ensure_data_dir
 from search.factory import SQLITE_FILENAME
 from store import files
@@ -50,3 +52,18 @@ def _databases(settings: Settings, data_dir: Path) -> list[Path]:
     if settings["search.backend"] == "sqlite":
         paths.append(data_dir / SQLITE_FILENAME)
     return [p for path in paths for p in (path, *files.side_files(path))]
+
+
+# Package data the pages need: a wheel built without them (issue 12) served 500s, not an error.
+PACKAGE_FILES = ("templates/base.html", "templates/error.html", "static/style.css")
+
+
+def check_package_files(app: Flask) -> None:
+    """ConfigError when the templates or static files are missing from the installed package,
+    so the web refuses to start instead of answering 500 to every page."""
+    missing = [name for name in PACKAGE_FILES if not (Path(app.root_path) / name).is_file()]
+    if missing:
+        raise ConfigError(
+            f"{', '.join(missing)} missing from the installed package under {app.root_path}:"
+            " reinstall listarchive"
+        )

@@ -1,0 +1,1 @@
+"""Development scripts (not shipped in the wheel)."""
