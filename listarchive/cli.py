@@ -100,6 +100,7 @@ def lists(ctx: click.Context, as_json: bool) -> None:
                 "source_type": info.source,
                 "address": info.address,
                 "community": info.community,
+                "communities": list(info.communities),
                 "messages": info.messages,
                 "last_sync": info.last_sync,
                 "private": info.private,

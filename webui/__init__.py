@@ -27,6 +27,7 @@ from webui import (
     extensions,
     meeting_pages,
     openapi,
+    ops_pages,
     pages,
     person_pages,
     search_pages,
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(stats_pages.bp)
     app.register_blueprint(audit_pages.bp)
     app.register_blueprint(meeting_pages.bp)
+    app.register_blueprint(ops_pages.bp)
     # -- end of blueprints ---------------------------------------------------------------------
     errors.init_app(app)
     return app
