@@ -79,6 +79,13 @@ SETTINGS: tuple[Setting, ...] = (
         "How often a scheduled run re-checks every volume, not only the newest (30m, 6h, 1d).",
     ),
     Setting(
+        "scheduler.heartbeat",
+        int,
+        30,
+        "Seconds between the scheduler's heartbeats (`listarchive scheduler-health` is "
+        "unhealthy after three missed ones).",
+    ),
+    Setting(
         "web.secure_cookies",
         bool,
         True,
