@@ -8,6 +8,12 @@ Frames are cached per process, keyed on the store file, its change sequence, the
 version (merges), the lists and the reader's access: a dashboard opened again, or another
 dashboard of the same scope, costs no database work.  Any sync or merge changes the key.
 
+Bots (`store.bots`) are left out here, once for every metric, unless the scope includes them
+(`Scope.include_bots`): their posts are not in the frame, a reply to a bot's post answers
+nobody counted (`parent_person` None), and a thread a bot started begins at its first post by
+someone else.  The frame without bots is derived from the loaded one and cached on the bot
+set too, so marking a bot costs no database work beyond reading the marks.
+
 A frame holds what its reader may see (`store.visibility`): without private access the
 scope's lists are public ones, a thread's subject is that of its first visible message, and
 a reply to a message the reader may not read answers someone unknown.
@@ -25,7 +31,7 @@ from operator import attrgetter
 from typing import Any, NamedTuple
 
 from analytics.scope import Scope
-from store import identities, thread_queries, visibility
+from store import bots, identities, thread_queries, visibility
 
 
 class Post(NamedTuple):
@@ -64,6 +70,8 @@ class Frame:
     threads: dict[str, ThreadRef]
     list_names: dict[int, str]
     by_key: dict[str, Post] = field(default_factory=dict)
+    undated_by: dict[int, int] = field(default_factory=dict)  # undated posts per person
+    bot_posts: int = 0  # dated posts by bots in the scope (left out unless include_bots)
 
     def __post_init__(self) -> None:
         self.by_key = {p.key: p for p in self.posts}
@@ -82,7 +90,21 @@ class Frame:
 
     def with_scope(self, scope: Scope) -> Frame:
         """The same posts seen through another date window (same lists)."""
-        return Frame(scope, self.posts, self.undated, self.persons, self.threads, self.list_names)
+        return Frame(
+            scope,
+            self.posts,
+            self.undated,
+            self.persons,
+            self.threads,
+            self.list_names,
+            undated_by=self.undated_by,
+            bot_posts=self.bot_posts,
+        )
+
+    @property
+    def bots_excluded_posts(self) -> int:
+        """Posts by bots that the metrics do not count (0 when the scope includes bots)."""
+        return 0 if self.scope.include_bots else self.bot_posts
 
 
 def _date_of(post: Post) -> int:
@@ -104,6 +126,7 @@ def _chunks(values: list[Any], size: int = 900) -> Iterator[tuple[list[Any], str
 def _load(conn: sqlite3.Connection, scope: Scope) -> Frame:
     posts: list[Post] = []
     undated = 0
+    undated_by: dict[int, int] = {}
     marks = ",".join("?" * len(scope.list_ids))
     on_lists: dict[int, tuple[int, ...]] = {}
     rows: list[tuple[Any, ...]] = []
@@ -129,7 +152,10 @@ def _load(conn: sqlite3.Connection, scope: Scope) -> Frame:
             parent_of[key] = person_of.get(identity, 0)
     for mid, key, date, thread, parent, identity, direct in rows:
         if date is None or thread is None:
-            undated += date is None
+            if date is None:
+                undated += 1
+                who = person_of.get(identity, 0)
+                undated_by[who] = undated_by.get(who, 0) + 1
             continue
         if parent and parent not in parent_of:  # not in the archive, or not visible
             parent = None
@@ -162,7 +188,33 @@ def _load(conn: sqlite3.Connection, scope: Scope) -> Frame:
         for i, n in conn.execute("SELECT id, name FROM lists")
         if int(i) in scope.list_ids
     }
-    return Frame(scope, posts, undated, persons, threads, names)
+    return Frame(scope, posts, undated, persons, threads, names, undated_by=undated_by)
+
+
+def _without_bots(frame: Frame, marked: frozenset[int]) -> Frame:
+    """`frame` as the metrics see it: without the posts of the persons in `marked` (when the
+    scope excludes bots), and counting those posts either way (`bot_posts`)."""
+    bot_posts = sum(1 for p in frame.posts if p.person in marked) if marked else 0
+    if frame.scope.include_bots or not marked:
+        found = frame.with_scope(frame.scope)
+        found.bot_posts = bot_posts
+        return found
+    posts = [
+        p._replace(parent_person=None) if p.parent_person in marked else p
+        for p in frame.posts
+        if p.person not in marked
+    ]
+    kept = {p.thread for p in posts}
+    return Frame(
+        frame.scope,
+        posts,
+        frame.undated - sum(frame.undated_by.get(b, 0) for b in marked),
+        {k: v for k, v in frame.persons.items() if k not in marked},
+        {k: v for k, v in frame.threads.items() if k in kept},
+        frame.list_names,
+        undated_by={k: v for k, v in frame.undated_by.items() if k not in marked},
+        bot_posts=bot_posts,
+    )
 
 
 def _threads(
@@ -184,7 +236,7 @@ def _threads(
 
 _CACHE: OrderedDict[tuple[object, ...], Frame] = OrderedDict()
 _LOCK = threading.Lock()
-CACHE_SIZE = 8
+CACHE_SIZE = 16  # a loaded frame and the one the metrics see (without bots), per scope
 
 
 def _cache_key(conn: sqlite3.Connection, scope: Scope) -> tuple[object, ...]:
@@ -194,17 +246,33 @@ def _cache_key(conn: sqlite3.Connection, scope: Scope) -> tuple[object, ...]:
     return (path, found, identities.version(conn), scope.list_ids, scope.include_private)
 
 
-def load_frame(conn: sqlite3.Connection, scope: Scope) -> Frame:
-    """The frame of `scope` (cached; the date window is applied by the metrics)."""
-    key = _cache_key(conn, scope)
+def _cached(key: tuple[object, ...]) -> Frame | None:
     with _LOCK:
-        cached = _CACHE.get(key)
-        if cached is not None:
+        found = _CACHE.get(key)
+        if found is not None:
             _CACHE.move_to_end(key)
-            return cached.with_scope(scope)
-    frame = _load(conn, scope)
+        return found
+
+
+def _keep(key: tuple[object, ...], frame: Frame) -> None:
     with _LOCK:
         _CACHE[key] = frame
         while len(_CACHE) > CACHE_SIZE:
             _CACHE.popitem(last=False)
-    return frame.with_scope(scope)
+
+
+def load_frame(conn: sqlite3.Connection, scope: Scope) -> Frame:
+    """The frame of `scope` (cached; the date window is applied by the metrics; bots left
+    out unless `scope.include_bots`)."""
+    key = _cache_key(conn, scope)
+    marked = bots.bot_ids(conn)
+    seen_key = (*key, "bots", scope.include_bots, marked)
+    seen = _cached(seen_key)
+    if seen is None:
+        loaded = _cached(key)
+        if loaded is None:
+            loaded = _load(conn, scope)
+            _keep(key, loaded)
+        seen = _without_bots(loaded.with_scope(scope), marked)
+        _keep(seen_key, seen)
+    return seen.with_scope(scope)

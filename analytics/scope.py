@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from store import communities, visibility
+from store import visibility
 
 
 class ScopeError(ValueError):
@@ -27,6 +27,7 @@ class Scope:
     start: date | None = None
     end: date | None = None  # inclusive
     include_private: bool = False
+    include_bots: bool = False  # count the posts of persons marked as bots (store.bots)
 
     @property
     def start_ts(self) -> int | None:
@@ -65,6 +66,7 @@ class Scope:
             "community": self.community,
             "start": self.start.isoformat() if self.start else None,
             "end": self.end.isoformat() if self.end else None,
+            "bots": "included" if self.include_bots else "excluded",
         }
 
 
@@ -85,10 +87,11 @@ def resolve_scope(
     start: date | None = None,
     end: date | None = None,
     include_private: bool = False,
+    include_bots: bool = False,
 ) -> Scope:
     """The scope for the given list names and/or community (none: every visible list)."""
     viewer = visibility.for_reader(conn, include_private=include_private)
-    rows = conn.execute("SELECT id, name FROM lists ORDER BY name").fetchall()
+    rows = conn.execute("SELECT id, name, community, private FROM lists ORDER BY name").fetchall()
     visible = [r for r in rows if viewer.shows_list(str(r[1]))]
     by_name = {str(r[1]): int(r[0]) for r in visible}
     chosen: dict[str, int] = {}
@@ -97,11 +100,9 @@ def resolve_scope(
             raise UnknownScopeError(f"unknown list {name!r}")
         chosen[name] = by_name[name]
     if community:
-        # a list may be in several communities: membership is store.communities'
-        in_community = set(communities.member_ids(conn, community))
-        members = {str(r[1]): int(r[0]) for r in visible if r[0] in in_community}
+        members = {str(r[1]): int(r[0]) for r in visible if r[2] == community}
         known = conn.execute("SELECT 1 FROM communities WHERE name = ?", (community,)).fetchone()
-        hidden = bool(in_community) and not members
+        hidden = any(r[2] == community for r in rows) and not members
         if (not members and not known) or hidden:  # a community of private lists only
             raise UnknownScopeError(f"unknown community {community!r}")
         chosen.update(members)
@@ -117,4 +118,5 @@ def resolve_scope(
         start=start,
         end=end,
         include_private=include_private,
+        include_bots=include_bots,
     )

@@ -28,6 +28,7 @@ from listarchive.cli_common import store_session
 )
 @click.option("--lapse-days", type=click.IntRange(0, 3650), default=cohorts.LAPSE_DAYS)
 @click.option("--include-private", is_flag=True, help="Count private lists too.")
+@click.option("--include-bots", is_flag=True, help="Count the posts of persons marked as bots too.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 def stats(
@@ -39,6 +40,7 @@ def stats(
     period: str,
     lapse_days: int,
     include_private: bool,
+    include_bots: bool,
     as_json: bool,
 ) -> None:
     """Messages, threads, participants, newcomers, lapsed and response times per period."""
@@ -51,13 +53,18 @@ def stats(
                 start=parse_day(start, "--start"),
                 end=parse_day(end, "--end"),
                 include_private=include_private,
+                include_bots=include_bots,
             )
         except ScopeError as exc:
             raise click.UsageError(str(exc)) from exc
         frame = load_frame(store.conn, scope)
         outcomes = responses.outcomes(frame)
         data: dict[str, Any] = {
-            "scope": scope.as_dict(),
+            "scope": {
+                **scope.as_dict(),
+                "bots_excluded_posts": frame.bots_excluded_posts,
+                "bot_posts": frame.bot_posts,
+            },
             "period": period,
             "totals": asdict(activity.totals(frame)),
             "responses": asdict(responses.summary(frame, outcomes)),
@@ -71,6 +78,12 @@ def stats(
         f"{scope.label}: {t['messages']} messages, {t['threads_started']} threads started, "
         f"{t['participants']} participants ({t['newcomers']} new)"
     )
+    if frame.bot_posts:
+        click.echo(
+            f"bots included: {frame.bot_posts} posts by bots counted"
+            if include_bots
+            else f"bots left out: {frame.bot_posts} posts by bots not counted (--include-bots)"
+        )
     share = r["share"]
     click.echo(
         f"threads answered: {r['answered']} of {r['threads']}"

@@ -1,14 +1,15 @@
 """Persons (personal data: facilitator role): the directory, one person's page, merge
-suggestions and the record of merges with undo.
+suggestions, bots (marked and suggested) and the record of merges with undo.
 
-Writes (merge, split, different people, undo) are POST forms carrying the CSRF token; they are
-recorded with the logged-in username as the actor and answer a redirect (HTML) or the event
-(JSON clients sending `Accept: application/json`).
+Writes (merge, split, different people, bot / not a bot, undo) are POST forms carrying the
+CSRF token; they are recorded with the logged-in username as the actor and answer a redirect
+(HTML) or the event (JSON clients sending `Accept: application/json`).
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -16,12 +17,14 @@ from urllib.parse import urlencode
 from flask import Blueprint, abort, jsonify, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
+from analytics import bots as bot_scores
 from analytics.facts import PersonTotal
 from analytics.person import ListActivity, PersonPeriod, StartedThread, person_activity
-from store import identities, merges
+from store import bots, identities, merges
 from store.identities import IdentityRef
 from store.persons import list_persons
 from webui import stats_params
+from webui.access import viewer
 from webui.auth import current_user, require_role
 from webui.extensions import get_store, get_writable_store
 from webui.views import CsvTable, render, wants_json
@@ -117,6 +120,9 @@ def person(key: str) -> ResponseReturnValue:
         endpoint = request.endpoint or "persons.person"
         return redirect(_with_args(url_for(endpoint, key=found.key)), 301)
     chosen = stats_params.params(PERSON_TABLES)
+    bot_state = bots.state_of(conn, found.id)
+    if bot_state == bots.BOT:  # a bot's own page counts its posts unless told otherwise
+        chosen = replace(chosen, include_bots=stats_params.include_bots(default=True))
     scope = stats_params.scope_of(chosen)
     frame = stats_params.frame_of(scope)
     activity = person_activity(frame, found.id, chosen.period, chosen.limit)
@@ -132,6 +138,7 @@ def person(key: str) -> ResponseReturnValue:
         "identities": [{"kind": r.kind, "value": r.value} for r in found.identities],
         "names": list(found.names),
         "tags": tags,
+        "bot": bot_state,
         "scope": stats_params.scope_data(scope, chosen, frame),
         "choices": stats_params.choices(),
         "activity": {
@@ -194,6 +201,34 @@ def suggestions() -> ResponseReturnValue:
     ]
     table = CsvTable("merge-suggestions.csv", ["suggestion", "key", "name", "messages"], rows)
     return render("person_suggestions.html", data, table=table)
+
+
+@bp.get("/persons/bots")
+@bp.get("/persons/bots.json", endpoint="bots_page_json")
+@bp.get("/persons/bots.csv", endpoint="bots_page_csv")
+@require_role("facilitator")
+def bots_page() -> ResponseReturnValue:
+    """Persons marked as bots or as not bots (who decided, when, why), and suggested bots
+    with their score and reasons; the CSV has both, one row per person."""
+    conn = get_store().conn
+    marked = bots.decisions(conn)
+    suggested = bot_scores.suggestions(conn, viewer())
+    data = {
+        "marked": [{**d.as_dict(), "url": url_for("persons.person", key=d.key)} for d in marked],
+        "suggestions": [
+            {**s.as_dict(), "url": url_for("persons.person", key=s.key)} for s in suggested
+        ],
+        "threshold": bot_scores.THRESHOLD,
+    }
+    header = ["key", "name", "state", "score", "posts", "reasons", "at", "actor", "reason"]
+    rows: list[list[Any]] = [
+        [d.key, d.name, d.state, "", "", "", d.at, d.actor, d.reason] for d in marked
+    ]
+    rows += [
+        [s.key, s.name, "suggested", s.score, s.posts, "; ".join(s.reasons), "", "", ""]
+        for s in suggested
+    ]
+    return render("bots.html", data, table=CsvTable("bots.csv", header, rows))
 
 
 @bp.get("/persons/events")
@@ -271,3 +306,24 @@ def split(key: str) -> ResponseReturnValue:
 def undo(event_id: int) -> ResponseReturnValue:
     event = _attempt(merges.undo, event_id)
     return _done(event, url_for("persons.events"))
+
+
+@bp.post("/persons/<key>/bot")
+@require_role("facilitator")
+def mark_bot(key: str) -> ResponseReturnValue:
+    """Mark a person as a bot (`state=bot`, the default) or as not a bot (`state=not-bot`),
+    with an optional `reason`; answers the event (0: the person already had that mark)."""
+    state = request.form.get("state", bots.BOT).strip()
+    if state not in bots.ACTIONS:
+        abort(400, f"state must be {bots.BOT} or {bots.NOT_BOT}")
+    try:
+        event = bots.decide(
+            get_writable_store().conn, key, state, _actor(), request.form.get("reason", "")
+        )
+    except bots.UnknownBotPersonError as exc:
+        abort(404, str(exc))
+    except bots.BotError as exc:
+        abort(400, str(exc))
+    back = request.form.get("next", "")
+    target = back if back == url_for("persons.bots_page") else url_for("persons.person", key=key)
+    return _done(event, target)

@@ -4,9 +4,11 @@ CSV tables.
 
 Query parameters (all optional): `list` (repeatable), `community`, `start` and `end` (inclusive
 days, YYYY-MM-DD, UTC), `period` (month, quarter or year), `table` (which table the `.csv` twin
-exports), `limit` (rows of each ranking on the page and in JSON; the CSV has every row) and,
-where they apply, `lapse_days` and `horizon`.  A malformed value answers 400 and an unknown (or
-invisible) list or community 404, through the one error handler (`ScopeError`).
+exports), `limit` (rows of each ranking on the page and in JSON; the CSV has every row),
+`bots` (`exclude`, the default: posts by persons marked as bots are not counted, or
+`include`) and, where they apply, `lapse_days` and `horizon`.  A malformed value answers 400
+and an unknown (or invisible) list or community 404, through the one error handler
+(`ScopeError`).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ class Params:
     period: str
     table: str
     limit: int
+    include_bots: bool = False
 
 
 def integer(name: str, default: int, low: int, high: int) -> int:
@@ -77,7 +80,31 @@ def params(tables: Sequence[str], default_limit: int = DEFAULT_LIMIT) -> Params:
         period=period,
         table=table,
         limit=integer("limit", default_limit, 1, MAX_LIMIT),
+        include_bots=include_bots(),
     )
+
+
+BOTS = ("exclude", "include")
+
+
+def include_bots(default: bool = False) -> bool:
+    """The `bots` parameter: `include` counts the posts of persons marked as bots,
+    `exclude` leaves them out; without it, `default` (bots left out)."""
+    text = request.args.get("bots", "").strip()
+    if not text:
+        return default
+    if text not in BOTS:
+        raise ScopeError(f"bots must be one of {', '.join(BOTS)}, not {text!r}")
+    return text == "include"
+
+
+def bots_toggle(included: bool) -> str:
+    """This page (HTML, also from its twins) with bots the other way round (the rest of the
+    query kept)."""
+    args = [(k, v) for k, v in request.args.items(multi=True) if k not in ("bots", "table")]
+    args.append(("bots", "exclude" if included else "include"))
+    page = request.path.removesuffix(".json").removesuffix(".csv")
+    return f"{page}?{urlencode(args)}"
 
 
 def wants_all_rows() -> bool:
@@ -98,6 +125,7 @@ def scope_of(found: Params) -> Scope:
         start=found.start,
         end=found.end,
         include_private=include_private(),
+        include_bots=found.include_bots,
     )
 
 
@@ -117,8 +145,8 @@ def choices() -> dict[str, Any]:
     communities = [
         str(r[0])
         for r in conn.execute(
-            "SELECT DISTINCT lc.community FROM list_communities lc JOIN lists l "
-            "ON l.id = lc.list WHERE (? OR l.private = 0) ORDER BY lc.community",
+            "SELECT DISTINCT community FROM lists WHERE community IS NOT NULL "
+            "AND community != '' AND (? OR private = 0) ORDER BY community",
             (private,),
         )
     ]
@@ -132,6 +160,9 @@ def scope_data(scope: Scope, found: Params, frame: Frame) -> dict[str, Any]:
         "period": found.period,
         "limit": found.limit,
         "undated": frame.undated,
+        "bots_excluded_posts": frame.bots_excluded_posts,
+        "bot_posts": frame.bot_posts,
+        "bots_toggle": bots_toggle(scope.include_bots),
     }
 
 
