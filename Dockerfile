@@ -1,5 +1,14 @@
 # The listarchive image: the web UI (gunicorn, the default command) and the scheduler
-# (docker-compose.yml overrides the command).
+# (docker-compose.yml overrides the command).  The first stage builds the wheel; the image
+# holds only the installed wheel (no source tree), exactly what scripts/smoke-wheel tests and
+# tests/test_dockerfile_env.py rebuilds outside a container.
+FROM python:3.11-slim AS wheel
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /src
+COPY . /src
+RUN pip wheel --no-deps -w /wheels .
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -8,13 +17,16 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     LISTARCHIVE_DATA_DIR=/data
 
-WORKDIR /app
-COPY . /app
-RUN pip install . \
+COPY --from=wheel /wheels /wheels
+RUN pip install /wheels/*.whl \
+    && rm -rf /wheels \
     && useradd --system --uid 1000 --home-dir /app --shell /usr/sbin/nologin listarchive \
-    && mkdir -p /data \
+    && mkdir -p /data /app/config \
     && chown listarchive: /data
 
+# The working directory holds no code: config/listarchive.toml (the settings file, mounted
+# read-only by docker-compose.yml) is looked up here.
+WORKDIR /app
 # A new named volume mounted on /data starts with this directory's ownership.
 VOLUME ["/data"]
 USER listarchive

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from store import visibility
+from store import communities, visibility
 
 
 class ScopeError(ValueError):
@@ -91,7 +91,7 @@ def resolve_scope(
 ) -> Scope:
     """The scope for the given list names and/or community (none: every visible list)."""
     viewer = visibility.for_reader(conn, include_private=include_private)
-    rows = conn.execute("SELECT id, name, community, private FROM lists ORDER BY name").fetchall()
+    rows = conn.execute("SELECT id, name FROM lists ORDER BY name").fetchall()
     visible = [r for r in rows if viewer.shows_list(str(r[1]))]
     by_name = {str(r[1]): int(r[0]) for r in visible}
     chosen: dict[str, int] = {}
@@ -100,9 +100,11 @@ def resolve_scope(
             raise UnknownScopeError(f"unknown list {name!r}")
         chosen[name] = by_name[name]
     if community:
-        members = {str(r[1]): int(r[0]) for r in visible if r[2] == community}
+        # a list may be in several communities: membership is store.communities'
+        in_community = set(communities.member_ids(conn, community))
+        members = {str(r[1]): int(r[0]) for r in visible if r[0] in in_community}
         known = conn.execute("SELECT 1 FROM communities WHERE name = ?", (community,)).fetchone()
-        hidden = any(r[2] == community for r in rows) and not members
+        hidden = bool(in_community) and not members
         if (not members and not known) or hidden:  # a community of private lists only
             raise UnknownScopeError(f"unknown community {community!r}")
         chosen.update(members)

@@ -79,6 +79,13 @@ SETTINGS: tuple[Setting, ...] = (
         "How often a scheduled run re-checks every volume, not only the newest (30m, 6h, 1d).",
     ),
     Setting(
+        "scheduler.heartbeat",
+        int,
+        30,
+        "Seconds between the scheduler's heartbeats (`listarchive scheduler-health` is "
+        "unhealthy after three missed ones).",
+    ),
+    Setting(
         "web.secure_cookies",
         bool,
         True,
@@ -119,6 +126,18 @@ SETTINGS: tuple[Setting, ...] = (
         int,
         200_000,
         "Characters of a message body shown on its page (more: a link to the full source).",
+    ),
+    Setting(
+        "web.quarantine_view_bytes",
+        int,
+        16 * 1024,
+        "Bytes of a quarantined message shown as text on its page (all: the raw download).",
+    ),
+    Setting(
+        "web.ops_page_size",
+        int,
+        50,
+        "Rows per page of the runs and quarantine pages (`?per_page=` up to 500).",
     ),
     Setting(
         "web.threads",
@@ -495,6 +514,8 @@ def check_settings(settings: Settings) -> None:
     for name in (
         "web.login_free_attempts",
         "web.max_body_chars",
+        "web.quarantine_view_bytes",
+        "web.ops_page_size",
         "web.threads",
         "web.timeout",
         "sync.max_download_bytes",

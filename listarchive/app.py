@@ -53,19 +53,13 @@ def open_store(settings: Settings) -> Store:
             declared.source,
             declared.url,
             tuple(declared.paths),
-            declared.community,
             declared.address,
         )
         if (
             existing is None
-            or (
-                existing.source,
-                existing.url,
-                existing.paths,
-                existing.community,
-                existing.address,
-            )
-            != wanted
+            or (existing.source, existing.url, existing.paths, existing.address) != wanted
+            # `community` adds a membership; the list's other communities stay
+            or (declared.community and declared.community not in existing.communities)
             # a private archive URL makes a list private; only `lists add` makes it public
             or (is_private_url(declared.url) and not existing.private)
         ):
@@ -142,13 +136,17 @@ def _declare_communities(settings: Settings, store: Store) -> None:
     """Apply the `[communities.NAME]` tables of the settings file to the store."""
     current = {c.name: c for c in communities.all_communities(store.conn)}
     for declared in settings.communities:
+        # its `lists`, and the `[lists.X]` that name it as their `community`; a list may be
+        # in several communities, so declaring this one never touches another
+        joined = [lc.name for lc in settings.lists if lc.community == declared.name]
+        members = list(dict.fromkeys([*declared.lists, *joined]))
         try:
             old, new = communities.resolve_old_new(
-                declared.name, declared.lists, declared.old, declared.new
+                declared.name, members, declared.old, declared.new
             )
             wanted = communities.Community(
                 declared.name,
-                tuple(sorted(declared.lists)),
+                tuple(sorted(members)),
                 declared.cutover or None,
                 declared.closed or None,
                 old,
@@ -158,7 +156,7 @@ def _declare_communities(settings: Settings, store: Store) -> None:
                 communities.upsert(
                     store.conn,
                     declared.name,
-                    declared.lists,
+                    members,
                     declared.cutover,
                     declared.closed,
                     old_list=old,

@@ -20,6 +20,7 @@ from listarchive import (
     app,
     cli_admin,
     cli_backup,
+    cli_heartbeat,
     cli_meetings,
     cli_ops,
     cli_persons,
@@ -100,6 +101,7 @@ def lists(ctx: click.Context, as_json: bool) -> None:
                 "source_type": info.source,
                 "address": info.address,
                 "community": info.community,
+                "communities": list(info.communities),
                 "messages": info.messages,
                 "last_sync": info.last_sync,
                 "private": info.private,
@@ -351,6 +353,7 @@ cli.add_command(cli_rosters.audit)
 cli.add_command(cli_meetings.meetings_group)
 cli.add_command(cli_meetings.tags_group)
 cli.add_command(reparse_command)
+cli.add_command(cli_heartbeat.scheduler_health)
 
 
 def main() -> None:

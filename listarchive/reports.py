@@ -8,6 +8,7 @@ from config.settings import Settings
 from ingest.completeness import PeriodCount, compare, held_counts, pipermail_counts
 from ingest.sync import RunSummary
 from listarchive.app import make_fetcher
+from store import quarantine
 from store.redact import redact
 from store.store import Store
 
@@ -33,21 +34,8 @@ def format_summary(s: RunSummary) -> str:
 
 
 def quarantine_rows(store: Store) -> list[dict[str, Any]]:
-    rows = store.conn.execute(
-        "SELECT l.name, q.origin, q.position, q.reason, q.raw_sha256, q.created_at "
-        "FROM quarantine q JOIN lists l ON l.id = q.list ORDER BY q.id"
-    ).fetchall()
-    return [
-        {
-            "list": r[0],
-            "origin": r[1],
-            "position": r[2],
-            "reason": r[3],
-            "sha256": r[4],
-            "created_at": r[5],
-        }
-        for r in rows
-    ]
+    """Every quarantined item (`store.quarantine`): what `/quarantine.json` lists too."""
+    return [item.as_dict() for item in quarantine.items(store.conn)]
 
 
 def completeness(settings: Settings, store: Store, name: str) -> list[PeriodCount]:

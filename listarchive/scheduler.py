@@ -29,7 +29,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from config.settings import ConfigError, Settings
-from listarchive import app, reports
+from listarchive import app, heartbeat, reports
 from store.runs import last_full_check
 from store.store import Store
 
@@ -130,6 +130,7 @@ def build(settings: Settings, stop: threading.Event) -> BlockingScheduler:
             next_run_time=now,  # a first run at start-up, then on schedule
         )
     logger.info("scheduler: %d lists scheduled", len(names))
+    heartbeat.install(scheduler, settings)  # for `listarchive scheduler-health`
     return scheduler
 
 

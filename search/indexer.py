@@ -20,12 +20,14 @@ logger = logging.getLogger(__name__)
 
 def to_doc(
     message: StoredMessage,
-    communities: dict[str, str] | None = None,
+    communities: dict[str, tuple[str, ...]] | None = None,
     private_lists: frozenset[str] = frozenset(),
 ) -> IndexDoc:
-    """The index document of a message; it is private when every list it is on is private."""
+    """The index document of a message; it is private when every list it is on is private.
+    `community` names every community of its lists (a list may be in several); searches by
+    community resolve it to lists through the store, so the field is informative only."""
     names = communities or {}
-    community = tuple(sorted({names[n] for n in message.lists if names.get(n)}))
+    community = tuple(sorted({c for n in message.lists for c in names.get(n, ())}))
     return IndexDoc(
         key=message.key,
         message_id=message.message_id,
@@ -63,7 +65,7 @@ def catch_up(
     if checkpoint >= target:
         return 0
     lists = store.lists()
-    communities = {info.name: info.community for info in lists}
+    communities = {info.name: info.communities for info in lists}
     private_lists = frozenset(info.name for info in lists if info.private)
     logger.info("indexing changes %d..%d into %s", checkpoint + 1, target, backend.name)
     total = 0

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from store import communities
 from store.visibility import Visibility, is_private
 
 _VOLUME_SUFFIXES = (".txt.gz", ".txt", ".mbox.gz", ".mbox", ".gz")
@@ -42,6 +43,8 @@ class ListSummary:
     messages: int
     first_date: datetime | None
     last_date: datetime | None
+    communities: tuple[str, ...] = ()
+    """Every community of the list (`community` is its first)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +116,13 @@ def list_summaries(conn: sqlite3.Connection, viewer: Visibility) -> list[ListSum
         "LEFT JOIN messages m ON m.id = ms.message "
         f"WHERE {viewer.lists('l')} GROUP BY l.id ORDER BY l.name"
     ).fetchall()
-    return [ListSummary(r[0], r[1], r[2], bool(r[3]), r[4], _date(r[5]), _date(r[6])) for r in rows]
+    member_of = communities.of_lists(conn)
+    return [
+        ListSummary(
+            r[0], r[1], r[2], bool(r[3]), r[4], _date(r[5]), _date(r[6]), member_of.get(r[0], ())
+        )
+        for r in rows
+    ]
 
 
 def find_list(conn: sqlite3.Connection, name: str, viewer: Visibility) -> ListSummary | None:

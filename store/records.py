@@ -149,6 +149,8 @@ class ListInfo:
     """The list's posting address (HyperKitty needs it: its archives are keyed by address)."""
     private: bool = False
     """Archives that need a member login; their messages are never shown anonymously."""
+    communities: tuple[str, ...] = ()
+    """Every community it belongs to, by name (`community` is the first it joined)."""
 
 
 @dataclass(slots=True)

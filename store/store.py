@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from store import faults, files, identities, tx
+from store import communities, faults, files, identities, tx
 from store import threading as store_threading
 from store.errors import StoreAccessError as StoreAccessError
 from store.errors import StoreCorruptError as StoreCorruptError
@@ -167,8 +167,10 @@ class Store:
         """Create a list, or update its source if it exists (re-pointing keeps its messages).
 
         When an existing list becomes private (or public), its messages get a new change
-        sequence, so the search index learns their new visibility.  A name (or community)
-        that breaks the rule of `store.naming` is refused (InvalidNameError)."""
+        sequence, so the search index learns their new visibility.  `community` makes it a
+        member of that community too (its other communities stay: `store.communities`).  A
+        name (or community) that breaks the rule of `store.naming` is refused
+        (InvalidNameError)."""
         check_name(name, "list")
         if community:
             check_name(community, "community")
@@ -180,7 +182,7 @@ class Store:
                 "INSERT INTO lists (name, source, url, paths, community, created_at, address, "
                 "private) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
                 "source = excluded.source, url = excluded.url, paths = excluded.paths, "
-                "community = excluded.community, address = excluded.address, "
+                "address = excluded.address, "
                 "private = excluded.private",
                 (
                     name,
@@ -193,6 +195,9 @@ class Store:
                     int(private),
                 ),
             )
+            if community:
+                list_id = conn.execute("SELECT id FROM lists WHERE name = ?", (name,)).fetchone()
+                communities.join(conn, int(list_id[0]), community)
             if before is not None and bool(before[1]) != private:
                 conn.execute(
                     "UPDATE messages SET seq = ? WHERE id IN "
@@ -213,6 +218,7 @@ class Store:
             "l.last_sync, (SELECT count(*) FROM memberships m WHERE m.list = l.id), "
             "l.address, l.private FROM lists l ORDER BY l.name"
         ).fetchall()
+        member_of = communities.of_lists(self.conn)
         return [
             ListInfo(
                 r[0],
@@ -226,6 +232,7 @@ class Store:
                 r[8],
                 address=r[9],
                 private=bool(r[10]),
+                communities=member_of.get(r[0], ()),
             )
             for r in rows
         ]

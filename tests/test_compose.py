@@ -93,7 +93,7 @@ def _es_version() -> str:
 
 def test_services(compose: dict[str, Any]) -> None:
     assert "version" not in compose  # obsolete in the compose specification
-    assert {"elasticsearch", "web", "scheduler"} <= set(compose["services"])
+    assert {"elasticsearch", "web", "scheduler", "proxy"} <= set(compose["services"])
 
 
 def test_elasticsearch_service(compose: dict[str, Any]) -> None:
@@ -153,7 +153,8 @@ def test_web_runs_gunicorn(compose: dict[str, Any]) -> None:
     command = _command(web)
     assert command.startswith("gunicorn ") and "webui:create_app()" in command
     assert "flask" not in command
-    assert "8000:8000" in [str(port) for port in web["ports"]]
+    # plain HTTP for this machine only; everyone else comes through the TLS proxy
+    assert [str(port) for port in web["ports"]] == ["127.0.0.1:8000:8000"]
     dockerfile = _text(ROOT / "Dockerfile")
     assert re.search(r"^FROM python:3\.11-slim", dockerfile, re.MULTILINE)
     cmd = re.search(r"^CMD (.*)$", dockerfile, re.MULTILINE)
@@ -212,3 +213,127 @@ def test_elasticsearch_script_and_ci() -> None:
     assert "scripts/elasticsearch start" in ci
     assert "scripts/elasticsearch stop" in ci
     assert "LISTARCHIVE_TEST_ES_URL" in ci
+
+
+def _healthcheck(service: dict[str, Any]) -> list[str]:
+    test = service["healthcheck"]["test"]
+    assert isinstance(test, list) and test[0] in ("CMD", "CMD-SHELL"), test
+    return [str(part) for part in test]
+
+
+def test_every_service_has_a_healthcheck(compose: dict[str, Any]) -> None:
+    for name, service in compose["services"].items():
+        health = service.get("healthcheck")
+        assert health and health.get("test"), f"{name} has no healthcheck"
+        assert not health.get("disable"), name
+        assert {"interval", "timeout", "retries"} <= set(health), name
+
+
+def test_web_healthcheck_asks_healthz(compose: dict[str, Any]) -> None:
+    test = _healthcheck(_service(compose, "web"))
+    # python:3.11-slim has no curl: the image's own Python asks /healthz (503 raises)
+    assert test[:3] == ["CMD", "python", "-c"]
+    assert "urllib.request.urlopen('http://127.0.0.1:8000/healthz'" in test[3]
+    compile(test[3], "<healthcheck>", "exec")
+
+
+def test_scheduler_healthcheck_is_a_real_command(compose: dict[str, Any]) -> None:
+    test = _healthcheck(_service(compose, "scheduler"))
+    assert test == ["CMD", "listarchive", "scheduler-health"]
+
+
+def test_listarchive_commands_exist(compose: dict[str, Any]) -> None:
+    """Every `listarchive ...` a service runs (command or healthcheck) is a CLI command."""
+    from listarchive.cli import cli
+
+    for name, service in compose["services"].items():
+        for line in (service.get("command"), service.get("healthcheck", {}).get("test")):
+            words = [str(w) for w in line] if isinstance(line, list) else str(line or "").split()
+            words = [w for w in words if w not in ("CMD", "CMD-SHELL")]
+            if words and words[0] == "listarchive":
+                assert words[1] in cli.commands, f"{name}: no command `{' '.join(words[:2])}`"
+
+
+def test_no_stale_comments() -> None:
+    text = _text(COMPOSE)
+    assert "later issue" not in text and "usage error" not in text
+
+
+def test_settings_file_mounted_read_only(compose: dict[str, Any]) -> None:
+    dockerfile = _text(ROOT / "Dockerfile")
+    workdirs = re.findall(r"^WORKDIR (\S+)$", dockerfile, re.MULTILINE)
+    target = f"{workdirs[-1]}/config/listarchive.toml"  # DEFAULT_CONFIG_FILE, relative
+    for name in ("web", "scheduler"):
+        service = _service(compose, name)
+        mounts = [v for v in service["volumes"] if isinstance(v, dict)]
+        (config,) = [m for m in mounts if m["target"] == target]
+        assert config["type"] == "bind" and config["read_only"] is True
+        assert config["source"] == "./config/listarchive.toml"
+        assert config["bind"]["create_host_path"] is False  # missing: an error, not a folder
+        assert _environment(service)["LISTARCHIVE_CONFIG"] == target
+    ignored = _text(ROOT / ".dockerignore").split()
+    assert "config/listarchive.toml" in ignored  # mounted, never baked into the image
+
+
+def test_archive_logins_reach_the_scheduler_only(compose: dict[str, Any]) -> None:
+    def env_files(service: dict[str, Any]) -> list[str]:
+        files = service.get("env_file", [])
+        files = [files] if isinstance(files, str) else files
+        return [str(f["path"] if isinstance(f, dict) else f) for f in files]
+
+    scheduler = _service(compose, "scheduler")
+    assert env_files(scheduler) == ["./archive-logins.env"]
+    assert scheduler["env_file"][0]["required"] is False
+    for name in ("web", "proxy", "elasticsearch"):
+        assert not env_files(_service(compose, name)), name
+    assert "archive-logins.env" in _text(ROOT / ".gitignore").split()
+    assert "archive-logins.env" in _text(ROOT / ".dockerignore").split()
+    assert "LISTARCHIVE_ARCHIVE_" in _text(ROOT / ".env.example")
+
+
+def _interpolated(value: str) -> str:
+    """`${VAR:-default}` with .env.example's value of VAR, else the default."""
+    example = _env_example()
+
+    def one(match: re.Match[str]) -> str:
+        name, _, default = match.group(1).partition(":-")
+        return example.get(name, default)
+
+    return re.sub(r"\$\{([^}]+)\}", one, value)
+
+
+def test_tls_proxy_in_front_of_the_web(compose: dict[str, Any]) -> None:
+    import ipaddress
+
+    proxy = _service(compose, "proxy")
+    assert str(proxy["image"]).startswith("caddy:2")
+    assert {"80:80", "443:443"} <= {str(p) for p in proxy["ports"]}
+    assert proxy["depends_on"]["web"]["condition"] == "service_healthy"
+    caddyfile = _volume_mounts(proxy)["/etc/caddy/Caddyfile"]
+    text = _text(ROOT / caddyfile)
+    assert re.search(r"^\s*reverse_proxy web:8000$", text, re.MULTILINE)
+    assert re.search(r"^\s*tls \{\$LISTARCHIVE_TLS:internal\}$", text, re.MULTILINE)
+    # the web believes X-Forwarded-* from the proxy's fixed address only
+    address = _interpolated(str(proxy["networks"]["edge"]["ipv4_address"]))
+    subnet = _interpolated(str(compose["networks"]["edge"]["ipam"]["config"][0]["subnet"]))
+    assert ipaddress.ip_address(address) in ipaddress.ip_network(subnet)
+    web = _environment(_service(compose, "web"))
+    assert _interpolated(web["LISTARCHIVE_WEB_TRUSTED_PROXIES"]) == address
+    assert "edge" in _service(compose, "web")["networks"]
+    for name in ("elasticsearch", "scheduler"):  # not reachable from the proxy's network
+        assert _service(compose, name)["networks"] == ["backend"]
+        assert "ports" not in _service(compose, name)
+
+
+def test_cookies_secure_behind_the_proxy(compose: dict[str, Any]) -> None:
+    web = _environment(_service(compose, "web"))
+    assert _interpolated(web["LISTARCHIVE_WEB_SECURE_COOKIES"]) == "true"
+    assert _interpolated(web["LISTARCHIVE_WEB_BASE_URL"]).startswith("https://")
+    assert _env_example()["LISTARCHIVE_WEB_SECURE_COOKIES"] == "true"
+    assert "LISTARCHIVE_WEB_SECURE_COOKIES" not in _environment(_service(compose, "scheduler"))
+
+
+def test_ci_runs_the_wheel_smoke_test() -> None:
+    ci = _text(ROOT / ".ci" / "run")
+    assert "scripts/smoke-wheel" in _without_comments(ci)
+    assert os.access(ROOT / "scripts" / "smoke-wheel", os.X_OK)

@@ -27,6 +27,7 @@ from webui import (
     extensions,
     meeting_pages,
     openapi,
+    ops_pages,
     pages,
     person_pages,
     search_pages,
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app = Flask(__name__)
     app.config["LISTARCHIVE_SETTINGS"] = settings or load_settings(overrides=overrides or None)
     startup.check_data_dir(app.config["LISTARCHIVE_SETTINGS"])  # ConfigError: cannot serve
+    startup.check_package_files(app)  # ConfigError: templates or static files not installed
     extensions.init_app(app)
     views.init_app(app)
     auth.init_app(app)  # session cookie and key, CSRF check on every POST/PUT/PATCH/DELETE
@@ -60,6 +62,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(stats_pages.bp)
     app.register_blueprint(audit_pages.bp)
     app.register_blueprint(meeting_pages.bp)
+    app.register_blueprint(ops_pages.bp)
     # -- end of blueprints ---------------------------------------------------------------------
     errors.init_app(app)
     return app

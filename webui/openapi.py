@@ -422,6 +422,42 @@ PATHS.update(
     }
 )
 
+# -- runs and quarantine (secretariat; webui/ops_pages.py, docs/webui-contract.md) --
+_PAGING = [
+    _query("page", "page number, from 1", {"type": "integer", "minimum": 1}),
+    _query("per_page", "rows per page (web.ops_page_size; up to 500)", {"type": "integer"}),
+]
+_RUN_STATUS = {"enum": ["running", "ok", "partial", "interrupted", "error", "failed", "abandoned"]}
+PATHS.update(
+    {
+        "/runs.json": _get(
+            "sync runs newest first (the `runs` and `lists` of `listarchive runs --json`), the "
+            "failing lists, paging (secretariat)",
+            _ref("Page"),
+            [_query("list", "one list's runs"), _query("status", "runs of one status", _RUN_STATUS)]
+            + _PAGING,
+            ("400", "404"),
+        ),
+        "/runs/{run_id}.json": _get(
+            "one run: its whole summary, failed volumes, warnings (secretariat)",
+            _ref("Page"),
+            [_path_param("run_id", "run id")],
+        ),
+        "/quarantine.json": _get(
+            "quarantined messages: reason, list, origin volume, position, size, date (secretariat)",
+            _ref("Page"),
+            [_query("list", "one list's quarantine"), *_PAGING],
+            ("400", "404"),
+        ),
+        "/quarantine/{item_id}.json": _get(
+            "one quarantined message: its first web.quarantine_view_bytes as text (undecodable "
+            "bytes replaced), and the URL of the raw bytes (secretariat)",
+            _ref("Page"),
+            [_path_param("item_id", "quarantine item id")],
+        ),
+    }
+)
+
 SPEC: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {
@@ -431,7 +467,8 @@ SPEC: dict[str, Any] = {
         "JSON twin under `Accept: application/json`. Errors are "
         '`{"error": {"status", "message"}}`. The messages of private lists are returned '
         "only to logged-in accounts; the routes under `/persons`, `/stats/*` (except "
-        "`/stats`), `/audit`, `/rosters` and `/meetings` need a login (401 without one).",
+        "`/stats`), `/audit`, `/rosters`, `/meetings`, `/runs` and `/quarantine` need a login (401 "
+        "without one).",
     },
     "paths": PATHS,
     "components": {

@@ -145,8 +145,8 @@ def choices() -> dict[str, Any]:
     communities = [
         str(r[0])
         for r in conn.execute(
-            "SELECT DISTINCT community FROM lists WHERE community IS NOT NULL "
-            "AND community != '' AND (? OR private = 0) ORDER BY community",
+            "SELECT DISTINCT lc.community FROM list_communities lc JOIN lists l "
+            "ON l.id = lc.list WHERE (? OR l.private = 0) ORDER BY lc.community",
             (private,),
         )
     ]
