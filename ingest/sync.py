@@ -261,7 +261,8 @@ class _Run:
             self.summary.warnings.append("the source holds no volumes: nothing to import")
 
     def _no_message(self, volume: str, size: int) -> None:
-        """A volume of bytes without a message in them (not an archive?): worth a warning."""
+        """A volume of bytes (once decompressed: an empty month's gzip is no warning) without
+        a message in them (not an archive?): worth a warning."""
         if size:
             self.summary.needs_attention = True
             self.summary.warnings.append(f"volume {volume}: {size} bytes but no message in them")
@@ -317,8 +318,6 @@ class _Run:
         download, summary = job.download, self.summary
         if download.status == "unchanged":
             summary.volumes_unchanged += 1
-            if download.state is not None and not download.state.message_count:
-                self._no_message(download.volume.name, download.state.size)  # still empty
             return "unchanged"
         if job.failed or download.status == "failed" or job.future is None:
             self._fail(download, job.failed or download.error or "download failed")
@@ -335,7 +334,7 @@ class _Run:
         counts = self.store.save_volume(self.list_id, state, parsed.items, parsed.quarantined)
         summary.parser_failures += parsed.failures
         if not (parsed.items or parsed.quarantined or parsed.repeats):
-            self._no_message(download.volume.name, download.state.size or len(download.data))
+            self._no_message(download.volume.name, parsed.text_bytes)
         summary.volumes_fetched += 1
         summary.new_messages += counts.new
         summary.duplicates += counts.duplicates + parsed.repeats

@@ -56,6 +56,8 @@ class ParsedVolume:
     counted: a volume of one message repeated a million times costs no memory."""
     failures: int = 0
     """Messages quarantined because a step raised unexpectedly (`Rejected.failure`)."""
+    text_bytes: int = 0
+    """Bytes of text the volume holds (decompressed): with no message in them, suspect."""
 
 
 class Rejected(Exception):
@@ -136,13 +138,14 @@ def parse_volume(
     than `limits.max_message_bytes` is quarantined with the first bytes of it; a message
     that any per-message step fails on (`build_item`) is quarantined with the reason."""
     pieces: Iterator[Piece]
+    seen = [0]  # text bytes read (the most of any pass over the volume)
     if kind == "maildir":
         pieces = maildir.read_pieces(
             volume, data, limits.max_volume_bytes, limits.max_message_bytes
         )
     else:
         opened: ChunkSource = file_chunks(Path(path)) if path else bytes_chunks(data)
-        text = volume_text(opened, volume.url, limits.max_volume_bytes)
+        text = counted(volume_text(opened, volume.url, limits.max_volume_bytes), seen)
         pieces = split_stream(text, limits.max_message_bytes)
     items: list[StoredItem] = []
     bad: list[Quarantined] = []
@@ -155,6 +158,8 @@ def parse_volume(
     repeats = failures = 0
     try:
         for position, piece in enumerate(pieces):
+            if kind == "maildir":
+                seen[0] += piece.size
             if piece.truncated:
                 reason = (
                     f"message of {piece.size} bytes is larger than sync.max_message_bytes "
@@ -181,7 +186,20 @@ def parse_volume(
         return ParsedVolume([], [], error=exc.reason)
     except OSError as exc:
         return ParsedVolume([], [], error=f"cannot read {path or volume.url}: {exc.strerror}")
-    return ParsedVolume(items, bad, repeats=repeats, failures=failures)
+    return ParsedVolume(items, bad, repeats=repeats, failures=failures, text_bytes=seen[0])
+
+
+def counted(text: ChunkSource, seen: list[int]) -> ChunkSource:
+    """`text`, noting in `seen[0]` the most bytes one pass over it gave."""
+
+    def chunks() -> Iterator[bytes]:
+        total = 0
+        for chunk in text():
+            total += len(chunk)
+            seen[0] = max(seen[0], total)
+            yield chunk
+
+    return chunks
 
 
 _DATE_SOURCE = MESSAGE_COLUMNS.index("date_source")

