@@ -16,7 +16,9 @@ set too, so marking a bot costs no database work beyond reading the marks.
 
 A frame holds what its reader may see (`store.visibility`): without private access the
 scope's lists are public ones, a thread's subject is that of its first visible message, and
-a reply to a message the reader may not read answers someone unknown.
+a reply to a message the reader may not read answers someone unknown.  Removed messages
+(`store.removals`) are in no frame, for any reader; a removal or its undo changes the change
+sequence, so cached frames are not reused across it.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from operator import attrgetter
 from typing import Any, NamedTuple
 
 from analytics.scope import Scope
-from store import bots, identities, thread_queries, visibility
+from store import bots, identities, removals, thread_queries, visibility
 
 
 class Post(NamedTuple):
@@ -140,6 +142,9 @@ def _load(conn: sqlite3.Connection, scope: Scope) -> Frame:
         # one pass over the covering index is cheaper than a join, even for a single list
         rows = [r for r in conn.execute(_POSTS) if r[0] in on_lists]
     viewer = visibility.for_reader(conn, include_private=scope.include_private)
+    if viewer.removals:  # removed messages count for nobody (store.removals)
+        gone = removals.hidden_keys(conn)
+        rows = [r for r in rows if r[1] not in gone]
     person_of: dict[int, int] = dict(conn.execute("SELECT id, person FROM identities").fetchall())
     parent_of: dict[str, int] = {r[1]: person_of.get(r[5], 0) for r in rows}
     missing = sorted({r[4] for r in rows if r[4] and r[4] not in parent_of})
@@ -226,7 +231,7 @@ def _threads(
     for tid, subject, root in conn.execute("SELECT thread_id, subject, root_key FROM threads"):
         if tid in wanted:
             threads[str(tid)] = ThreadRef(str(tid), str(subject), root)
-    if viewer.include_private:
+    if not viewer.hides_messages:
         return threads
     hidden = sorted(thread_queries.threads_with_hidden(conn, viewer) & wanted)
     for tid, seen in thread_queries.thread_summaries(conn, viewer, hidden).items():

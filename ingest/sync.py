@@ -48,6 +48,8 @@ class RunSummary:
     new_messages: int = 0
     duplicates: int = 0
     quarantined: int = 0
+    removed: int = 0
+    """Messages under a removal (`store.removals`): not shown, not stored again if purged."""
     requests: int = 0
     failures: list[VolumeFailure] = field(default_factory=list)
     error: str = ""
@@ -339,6 +341,7 @@ class _Run:
         summary.new_messages += counts.new
         summary.duplicates += counts.duplicates + parsed.repeats
         summary.quarantined += counts.quarantined
+        summary.removed += counts.removed
         logger.debug(
             "%s: %d new, %d duplicates", download.volume.name, counts.new, counts.duplicates
         )

@@ -24,6 +24,7 @@ from listarchive import (
     cli_meetings,
     cli_ops,
     cli_persons,
+    cli_remove,
     cli_rosters,
     cli_stats,
     cli_users,
@@ -343,7 +344,7 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
         serve_webui(current_settings(ctx), host=host, port=port, workers=workers)
 
 
-for command in cli_ops.COMMANDS + cli_admin.COMMANDS + cli_backup.COMMANDS:
+for command in cli_ops.COMMANDS + cli_admin.COMMANDS + cli_backup.COMMANDS + cli_remove.COMMANDS:
     cli.add_command(command)
 cli.add_command(cli_users.users)
 cli.add_command(cli_persons.persons)

@@ -17,7 +17,7 @@ def format_summary(s: RunSummary) -> str:
     lines = [
         f"{s.list_name}: volumes {s.volumes_fetched} fetched, {s.volumes_unchanged} unchanged, "
         f"{s.volumes_failed} failed; {s.new_messages} new messages, {s.duplicates} duplicates, "
-        f"{s.quarantined} quarantined"
+        f"{s.quarantined} quarantined" + (f", {s.removed} removed" if s.removed else "")
     ]
     if s.skipped:
         return f"{s.list_name}: skipped: {s.skipped}"

@@ -8,10 +8,11 @@ while the index was unavailable is caught up on the next call, and `rebuild` sta
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from search.base import IndexDoc, SearchBackend
 from search.index_guard import Guard
+from store import removals
 from store.records import StoredMessage
 from store.store import Store
 
@@ -75,7 +76,13 @@ def catch_up(
         messages, cursor = guard.page(checkpoint, batch, after)
         if cursor is None:
             break
-        docs = guard.documents(messages, lambda m: to_doc(m, communities, private_lists))
+        gone = removals.hidden_keys(store.conn, (m.key for m in messages))
+        if gone:  # removed messages leave the index (store.removals); a rebuild skips them
+            backend.delete(sorted(gone))
+        docs = guard.documents(
+            [m for m in messages if m.key not in gone],
+            lambda m: to_doc(m, communities, private_lists),
+        )
         total += guard.index(backend, docs, {m.key: m.seq for m in messages})
         after = cursor
         # every message below the last page's seq is indexed: safe to resume from there
@@ -87,6 +94,20 @@ def catch_up(
     backend.set_checkpoint(target)
     logger.info("indexed %d messages into %s", total, backend.name)
     return total
+
+
+def refresh(store: Store, backend: SearchBackend, keys: Sequence[str]) -> int:
+    """Bring the documents of `keys` up to date at once (after a removal or its undo): the
+    removed ones deleted now, the others indexed again with whatever else changed
+    (`catch_up`, which would do all of it later, by change sequence).  Returns how many
+    documents were deleted."""
+    wanted = set(keys)
+    gone = removals.hidden_keys(store.conn, wanted)
+    if gone:
+        backend.delete(sorted(gone))
+    if len(gone) < len(wanted):
+        catch_up(store, backend)
+    return len(gone)
 
 
 def rebuild(store: Store, backend: SearchBackend, *, batch: int = 5000) -> int:

@@ -6,6 +6,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from store.names import fold, normalize_address
+from store.visibility import not_removed
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,12 +30,12 @@ def list_persons(
     names, addresses and keys (accent- and case-insensitive).  Personal data: callers show
     this to logged-in roles only."""
     rows = conn.execute(
-        """
+        f"""
         SELECT p.id, p.key, p.name, COUNT(m.id), MIN(m.date), MAX(m.date)
         FROM persons p
         JOIN identities i ON i.person = p.id
         JOIN messages m ON m.identity = i.id
-        WHERE p.merged_into IS NULL
+        WHERE p.merged_into IS NULL AND {not_removed("m")}
         GROUP BY p.id
         """
     ).fetchall()

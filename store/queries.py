@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from store import communities
-from store.visibility import Visibility, is_private
+from store.visibility import Visibility, is_private, not_removed
 
 _VOLUME_SUFFIXES = (".txt.gz", ".txt", ".mbox.gz", ".mbox", ".gz")
 
@@ -113,7 +113,7 @@ def list_summaries(conn: sqlite3.Connection, viewer: Visibility) -> list[ListSum
     rows = conn.execute(
         "SELECT l.id, l.name, l.community, l.private, count(m.id), min(m.date), max(m.date) "
         "FROM lists l LEFT JOIN memberships ms ON ms.list = l.id "
-        "LEFT JOIN messages m ON m.id = ms.message "
+        f"LEFT JOIN messages m ON m.id = ms.message AND {viewer.not_removed('m')} "
         f"WHERE {viewer.lists('l')} GROUP BY l.id ORDER BY l.name"
     ).fetchall()
     member_of = communities.of_lists(conn)
@@ -136,7 +136,8 @@ def list_periods(conn: sqlite3.Connection, list_id: int) -> list[PeriodSummary]:
     """The periods (volumes) of a list with their stored message counts, newest first."""
     rows = conn.execute(
         "SELECT ms.origin, count(*), min(m.date), max(m.date) FROM memberships ms "
-        "JOIN messages m ON m.id = ms.message WHERE ms.list = ? GROUP BY ms.origin",
+        "JOIN messages m ON m.id = ms.message "
+        f"WHERE ms.list = ? AND {not_removed('m')} GROUP BY ms.origin",
         (list_id,),
     ).fetchall()
     merged: dict[str, tuple[list[str], int, int | None, int | None]] = {}

@@ -159,6 +159,8 @@ class SaveCounts:
     duplicates: int = 0
     quarantined: int = 0
     new_keys: list[str] = field(default_factory=list)
+    removed: int = 0
+    """Messages under a removal (`store.removals`): kept hidden, or not stored if purged."""
 
 
 @dataclass(frozen=True, slots=True)

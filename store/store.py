@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from store import communities, faults, files, identities, tx
+from store import communities, faults, files, identities, removals, tx
 from store import threading as store_threading
 from store.errors import StoreAccessError as StoreAccessError
 from store.errors import StoreCorruptError as StoreCorruptError
@@ -292,18 +292,26 @@ class Store:
 
         A message whose key is already stored (the same message delivered or exported
         again) is a duplicate: it is counted and only gains a list membership if it lacks one.
+        A message under a removal (`store.removals` tombstones) is counted as `removed`: a
+        purged one is not stored again, a new copy of a removed one is stored hidden.
         """
         counts = SaveCounts()
         with self.transaction() as conn:
             seq = self._next_seq(conn)
             senders = identities.Assigner(conn)
+            stones = removals.Tombstones(conn)
             existing = self._ids_for(conn, {item.key for item in items})
             new_rows: list[tuple[object, ...]] = []
             first: dict[str, StoredItem] = {}
             duplicates: list[StoredItem] = []
+            removed_again = 0
             for item in items:
+                stone = stones.match(item)
                 if item.key in existing or item.key in first:
                     duplicates.append(item)
+                    removed_again += stone is not None
+                elif stone is not None and stone.purged:  # gone for good: never again
+                    counts.removed += 1
                 else:
                     first[item.key] = item
                     sender = senders.identity(item.row[_FROM_ADDR], item.row[_FROM_NAME])
@@ -322,9 +330,11 @@ class Store:
                 ).rowcount
                 if added:  # a known message on a new list: the index must learn it
                     conn.execute("UPDATE messages SET seq = ? WHERE id = ?", (seq, ids[item.key]))
-            counts.new = len(new_rows)
+            hidden = stones.hide_new(conn, first.values()) if stones else 0
+            counts.removed += hidden + removed_again
+            counts.new = len(new_rows) - hidden
             counts.new_keys = list(first)
-            counts.duplicates = len(duplicates)
+            counts.duplicates = len(duplicates) - removed_again
             for bad in quarantined:
                 added = conn.execute(
                     "INSERT OR IGNORE INTO quarantine (list, origin, position, reason, raw, "

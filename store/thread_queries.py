@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from store import removals
 from store.visibility import Visibility
 
 
@@ -49,7 +50,7 @@ def thread_summaries(
                 chunk,
             )
         }
-        if viewer.include_private:
+        if not viewer.hides_messages:
             found.update(stored)
             continue
         totals = dict(
@@ -119,15 +120,25 @@ def get_thread(
 
 
 def threads_with_hidden(conn: sqlite3.Connection, viewer: Visibility) -> set[str]:
-    """The threads holding a message `viewer` may not read (a hidden message is on private
-    lists only, so only the private lists' memberships are looked at)."""
+    """The threads holding a message `viewer` may not read (a hidden message is removed, or
+    on private lists only, so only the private lists' memberships are looked at)."""
+    found: set[str] = set()
+    if viewer.removals:
+        found.update(
+            str(r[0])
+            for r in conn.execute(
+                "SELECT DISTINCT m.thread_id FROM messages m "
+                f"WHERE m.key IN ({removals.ACTIVE_KEYS}) AND m.thread_id IS NOT NULL"
+            )
+        )
     if viewer.include_private:
-        return set()
-    return {
+        return found
+    found.update(
         str(r[0])
         for r in conn.execute(
             "SELECT DISTINCT m.thread_id FROM lists l JOIN memberships ms ON ms.list = l.id "
             "JOIN messages m ON m.id = ms.message "
             f"WHERE l.private AND m.thread_id IS NOT NULL AND NOT ({viewer.messages('m')})"
         )
-    }
+    )
+    return found

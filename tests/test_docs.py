@@ -55,6 +55,9 @@ def test_every_command_is_in_the_cli_reference() -> None:
         "tags",
         "tags add",
         "tags remove",
+        "remove",
+        "removals",
+        "restore",
     ]
     for command in commands:
         assert f"listarchive {command}" in text

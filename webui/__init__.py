@@ -30,6 +30,7 @@ from webui import (
     ops_pages,
     pages,
     person_pages,
+    removal_pages,
     search_pages,
     startup,
     stats_pages,
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(audit_pages.bp)
     app.register_blueprint(meeting_pages.bp)
     app.register_blueprint(ops_pages.bp)
+    app.register_blueprint(removal_pages.bp)
     # -- end of blueprints ---------------------------------------------------------------------
     errors.init_app(app)
     return app

@@ -422,6 +422,13 @@ PATHS.update(
     }
 )
 
+# -- removals (secretariat; docs/webui-contract.md): the POST actions answer JSON too --
+PATHS["/removals.json"] = _get(
+    "removals, newest first: kind, target, reason, actor, dates, purged, message keys and "
+    "subjects, undo URL (secretariat)",
+    _ref("Page"),
+    errors=(),
+)
 # -- runs and quarantine (secretariat; webui/ops_pages.py, docs/webui-contract.md) --
 _PAGING = [
     _query("page", "page number, from 1", {"type": "integer", "minimum": 1}),

@@ -20,7 +20,7 @@ from flask.typing import ResponseReturnValue
 from analytics import bots as bot_scores
 from analytics.facts import PersonTotal
 from analytics.person import ListActivity, PersonPeriod, StartedThread, person_activity
-from store import bots, identities, merges
+from store import bots, identities, merges, removals
 from store.identities import IdentityRef
 from store.persons import list_persons
 from webui import stats_params
@@ -82,8 +82,9 @@ def directory() -> ResponseReturnValue:
 
 
 def _live_or_404(key: str) -> int:
-    person = identities.resolve(get_store().conn, key)
-    if person is None:
+    conn = get_store().conn
+    person = identities.resolve(conn, key)
+    if person is None or removals.person_only_removed(conn, person):
         abort(404, f"No person {key}.")
     return person
 
