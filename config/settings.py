@@ -79,6 +79,20 @@ SETTINGS: tuple[Setting, ...] = (
         "How often a scheduled run re-checks every volume, not only the newest (30m, 6h, 1d).",
     ),
     Setting(
+        "scheduler.spread",
+        bool,
+        True,
+        "Spread the lists' interval runs over the interval (each list at a fixed offset, from "
+        "its name) instead of running them all at start-up; a list never synced runs at once.",
+    ),
+    Setting(
+        "scheduler.refresh",
+        str,
+        "1m",
+        "How often the scheduler looks for lists added or removed (and a changed settings "
+        "file) and adds or drops their jobs (30s, 1m, 5m).",
+    ),
+    Setting(
         "scheduler.heartbeat",
         int,
         30,
@@ -535,13 +549,9 @@ def check_settings(settings: Settings) -> None:
         check_url(base_url, "web.base_url")
     if settings["search.backend"] == "elasticsearch":
         check_url(settings["search.url"], "search.url")
-    if (
-        not _SCHEDULE.match(settings["scheduler.full_check"])
-        or "cron" in settings["scheduler.full_check"]
-    ):
-        raise ConfigError(
-            f"scheduler.full_check: {settings['scheduler.full_check']!r} is not like '6h' or '1d'"
-        )
+    for name in ("scheduler.full_check", "scheduler.refresh"):
+        if not _SCHEDULE.match(settings[name]) or "cron" in settings[name]:
+            raise ConfigError(f"{name}: {settings[name]!r} is not like '30s', '6h' or '1d'")
     for what, spec in [("scheduler.interval", settings["scheduler.interval"])] + [
         (f"lists.{lc.name}.schedule", lc.schedule) for lc in settings.lists if lc.schedule
     ]:

@@ -9,6 +9,7 @@ caller, seeing the clock past the deadline, says so.
 
 from __future__ import annotations
 
+import functools
 import ssl
 import threading
 import time
@@ -111,14 +112,21 @@ class _DeadlineStream(NetworkStream):
         return self._inner.get_extra_info(info)
 
 
+@functools.cache
+def shared_ssl_context() -> ssl.SSLContext:
+    """httpx's default context (system CA bundle, hostname checks), made once per process:
+    loading the CA bundle costs ~30 ms of CPU, and a scheduler makes a fetcher per job."""
+    return httpx.create_ssl_context()
+
+
 class DeadlineTransport(httpx.HTTPTransport):
     """httpx's transport over a `DeadlineBackend` (no environment proxies: the archive is
     reached directly, so the origin checked is the one connected to)."""
 
     def __init__(self, backend: DeadlineBackend) -> None:
-        super().__init__()
+        super().__init__(verify=shared_ssl_context())
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
+            ssl_context=shared_ssl_context(),
             max_connections=10,
             max_keepalive_connections=10,
             keepalive_expiry=5.0,

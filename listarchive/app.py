@@ -29,7 +29,7 @@ from search.factory import SQLITE_FILENAME, open_configured
 from store import communities, files, list_origins, locks, naming, runs
 from store.errors import StoreCorruptError
 from store.records import ListInfo
-from store.store import Store
+from store.store import Store, UnknownListError
 
 logger = logging.getLogger(__name__)
 
@@ -41,14 +41,30 @@ class UsageError(Exception):
     """The user asked for something inconsistent; the message says what."""
 
 
-def open_store(settings: Settings) -> Store:
+def open_store(settings: Settings, *, declare: bool = True) -> Store:
     """The store (created when missing, unless the search index holds an earlier store's
-    messages: `refuse_store_over_index`), with the settings' lists and communities applied."""
-    check_declared_names(settings)
+    messages: `refuse_store_over_index`), with the settings' lists and communities applied
+    (`declare_lists`), unless `declare` is false: for callers that applied them already, such
+    as the scheduler's jobs (its process applies them at start-up and when the file changes)."""
+    if declare:
+        check_declared_names(settings)
     refuse_store_over_index(settings)
     store = Store(settings.store_path)
+    if declare:
+        try:
+            declare_lists(settings, store)
+        except BaseException:
+            store.close()
+            raise
+    return store
+
+
+def declare_lists(settings: Settings, store: Store) -> None:
+    """Apply the `[lists.NAME]` and `[communities.NAME]` tables of the settings file to the
+    store: one read of the store's lists, and writes only for what differs."""
+    current = {info.name: info for info in store.lists()}
     for declared in settings.lists:
-        existing = {info.name: info for info in store.lists()}.get(declared.name)
+        existing = current.get(declared.name)
         wanted = (
             declared.source,
             declared.url,
@@ -75,7 +91,6 @@ def open_store(settings: Settings) -> Store:
         # the file is authoritative for the lists it declares, their extra origins included
         list_origins.set_allowed_origins(store.conn, declared.name, declared.allow_origins)
     _declare_communities(settings, store)
-    return store
 
 
 def verify_store(settings: Settings) -> None:
@@ -311,13 +326,7 @@ def sync(
 
     `full(list_name)` says whether to check every volume (default) or only new, failed and
     the two newest ones (the scheduler's incremental runs)."""
-    known = {info.name: info for info in store.lists()}
-    unknown = [n for n in names if n not in known]
-    if unknown:
-        raise UsageError(f"unknown list(s): {', '.join(unknown)}")
-    if not known:
-        raise UsageError("no lists configured: add one with `listarchive lists add`")
-    selected = [known[n] for n in names] if names else list(known.values())
+    selected = _selected_lists(store, names)
     runs.abandon_dead(store.conn)  # runs a killed or crashed sync left `running`
     fetcher = make_fetcher(settings)
     summaries = []
@@ -343,6 +352,24 @@ def sync(
         fetcher.close()
     indexed, error = searching.update_index(settings, store)
     return summaries, indexed, error
+
+
+def _selected_lists(store: Store, names: Sequence[str]) -> list[ListInfo]:
+    """The named lists, each read alone (a scheduled job's cost does not grow with the number
+    of lists), or every list when none is named."""
+    found = {}
+    for name in names:
+        try:
+            found[name] = store.get_list(name)
+        except UnknownListError:
+            pass
+    unknown = [n for n in names if n not in found]
+    if unknown:
+        raise UsageError(f"unknown list(s): {', '.join(unknown)}")
+    selected = list(found.values()) if names else store.lists()
+    if not selected:
+        raise UsageError("no lists configured: add one with `listarchive lists add`")
+    return selected
 
 
 def _sync_locked(

@@ -207,16 +207,28 @@ class Store:
         return self.get_list(name)
 
     def get_list(self, name: str) -> ListInfo:
-        for info in self.lists():
-            if info.name == name:
-                return info
-        raise UnknownListError(f"unknown list {name!r}")
+        """One list, read alone: its cost does not grow with the number of lists."""
+        found = self._lists(name)
+        if not found:
+            raise UnknownListError(f"unknown list {name!r}")
+        return found[0]
 
     def lists(self) -> list[ListInfo]:
+        return self._lists(None)
+
+    def last_syncs(self) -> dict[str, str | None]:
+        """Every list's name and when it was last synced (None: never), without the counts
+        `lists` makes: cheap enough to poll (the scheduler does, to follow added lists)."""
+        rows = self.conn.execute("SELECT name, last_sync FROM lists ORDER BY name")
+        return {str(name): last_sync for name, last_sync in rows}
+
+    def _lists(self, name: str | None) -> list[ListInfo]:
+        where, params = ("WHERE l.name = ? ", (name,)) if name is not None else ("", ())
         rows = self.conn.execute(
             "SELECT l.id, l.name, l.source, l.url, l.paths, l.community, l.created_at, "
             "l.last_sync, (SELECT count(*) FROM memberships m WHERE m.list = l.id), "
-            "l.address, l.private FROM lists l ORDER BY l.name"
+            f"l.address, l.private FROM lists l {where}ORDER BY l.name",
+            params,
         ).fetchall()
         member_of = communities.of_lists(self.conn)
         return [
