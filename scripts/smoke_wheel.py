@@ -80,6 +80,7 @@ def fetch(url: str, *, expect: int = 200) -> tuple[int, str, str]:
     except urllib.error.HTTPError as exc:
         status, ctype = exc.code, exc.headers.get_content_type()
         text = exc.read().decode("utf-8", "replace")
+        exc.close()
     if status != expect:
         raise SmokeError(f"GET {url}: {status} (expected {expect})\n{text[:2000]}")
     return status, ctype, text

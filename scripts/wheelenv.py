@@ -230,7 +230,8 @@ def wait_http(url: str, process: subprocess.Popen[str], timeout: float = 60) -> 
         try:
             urllib.request.urlopen(url, timeout=5).close()
             return
-        except urllib.error.HTTPError:
+        except urllib.error.HTTPError as exc:
+            exc.close()
             return
         except OSError:
             time.sleep(0.2)
