@@ -12,7 +12,7 @@ import click
 from config.settings import ConfigError, Settings, ensure_data_dir
 from listarchive import app
 from store import faults
-from store.errors import StoreAccessError, StoreCorruptError
+from store.errors import StoreAccessError, StoreCorruptError, StoreFullError
 from store.store import Store, StoreError
 
 STORE_UNUSABLE_EXIT = 3
@@ -33,13 +33,15 @@ class Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (sqlite3.Error, StoreCorruptError, StoreAccessError) as exc:
+        except (sqlite3.Error, StoreCorruptError, StoreAccessError, StoreFullError) as exc:
             settings = (ctx.obj or {}).get("settings")
             if settings is None:
                 raise
             found = faults.classify(exc, settings.store_path)
             if found is None:
                 raise
+            if isinstance(found, StoreFullError):
+                raise StoreUnusable(f"{found}: free space and run the command again") from exc
             raise StoreUnusable(str(found)) from exc
 
 
@@ -55,6 +57,8 @@ def store_errors() -> Iterator[None]:
         yield
     except (StoreCorruptError, StoreAccessError) as exc:
         raise StoreUnusable(str(exc)) from exc
+    except StoreFullError as exc:
+        raise StoreUnusable(f"{exc}: free space and run the command again") from exc
     except (ConfigError, StoreError) as exc:
         raise click.ClickException(str(exc)) from exc
 

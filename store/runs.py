@@ -206,8 +206,8 @@ def abandon_dead(conn: sqlite3.Connection, list_id: int | None = None) -> int:
             continue
         who = f"the sync process ({owner})" if owner else "the sync process"
         summary["error"] = (
-            f"{who} ended without finishing this run (killed or crashed); the volumes it did "
-            "not store are synced by the next run"
+            f"{who} ended without finishing this run (killed, crashed, or the disk was full); "
+            "the volumes it did not store are synced by the next run"
         )
         with tx.write(conn):
             marked += conn.execute(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -169,6 +170,37 @@ def test_a_full_disk_says_so_and_records_the_run_as_failed(
     assert json.loads(out)["runs"][0]["new_messages"] > 0
     conn = sqlite3.connect(store_path)
     assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_a_full_disk_met_by_another_command_says_so(
+    corpus: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`runs` writes too (it marks runs whose process is gone): on a full disk it says so and
+    exits 3 like `sync`, never with a traceback."""
+    files = [str(corpus / "mbox/apache-ponymail" / PONYMAIL[0])]
+    assert _run(data_dir, "lists", "add", "pony", "--mbox", *files)[0] == 0
+    store = Store(data_dir / "store.db")
+    owner = f"{socket.gethostname()}:{_dead_pid()}"
+    with store.transaction() as conn:  # runs left behind by a process that is gone, each
+        for _ in range(20):  # filling a page, so that recording their end needs new pages
+            conn.execute(
+                "INSERT INTO runs (list, started_at, status, summary) VALUES "
+                "((SELECT id FROM lists), '2026-01-01T00:00:00+00:00', 'running', ?)",
+                (json.dumps({"owner": owner, "pad": "x" * 3800}),),
+            )
+    store.close()
+    monkeypatch.setattr(app, "open_store", _limit_pages(0))
+    result = CliRunner().invoke(cli, ["--data-dir", str(data_dir), "runs"])
+    assert result.exit_code == 3, result.output
+    assert "is full: free space and run the command again" in result.output
+    assert "Traceback" not in result.output and result.exception is not None
+    assert isinstance(result.exception, SystemExit)
 
 
 def test_run_deadline_leaves_the_remaining_volumes_for_the_next_run(
