@@ -107,6 +107,8 @@ class Store:
             self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             self.conn.execute("PRAGMA journal_mode = WAL")
             self.conn.execute("PRAGMA synchronous = NORMAL")
+            # deleted content (removals, purges) is overwritten, not left in free pages
+            self.conn.execute("PRAGMA secure_delete = ON")
             migrate(self.conn)
         self.conn.execute("PRAGMA foreign_keys = ON")
         self.conn.execute("PRAGMA busy_timeout = 10000")

@@ -285,3 +285,13 @@ def test_quarantine_keeps_reason_and_raw_bytes(store: Store, tmp_path: Path) -> 
     again = sync_list(store, "l", MboxSource([str(copy)]), workers=1)
     assert (again.new_messages, again.duplicates, again.quarantined) == (0, 1, 0)
     assert store.quarantine_count() == 1
+
+
+def test_writers_overwrite_deleted_content(tmp_path: Path) -> None:
+    """Removed and purged messages must not linger in free pages, whatever SQLite's build
+    default (Debian's is on, others' off)."""
+    store = Store(tmp_path / "store.db")
+    try:
+        assert store.conn.execute("PRAGMA secure_delete").fetchone()[0] == 1
+    finally:
+        store.close()
