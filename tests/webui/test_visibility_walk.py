@@ -235,6 +235,8 @@ def _urls(app: Flask, mixed: Mixed) -> Iterator[tuple[str, str]]:
         "key": [*message_keys, *mixed.private_persons, *mixed.public_persons],
         "community": ["opencom", "hushcom"],
         "event_id": ["1"],
+        "run_id": ["1"],  # secretariat pages: anonymous gets the login redirect / 401
+        "item_id": ["1"],
     }
     for rule in app.url_map.iter_rules():
         if "GET" not in (rule.methods or ()) or rule.endpoint == "static":
