@@ -13,12 +13,14 @@ from pathlib import Path
 
 import pytest
 from apscheduler.schedulers.base import STATE_STOPPED, BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.interval import IntervalTrigger
 from click.testing import CliRunner
 
 from config.settings import Settings, load_settings
 from listarchive import app
 from listarchive.cli import cli
-from listarchive.scheduler import build, run_once
+from listarchive.scheduler import ListJobs, build, run_once
 from store.records import ListInfo
 from store.store import Store
 
@@ -195,3 +197,32 @@ def test_lists_added_and_removed_while_running_are_followed(corpus: Path, tmp_pa
         _wait(lambda: _ok_runs(data, "declared") == 1, "the declared list's first run")
         assert "cron" in scheduler.get_job("sync:declared").name
         stop.set()
+
+
+def test_a_changed_settings_file_is_applied_and_a_broken_one_ignored(
+    corpus: Path, tmp_path: Path
+) -> None:
+    settings = _settings(tmp_path, _declared(corpus, ["a"]))
+    settings.data_dir.mkdir()
+    assert settings.config_file is not None
+    scheduler = BlockingScheduler(timezone=UTC)
+    jobs = ListJobs(settings, threading.Event(), scheduler)
+    jobs.start()
+    try:
+        assert [j.id for j in scheduler.get_jobs()] == ["sync:a"]
+        text = settings.config_file.read_text()
+        settings.config_file.write_text(text + "[lists.broken\n")
+        jobs.refresh()  # logged, not applied; the jobs stay
+        assert [j.id for j in scheduler.get_jobs()] == ["sync:a"]
+        settings.config_file.write_text(
+            text.replace(f'"{corpus / BOX}"]\n', f'"{corpus / BOX}"]\nschedule = "30m"\n')
+            + _declared(corpus, ["b"])
+        )
+        jobs.refresh()
+        found = {j.id: j for j in scheduler.get_jobs()}
+        assert set(found) == {"sync:a", "sync:b"}
+        trigger = found["sync:a"].trigger
+        assert isinstance(trigger, IntervalTrigger) and trigger.interval == timedelta(minutes=30)
+        assert jobs.settings.lists[0].schedule == "30m"
+    finally:
+        jobs.close()
