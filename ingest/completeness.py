@@ -3,6 +3,8 @@
 Pipermail publishes a per-period date index (`<period>/date.html`, "Messages: N" and one link
 per message); HyperKitty reports a count per month (kept as the volume's `expected` count when
 its source provides one).  Differences are listed so that a secretariat can trust the audit.
+The date indexes are asked for where the list's index really is, on the origins the list allows
+only, like its volumes.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ import logging
 import re
 import sqlite3
 from dataclasses import dataclass
+from urllib.parse import urljoin
 
 from ingest.http import HttpFetcher
+from ingest.origins import OriginPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -45,12 +49,19 @@ def pipermail_date_index_count(html: bytes) -> int | None:
 
 
 def pipermail_counts(
-    base_url: str, periods: list[str], fetcher: HttpFetcher
+    base_url: str,
+    periods: list[str],
+    fetcher: HttpFetcher,
+    policy: OriginPolicy | None = None,
 ) -> dict[str, int | None]:
-    base = base_url if base_url.endswith("/") else base_url + "/"
+    """Each period's count from its date index, relative to `base_url`: the list's index as
+    it was found (`PipermailSource.index_url`, where its volume links are relative to too).
+    Requests go to the origins of `policy` only (default `base_url`'s)."""
+    base = base_url
+    policy = policy or OriginPolicy.for_url(base)
     counts: dict[str, int | None] = {}
     for period in periods:
-        result = fetcher.get(f"{base}{period}/date.html")
+        result = fetcher.get(urljoin(base, f"{period}/date.html"), policy=policy)
         counts[period] = pipermail_date_index_count(result.content) if result.ok else None
     return counts
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import httpx
 
 from ingest.deadline import DeadlineBackend, DeadlineTransport
-from ingest.origins import OriginPolicy, origin_of, origin_text
+from ingest.origins import OriginPolicy
 from store.records import VolumeState
 from store.redact import redact
 
@@ -40,6 +40,8 @@ class HttpResult:
     content_type: str
     error: str = ""
     requests: int = 1
+    url: str = ""
+    """Where the answer came from, after the (allowed) redirects: what its links are relative to."""
 
     @property
     def ok(self) -> bool:
@@ -139,6 +141,7 @@ class HttpFetcher:
                         result.content_type,
                         result.error,
                         attempts,
+                        result.url,
                     )
             time.sleep(0.2 * attempts)
 
@@ -198,6 +201,7 @@ class HttpFetcher:
             last_modified=response.headers.get("Last-Modified", ""),
             content_type=response.headers.get("Content-Type", ""),
             error="" if status in (200, 304) else f"HTTP {status} for {shown}",
+            url=str(response.url),
         )
 
     def _read(self, response: httpx.Response, shown: str, deadline: float) -> bytes:
@@ -234,17 +238,9 @@ def _redirect_target(response: httpx.Response) -> str | None:
 
 
 def _foreign(shown: str, target: str, policy: OriginPolicy) -> str:
-    try:
-        origin = origin_text(origin_of(target))
-    except httpx.InvalidURL:
-        origin = "ORIGIN"
     if redact(target) == shown:
         return f"{shown} is on another origin than the list's archive ({policy.describe()})"
-    return (
-        f"{shown} redirects to {redact(target)}, on another origin than the list's archive "
-        f"({policy.describe()}): not followed (if the archive moved there, declare it: "
-        f"lists add NAME ... --allow-origin {origin})"
-    )
+    return f"{shown} redirects to {redact(target)}: not followed: {policy.refusal(target)}"
 
 
 def sha256(data: bytes) -> str:

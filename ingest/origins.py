@@ -62,3 +62,25 @@ class OriginPolicy:
 
     def describe(self) -> str:
         return ", ".join(sorted(origin_text(o) for o in self.origins))
+
+    def refusal(self, url: str | httpx.URL) -> str:
+        """Why `url` (which `allows` refused) is not fetched, and what to do if it should be:
+        declaring an origin is only offered for an http(s) one; other schemes are never
+        fetched."""
+        try:
+            scheme, host, port = origin_of(url)
+        except httpx.InvalidURL:
+            return f"not a valid http(s) URL (the list's archive is on {self.describe()})"
+        if scheme in _DEFAULT_PORTS and not host:
+            return f"not a valid http(s) URL: no host (the list's archive is on {self.describe()})"
+        if scheme not in _DEFAULT_PORTS:
+            shown = f"the scheme {scheme}:" if scheme else "a URL without a scheme"
+            return (
+                f"{shown} is not allowed: only http and https are fetched, from the list's "
+                f"archive ({self.describe()})"
+            )
+        return (
+            f"on another origin than the list's archive ({self.describe()}) (if the archive "
+            "moved there, declare it: lists add NAME ... --allow-origin "
+            f"{origin_text((scheme, host, port))})"
+        )

@@ -17,6 +17,9 @@ is matched to a message the list holds from that period's volume:
 
 Entries without a held message (and held messages without an entry, e.g. re-archived copies'
 other numbers) are reported, not guessed.
+
+The pages are asked for where the list's index really is (`index_url`: after a declared host
+move, the new host) and on the origins the list allows only (`policy`), like its volumes.
 """
 
 from __future__ import annotations
@@ -27,9 +30,10 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import unquote
+from urllib.parse import unquote, urljoin
 
 from ingest.http import HttpFetcher
+from ingest.origins import OriginPolicy
 from ingest.parse import normalise_msgid
 from store import pipermail_map
 from store.pipermail_map import PeriodMessage
@@ -239,13 +243,16 @@ def map_period(
     fetcher: HttpFetcher,
     *,
     fetch_pages: bool = True,
+    index_url: str = "",
+    policy: OriginPolicy | None = None,
 ) -> PeriodResult:
     """Fetch one period's date index, match it and store the period's map (replacing it).
 
     A period whose index cannot be fetched keeps the map it had."""
-    base = info.url if info.url.endswith("/") else info.url + "/"
+    base = index_url or (info.url if info.url.endswith("/") else info.url + "/")
+    policy = policy or OriginPolicy.for_url(base)
     result = PeriodResult(period=period)
-    index = fetcher.get(f"{base}{period}/date.html")
+    index = fetcher.get(urljoin(base, f"{period}/date.html"), policy=policy)
     result.requests += index.requests
     if not index.ok:
         result.error = index.error or f"HTTP {index.status}"
@@ -255,7 +262,7 @@ def map_period(
 
     def page_id(number: int) -> str:
         if number not in ids:
-            page = fetcher.get(f"{base}{period}/{number:06d}.html")
+            page = fetcher.get(urljoin(base, f"{period}/{number:06d}.html"), policy=policy)
             result.requests += page.requests
             ids[number] = article_message_id(decode_page(page.content)) if page.ok else ""
         return ids[number]
@@ -276,13 +283,22 @@ def map_list(
     *,
     periods: Sequence[str] = (),
     fetch_pages: bool = True,
+    index_url: str = "",
+    policy: OriginPolicy | None = None,
 ) -> list[PeriodResult]:
     """Build or refresh the article map of a pipermail list: every stored volume (or the
-    `periods` given)."""
+    `periods` given).  `index_url`: where the list's index is (default its URL); `policy`:
+    the origins its archive may be fetched from (default its URL's own)."""
     if info.source != "pipermail":
         raise ValueError(f"list {info.name} is not a pipermail archive")
     stored = sorted(
         name for name, state in store.volume_states(info.id).items() if state.status == "ok"
     )
     wanted = [p for p in stored if p in periods] if periods else stored
-    return [map_period(store, info, p, fetcher, fetch_pages=fetch_pages) for p in wanted]
+    policy = policy or OriginPolicy.for_url(info.url)
+    return [
+        map_period(
+            store, info, p, fetcher, fetch_pages=fetch_pages, index_url=index_url, policy=policy
+        )
+        for p in wanted
+    ]

@@ -69,7 +69,7 @@ def cli(ctx: click.Context, data_dir: Path | None, config_file: Path | None, ver
             config_file, overrides={"data_dir": data_dir, "log_level": "DEBUG" if verbose else None}
         )
     except ConfigError as exc:
-        raise click.ClickException(f"configuration: {exc}") from exc
+        raise click.ClickException(f"configuration: {redact(str(exc))}") from exc
     logging.basicConfig(
         level=settings["log_level"],
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -183,7 +183,7 @@ def lists_add(
                 maildir_paths=maildir_paths,
             )
         except app.UsageError as exc:
-            raise click.UsageError(str(exc)) from exc
+            raise click.UsageError(redact(str(exc))) from exc  # it may repeat a URL given
     where = redact(info.url) or ", ".join(info.paths)
     click.echo(
         f"list {info.name}: {info.source} {where}" + (f" ({info.address})" if info.address else "")

@@ -6,13 +6,32 @@ import json
 
 import click
 
+from config.settings import Settings
 from ingest.errors import SourceError
+from ingest.http import HttpFetcher
 from ingest.pipermail_map import PeriodResult, map_list
+from ingest.sources.pipermail import PipermailSource
 from listarchive import app
 from listarchive.app import make_fetcher
 from listarchive.cli_common import current_settings, store_session
 from store import list_origins
-from store.store import StoreError
+from store.records import ListInfo
+from store.store import Store, StoreError
+
+
+def found_index(
+    settings: Settings, store: Store, info: ListInfo, fetcher: HttpFetcher
+) -> PipermailSource:
+    """The list's source with its index found, as a sync finds it: logged in to a private
+    archive (the session cookie rides along with `fetcher`), redirects followed on the list's
+    allowed origins (its URL's and the declared ones), so `index_url` is where the archive's
+    pages are now and `policy` where they may be fetched from.  Raises `SourceError`."""
+    origins = list_origins.allowed_origins(store.conn, info.name)
+    source = app.make_source(settings, info, fetcher, allow_origins=origins)
+    if not isinstance(source, PipermailSource):
+        raise SourceError(info.name, f"list {info.name} is not a pipermail archive")
+    source.index()
+    return source
 
 
 @click.command("pipermail-map")
@@ -41,26 +60,34 @@ def pipermail_map(
             raise click.UsageError(f"list {name} is not a pipermail archive")
         fetcher = make_fetcher(settings)
         try:
-            if info.private:  # log in: the session cookie rides along with the fetcher
-                origins = list_origins.allowed_origins(store.conn, info.name)
-                app.make_source(settings, info, fetcher, allow_origins=origins).volumes()
-            results = map_list(store, info, fetcher, periods=periods, fetch_pages=not no_pages)
+            source = found_index(settings, store, info, fetcher)
+            results = map_list(
+                store,
+                info,
+                fetcher,
+                periods=periods,
+                fetch_pages=not no_pages,
+                index_url=source.index_url,
+                policy=source.policy,
+            )
         except SourceError as exc:
             raise click.ClickException(str(exc)) from exc
         finally:
             fetcher.close()
-    _report(name, results, as_json)
+    _report(name, results, as_json, index_requests=source.index_requests)
     if any(r.error for r in results):
         ctx.exit(1)
 
 
-def _report(name: str, results: list[PeriodResult], as_json: bool) -> None:
+def _report(
+    name: str, results: list[PeriodResult], as_json: bool, *, index_requests: int = 0
+) -> None:
     totals = {
         "entries": sum(r.entries for r in results),
         "matched": sum(r.matched for r in results),
         "unmatched": sum(len(r.unmatched) for r in results),
         "unlisted": sum(r.unlisted for r in results),
-        "requests": sum(r.requests for r in results),
+        "requests": index_requests + sum(r.requests for r in results),
     }
     if as_json:
         payload = {"list": name, **totals, "periods": [r.as_dict() for r in results]}

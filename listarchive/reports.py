@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from config.settings import Settings
 from ingest.completeness import PeriodCount, compare, held_counts, pipermail_counts
+from ingest.errors import SourceError
+from ingest.http import HttpFetcher
 from ingest.sync import RunSummary
 from listarchive.app import make_fetcher
+from listarchive.cli_pipermail import found_index
 from store import quarantine
+from store.records import ListInfo
 from store.redact import redact
 from store.store import Store
+
+logger = logging.getLogger(__name__)
 
 
 def format_summary(s: RunSummary) -> str:
@@ -46,7 +53,7 @@ def completeness(settings: Settings, store: Store, name: str) -> list[PeriodCoun
     try:
         archive: dict[str, int | None]
         if info.source == "pipermail":
-            archive = pipermail_counts(info.url, sorted(held), fetcher)
+            archive = _pipermail_counts(settings, store, info, sorted(held), fetcher)
         elif info.source == "hyperkitty":
             # HyperKitty publishes no per-month count; its own export of the month is the
             # archive's list of that month's messages, so that is what we compare with
@@ -56,3 +63,16 @@ def completeness(settings: Settings, store: Store, name: str) -> list[PeriodCoun
     finally:
         fetcher.close()
     return compare(held, archive)
+
+
+def _pipermail_counts(
+    settings: Settings, store: Store, info: ListInfo, periods: list[str], fetcher: HttpFetcher
+) -> dict[str, int | None]:
+    """The archive's count per period, from where its index is now, on its allowed origins;
+    none when the index cannot be reached (said in the log)."""
+    try:
+        source = found_index(settings, store, info, fetcher)
+    except SourceError as exc:
+        logger.warning("completeness %s: %s", info.name, exc)
+        return dict.fromkeys(periods)
+    return pipermail_counts(source.index_url, periods, fetcher, source.policy)

@@ -47,7 +47,7 @@ import logging
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from ingest.errors import SourceError
 from ingest.http import HttpFetcher, sha256
@@ -174,10 +174,22 @@ class HyperKittySource:
             raise SourceError(shown, result.error or f"HTTP {result.status}")
         months = parse_months(result.content.decode("utf-8", "replace"), self.address)
         logger.info("%s: %d months listed", shown, len(months))
+        root = self._moved_root(result.url)
         return [
-            Volume(name=f"{y:04d}-{m:02d}", url=export_url(self.base_url, self.address, y, m))
+            Volume(name=f"{y:04d}-{m:02d}", url=export_url(root, self.address, y, m))
             for y, m in months
         ]
+
+    def _moved_root(self, final_url: str) -> str:
+        """The root the list page really came from: a list page redirected (on the allowed
+        origins) to `<new root>list/<address>/` puts the exports under the new root."""
+        if not final_url or final_url == list_url(self.base_url, self.address):
+            return self.base_url
+        root = root_url(final_url.split("?", 1)[0].split("#", 1)[0])
+        if unquote(list_url(root, self.address)).lower() != unquote(final_url).lower():
+            return self.base_url  # somewhere that is not a list page: keep the list's URL
+        logger.info("%s: the list page is at %s", self.address, redact(final_url))
+        return root
 
     def recent_volumes(
         self, states: Mapping[str, VolumeState], *, today: date | None = None

@@ -55,6 +55,8 @@ class LoginResult:
     index_html: bytes
     """The archive index page, which Mailman answers to a successful login POST."""
     requests: int = 1
+    url: str = ""
+    """Where the index came from (after the login's redirects): its links are relative to it."""
 
 
 def login(
@@ -81,4 +83,4 @@ def login(
         raise SourceError(shown, f"login failed for {list_name}: {reason}")
     if not any("+user+" in cookie.name for cookie in fetcher.client.cookies.jar):
         logger.warning("%s: the archive set no member cookie; continuing", list_name)
-    return LoginResult(result.content)
+    return LoginResult(result.content, url=result.url or url)

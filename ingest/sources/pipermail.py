@@ -14,7 +14,9 @@ volume whose URL changed is fetched in full once (the old host's ETag says nothi
 new one); identical bytes are then recognised by their sha256 and not parsed again.
 
 The index page is untrusted: only volumes on the list's own origin (or one declared for it,
-see `ingest.origins`) are fetched; links elsewhere are skipped with a warning in the run.
+see `ingest.origins`) are fetched; links elsewhere are skipped with a warning in the run.  Its
+links are relative to where the index really came from: an archive that moved to a declared
+host, whose old host redirects the index only, is read from the new host.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from ingest.errors import SourceError
 from ingest.http import HttpFetcher, sha256
 from ingest.origins import OriginPolicy
 from ingest.sources.base import Download, Volume, split_text_volume
-from ingest.sources.mailman_auth import is_login_form, is_private_url, login
+from ingest.sources.mailman_auth import LoginResult, is_login_form, is_private_url, login
 from store.models import RawMessage
 from store.records import VolumeState
 from store.redact import redact
@@ -125,6 +127,10 @@ class PipermailSource:
         self.list_name = list_name or redact(self.base_url)
         self.policy = OriginPolicy.for_url(self.base_url, allow_origins)
         """Where this list's requests may go: its URL's origin and the declared ones."""
+        self.index_url = self.base_url
+        """Where the index page came from (after redirects): its links are relative to it."""
+        self.index_requests = 0
+        """Requests the last `index` made (a login counts one)."""
         self.warnings: list[str] = []
         """Said once per run: index links that were not followed."""
         self.credentials = credentials
@@ -132,7 +138,7 @@ class PipermailSource:
         self._login: ArchiveCredentials | None = None
         self._renewals = 0
 
-    def _log_in(self) -> bytes:
+    def _log_in(self) -> LoginResult:
         """Log in to the private archive; returns the index page Mailman answers with."""
         if self._login is None:
             try:
@@ -148,25 +154,33 @@ class PipermailSource:
                     "docs/configuration.md (private archives)",
                 )
             self._login = found
-        return login(
-            self.fetcher, self.list_name, self.base_url, self._login, self.policy
-        ).index_html
+        return login(self.fetcher, self.list_name, self.base_url, self._login, self.policy)
 
-    def volumes(self) -> list[Volume]:
+    def index(self) -> str:
+        """The index page (logged in first for a private archive); sets `index_url`."""
         if self.private:
-            content = self._log_in()
+            logged_in = self._log_in()
+            content, final = logged_in.index_html, logged_in.url
+            self.index_requests = logged_in.requests
         else:
             result = self.fetcher.get(self.base_url, policy=self.policy)
             if not result.ok:
                 shown = redact(self.base_url)
                 raise SourceError(shown, result.error or f"HTTP {result.status}")
-            content = result.content
-        html = content.decode("utf-8", "replace")
-        volumes = parse_index(html, self.base_url, self.policy)
+            content, final = result.content, result.url
+            self.index_requests = result.requests
+        # every hop of a redirect was on an allowed origin (the fetcher checks each one)
+        self.index_url = final or self.base_url
+        if self.index_url != self.base_url:
+            logger.info("%s: the index is at %s", self.list_name, redact(self.index_url))
+        return content.decode("utf-8", "replace")
+
+    def volumes(self) -> list[Volume]:
+        html = self.index()
+        volumes = parse_index(html, self.index_url, self.policy)
         self.warnings = [
-            f"not fetched: the index links {redact(url)}, on another origin than the list's "
-            f"archive ({self.policy.describe()})"
-            for url in foreign_links(html, self.base_url, self.policy)
+            f"not fetched: the index links {redact(url)}: {self.policy.refusal(url)}"
+            for url in foreign_links(html, self.index_url, self.policy)
         ]
         for warning in self.warnings:
             logger.warning("%s: %s", self.list_name, warning)

@@ -52,3 +52,34 @@ def test_redact_masks_every_url_credential() -> None:
     text = "failed for http://u:p@ss@host/x/a@b.txt: see https://h/ and 'ftp://me@f/'"
     assert redact(text) == "failed for http://***@host/x/a@b.txt: see https://h/ and 'ftp://***@f/'"
     assert has_credentials("https://user:pw@host/") and not has_credentials("https://h/a@b")
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("http:/bob:PwLeak10@127.0.0.1:18001/r2/", "http:/***@127.0.0.1:18001/r2/"),
+        ("http:bob:PwLeak10@127.0.0.1:18001/r2/", "http:***@127.0.0.1:18001/r2/"),
+        ("'http:///bob:PwLeak10@h/' is bad", "'http:///***@h/' is bad"),
+        ("https:\\\\bob:PwLeak10@h/", "https:\\\\***@h/"),
+        ("see bob:PwLeak10@127.0.0.1:18001/r2/", "see ***@127.0.0.1:18001/r2/"),
+    ],
+)
+def test_redact_masks_userinfo_of_urls_that_do_not_parse(text: str, shown: str) -> None:
+    assert redact(text) == shown
+    assert has_credentials(text.removeprefix("see ").strip("'").split(" ")[0])
+
+
+def test_redact_keeps_what_holds_no_password() -> None:
+    text = "http://[::1]:8080/a@b, https://h/x:1, <a1@x>, 2001-March.txt, 10:00:00 UTC"
+    assert redact(text) == text
+
+
+def test_refusal_offers_allow_origin_for_http_origins_only() -> None:
+    policy = OriginPolicy.for_url("https://lists.example.org/pipermail/demo/")
+    assert policy.refusal("http://new.example.org:8080/x").endswith(
+        "--allow-origin http://new.example.org:8080)"
+    )
+    for url in ("file:///etc/passwd", "gopher://h/", "javascript:alert(1)", "http:///x"):
+        refusal = policy.refusal(url)
+        assert "--allow-origin" not in refusal and "not" in refusal, url
+    assert "scheme file: is not allowed" in policy.refusal("file:///etc/passwd")
