@@ -43,6 +43,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from config.settings import ConfigError, Settings, load_settings
 from listarchive import app, heartbeat, reports
+from store import faults
 from store.runs import last_full_check
 from store.store import Store
 
@@ -113,8 +114,12 @@ def run_job(settings: Settings, list_name: str, stop: threading.Event) -> None:
         _run_job(settings, list_name, stop)
     except app.UsageError as exc:  # the list was removed: the next refresh drops its job
         logger.info("scheduled sync of %s skipped: %s", list_name, exc)
-    except Exception:
-        logger.exception("scheduled sync of %s failed", list_name)
+    except Exception as exc:
+        found = faults.classify(exc, settings.store_path)
+        if found is None:
+            logger.exception("scheduled sync of %s failed", list_name)
+        else:  # a full disk, a damaged or unusable store: one clear line, not a traceback
+            logger.error("scheduled sync of %s failed: %s", list_name, found)
 
 
 def full_check_due(settings: Settings, store: Store, list_name: str) -> bool:

@@ -126,3 +126,25 @@ def test_two_schedulers_at_once_ingest_each_message_once(
     # every message was ingested by exactly one run; the other saw it unchanged or was skipped
     assert sum(s["new_messages"] for s in summaries) == stored
     assert sum(s["duplicates"] for s in summaries) == 0
+
+
+def test_a_scheduled_job_on_a_full_disk_logs_one_clear_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A job meeting a full disk (or a damaged store) says so in one line, without a
+    traceback, and the scheduler goes on."""
+    import threading
+
+    from listarchive import scheduler
+
+    settings = load_settings(env={}, overrides={"data_dir": tmp_path / "data"})
+
+    def full(*_args: object, **_kwargs: object) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(scheduler, "_run_job", full)
+    with caplog.at_level("ERROR", logger="listarchive.scheduler"):
+        scheduler.run_job(settings, "somelist", threading.Event())
+    [record] = caplog.records
+    assert "is full" in record.getMessage() and "somelist" in record.getMessage()
+    assert record.exc_info is None
