@@ -5,21 +5,27 @@ origin the list allows (`ingest.origins`); a form POST (the private archive logi
 re-sent by a redirect.  Each request has a total deadline (`sync.request_deadline`, enforced
 at the socket by `ingest.deadline`) and a size bound (`sync.max_download_bytes`, checked on the
 announced length and while the body streams in); a body cut short of its announced length or
-its last chunk fails the request, so it is never taken for a whole file.
+its last chunk fails the request, so it is never taken for a whole file.  An archive volume
+is spooled (`get(..., spool=True)`): written to a private temporary file as it streams in
+(`ingest.spool`), its sha256 computed on the way, never held in memory whole.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
 
 import httpx
 
 from ingest.deadline import DeadlineBackend, DeadlineTransport
 from ingest.origins import OriginPolicy
+from ingest.spool import Spool, discard
 from store.records import VolumeState
 from store.redact import redact
 
@@ -29,6 +35,8 @@ MAX_REDIRECTS = 5
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _CLOCK_SLACK = 0.01
 """A socket timeout that ended within this of the deadline was the deadline's."""
+HEAD = 64 * 1024
+"""Bytes of a spooled body kept in memory (`HttpResult.head`) to tell what it is."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,10 +50,20 @@ class HttpResult:
     requests: int = 1
     url: str = ""
     """Where the answer came from, after the (allowed) redirects: what its links are relative to."""
+    path: str = ""
+    """A spooled body: the temporary file holding it (`content` is then empty)."""
+    size: int = 0
+    sha256: str = ""
+    head: bytes = b""
+    """The body's first bytes (at most HEAD), spooled or not."""
 
     @property
     def ok(self) -> bool:
         return self.status == 200 and not self.error
+
+    def discard(self) -> None:
+        """Delete the spooled body (when it is not handed on)."""
+        discard(self.path)
 
 
 class _Failed(Exception):
@@ -69,8 +87,11 @@ class HttpFetcher:
         request_deadline: float = 600.0,
         max_bytes: int = 2 * 1024**3,
         client: httpx.Client | None = None,
+        spool_root: Path | None = None,
     ) -> None:
         self.retries = retries
+        self.spool = Spool(spool_root)
+        """Where spooled bodies go (removed by `close`)."""
         self.request_deadline = request_deadline
         self.max_bytes = max_bytes
         self._backend = DeadlineBackend()
@@ -83,6 +104,7 @@ class HttpFetcher:
 
     def close(self) -> None:
         self.client.close()
+        self.spool.close()
 
     def get(
         self,
@@ -90,16 +112,21 @@ class HttpFetcher:
         previous: VolumeState | None = None,
         *,
         policy: OriginPolicy | None = None,
+        spool: bool = False,
     ) -> HttpResult:
-        """GET `url` (conditionally when `previous` has validators).  Without a `policy`,
-        `url`'s own origin is the only one allowed (redirects elsewhere are refused)."""
+        """GET `url` (conditionally when `previous` has validators: a volume stored, or one
+        that failed to parse, whose failure is then known to hold).  Without a `policy`,
+        `url`'s own origin is the only one allowed (redirects elsewhere are refused).
+        `spool`: a 200 body goes to a temporary file (`HttpResult.path`), which the caller
+        deletes (`HttpResult.discard`) or hands on; `close` removes any left."""
         headers: dict[str, str] = {}
-        if previous is not None and previous.status == "ok":
+        if previous is not None and previous.status in ("ok", "failed"):
             if previous.etag:
                 headers["If-None-Match"] = previous.etag
             if previous.last_modified:
                 headers["If-Modified-Since"] = previous.last_modified
-        return self._request("GET", url, headers, None, policy or OriginPolicy.for_url(url))
+        policy = policy or OriginPolicy.for_url(url)
+        return self._request("GET", url, headers, None, policy, spool)
 
     def post_form(
         self, url: str, form: Mapping[str, str], *, policy: OriginPolicy | None = None
@@ -109,7 +136,7 @@ class HttpFetcher:
         allowed origins only."""
         policy = policy or OriginPolicy.for_url(url)
         try:
-            return self._attempt("POST", url, {}, form, policy)
+            return self._attempt("POST", url, {}, form, policy, False)
         except _Failed as exc:
             logger.warning("%s", exc.message)
             return HttpResult(0, b"", "", "", "", error=exc.message)
@@ -121,28 +148,21 @@ class HttpFetcher:
         headers: dict[str, str],
         form: Mapping[str, str] | None,
         policy: OriginPolicy,
+        spool: bool = False,
     ) -> HttpResult:
         attempts = 0
         while True:
             attempts += 1
             try:
-                result = self._attempt(method, url, headers, form, policy)
+                result = self._attempt(method, url, headers, form, policy, spool)
             except _Failed as exc:
                 if not exc.retry or attempts > self.retries:
                     logger.warning("%s (after %d attempts)", exc.message, attempts)
                     return HttpResult(0, b"", "", "", "", error=exc.message, requests=attempts)
             else:
                 if result.status < 500 or attempts > self.retries:
-                    return HttpResult(
-                        result.status,
-                        result.content,
-                        result.etag,
-                        result.last_modified,
-                        result.content_type,
-                        result.error,
-                        attempts,
-                        result.url,
-                    )
+                    return dataclasses.replace(result, requests=attempts)
+                result.discard()
             time.sleep(0.2 * attempts)
 
     def _attempt(
@@ -152,6 +172,7 @@ class HttpFetcher:
         headers: dict[str, str],
         form: Mapping[str, str] | None,
         policy: OriginPolicy,
+        spool: bool,
     ) -> HttpResult:
         """One request and its redirects, all within one deadline."""
         deadline = time.monotonic() + self.request_deadline
@@ -167,7 +188,7 @@ class HttpFetcher:
                     ) as response:
                         target = _redirect_target(response)
                         if target is None:
-                            return self._result(response, shown, deadline)
+                            return self._result(response, shown, deadline, spool)
                     if method == "POST":
                         if response.status_code in (307, 308):
                             raise _Failed(
@@ -191,35 +212,59 @@ class HttpFetcher:
     def _too_slow(self, shown: str) -> str:
         return f"{shown} took longer than {self.request_deadline:g} s (sync.request_deadline)"
 
-    def _result(self, response: httpx.Response, shown: str, deadline: float) -> HttpResult:
+    def _result(
+        self, response: httpx.Response, shown: str, deadline: float, spool: bool
+    ) -> HttpResult:
         status = response.status_code
-        content = self._read(response, shown, deadline) if status == 200 else b""
-        return HttpResult(
+        result = HttpResult(
             status=status,
-            content=content,
+            content=b"",
             etag=response.headers.get("ETag", ""),
             last_modified=response.headers.get("Last-Modified", ""),
             content_type=response.headers.get("Content-Type", ""),
             error="" if status in (200, 304) else f"HTTP {status} for {shown}",
             url=str(response.url),
         )
+        if status != 200:
+            return result
+        if not spool:
+            body = _Body(None)
+            self._read(response, shown, deadline, body)
+            return dataclasses.replace(
+                result,
+                content=b"".join(body.chunks),
+                size=body.size,
+                sha256=body.hexdigest(),
+                head=body.head,
+            )
+        path = self.spool.new_file(".download")
+        try:
+            with path.open("wb") as handle:
+                body = _Body(handle)
+                self._read(response, shown, deadline, body)
+        except BaseException:
+            discard(path)
+            raise
+        return dataclasses.replace(
+            result, path=str(path), size=body.size, sha256=body.hexdigest(), head=body.head
+        )
 
-    def _read(self, response: httpx.Response, shown: str, deadline: float) -> bytes:
-        """The whole body, streamed: bounded in size and time, and complete."""
+    def _read(self, response: httpx.Response, shown: str, deadline: float, body: _Body) -> None:
+        """The whole body, streamed into `body`: bounded in size and time, and complete."""
         announced = response.headers.get("Content-Length", "")
         too_big = f"{shown} is larger than {self.max_bytes} bytes (sync.max_download_bytes)"
         if announced.isdigit() and int(announced) > self.max_bytes:
             raise _Failed(too_big, retry=False)
-        chunks: list[bytes] = []
-        size = 0
         try:
             for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > self.max_bytes or response.num_bytes_downloaded > self.max_bytes:
+                if (
+                    body.size + len(chunk) > self.max_bytes
+                    or response.num_bytes_downloaded > self.max_bytes
+                ):
                     raise _Failed(too_big, retry=False)
                 if time.monotonic() > deadline:
                     raise _Failed(self._too_slow(shown), retry=False)
-                chunks.append(chunk)
+                body.add(chunk)
         except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
             expected = f"of {announced} " if announced.isdigit() else ""
             raise _Failed(
@@ -227,7 +272,30 @@ class HttpFetcher:
                 f"({response.num_bytes_downloaded} {expected}bytes received)",
                 retry=True,
             ) from exc
-        return b"".join(chunks)
+
+
+class _Body:
+    """Where a body goes as it streams in: a spool file, or memory (`handle` None)."""
+
+    def __init__(self, handle: BinaryIO | None) -> None:
+        self.handle = handle
+        self.chunks: list[bytes] = []
+        self.size = 0
+        self.head = b""
+        self._digest = hashlib.sha256()
+
+    def add(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        self._digest.update(chunk)
+        if len(self.head) < HEAD:
+            self.head += chunk[: HEAD - len(self.head)]
+        if self.handle is None:
+            self.chunks.append(chunk)
+        else:
+            self.handle.write(chunk)
+
+    def hexdigest(self) -> str:
+        return self._digest.hexdigest()
 
 
 def _redirect_target(response: httpx.Response) -> str | None:

@@ -26,6 +26,23 @@ _FROM_LINE = re.compile(
 )
 _HEADER_LINE = re.compile(rb"^[!-9;-~]+:[ \t]?")
 _UNESCAPE = re.compile(rb"^>(>*From )", re.MULTILINE)
+_SHORT_LINE = 8192
+_TAIL = 512
+_SPACE = re.compile(rb"\s")
+
+
+def is_from_line(line: bytes) -> bool:
+    """A real From_ line (`From <sender> <date>`), however long its sender.
+
+    A line of more than 8 KiB (a sender of thousands of bytes) is checked on its start and
+    its last bytes only, where the date is: the pattern never backtracks over megabytes."""
+    if len(line) <= _SHORT_LINE:
+        return bool(_FROM_LINE.match(line))
+    if not line.startswith(b"From "):
+        return False
+    tail = line.rstrip()[-_TAIL:]
+    space = _SPACE.search(tail)
+    return space is not None and bool(_FROM_LINE.match(b"From x" + tail[space.start() :]))
 
 
 def _has_header_block(chunk: bytes) -> bool:
@@ -56,7 +73,7 @@ def split_mbox(data: bytes) -> Iterator[tuple[str, bytes]]:
         if data.strip():
             yield "", _UNESCAPE.sub(rb"\1", data)
         return
-    starts = [start for start in _line_starts(data) if _FROM_LINE.match(_line_at(data, start))]
+    starts = [start for start in _line_starts(data) if is_from_line(_line_at(data, start))]
     if not starts:
         # an envelope-date format we do not know: never lose the volume, fall back to any
         # `From ` line that is followed by a header line

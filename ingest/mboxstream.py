@@ -9,6 +9,9 @@ message; `>From ` is unescaped one level.  Two limits bound the work, whatever t
 * `max_volume_bytes`: the decompressed volume; past it the volume fails (`VolumeTooLarge`).
 * `max_message_bytes`: one message; past it the message is no longer accumulated: only its
   first `keep` bytes and its true size are kept (`Piece.truncated`), to be quarantined.
+
+A `From ` line is read whole to decide whether it starts a message, however long (a sender
+of thousands of bytes), but never past `max_message_bytes`: a longer line is body text.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.errors import SourceError
-from ingest.mboxsplit import _FROM_LINE, _HEADER_LINE, _UNESCAPE, is_mbox
+from ingest.mboxsplit import _HEADER_LINE, _UNESCAPE, is_from_line, is_mbox
 
 CHUNK = 1 << 20
 KEEP = 64 * 1024
@@ -205,7 +208,7 @@ def _header(next_line: bytes) -> bool:
 
 
 def _strict(line: bytes, next_line: bytes, first: bool) -> bool:
-    return bool(_FROM_LINE.match(line)) and (first or _header(next_line))
+    return is_from_line(line) and (first or _header(next_line))
 
 
 def _loose(line: bytes, next_line: bytes, first: bool) -> bool:
@@ -216,8 +219,11 @@ def _first_only(line: bytes, next_line: bytes, first: bool) -> bool:
     return first
 
 
-def _cut(chunks: Iterable[bytes], classify: Classify, limit: int, keep: int) -> Iterator[Piece]:
-    """Cut at the `From ` lines `classify` accepts; what comes before the first is dropped."""
+def _cut(
+    chunks: Iterable[bytes], classify: Classify, limit: int, keep: int, longest: int
+) -> Iterator[Piece]:
+    """Cut at the `From ` lines `classify` accepts; what comes before the first is dropped.
+    A `From ` line longer than `longest` bytes is body text (it is never held longer)."""
     current: _Message | None = None
     buf = b""
     at_line_start = True
@@ -239,10 +245,10 @@ def _cut(chunks: Iterable[bytes], classify: Classify, limit: int, keep: int) -> 
                     break
                 start = found + 1
             search = start + 1
-            end = buf.find(b"\n", start, start + _LONGEST_FROM_LINE)
+            end = buf.find(b"\n", start, start + longest)
             if end < 0:
-                if len(buf) - start >= _LONGEST_FROM_LINE:
-                    continue  # too long for a From_ line
+                if len(buf) - start >= longest:
+                    continue  # longer than a message may be: body text
                 if not eof:
                     wait = start
                     break
@@ -284,34 +290,37 @@ def _single(chunks: Iterable[bytes], limit: int, keep: int) -> Iterator[Piece]:
         yield message.piece(trim=False)
 
 
-def _first_line(text: ChunkSource) -> bytes:
-    head = b""
+def _first_line(text: ChunkSource, longest: int) -> bytes:
+    parts: list[bytes] = []
+    size = 0
     for chunk in text():
-        head += chunk
-        if b"\n" in head or len(head) > _LONGEST_FROM_LINE:
+        parts.append(chunk)
+        size += len(chunk)
+        if b"\n" in chunk or size > longest:
             break
-    return head.split(b"\n", 1)[0]
+    return b"".join(parts).split(b"\n", 1)[0][:longest]
 
 
 def split_stream(text: ChunkSource, max_message_bytes: int, keep: int = KEEP) -> Iterator[Piece]:
     """Cut a volume's text (see `volume_text`) into messages, as `split_mbox` would."""
-    first = _first_line(text)
+    longest = max(max_message_bytes, _LONGEST_FROM_LINE)
+    first = _first_line(text, longest)
     if not first.startswith(b"From "):
         yield from _single(text(), max_message_bytes, keep)
         return
     classify: Classify = _strict
-    if not _FROM_LINE.match(first):
+    if not is_from_line(first):
         # an envelope format we do not know, or junk before the first real From_ line:
         # look through the volume once to decide how to cut it (rare, never big in memory)
         seen = {"strict": False, "loose": False}
 
         def survey(line: bytes, next_line: bytes, first: bool) -> bool:
-            seen["strict"] = seen["strict"] or bool(_FROM_LINE.match(line))
+            seen["strict"] = seen["strict"] or is_from_line(line)
             seen["loose"] = seen["loose"] or _header(next_line)
             return False
 
-        for _ in _cut(text(), survey, 0, 0):
+        for _ in _cut(text(), survey, 0, 0, longest):
             pass
         if not seen["strict"]:
             classify = _loose if seen["loose"] else _first_only
-    yield from _cut(text(), classify, max_message_bytes, keep)
+    yield from _cut(text(), classify, max_message_bytes, keep, longest)

@@ -4,6 +4,13 @@ volume in one transaction, then thread.
 Downloads run one at a time in the calling thread (polite to archive servers, and no threads
 exist when worker processes fork); parsing of several volumes overlaps with them.  Volumes are
 stored in archive order, so a re-run or a resumed run produces exactly the same store.
+
+Memory is bounded by a batch, not a volume: a download is spooled to a private temporary file
+(`ingest.spool`), the worker reads it from there and writes its parsed messages in batches
+to another spool file, and each batch is stored in turn inside the volume's one transaction
+(`Store.volume_writer`).  Both files are deleted once the volume is stored or failed.  A
+volume that failed to parse (a limit, no archive) keeps its validators: while it is unchanged
+it is reported failed again ("unchanged since it failed: ...") without being parsed again.
 """
 
 from __future__ import annotations
@@ -16,11 +23,14 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
+from pathlib import Path
 
 from ingest.errors import SourceError
 from ingest.incremental import volumes_to_check
+from ingest.run_summary import RunSummary, VolumeFailure
 from ingest.sources.base import Download, Source, Volume
+from ingest.spool import Spool, discard
 from ingest.worker import DEFAULT_LIMITS, Limits, ParsedVolume, make_executor, parse_volume
 from store import locks, runs, tx
 from store.records import VolumeState
@@ -30,55 +40,15 @@ logger = logging.getLogger(__name__)
 
 PARSE_WINDOW = 6
 
-__all__ = ["Limits", "ParsedVolume", "RunSummary", "make_executor", "parse_volume", "sync_list"]
-
-
-@dataclass(slots=True)
-class VolumeFailure:
-    volume: str
-    error: str
-
-
-@dataclass(slots=True)
-class RunSummary:
-    list_name: str
-    volumes_fetched: int = 0
-    volumes_unchanged: int = 0
-    volumes_failed: int = 0
-    new_messages: int = 0
-    duplicates: int = 0
-    quarantined: int = 0
-    removed: int = 0
-    """Messages under a removal (`store.removals`): not shown, not stored again if purged."""
-    requests: int = 0
-    failures: list[VolumeFailure] = field(default_factory=list)
-    error: str = ""
-    """A run-level failure (the source itself unreachable)."""
-    interrupted: bool = False
-    """Stopped early on request; the volumes not reached are synced next time."""
-    skipped: str = ""
-    """Why the list was not synced at all (another process holds its lock)."""
-    full: bool = True
-    """Every volume was checked (False: only new, failed and the two newest)."""
-    deadline: str = ""
-    """Set when `sync.run_deadline` stopped the run: how many volumes are left."""
-    warnings: list[str] = field(default_factory=list)
-    """Noted about the source, not failures: index links on another origin, not fetched."""
-    parser_failures: int = 0
-    """Messages quarantined because a parsing step raised (a parser bug, not bad bytes)."""
-    needs_attention: bool = False
-    """A warning the user should act on (`sync` exits 1): a source that yielded nothing
-    where messages were expected (no volume at all, a volume of bytes without a message),
-    or messages a parser failure quarantined.  The run itself may still be `ok`."""
-
-    @property
-    def clean(self) -> bool:
-        return not self.error and not self.failures and not self.deadline
-
-    def as_dict(self) -> dict[str, object]:
-        data = asdict(self)
-        data["clean"] = self.clean
-        return data
+__all__ = [
+    "Limits",
+    "ParsedVolume",
+    "RunSummary",
+    "VolumeFailure",
+    "make_executor",
+    "parse_volume",
+    "sync_list",
+]
 
 
 ProgressCallback = Callable[[str, str], None]
@@ -96,6 +66,7 @@ def sync_list(
     full: bool = True,
     limits: Limits = DEFAULT_LIMITS,
     deadline: float | None = None,
+    spool_root: Path | None = None,
 ) -> RunSummary:
     """Fetch, parse, store and thread one list; never raises for a bad volume or message.
 
@@ -104,6 +75,7 @@ def sync_list(
     `full=False` (scheduled runs) checks only new, failed and the two newest volumes.
     `limits` bound each volume and message (`sync.max_*`); after `deadline` seconds
     (`sync.run_deadline`) no new volume is started and the rest is left for the next run.
+    Parsed batches are spooled under `spool_root` (default: the system temporary directory).
 
     The run always ends with a recorded status: an unexpected error fails the run
     (`failed`, with the reason) and is not raised, except a full disk (`StoreFullError`,
@@ -116,7 +88,7 @@ def sync_list(
     run_id = runs.start_run(store.conn, info.id, locks.default_owner())
     logger.info("sync %s: start (%s source)", list_name, source.kind)
     try:
-        _Run(store, info.id, source, summary, workers, limits).sync(
+        _Run(store, info.id, source, summary, workers, limits, Spool(spool_root)).sync(
             progress, on_volumes, stop, full, deadline
         )
     except StoreFullError as exc:
@@ -155,6 +127,8 @@ class _Job:
     future: Future[ParsedVolume] | None
     failed: str = ""
     """Why the parse failed outside the parser (its worker died)."""
+    out: str = ""
+    """The spool file the worker writes the parsed batches to."""
 
 
 class _Run:
@@ -168,7 +142,9 @@ class _Run:
         summary: RunSummary,
         workers: int,
         limits: Limits,
+        spool: Spool,
     ) -> None:
+        self.spool = spool
         self.store = store
         self.list_id = list_id
         self.source = source
@@ -231,7 +207,8 @@ class _Run:
                 if download.status != "unchanged":
                     downloaded += 1
                 if download.status == "fetched":
-                    job.future = self._submit(download)
+                    job.out = str(self.spool.new_file(".parsed"))
+                    job.future = self._submit(job)
                 pending.append(job)
                 while pending and (len(pending) > PARSE_WINDOW or _ready(pending[0])):
                     self._finish(pending, progress)
@@ -239,6 +216,9 @@ class _Run:
                 self._finish(pending, progress)
         finally:
             self.executor.shutdown(wait=True, cancel_futures=True)
+            for job in pending:  # not stored (an error is on its way up)
+                _discard(job)
+            self.spool.close()
         if summary.parser_failures:
             summary.needs_attention = True
             summary.warnings.append(
@@ -269,7 +249,8 @@ class _Run:
             self.summary.needs_attention = True
             self.summary.warnings.append(f"volume {volume}: {size} bytes but no message in them")
 
-    def _submit(self, download: Download) -> Future[ParsedVolume]:
+    def _submit(self, job: _Job) -> Future[ParsedVolume]:
+        download = job.download
         return self.executor.submit(
             parse_volume,
             self.source.kind,
@@ -277,6 +258,7 @@ class _Run:
             download.data,
             self.limits,
             download.path,
+            job.out,
         )
 
     def _finish(self, pending: deque[_Job], progress: ProgressCallback | None) -> None:
@@ -287,7 +269,10 @@ class _Run:
             except BrokenProcessPool:
                 self._recover(pending)
         pending.popleft()
-        status = self._store(job)
+        try:
+            status = self._store(job)
+        finally:
+            _discard(job)
         if progress is not None:
             progress(job.download.volume.name, status)
 
@@ -303,7 +288,7 @@ class _Run:
         )
         self._new_pool()
         for job in dead:
-            job.future = self._submit(job.download)
+            job.future = self._submit(job)
             try:
                 job.future.result()
             except BrokenProcessPool as exc:
@@ -319,6 +304,10 @@ class _Run:
     def _store(self, job: _Job) -> str:
         download, summary = job.download, self.summary
         if download.status == "unchanged":
+            if download.state is not None and download.state.status == "failed":
+                # the same bytes as when the volume failed: it would fail again
+                self._report_failure(download, f"unchanged since it failed: {download.state.error}")
+                return "failed"
             summary.volumes_unchanged += 1
             return "unchanged"
         if job.failed or download.status == "failed" or job.future is None:
@@ -326,16 +315,19 @@ class _Run:
             return "failed"
         parsed = job.future.result()
         if parsed.error:
-            self._fail(download, parsed.error)
+            # remembered with the volume's validators: not parsed again while unchanged
+            self._fail(download, parsed.error, download.state)
             return "failed"
         assert download.state is not None
-        state = dataclasses.replace(
-            download.state,
-            message_count=len(parsed.items) + len(parsed.quarantined) + parsed.repeats,
-        )
-        counts = self.store.save_volume(self.list_id, state, parsed.items, parsed.quarantined)
+        with self.store.volume_writer(self.list_id, download.state) as writer:
+            for batch in parsed.read_batches():
+                writer.add(batch.items, batch.quarantined)
+            writer.state = dataclasses.replace(
+                download.state, message_count=parsed.count + parsed.repeats
+            )
+        counts = writer.counts
         summary.parser_failures += parsed.failures
-        if not (parsed.items or parsed.quarantined or parsed.repeats):
+        if not (parsed.count or parsed.repeats):
             self._no_message(download.volume.name, parsed.text_bytes)
         summary.volumes_fetched += 1
         summary.new_messages += counts.new
@@ -347,21 +339,26 @@ class _Run:
         )
         return "fetched"
 
-    def _fail(self, download: Download, error: str) -> None:
+    def _fail(self, download: Download, error: str, state: VolumeState | None = None) -> None:
+        """Count and record a failed volume; with `state` (its bytes were read), its
+        validators and sha256 are kept, so unchanged bytes are not parsed again."""
+        self._report_failure(download, error)
+        volume = download.volume
+        failed = VolumeState(name=volume.name, url=volume.url, fetched_at=utcnow_iso())
+        failed = dataclasses.replace(state or failed, status="failed", error=error)
+        self.store.record_volume(self.list_id, dataclasses.replace(failed, message_count=0))
+
+    def _report_failure(self, download: Download, error: str) -> None:
         summary = self.summary
         summary.volumes_failed += 1
         summary.failures.append(VolumeFailure(download.volume.name, error))
         logger.warning("volume %s failed: %s", download.volume.name, error)
-        self.store.record_volume(
-            self.list_id,
-            VolumeState(
-                name=download.volume.name,
-                url=download.volume.url,
-                fetched_at=utcnow_iso(),
-                status="failed",
-                error=error,
-            ),
-        )
+
+
+def _discard(job: _Job) -> None:
+    """Delete a job's spool files: the download's (if spooled) and the parsed batches."""
+    job.download.discard()
+    discard(job.out)
 
 
 def _ready(job: _Job) -> bool:

@@ -1,18 +1,26 @@
 """The work done in a parser process: read one downloaded volume as a stream, cut it into
-messages and parse them, within the limits it is given (pure: no settings, no store)."""
+messages and parse them, within the limits it is given (pure: no settings, no store).
+
+What a worker holds is bounded whatever the volume: one message (at most
+`sync.max_message_bytes`) and one batch of parsed messages (BATCH_MESSAGES, BATCH_BYTES).
+Each full batch is pickled to the file the sync process named (`ParsedVolume.batches`),
+which it then stores batch by batch in the volume's one transaction: nothing big is held
+in memory or sent through the pool's pipe."""
 
 from __future__ import annotations
 
 import ctypes
 import hashlib
 import multiprocessing
+import pickle
 import signal
 import sys
 import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from ingest.errors import ParseError, SourceError
 from ingest.mboxstream import (
@@ -44,10 +52,26 @@ class Limits:
 
 DEFAULT_LIMITS = Limits()
 
+BATCH_MESSAGES = 500
+BATCH_BYTES = 32 * MIB
+"""A batch is full at this many messages or raw bytes (a bigger message is a batch alone)."""
+REMEMBERED = 200_000
+"""Digests of distinct messages a worker remembers to count byte-identical copies: past
+this, copies are parsed again (and stored as duplicates), so memory stays bounded."""
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    items: list[StoredItem] = field(default_factory=list)
+    quarantined: list[Quarantined] = field(default_factory=list)
+    size: int = 0
+    """Raw bytes of its messages."""
+
 
 @dataclass(frozen=True, slots=True)
 class ParsedVolume:
     items: list[StoredItem]
+    """Without a batch file only (`parse_volume(out="")`): every parsed message."""
     quarantined: list[Quarantined]
     error: str = ""
     repeats: int = 0
@@ -58,6 +82,24 @@ class ParsedVolume:
     """Messages quarantined because a step raised unexpectedly (`Rejected.failure`)."""
     text_bytes: int = 0
     """Bytes of text the volume holds (decompressed): with no message in them, suspect."""
+    batches: str = ""
+    """The file the batches were written to (`read_batches`), when one was given."""
+    count: int = 0
+    """Messages parsed or quarantined (not counting `repeats`)."""
+
+    def read_batches(self) -> Iterator[Batch]:
+        """The parsed messages, one batch at a time (from the batch file if there is one)."""
+        if not self.batches:
+            yield Batch(self.items, self.quarantined)
+            return
+        with open(self.batches, "rb") as handle:
+            while True:
+                try:
+                    batch = pickle.load(handle)
+                except EOFError:
+                    return
+                assert isinstance(batch, Batch)
+                yield batch
 
 
 class Rejected(Exception):
@@ -126,10 +168,17 @@ def _describe(exc: BaseException) -> str:
 
 
 def parse_volume(
-    kind: str, volume: Volume, data: bytes, limits: Limits = DEFAULT_LIMITS, path: str = ""
+    kind: str,
+    volume: Volume,
+    data: bytes,
+    limits: Limits = DEFAULT_LIMITS,
+    path: str = "",
+    out: str = "",
 ) -> ParsedVolume:
     """Split and parse one downloaded volume (runs in a worker process): `data`, or the file
-    at `path` (local mbox files are read here, in pieces, never whole).
+    at `path` (a download's spool file, a local mbox), read here in pieces, never whole.
+    With `out`, the parsed messages are written there in batches (see the module doc);
+    without, they are returned in memory (small volumes: tests, tools).
 
     Every source kind but Maildir delivers mbox-format volumes (pipermail text, mbox files,
     HyperKitty's mbox export), so one splitter serves them all; a Maildir volume's `data`
@@ -147,8 +196,7 @@ def parse_volume(
         opened: ChunkSource = file_chunks(Path(path)) if path else bytes_chunks(data)
         text = counted(volume_text(opened, volume.url, limits.max_volume_bytes), seen)
         pieces = split_stream(text, limits.max_message_bytes)
-    items: list[StoredItem] = []
-    bad: list[Quarantined] = []
+    sink = _Sink(out)
     # Archives repeat messages byte for byte (twisted-python has whole months archived twice,
     # with From_ lines that differ): parse each distinct message once; the copies are only
     # counted (in the store they would be duplicates of the first, on the same list).  The
@@ -165,7 +213,7 @@ def parse_volume(
                     f"message of {piece.size} bytes is larger than sync.max_message_bytes "
                     f"({limits.max_message_bytes})"
                 )
-                bad.append(Quarantined(volume.name, position, reason, piece.raw))
+                sink.quarantine(Quarantined(volume.name, position, reason, piece.raw))
                 continue
             digest = hashlib.sha256(piece.raw).digest()
             if digest in done:
@@ -177,16 +225,68 @@ def parse_volume(
                 )
             except Rejected as exc:
                 failures += exc.failure
-                bad.append(Quarantined(volume.name, position, exc.reason, piece.raw))
+                sink.quarantine(Quarantined(volume.name, position, exc.reason, piece.raw))
                 continue
-            if item.row[_DATE_SOURCE] != "unixfrom":
+            if item.row[_DATE_SOURCE] != "unixfrom" and len(done) < REMEMBERED:
                 done.add(digest)
-            items.append(item)
+            sink.add(item, len(piece.raw))
+        sink.close()
     except SourceError as exc:
+        sink.close(flush=False)
         return ParsedVolume([], [], error=exc.reason)
     except OSError as exc:
+        sink.close(flush=False)
         return ParsedVolume([], [], error=f"cannot read {path or volume.url}: {exc.strerror}")
-    return ParsedVolume(items, bad, repeats=repeats, failures=failures, text_bytes=seen[0])
+    return ParsedVolume(
+        sink.items,
+        sink.bad,
+        repeats=repeats,
+        failures=failures,
+        text_bytes=seen[0],
+        batches=out,
+        count=sink.count,
+    )
+
+
+class _Sink:
+    """Where parsed messages go: batches written to `out` as they fill, or memory."""
+
+    def __init__(self, out: str) -> None:
+        self.handle: BinaryIO | None = open(out, "wb") if out else None  # noqa: SIM115
+        self.items: list[StoredItem] = []
+        self.bad: list[Quarantined] = []
+        self.size = 0
+        self.count = 0
+
+    def add(self, item: StoredItem, size: int) -> None:
+        self.items.append(item)
+        self._added(size)
+
+    def quarantine(self, bad: Quarantined) -> None:
+        self.bad.append(bad)
+        self._added(len(bad.raw))
+
+    def _added(self, size: int) -> None:
+        self.count += 1
+        self.size += size
+        if self.handle is not None and (
+            len(self.items) + len(self.bad) >= BATCH_MESSAGES or self.size >= BATCH_BYTES
+        ):
+            self._flush()
+
+    def _flush(self) -> None:
+        assert self.handle is not None
+        if self.items or self.bad:
+            pickle.dump(
+                Batch(self.items, self.bad, self.size), self.handle, pickle.HIGHEST_PROTOCOL
+            )
+        self.items, self.bad, self.size = [], [], 0
+
+    def close(self, *, flush: bool = True) -> None:
+        if self.handle is not None and not self.handle.closed:
+            if flush:
+                self._flush()
+            self.handle.close()
 
 
 def counted(text: ChunkSource, seen: list[int]) -> ChunkSource:

@@ -281,7 +281,14 @@ def make_fetcher(settings: Settings) -> HttpFetcher:
         user_agent=settings["sync.user_agent"],
         request_deadline=settings["sync.request_deadline"],
         max_bytes=settings["sync.max_download_bytes"],
+        spool_root=spool_root(settings),
     )
+
+
+def spool_root(settings: Settings) -> Path:
+    """Where a sync spools downloads and parsed batches (`ingest.spool`): the data dir's
+    `tmp/`, private like the store."""
+    return settings.data_dir / "tmp"
 
 
 def make_source(
@@ -440,6 +447,7 @@ def _sync_one(
                 max_mime_depth=settings["sync.max_mime_depth"],
             ),
             deadline=settings["sync.run_deadline"],
+            spool_root=spool_root(settings),
         )
     finally:
         if bar is not None:

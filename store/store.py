@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from store import communities, faults, files, identities, removals, tx
+from store import communities, faults, files, identities, tx
 from store import threading as store_threading
 from store.errors import StoreAccessError as StoreAccessError
 from store.errors import StoreCorruptError as StoreCorruptError
@@ -25,7 +25,6 @@ from store.errors import StoreFullError as StoreFullError
 from store.naming import check_name
 from store.reader import read_messages
 from store.records import (
-    MESSAGE_COLUMNS,
     ListInfo,
     Quarantined,
     SaveCounts,
@@ -35,6 +34,7 @@ from store.records import (
     decompress_raw,
 )
 from store.schema import current_version, migrate
+from store.volume_writer import VolumeWriter
 
 logger = logging.getLogger(__name__)
 
@@ -45,14 +45,6 @@ class UnknownListError(StoreError):
 
 def utcnow_iso() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
-
-
-_INSERT_MESSAGE = (
-    f"INSERT INTO messages ({', '.join(MESSAGE_COLUMNS)}, seq, identity) "
-    f"VALUES ({', '.join('?' * (len(MESSAGE_COLUMNS) + 2))})"
-)
-_FROM_ADDR = MESSAGE_COLUMNS.index("from_addr")
-_FROM_NAME = MESSAGE_COLUMNS.index("from_name")
 
 
 class Store:
@@ -302,71 +294,27 @@ class Store:
         items: Sequence[StoredItem],
         quarantined: Sequence[Quarantined] = (),
     ) -> SaveCounts:
-        """Store one volume's messages, memberships, quarantine and fetch state atomically.
+        """Store one volume's messages, memberships, quarantine and fetch state atomically
+        (one batch of `volume_writer`).
 
         A message whose key is already stored (the same message delivered or exported
         again) is a duplicate: it is counted and only gains a list membership if it lacks one.
         A message under a removal (`store.removals` tombstones) is counted as `removed`: a
         purged one is not stored again, a new copy of a removed one is stored hidden.
         """
-        counts = SaveCounts()
-        with self.transaction() as conn:
-            seq = self._next_seq(conn)
-            senders = identities.Assigner(conn)
-            stones = removals.Tombstones(conn)
-            existing = self._ids_for(conn, {item.key for item in items})
-            new_rows: list[tuple[object, ...]] = []
-            first: dict[str, StoredItem] = {}
-            duplicates: list[StoredItem] = []
-            removed_again = 0
-            for item in items:
-                stone = stones.match(item)
-                if item.key in existing or item.key in first:
-                    duplicates.append(item)
-                    removed_again += stone is not None
-                elif stone is not None and stone.purged:  # gone for good: never again
-                    counts.removed += 1
-                else:
-                    first[item.key] = item
-                    sender = senders.identity(item.row[_FROM_ADDR], item.row[_FROM_NAME])
-                    new_rows.append((*item.row, seq, sender))
-            conn.executemany(_INSERT_MESSAGE, new_rows)
-            ids = {**existing, **self._ids_for(conn, set(first))}
-            conn.executemany(
-                "INSERT INTO memberships (message, list, origin, position) VALUES (?, ?, ?, ?)",
-                [(ids[i.key], list_id, i.origin, i.position) for i in first.values()],
-            )
-            for item in duplicates:
-                added = conn.execute(
-                    "INSERT OR IGNORE INTO memberships (message, list, origin, position) "
-                    "VALUES (?, ?, ?, ?)",
-                    (ids[item.key], list_id, item.origin, item.position),
-                ).rowcount
-                if added:  # a known message on a new list: the index must learn it
-                    conn.execute("UPDATE messages SET seq = ? WHERE id = ?", (seq, ids[item.key]))
-            hidden = stones.hide_new(conn, first.values()) if stones else 0
-            counts.removed += hidden + removed_again
-            counts.new = len(new_rows) - hidden
-            counts.new_keys = list(first)
-            counts.duplicates = len(duplicates) - removed_again
-            for bad in quarantined:
-                added = conn.execute(
-                    "INSERT OR IGNORE INTO quarantine (list, origin, position, reason, raw, "
-                    "raw_sha256, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        list_id,
-                        bad.origin,
-                        bad.position,
-                        bad.reason,
-                        bad.raw,
-                        bad.raw_sha256,
-                        state.fetched_at,
-                    ),
-                ).rowcount
-                counts.quarantined += added
-            senders.finish()
-            self._upsert_volume(conn, list_id, state)
+        with self.volume_writer(list_id, state) as writer:
+            counts = writer.add(items, quarantined)
         return counts
+
+    @contextmanager
+    def volume_writer(self, list_id: int, state: VolumeState) -> Iterator[VolumeWriter]:
+        """Store one volume batch by batch (`VolumeWriter.add`, each as `save_volume` would),
+        in one transaction: committed with the fetch state (`writer.state`) when the block
+        ends, rolled back whole if it raises (`store.volume_writer`)."""
+        with self.transaction() as conn:
+            writer = VolumeWriter(self, conn, list_id, state)
+            yield writer
+            writer.finish()
 
     @staticmethod
     def _ids_for(conn: sqlite3.Connection, keys: set[str]) -> dict[str, int]:

@@ -1,16 +1,23 @@
 """The shape every archive source has: list volumes, download one, split it into messages.
 
-Downloading is separate from splitting/parsing: `download` does I/O and returns bytes (or says
-the volume is unchanged); `split` is a pure function of those bytes.
+Downloading is separate from splitting/parsing: `download` does I/O and hands over the volume
+as a file (a spool file for an archive on the web, `ingest.spool`; the file itself for a local
+mbox) or says it is unchanged; `split` is a pure function of bytes.
+
+A volume that failed after its bytes were read (a limit, bytes that are no archive) keeps its
+validators and sha256 (`remembered`): the next run asks conditionally, and unchanged bytes are
+reported failed again without being downloaded or parsed again (`ingest.sync`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from ingest.mboxstream import bytes_chunks, split_stream, volume_text
+from ingest.spool import discard
 from store.models import RawMessage
 from store.records import VolumeState
 
@@ -39,7 +46,30 @@ class Download:
     error: str = ""
     requests: int = 0
     path: str = ""
-    """A local file holding the volume, read (as a stream) by the parser instead of `data`."""
+    """A file holding the volume, read (as a stream) by the parser instead of `data`."""
+    temporary: bool = False
+    """`path` is a spool file of this run: deleted once the volume is stored or failed."""
+
+    def discard(self) -> None:
+        """Delete the volume's spool file, if it has one."""
+        if self.temporary:
+            discard(self.path)
+
+
+def remembered(previous: VolumeState | None) -> bool:
+    """`previous` is a state a conditional check can answer: a volume stored, or one that
+    failed after its bytes were read (its failure holds while they are unchanged)."""
+    return previous is not None and (
+        previous.status == "ok" or (previous.status == "failed" and bool(previous.sha256))
+    )
+
+
+def carry(previous: VolumeState, state: VolumeState) -> VolumeState:
+    """`state` (the new validators of the same bytes) with what `previous` knew of them:
+    their message count, or their failure."""
+    return dataclasses.replace(
+        state, message_count=previous.message_count, status=previous.status, error=previous.error
+    )
 
 
 class Source(Protocol):

@@ -41,7 +41,6 @@ only picked up by a fresh sync of that list.
 from __future__ import annotations
 
 import base64
-import dataclasses
 import hashlib
 import logging
 import re
@@ -50,9 +49,9 @@ from datetime import UTC, date, datetime
 from urllib.parse import quote, unquote
 
 from ingest.errors import SourceError
-from ingest.http import HttpFetcher, sha256
+from ingest.http import HttpFetcher
 from ingest.origins import OriginPolicy
-from ingest.sources.base import Download, Volume, split_text_volume
+from ingest.sources.base import Download, Volume, carry, remembered, split_text_volume
 from store.models import RawMessage
 from store.records import VolumeState
 from store.redact import redact
@@ -221,30 +220,36 @@ class HyperKittySource:
             # a past month already fetched: HyperKitty gives no cheap way to see a change
             return Download(volume, "unchanged", state=previous, requests=0)
         same = previous if previous is not None and previous.url == volume.url else None
-        result = self.fetcher.get(volume.url, same, policy=self.policy)
+        result = self.fetcher.get(volume.url, same, policy=self.policy, spool=True)
         if result.status == 304 and same is not None:
             return Download(volume, "unchanged", state=same, requests=result.requests)
         if not result.ok:
             error = result.error or f"HTTP {result.status} for {redact(volume.url)}"
             return Download(volume, "failed", error=error, requests=result.requests)
-        if result.content[:2] != b"\x1f\x8b" and "html" in result.content_type.lower():
+        if result.head[:2] != b"\x1f\x8b" and "html" in result.content_type.lower():
+            result.discard()
             error = f"an HTML page was served instead of an mbox export at {redact(volume.url)}"
             return Download(volume, "failed", error=error, requests=result.requests)
-        digest = sha256(result.content)
         state = VolumeState(
             name=volume.name,
             url=volume.url,
             etag=result.etag,
             last_modified=result.last_modified,
-            sha256=digest,
-            size=len(result.content),
+            sha256=result.sha256,
+            size=result.size,
             fetched_at=datetime.now(UTC).replace(microsecond=0).isoformat(),
         )
-        if previous is not None and previous.sha256 == digest and previous.status == "ok":
-            state = dataclasses.replace(state, message_count=previous.message_count)
+        if remembered(previous) and previous is not None and previous.sha256 == state.sha256:
+            result.discard()
+            state = carry(previous, state)
             return Download(volume, "unchanged", state=state, requests=result.requests)
         return Download(
-            volume, "fetched", data=result.content, state=state, requests=result.requests
+            volume,
+            "fetched",
+            state=state,
+            requests=result.requests,
+            path=result.path,
+            temporary=True,
         )
 
     @staticmethod

@@ -27,7 +27,7 @@ from pathlib import Path
 from ingest.errors import SourceError
 from ingest.mboxsplit import _FROM_LINE
 from ingest.mboxstream import KEEP, Piece, VolumeTooLarge
-from ingest.sources.base import Download, Volume
+from ingest.sources.base import Download, Volume, remembered
 from store.models import RawMessage
 from store.records import VolumeState
 
@@ -154,7 +154,7 @@ class MaildirSource:
             fetched_at=now,
             message_count=previous.message_count if previous else 0,
         )
-        if previous is not None and previous.status == "ok" and previous.sha256 == digest:
+        if remembered(previous) and previous is not None and previous.sha256 == digest:
             return Download(volume, "unchanged", state=previous)
         data = b"\0".join(os.fsencode(e.relative) for e in entries)
         return Download(volume, "fetched", data=data, state=state)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ingest.errors import SourceError
 from ingest.mboxstream import CHUNK
-from ingest.sources.base import Download, Volume, split_text_volume
+from ingest.sources.base import Download, Volume, carry, remembered, split_text_volume
 from ingest.sources.maildir import maildir_of
 from store.models import RawMessage
 from store.records import VolumeState
@@ -67,8 +67,8 @@ class MboxSource:
             stat = path.stat()
             stamp = datetime.fromtimestamp(stat.st_mtime, UTC).replace(microsecond=0).isoformat()
             if (
-                previous is not None
-                and previous.status == "ok"
+                remembered(previous)
+                and previous is not None
                 and previous.size == stat.st_size
                 and previous.last_modified == stamp
             ):
@@ -89,8 +89,8 @@ class MboxSource:
             fetched_at=now,
             message_count=previous.message_count if previous else 0,
         )
-        if previous is not None and previous.sha256 == state.sha256 and previous.status == "ok":
-            return Download(volume, "unchanged", state=state)
+        if remembered(previous) and previous is not None and previous.sha256 == state.sha256:
+            return Download(volume, "unchanged", state=carry(previous, state))
         return Download(volume, "fetched", state=state, path=str(path))
 
     @staticmethod

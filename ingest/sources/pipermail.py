@@ -22,7 +22,6 @@ host, whose old host redirects the index only, is read from the new host.
 from __future__ import annotations
 
 import calendar
-import dataclasses
 import logging
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -31,9 +30,9 @@ from urllib.parse import urljoin
 
 from config.secrets import ArchiveCredentials, SecretsError
 from ingest.errors import SourceError
-from ingest.http import HttpFetcher, sha256
+from ingest.http import HttpFetcher
 from ingest.origins import OriginPolicy
-from ingest.sources.base import Download, Volume, split_text_volume
+from ingest.sources.base import Download, Volume, carry, remembered, split_text_volume
 from ingest.sources.mailman_auth import LoginResult, is_login_form, is_private_url, login
 from store.models import RawMessage
 from store.records import VolumeState
@@ -199,9 +198,10 @@ class PipermailSource:
             # validators only hold for the URL they came from: a list re-pointed at another
             # host is fetched in full once (then compared by sha256)
             same_url = previous if previous is not None and previous.url == url else None
-            result = self.fetcher.get(url, same_url, policy=self.policy)
+            result = self.fetcher.get(url, same_url, policy=self.policy, spool=True)
             requests += result.requests
-            if self.private and result.status == 200 and is_login_form(result.content):
+            if self.private and result.status == 200 and is_login_form(result.head):
+                result.discard()
                 # the session ended (Mailman's cookie lifetime): log in again, a few times a run
                 self._renewals += 1
                 if self._renewals > MAX_SESSION_RENEWALS:
@@ -212,7 +212,7 @@ class PipermailSource:
                     self._log_in()
                 except SourceError as exc:
                     return Download(volume, "failed", error=exc.reason, requests=requests + 1)
-                result = self.fetcher.get(url, same_url, policy=self.policy)
+                result = self.fetcher.get(url, same_url, policy=self.policy, spool=True)
                 requests += result.requests + 1
             now = datetime.now(UTC).replace(microsecond=0).isoformat()
             if result.status == 304 and same_url is not None:
@@ -222,23 +222,32 @@ class PipermailSource:
             if not result.ok:
                 error = result.error or f"HTTP {result.status} for {redact(url)}"
                 break
-            digest = sha256(result.content)
             state = VolumeState(
                 name=volume.name,
                 url=url,
                 etag=result.etag,
                 last_modified=result.last_modified,
-                sha256=digest,
-                size=len(result.content),
+                sha256=result.sha256,
+                size=result.size,
                 fetched_at=now,
             )
-            if previous is not None and previous.sha256 == digest and previous.status == "ok":
-                state = dataclasses.replace(state, message_count=previous.message_count)
-                return Download(volume, "unchanged", state=state, requests=requests)
-            if "html" in result.content_type.lower() and not result.content.startswith(b"From "):
+            if remembered(previous) and previous is not None and previous.sha256 == state.sha256:
+                result.discard()
+                return Download(
+                    volume, "unchanged", state=carry(previous, state), requests=requests
+                )
+            if "html" in result.content_type.lower() and not result.head.startswith(b"From "):
+                result.discard()
                 error = f"an HTML page was served instead of an archive at {redact(url)}"
                 break
-            return Download(volume, "fetched", data=result.content, state=state, requests=requests)
+            return Download(
+                volume,
+                "fetched",
+                state=state,
+                requests=requests,
+                path=result.path,
+                temporary=True,
+            )
         return Download(volume, "failed", error=error, requests=requests)
 
     @staticmethod
