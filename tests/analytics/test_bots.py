@@ -178,7 +178,11 @@ def test_score_tells_a_notification_sender_from_a_busy_person() -> None:
         samples.append(bots.Sample(2, f"a{n}", _at(2 + n, 9 + n), f"ta{n}", None, f"Q{n} help"))
         samples.append(bots.Sample(3, f"b{n}", _at(2 + n, 10 + n), f"ta{n}", f"a{n}", "Re: Q"))
         samples.append(bots.Sample(2, f"c{n}", _at(3 + n, 8 + n), f"ta{n}", f"b{n}", "Re: Q"))
-    senders = {1: ("summary@example.org",), 2: ("ann@example.org",), 3: ("bob@example.org",)}
+    senders: dict[int, tuple[str, ...]] = {
+        1: ("summary@example.org",),
+        2: ("ann@example.org",),
+        3: ("bob@example.org",),
+    }
     found = {s.person: s for s in bots.score(samples, senders)}
     robot, ann, bob = found[1], found[2], found[3]
     assert robot.signals["fixed_subjects"] == 1.0 and robot.signals["no_replies_given"] == 1.0
