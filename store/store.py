@@ -39,6 +39,10 @@ from store.volume_writer import VolumeWriter
 logger = logging.getLogger(__name__)
 
 
+PAGE_BYTES = 32 * 1024 * 1024
+"""Raw bytes of messages in one page of `changed_since` (the index catch-up's memory)."""
+
+
 class UnknownListError(StoreError):
     pass
 
@@ -356,9 +360,15 @@ class Store:
         return int(self.conn.execute("SELECT count(*) FROM quarantine").fetchone()[0])
 
     def changed_since(
-        self, seq: int, limit: int, after: tuple[int, str] | None = None
+        self,
+        seq: int,
+        limit: int,
+        after: tuple[int, str] | None = None,
+        max_bytes: int = PAGE_BYTES,
     ) -> list[StoredMessage]:
-        """Messages whose seq is above `seq` (for index catch-up), in (seq, key) order.
+        """Messages whose seq is above `seq` (for index catch-up), in (seq, key) order: at
+        most `limit`, and no more than `max_bytes` of raw messages (at least one), so a page
+        of big messages is a few of them, never `limit` megabytes.
 
         Many messages share one seq (a threading pass stamps all it touched), so pages are
         keyed on (seq, key): pass the last message's (seq, key) as `after`.
@@ -369,10 +379,22 @@ class Store:
         else:
             where = "(m.seq > ? OR (m.seq = ? AND m.key > ?))"
             params = [after[0], after[0], after[1]]
+        sizes = self.conn.execute(
+            f"SELECT m.raw_size FROM messages m WHERE {where} ORDER BY m.seq, m.key LIMIT ?",
+            (*params, limit),
+        )
+        count = total = 0
+        for (size,) in sizes:
+            total += int(size or 0)
+            if count and total > max_bytes:
+                break
+            count += 1
+        if not count:
+            return []
         return read_messages(
             self.conn,
             f"{where} ORDER BY m.seq, m.key LIMIT ?",
-            (*params, limit),
+            (*params, count),
             with_bodies=True,
         )
 

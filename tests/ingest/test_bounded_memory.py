@@ -236,3 +236,23 @@ def test_a_from_line_longer_than_a_message_may_be_is_body_text() -> None:
     assert [p.truncated for p in pieces] == [True]
     assert pieces[0].size == len(data) - len(bombs.FROM_LINE)
     assert len(pieces[0].raw) <= 64 * 1024
+
+
+def test_index_catch_up_pages_are_bounded_by_bytes(tmp_path: Path, data_dir: Path) -> None:
+    """The search index reads changed messages in pages of at most `max_bytes` of raw
+    messages (at least one), not `sync.index_batch` of them whatever their size; the
+    catch-up still indexes every message."""
+    body = b"".join(bombs._filler(100 * 1024))  # noqa: SLF001 - 100 KiB of text lines
+    path = tmp_path / "big.mbox"
+    path.write_bytes(_distinct(30, body))
+    assert _run(data_dir, "lists", "add", "big", "--mbox", str(path))[0] == 0
+    code, out = _run(data_dir, "sync", "--json", "--workers", "1")
+    assert code == 0 and json.loads(out)["indexed"] == 30, out
+    store = Store(data_dir / "store.db", readonly=True)
+    try:
+        page = store.changed_since(0, 2000, max_bytes=MIB)
+        assert 5 <= len(page) <= 10
+        assert len(store.changed_since(0, 2000, max_bytes=1)) == 1
+        assert len(store.changed_since(0, 2000)) == 30
+    finally:
+        store.close()
