@@ -429,6 +429,7 @@ PATHS["/removals.json"] = _get(
     _ref("Page"),
     errors=(),
 )
+
 # -- runs and quarantine (secretariat; webui/ops_pages.py, docs/webui-contract.md) --
 _PAGING = [
     _query("page", "page number, from 1", {"type": "integer", "minimum": 1}),
