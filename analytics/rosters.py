@@ -6,7 +6,9 @@ address.  For one list (its current roster):
 
 - `members_never_posted`: members whose person has no post on that list (ever);
 - `posters_not_members`: persons who posted on the list on or after `since` (default: one
-  year before the roster's `as_of`) and none of whose addresses is on the roster.
+  year before the roster's `as_of`) and none of whose addresses is on the roster;
+  `posts_since` counts the list's posts in that window and `last_post` is its newest post's
+  day, so that a window with no post at all (a closed archive) is said as such.
 
 For a community's old and new list (both with a roster), `old_not_joined`: members of the
 old list's roster who are not on the new list's roster, neither with the same address nor with
@@ -87,10 +89,14 @@ def list_report(
     posts: dict[int, int] = defaultdict(int)
     recent: dict[int, int] = defaultdict(int)
     last: dict[int, int] = {}
+    in_window = 0
+    list_last: int | None = None
     for post in frame.posts:
         posts[post.person] += 1
         last[post.person] = post.date
         recent[post.person] += post.date >= start_ts
+        in_window += post.date >= start_ts
+        list_last = post.date if list_last is None else max(list_last, post.date)
     member_addresses = {m.address for m in members}
     member_persons = {people.person_of[a] for a in member_addresses if a in people.person_of}
     never = [
@@ -127,6 +133,10 @@ def list_report(
             "members": roster.members,
         },
         "since": start.isoformat(),
+        # the posts on the list since `since`, and its newest post: a historical archive's
+        # default window (a year before the roster's day) may hold none
+        "posts_since": in_window,
+        "last_post": _day(list_last),
         "summary": {
             "members": len(members),
             "members_who_posted": len(members) - len(never),

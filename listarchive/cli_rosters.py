@@ -16,6 +16,7 @@ from analytics import migration
 from analytics import rosters as roster_reports
 from analytics.scope import ScopeError, parse_day
 from listarchive.cli_common import store_session
+from listarchive.cli_text import plural
 from store import rosters
 from store.roster_formats import FORMATS, RosterFormatError, parse_roster
 
@@ -46,29 +47,34 @@ def rosters_group(ctx: click.Context, as_json: bool) -> None:
         return
     with store_session(ctx) as store:
         found = rosters.all_rosters(store.conn)
-    rows = [
-        {
-            "id": r.id,
-            "list": r.list_name,
-            "as_of": r.as_of,
-            "members": r.members,
-            "format": r.format,
-            "source": r.source,
-            "imported_at": r.imported_at,
-            "current": r.current,
-        }
-        for r in found
-    ]
+    _print_snapshots(found, as_json)
+
+
+def _snapshot(r: rosters.Roster) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "list": r.list_name,
+        "as_of": r.as_of,
+        "members": r.members,
+        "format": r.format,
+        "source": r.source,
+        "imported_at": r.imported_at,
+        "current": r.current,
+    }
+
+
+def _print_snapshots(found: list[rosters.Roster], as_json: bool) -> None:
+    rows = [_snapshot(r) for r in found]
     if as_json:
         _echo_json(rows)
         return
     for r in rows:
         mark = "*" if r["current"] else " "
         click.echo(
-            f"{mark} {r['list']:<20} as of {r['as_of']}  {r['members']:>6} members  "
-            f"{r['format']:<13} {r['source']}"
+            f"{mark} {r['id']:>4} {r['list']:<20} as of {r['as_of']}  "
+            f"{plural(r['members'], 'member'):>12}  {r['format']:<13} {r['source']}"
         )
-    click.echo(f"{len(rows)} roster snapshots (* current)")
+    click.echo(f"{plural(len(rows), 'roster snapshot')} (* current)")
 
 
 @rosters_group.command("import")
@@ -83,10 +89,17 @@ def rosters_group(ctx: click.Context, as_json: bool) -> None:
     help="The export's format.",
 )
 @click.option("--as-of", default="", help="Day the export was taken (YYYY-MM-DD; default today).")
+@click.option("--dry-run", is_flag=True, help="Say what the import would do; store nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 def import_command(
-    ctx: click.Context, list_name: str, file: Path, fmt: str, as_of: str, as_json: bool
+    ctx: click.Context,
+    list_name: str,
+    file: Path,
+    fmt: str,
+    as_of: str,
+    dry_run: bool,
+    as_json: bool,
 ) -> None:
     """Import a member roster of LIST: Mailman 2 `list_members [-f]` output, Mailman 3
     `mailman members` output, a Postorius member CSV export or a REST member JSON."""
@@ -103,6 +116,7 @@ def import_command(
                 parsed,
                 source=file.name,
                 as_of=day.isoformat() if day else None,
+                dry_run=dry_run,
             )
         except (RosterFormatError, rosters.RosterError) as exc:
             raise click.UsageError(str(exc)) from exc
@@ -118,6 +132,7 @@ def import_command(
         "removed": result.removed,
         "skipped": list(result.skipped),
         "warnings": list(result.warnings),
+        "dry_run": result.dry_run,
     }
     if as_json:
         _echo_json(data)
@@ -126,13 +141,83 @@ def import_command(
         click.echo(f"warning: {warning}", err=True)
     for line in result.skipped:
         click.echo(f"skipped (no valid address): {line}", err=True)
+    members = plural(r.members, "member")
     if result.unchanged:
-        click.echo(f"roster of {r.list_name}: unchanged ({r.members} members as of {r.as_of})")
-    else:
-        click.echo(
-            f"roster of {r.list_name} as of {r.as_of}: {r.members} members ({r.format}); "
-            f"{result.added} added, {result.removed} removed since the previous roster"
-        )
+        click.echo(f"roster of {r.list_name}: unchanged ({members} as of {r.as_of})")
+        return
+    would = "dry run, nothing stored: would import " if result.dry_run else ""
+    click.echo(
+        f"{would}roster of {r.list_name} as of {r.as_of}: {members} ({r.format}); "
+        f"{result.added} added, {result.removed} removed since the previous roster"
+        + ("" if r.current else " (older than the current roster: kept as history)")
+    )
+    if not result.dry_run:
+        click.echo(f"snapshot {r.id}; undo with: listarchive rosters rollback {r.list_name}")
+
+
+@rosters_group.command("snapshots")
+@click.argument("list_name", metavar="LIST")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def snapshots_command(ctx: click.Context, list_name: str, as_json: bool) -> None:
+    """The roster snapshots of LIST, current first."""
+    with store_session(ctx) as store:
+        try:
+            found = rosters.snapshots(store.conn, list_name)
+        except rosters.RosterError as exc:
+            raise click.UsageError(str(exc)) from exc
+    _print_snapshots(found, as_json)
+
+
+@rosters_group.command("rollback")
+@click.argument("list_name", metavar="LIST")
+@click.option(
+    "--to",
+    "to",
+    type=int,
+    default=None,
+    help="Snapshot ID to make current (default: the one before the current).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def rollback_command(ctx: click.Context, list_name: str, to: int | None, as_json: bool) -> None:
+    """Make an earlier snapshot of LIST current again: the snapshots after it are deleted."""
+    with store_session(ctx) as store:
+        try:
+            current, deleted = rosters.rollback(store.conn, list_name, to)
+        except rosters.RosterError as exc:
+            raise click.UsageError(str(exc)) from exc
+    if as_json:
+        _echo_json({"current": _snapshot(current), "deleted": [_snapshot(r) for r in deleted]})
+        return
+    for r in deleted:
+        click.echo(f"deleted snapshot {r.id} (as of {r.as_of}, {plural(r.members, 'member')})")
+    click.echo(
+        f"roster of {list_name}: snapshot {current.id} as of {current.as_of} is current "
+        f"({plural(current.members, 'member')})"
+    )
+
+
+@rosters_group.command("delete")
+@click.argument("roster_id", metavar="ID", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def delete_command(ctx: click.Context, roster_id: int, as_json: bool) -> None:
+    """Delete roster snapshot ID (see `rosters snapshots LIST`)."""
+    with store_session(ctx) as store:
+        try:
+            deleted = rosters.delete_roster(store.conn, roster_id)
+            left = rosters.current_roster(store.conn, deleted.list_name)
+        except rosters.RosterError as exc:
+            raise click.UsageError(str(exc)) from exc
+    if as_json:
+        _echo_json({"deleted": _snapshot(deleted), "current": left and _snapshot(left)})
+        return
+    click.echo(f"deleted snapshot {deleted.id} of {deleted.list_name} (as of {deleted.as_of})")
+    click.echo(
+        f"current roster of {deleted.list_name}: "
+        + (f"snapshot {left.id} as of {left.as_of}" if left else "none")
+    )
 
 
 @rosters_group.command("report")
@@ -178,17 +263,26 @@ def report_command(
             click.echo(f"  {m['address']}  {m['name'] or m['person_name']}")
     for part in report.get("lists") or [report]:
         s = part["summary"]
-        click.echo(
-            f"{part['list']} (roster as of {part['roster']['as_of']}): {s['members']} members, "
-            f"{s['members_never_posted']} never posted; {s['posters_not_members']} posters "
-            f"since {part['since']} are not members"
+        head = (
+            f"{part['list']} (roster as of {part['roster']['as_of']}): "
+            f"{plural(s['members'], 'member')}, {s['members_never_posted']} never posted; "
         )
+        if part["posts_since"]:
+            posters = plural(s["posters_not_members"], "poster")
+            verb = "is not a member" if s["posters_not_members"] == 1 else "are not members"
+            click.echo(f"{head}{posters} since {part['since']} {verb}")
+        else:
+            last = part["last_post"]
+            click.echo(
+                f"{head}no posts on {part['list']} since {part['since']}"
+                + (f" (its last post: {last}; give --since to look earlier)" if last else "")
+            )
         for m in part["members_never_posted"]:
             click.echo(f"  never posted: {m['address']}  {m['name']}")
         for p in part["posters_not_members"]:
             click.echo(
                 f"  not a member: {p['person_name']} <{', '.join(p['addresses'])}> "
-                f"{p['posts']} posts, last {p['last_post']}"
+                f"{plural(p['posts'], 'post')}, last {p['last_post']}"
             )
 
 

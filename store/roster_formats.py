@@ -67,6 +67,9 @@ class ParsedRoster:
     members: tuple[RosterMember, ...]  # one per address, in file order
     skipped: tuple[str, ...] = ()  # lines or entries that hold no (valid) address
     warnings: tuple[str, ...] = ()
+    # the export says the list has no members (`LIST has no members`, a REST answer with
+    # total_size 0): an empty roster that is meant, not a file that is not a roster
+    empty_export: bool = False
 
 
 def _decode_name(name: str) -> str:
@@ -195,27 +198,34 @@ class _Collector:
             shown = f"{display} <{raw}>" if display else raw
             self.address(raw, (name if len(pairs) == 1 else "") or display, where, shown)
 
-    def roster(self, fmt: str, warnings: list[str] | None = None) -> ParsedRoster:
+    def roster(
+        self, fmt: str, warnings: list[str] | None = None, *, empty_export: bool = False
+    ) -> ParsedRoster:
         return ParsedRoster(
             fmt,
             _dedupe(self.members),
             tuple(self.skipped),
             tuple([*(warnings or []), *self.warnings]),
+            empty_export and not self.members,
         )
 
 
 def parse_mailman2(text: str) -> ParsedRoster:
     """`list_members [-f]` (or Mailman 3 `mailman members`) output."""
     found = _Collector()
+    declared_empty = False
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = _strip_comment(line.strip())
-        if not stripped or _EMPTY.match(stripped):
+        if not stripped:
+            continue
+        if _EMPTY.match(stripped):
+            declared_empty = True
             continue
         if "@" not in _blank_quotes(stripped):
             found.skipped.append(stripped)
             continue
         found.text(stripped, f"line {number}")
-    return found.roster(MAILMAN2)
+    return found.roster(MAILMAN2, empty_export=declared_empty and not found.skipped)
 
 
 def _column(header: list[str], names: tuple[str, ...]) -> int | None:
@@ -318,7 +328,7 @@ def parse_mailman3_json(text: str, list_id: str | None = None) -> ParsedRoster:
             continue
         name = entry.get("display_name")
         found.address(address, name if isinstance(name, str) else "", f"entry {number}", shown)
-    return found.roster(MAILMAN3_JSON, warnings)
+    return found.roster(MAILMAN3_JSON, warnings, empty_export=total == 0 and not entries)
 
 
 def detect_format(text: str, filename: str = "") -> str:

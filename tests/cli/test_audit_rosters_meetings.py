@@ -136,6 +136,7 @@ def test_rosters(data: Path) -> None:
         "removed": 0,
         "skipped": [],
         "warnings": [],
+        "dry_run": False,
     }
     again = js(
         data,
@@ -196,6 +197,8 @@ def test_rosters(data: Path) -> None:
         "list",
         "roster",
         "since",
+        "posts_since",
+        "last_post",
         "summary",
         "members_never_posted",
         "posters_not_members",
