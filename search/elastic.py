@@ -39,6 +39,7 @@ from search.cursor import decode_cursor, encode_cursor
 from search.es_query import search_body
 from search.persons import resolve_query, sender_facet
 from search.query import DEFAULT_LIMITS, HIGHLIGHT_START, QueryLimits, parse_query
+from search.snippets import DEFAULT_TEXT_LIMITS, TextLimits, bounded_doc, retag
 from search.textprep import identifiers, stem_text
 
 logger = logging.getLogger(__name__)
@@ -121,9 +122,12 @@ class ElasticBackend:
         timeout: float = 30.0,
         max_window: int = MAX_WINDOW,
         limits: QueryLimits = DEFAULT_LIMITS,
+        text_limits: TextLimits = DEFAULT_TEXT_LIMITS,
     ) -> None:
         self.url = url
         self.limits = limits
+        self.text_limits = text_limits
+        """What is indexed of a body, and how much of it is highlighted (`search.snippets`)."""
         self.max_window = max_window
         """Deepest `from + size` asked of Elasticsearch (its index.max_result_window); deeper
         offsets are reached with search_after."""
@@ -192,7 +196,12 @@ class ElasticBackend:
         target = self._write_target()
         batch = {d.key: d for d in docs}  # the last version of a key wins, as in SQLite
         actions = (
-            {"_op_type": "index", "_index": target, "_id": d.key, "_source": es_document(d)}
+            {
+                "_op_type": "index",
+                "_index": target,
+                "_id": d.key,
+                "_source": es_document(bounded_doc(d, self.text_limits)),
+            }
             for d in batch.values()
         )
         count = 0
@@ -323,6 +332,7 @@ class ElasticBackend:
                 facets=facets,
                 include_private=include_private,
                 sender_facet=persons is not None,
+                snippet_chars=self.text_limits.max_snippet_bytes,
             )
             response = self.client.search(index=self.alias, **body)
         except (TransportError, ApiError) as exc:
@@ -385,8 +395,8 @@ class ElasticBackend:
 def _hit(raw: dict[str, Any]) -> Hit:
     source = raw["_source"]
     highlight = raw.get("highlight", {})
-    own = " ".join(highlight.get("body_own", []))
-    quoted = " ".join(highlight.get("body_quoted", []))
+    own = " ".join(map(retag, highlight.get("body_own", [])))
+    quoted = " ".join(map(retag, highlight.get("body_quoted", [])))
     snippet = own if HIGHLIGHT_START in own else quoted if HIGHLIGHT_START in quoted else own
     date = source.get("date")
     score = raw.get("_score")

@@ -22,6 +22,7 @@ from typing import Any
 from search.base import FACET_SIZE, SENDER_BUCKETS, Sort
 from search.fts_sql import day_epoch
 from search.query import HIGHLIGHT_END, HIGHLIGHT_START, And, Node, Not, Or, Query, Term
+from search.snippets import ES_MAX_ANALYZED_OFFSET
 from search.textprep import stem
 
 TEXT_FIELDS = ("subject_stem^5", "sender_stem^3", "body_own_stem^1", "body_quoted_stem^0.3")
@@ -133,8 +134,10 @@ def sort_clause(sort: Sort, ranked: bool) -> list[Json]:
     return [{"date": {"order": order, "missing": "_last"}}, {"key": "asc"}]
 
 
-def highlight_clause(query: Query) -> Json:
-    """Highlight the words as written (unstemmed) in the original text fields."""
+def highlight_clause(query: Query, max_chars: int = ES_MAX_ANALYZED_OFFSET) -> Json:
+    """Highlight the words as written (unstemmed) in the original text fields, in their first
+    `max_chars` characters only (never more than the index allows, so a longer document is
+    highlighted in part rather than refused with a 400)."""
     words = [t for t in _positive_terms(query)]
     fields = {
         "body_own": {
@@ -144,7 +147,12 @@ def highlight_clause(query: Query) -> Json:
         },
         "body_quoted": {"number_of_fragments": 1, "fragment_size": SNIPPET_CHARS},
     }
-    clause: Json = {"pre_tags": [HIGHLIGHT_START], "post_tags": [HIGHLIGHT_END], "fields": fields}
+    clause: Json = {
+        "pre_tags": [HIGHLIGHT_START],
+        "post_tags": [HIGHLIGHT_END],
+        "fields": fields,
+        "max_analyzed_offset": max(1, min(max_chars, ES_MAX_ANALYZED_OFFSET)),
+    }
     if words:
         clause["highlight_query"] = {
             "bool": {
@@ -209,9 +217,11 @@ def search_body(
     facets: bool = False,
     include_private: bool = False,
     sender_facet: bool = True,
+    snippet_chars: int = ES_MAX_ANALYZED_OFFSET,
 ) -> Json:
     """The whole request body for `Elasticsearch.search` (`sender_facet`: count senders too
-    when `facets`; it needs the store's persons to name them)."""
+    when `facets`; it needs the store's persons to name them; `snippet_chars`: highlight
+    only that many characters at the start of each body)."""
     clause, ranked = build_query(query, lists)
     if not include_private:
         clause = public_only(clause)
@@ -230,7 +240,7 @@ def search_body(
             "date",
             "thread_id",
         ],
-        "highlight": highlight_clause(query),
+        "highlight": highlight_clause(query, snippet_chars),
     }
     if search_after is not None:
         body["search_after"] = search_after

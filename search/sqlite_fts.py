@@ -12,8 +12,11 @@ it from the store.  A rebuild (`clear` ... `finish_rebuild`) fills new tables be
 ones and swaps them in one transaction (`search.sqlite_schema`), so searches always see a
 complete index.
 
-Snippets come from FTS5 ``snippet()`` on ``body_own`` (then ``body_quoted``, then the subject)
-with matches wrapped in `HIGHLIGHT_START` (``\\x02``) and `HIGHLIGHT_END` (``\\x03``).
+Indexed text is bounded (`search.snippets.TextLimits`: at most ``max_indexed_bytes`` of body
+text per message).  Snippets are made in Python (`search.snippets.make_snippet`) from the first
+``max_snippet_bytes`` of ``body_own`` (then ``body_quoted``, then the subject), with matches
+wrapped in `HIGHLIGHT_START` (``\\x02``) and `HIGHLIGHT_END` (``\\x03``): FTS5's
+``snippet()`` costs time quadratic in a column's length, which a big message turns into minutes.
 
 One connection (WAL mode, autocommit, explicit ``BEGIN IMMEDIATE`` for writes) is shared by the
 instance's callers under a lock; SQLite errors surface as `SearchUnavailableError`.
@@ -41,6 +44,13 @@ from search.cursor import decode_cursor, encode_cursor
 from search.fts_sql import BM25, FtsPlan, build_plan, order_by
 from search.persons import resolve_query, sender_facet
 from search.query import DEFAULT_LIMITS, HIGHLIGHT_END, HIGHLIGHT_START, QueryLimits, parse_query
+from search.snippets import (
+    DEFAULT_TEXT_LIMITS,
+    TextLimits,
+    best_snippet,
+    bounded_doc,
+    highlight_phrases,
+)
 from search.sqlite_facets import compute_facets
 from search.sqlite_schema import LIVE, NEXT, SCHEMA_VERSION, begin_build, ensure_live, swap_in
 from store.files import create_private
@@ -49,13 +59,11 @@ __all__ = ["HIGHLIGHT_END", "HIGHLIGHT_START", "SCHEMA_VERSION", "SqliteFtsBacke
 
 logger = logging.getLogger(__name__)
 
-SNIPPET_TOKENS = 32
 _CHUNK = 500
 
 _SELECT = "d.key, d.message_id, d.lists, d.subject, d.from_name, d.from_addr, d.date, d.thread_id"
-_SNIPPETS = ", ".join(
-    f"snippet(fts, {column}, char(2), char(3), '…', {SNIPPET_TOKENS})" for column in (2, 3)
-)
+_BODIES = "SELECT substr(body_own, 1, ?), substr(body_quoted, 1, ?) FROM fts WHERE rowid = ?"
+"""The start of both bodies of one document (characters; `_snippet` cuts them to bytes)."""
 
 
 def _epoch(value: datetime | None) -> int | None:
@@ -93,17 +101,16 @@ def _public_only(conn: sqlite3.Connection, plan: FtsPlan) -> FtsPlan:
     return FtsPlan(match=plan.match, where=where, params=plan.params)
 
 
-def _lead(text: str, words: int = SNIPPET_TOKENS) -> str:
-    """The first `words` words of `text` on one line, with an ellipsis if cut."""
-    parts = text.split()
-    return " ".join(parts[:words]) + (" …" if len(parts) > words else "")
-
-
-def _pick_snippet(own: str, quoted: str, subject: str) -> str:
-    for candidate in (own, quoted):
-        if HIGHLIGHT_START in candidate:
-            return " ".join(candidate.split())
-    return _lead(own) or _lead(quoted) or subject
+def _snippet(
+    conn: sqlite3.Connection,
+    doc_id: int,
+    phrases: tuple[tuple[str, ...], ...],
+    subject: str,
+    max_bytes: int,
+) -> str:
+    row = conn.execute(_BODIES, (max_bytes, max_bytes, doc_id)).fetchone()
+    own, quoted = row if row is not None else ("", "")
+    return best_snippet(str(own or ""), str(quoted or ""), phrases, subject, max_bytes)
 
 
 class SqliteFtsBackend:
@@ -111,9 +118,16 @@ class SqliteFtsBackend:
 
     name = "sqlite"
 
-    def __init__(self, path: Path, *, limits: QueryLimits = DEFAULT_LIMITS) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        limits: QueryLimits = DEFAULT_LIMITS,
+        text_limits: TextLimits = DEFAULT_TEXT_LIMITS,
+    ) -> None:
         self.path = path
         self.limits = limits
+        self.text_limits = text_limits
         self._lock = threading.Lock()
         self._tables = LIVE
         """The tables writes go to: the live ones, or the new ones during a rebuild."""
@@ -192,7 +206,8 @@ class SqliteFtsBackend:
             (next_id,) = conn.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {t.docs}").fetchone()
             rows = []
             texts = []
-            for key, doc in batch.items():
+            for key, full in batch.items():
+                doc = bounded_doc(full, self.text_limits)
                 doc_id = existing.get(key)
                 if doc_id is None:
                     doc_id, next_id = next_id, next_id + 1
@@ -298,7 +313,9 @@ class SqliteFtsBackend:
             raise ValueError("limit and offset must not be negative")
         if cursor is not None:
             offset = int(decode_cursor(cursor).get("offset", 0))
-        plan = build_plan(resolve_query(parse_query(query, self.limits), persons), lists)
+        parsed = resolve_query(parse_query(query, self.limits), persons)
+        plan = build_plan(parsed, lists)
+        phrases = highlight_phrases(parsed)
         facet_counts: dict[str, list[tuple[str, int]]] = {}
         identity_counts: list[tuple[int, int]] = []
         names: dict[str, str] = {}
@@ -310,7 +327,7 @@ class SqliteFtsBackend:
                 if plan.match is None:
                     total, hits = self._filtered(conn, plan, sort, limit, offset)
                 else:
-                    total, hits = self._matched(conn, plan, sort, limit, offset)
+                    total, hits = self._matched(conn, plan, phrases, sort, limit, offset)
                 if facets:
                     facet_counts, identity_counts = compute_facets(conn, plan)
             finally:
@@ -329,7 +346,13 @@ class SqliteFtsBackend:
         )
 
     def _matched(
-        self, conn: sqlite3.Connection, plan: FtsPlan, sort: Sort, limit: int, offset: int
+        self,
+        conn: sqlite3.Connection,
+        plan: FtsPlan,
+        phrases: tuple[tuple[str, ...], ...],
+        sort: Sort,
+        limit: int,
+        offset: int,
     ) -> tuple[int, list[Hit]]:
         params = (plan.match, *plan.params)
         source = "fts JOIN docs d ON d.id = fts.rowid WHERE fts MATCH ?"
@@ -346,12 +369,10 @@ class SqliteFtsBackend:
             f" AND {plan.where} ORDER BY {order_by(plan, sort)} LIMIT ? OFFSET ?"
         )
         hits = []
+        max_bytes = self.text_limits.max_snippet_bytes
         for row in conn.execute(sql, (*params, limit, offset)).fetchall():
-            snippets = conn.execute(
-                f"SELECT {_SNIPPETS} FROM fts WHERE fts MATCH ? AND rowid = ?", (plan.match, row[8])
-            ).fetchone()
-            own, quoted = snippets if snippets is not None else ("", "")
-            hits.append(self._hit(row[:8], _pick_snippet(own, quoted, row[3]), -float(row[9])))
+            snippet = _snippet(conn, row[8], phrases, str(row[3]), max_bytes)
+            hits.append(self._hit(row[:8], snippet, -float(row[9])))
         return int(total), hits
 
     def _filtered(
@@ -366,12 +387,9 @@ class SqliteFtsBackend:
             f" ORDER BY {order_by(plan, sort)} LIMIT ? OFFSET ?"
         )
         hits = []
+        max_bytes = self.text_limits.max_snippet_bytes
         for row in conn.execute(sql, (*plan.params, limit, offset)).fetchall():
-            body = conn.execute(
-                "SELECT body_own, body_quoted FROM fts WHERE rowid = ?", (row[8],)
-            ).fetchone()
-            own, quoted = body if body is not None else ("", "")
-            hits.append(self._hit(row[:8], _pick_snippet(own, quoted, row[3]), 0.0))
+            hits.append(self._hit(row[:8], _snippet(conn, row[8], (), str(row[3]), max_bytes), 0.0))
         return int(total), hits
 
     @staticmethod
