@@ -166,6 +166,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds a web request (or a client sending it) may take before it is dropped.",
     ),
     Setting(
+        "web.health_check_interval",
+        float,
+        300.0,
+        "Seconds between two PRAGMA quick_check runs of the store by /healthz in each web "
+        "process (damage met by any request shows at once); 0: on every probe.",
+    ),
+    Setting(
         "sync.max_download_bytes",
         int,
         2 * 1024**3,
@@ -559,6 +566,8 @@ def check_settings(settings: Settings) -> None:
     ):
         if settings[name] < 1:
             raise ConfigError(f"{name} must be at least 1")
+    if settings["web.health_check_interval"] < 0:
+        raise ConfigError("web.health_check_interval must be at least 0")
     for name in ("web.login_max_delay", "sync.request_deadline", "sync.run_deadline"):
         if settings[name] <= 0:
             raise ConfigError(f"{name} must be positive")

@@ -2,7 +2,10 @@
 
 Each check gives a status (`ok`, `warning`, `error`) and a detail.  The store is opened
 read-only and nothing is repaired or created; `damaged` says whether the store itself is
-damaged (exit 3: restore a backup), as opposed to other problems (exit 1).
+damaged (exit 3: restore a backup), `unusable` that its schema is newer than this program
+(exit 3: nothing else is checked), as opposed to other problems (exit 1).  The `store` check
+carries the verdict on the file: never `ok` when any check found it damaged, so the text
+report and the JSON say the same.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from listarchive import app
 from search.base import SearchError
 from search.factory import SQLITE_FILENAME, open_configured
 from store import faults, files, health, unindexable
-from store.errors import StoreAccessError, StoreCorruptError, StoreError
+from store.errors import StoreAccessError, StoreCorruptError, StoreError, StoreVersionError
 from store.store import Store
 
 logger = logging.getLogger(__name__)
@@ -34,6 +37,7 @@ class Report:
     store: str
     checks: dict[str, dict[str, Any]] = field(default_factory=dict)
     damaged: bool = False
+    unusable: bool = False
 
     def add(self, name: str, status: str, detail: str, **extra: Any) -> None:
         self.checks[name] = {"status": status, "detail": detail, **extra}
@@ -42,13 +46,15 @@ class Report:
     def status(self) -> str:
         if self.damaged:
             return "damaged"
+        if self.unusable:
+            return "unusable"
         if any(c["status"] == "error" for c in self.checks.values()):
             return "unhealthy"
         return "ok"
 
     @property
     def exit_code(self) -> int:
-        return {"ok": 0, "unhealthy": 1, "damaged": 3}[self.status]
+        return {"ok": 0, "unhealthy": 1, "damaged": 3, "unusable": 3}[self.status]
 
     def as_dict(self) -> dict[str, Any]:
         return {"status": self.status, "store": self.store, "checks": self.checks}
@@ -75,6 +81,9 @@ def run(settings: Settings, *, quick: bool = False) -> Report:
                 report.add("store", "error", f"{exc}: {RESTORE_THIS % store.path}")
         finally:
             store.close()
+        if report.damaged and report.checks["store"]["status"] == "ok":
+            detail = f"{store.path} opens but is damaged (see above): {RESTORE_THIS % store.path}"
+            report.add("store", "error", detail)
     exposed = health.exposed_files(settings.data_dir)
     if exposed:
         detail = f"open to other users: {', '.join(exposed)} (chmod 700 the directory, 600 files)"
@@ -95,6 +104,12 @@ def _open(settings: Settings, report: Report) -> Store | None:
     except (StoreCorruptError, StoreAccessError) as exc:
         report.add("store", "error", str(exc))
         report.damaged = isinstance(exc, StoreCorruptError)
+        return None
+    except StoreVersionError as exc:
+        report.add("store", "error", str(exc))
+        detail = f"schema {exc.version} is newer than this program's ({exc.program}): upgrade it"
+        report.add("schema", "error", detail, version=exc.version)
+        report.unusable = True
         return None
     except StoreError as exc:
         report.add("store", "error", str(exc))

@@ -12,15 +12,15 @@ import click
 from config.settings import ConfigError, Settings, ensure_data_dir
 from listarchive import app
 from store import faults
-from store.errors import StoreAccessError, StoreCorruptError, StoreFullError
+from store.errors import StoreAccessError, StoreCorruptError, StoreFullError, StoreVersionError
 from store.store import Store, StoreError
 
 STORE_UNUSABLE_EXIT = 3
 
 
 class StoreUnusable(click.ClickException):
-    """The store is damaged, missing beside an index, or cannot be read or written: the
-    message says which file and what to do; exit code 3."""
+    """The store is damaged, missing beside an index, newer than this program, or cannot be
+    read or written: the message says which file and what to do; exit code 3."""
 
     exit_code = STORE_UNUSABLE_EXIT
 
@@ -33,7 +33,13 @@ class Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (sqlite3.Error, StoreCorruptError, StoreAccessError, StoreFullError) as exc:
+        except (
+            sqlite3.Error,
+            StoreCorruptError,
+            StoreAccessError,
+            StoreFullError,
+            StoreVersionError,
+        ) as exc:
             settings = (ctx.obj or {}).get("settings")
             if settings is None:
                 raise
@@ -55,7 +61,7 @@ def store_errors() -> Iterator[None]:
     """Store and configuration errors as click errors: exit 3 when the store is unusable."""
     try:
         yield
-    except (StoreCorruptError, StoreAccessError) as exc:
+    except (StoreCorruptError, StoreAccessError, StoreVersionError) as exc:
         raise StoreUnusable(str(exc)) from exc
     except StoreFullError as exc:
         raise StoreUnusable(f"{exc}: free space and run the command again") from exc

@@ -42,3 +42,18 @@ class StoreFullError(StoreError):
     def __init__(self, path: Path) -> None:
         super().__init__(f"the disk holding {path} is full")
         self.path = path
+
+
+class StoreVersionError(StoreError):
+    """The store's schema is newer than this program knows (a downgrade, or a store copied
+    from a newer installation): nothing is read or written; the message names both versions."""
+
+    def __init__(self, path: Path, version: int, program: int) -> None:
+        super().__init__(
+            f"{path}: the store's schema version {version} is newer than this program's "
+            f"({program}): run the newer listarchive that wrote it, or restore a backup made "
+            "by this version (README, 'Backups')"
+        )
+        self.path = path
+        self.version = version
+        self.program = program

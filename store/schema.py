@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
+
+from store.errors import StoreVersionError
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: initial schema
@@ -322,13 +325,19 @@ def current_version(conn: sqlite3.Connection) -> int:
     return int(row[0]) if row else 0
 
 
-def migrate(conn: sqlite3.Connection) -> int:
-    """Bring the schema up to date; returns the resulting version."""
+def checked_version(conn: sqlite3.Connection) -> int:
+    """The store's schema version; StoreVersionError when it is newer than this program's
+    (a downgrade): such a store is neither read nor written."""
     version = current_version(conn)
     if version > len(MIGRATIONS):
-        raise RuntimeError(
-            f"store schema version {version} is newer than this program ({len(MIGRATIONS)})"
-        )
+        files = [Path(row[2]) for row in conn.execute("PRAGMA database_list") if row[1] == "main"]
+        raise StoreVersionError(files[0] if files else Path("store.db"), version, len(MIGRATIONS))
+    return version
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring the schema up to date; returns the resulting version."""
+    version = checked_version(conn)
     for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
         conn.executescript("BEGIN;" + script + ";COMMIT;")
         with conn:

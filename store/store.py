@@ -33,7 +33,7 @@ from store.records import (
     VolumeState,
     decompress_raw,
 )
-from store.schema import current_version, migrate
+from store.schema import checked_version, migrate
 from store.volume_writer import VolumeWriter
 
 logger = logging.getLogger(__name__)
@@ -61,9 +61,11 @@ class Store:
         self._refuse_replacement(create and not readonly)
         try:
             self._connect()
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, StoreError) as exc:
             if hasattr(self, "conn"):
                 self.conn.close()
+            if isinstance(exc, StoreError):  # no store there, or a newer schema
+                raise
             found = faults.classify(exc, path)
             if found is None:
                 raise
@@ -96,7 +98,7 @@ class Store:
         if self.readonly:
             uri = f"file:{path}?mode=ro"
             self.conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
-            if current_version(self.conn) == 0:  # reads the header: damage shows here
+            if checked_version(self.conn) == 0:  # reads the header: damage shows here
                 raise StoreError(f"{path} holds no store: run `listarchive sync` first")
         else:
             files.create_private(path)  # before SQLite: its -wal and -shm get this mode

@@ -25,6 +25,7 @@ from webui import (
     errors,
     exports,
     extensions,
+    health,
     meeting_pages,
     openapi,
     ops_pages,
@@ -48,6 +49,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     startup.check_data_dir(app.config["LISTARCHIVE_SETTINGS"])  # ConfigError: cannot serve
     startup.check_package_files(app)  # ConfigError: templates or static files not installed
     extensions.init_app(app)
+    startup.init_app(app)  # a store newer than this program: 503 on every route
+    health.init_app(app)  # damage met by any request turns /healthz to 503
     views.init_app(app)
     auth.init_app(app)  # session cookie and key, CSRF check on every POST/PUT/PATCH/DELETE
     urls.init_app(app)  # absolute URLs from web.base_url; only trusted proxies' headers

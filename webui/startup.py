@@ -4,20 +4,27 @@ store), instead of starting and answering every page with a 500.
 
 A store that is damaged or not there yet does not stop the start: pages answer 503 with the
 reason and `/healthz` says what is unhealthy (the store can be restored while the web runs).
+Nor does a store whose schema is newer than this program (a downgrade): every route answers
+503 naming both versions (`refuse_newer_store`), so a backup of this version can be restored
+without a restart.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, request
 
 from config.settings import ConfigError, Settings, ensure_data_dir
 from search.factory import SQLITE_FILENAME
 from store import files
+from store.errors import StoreVersionError
 from store.store import Store, StoreError
+from webui.errors import HEALTH_PATH
+from webui.extensions import get_store
 from webui.sessions import SECRET_FILE
 
 logger = logging.getLogger(__name__)
@@ -67,3 +74,23 @@ def check_package_files(app: Flask) -> None:
             f"{', '.join(missing)} missing from the installed package under {app.root_path}:"
             " reinstall listarchive"
         )
+
+
+def refuse_newer_store() -> None:
+    """Before every request: StoreVersionError (a 503 naming both versions, from the one error
+    handler) when the store's schema is newer than this program's, so no page, form or login
+    reads or writes a store it does not know.  Static files are served (the error page keeps
+    its style) and `/healthz` says it in its own shape (`webui.health`).  A store that is
+    missing or damaged is left to the pages, which say so."""
+    if request.endpoint == "static" or request.path == HEALTH_PATH:
+        return
+    try:
+        get_store()  # the read-only opener checks the version (`store.schema.checked_version`)
+    except StoreVersionError:
+        raise
+    except (StoreError, sqlite3.Error):
+        return
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(refuse_newer_store)

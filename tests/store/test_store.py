@@ -17,6 +17,7 @@ from ingest.sources.mbox import MboxSource
 from ingest.sources.pipermail import PipermailSource
 from ingest.sync import sync_list
 from store import schema
+from store.errors import StoreVersionError
 from store.store import Store
 from tests.support.archive_server import ArchiveServer
 
@@ -103,7 +104,7 @@ def test_store_from_a_newer_program_is_refused(tmp_path: Path) -> None:
             (str(len(schema.MIGRATIONS) + 1),),
         )
     conn.close()
-    with pytest.raises(RuntimeError, match=r"newer than this program"):
+    with pytest.raises(StoreVersionError, match=r"newer than this program"):
         Store(path)
 
 

@@ -16,8 +16,8 @@ from ingest.sources.mbox import MboxSource
 from ingest.sync import sync_list
 from search import indexer
 from search.sqlite_fts import SqliteFtsBackend
-from store import faults
-from store.errors import StoreCorruptError, StoreError, StoreFullError
+from store import faults, schema
+from store.errors import StoreCorruptError, StoreError, StoreFullError, StoreVersionError
 from store.store import Store
 from tests.conftest import PIPERMAIL
 
@@ -70,6 +70,39 @@ def overwrite_page(path: Path, table: str) -> None:
     with path.open("r+b") as fh:
         fh.seek((root - 1) * page_size)
         fh.write(b"\xff" * page_size)
+
+
+def damage_middle_leaves(path: Path, table: str, count: int = 2) -> list[int]:
+    """Junk over `count` leaf pages of `table` in the middle of the file (a disk that lost a
+    few pages): queries that do not read those rows still work.  Returns the row numbers
+    (0-based, in rowid order) that lay on them."""
+    conn = sqlite3.connect(path)
+    try:
+        (page_size,) = conn.execute("PRAGMA page_size").fetchone()
+        leaves = conn.execute(
+            "SELECT pageno, ncell FROM dbstat WHERE name = ? AND pagetype = 'leaf' ORDER BY path",
+            (table,),
+        ).fetchall()
+    finally:
+        conn.close()
+    assert len(leaves) > count + 1, f"{table} has too few pages to damage the middle ones"
+    first = (len(leaves) - count) // 2
+    rows: list[int] = []
+    with path.open("r+b") as fh:
+        for index, (page, _cells) in enumerate(leaves):
+            if first <= index < first + count:
+                start = sum(cells for _page, cells in leaves[:index])
+                rows.extend(range(start, start + leaves[index][1]))
+                fh.seek((page - 1) * page_size)
+                fh.write(b"\x5a" * page_size)
+    return rows
+
+
+def set_schema_version(path: Path, version: int) -> None:
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(version),))
+    conn.close()
 
 
 # -- 1. file modes -------------------------------------------------------------------------
@@ -211,3 +244,21 @@ def test_only_a_writer_that_may_create_makes_a_store(tmp_path: Path, how: str) -
         assert store.lists() == [] and store.store_id
     finally:
         store.close()
+
+
+# -- 3. a store newer than this program (a downgrade) ---------------------------------------
+
+
+def test_a_store_with_a_newer_schema_is_refused_by_readers_and_writers(tmp_path: Path) -> None:
+    path = synced(tmp_path)
+    newer = len(schema.MIGRATIONS) + 1
+    set_schema_version(path, newer)
+    before = path.read_bytes()
+    for readonly in (False, True):
+        with pytest.raises(StoreVersionError) as caught:
+            Store(path, readonly=readonly)
+        text = str(caught.value)
+        assert str(path) in text
+        assert f"version {newer}" in text and f"({len(schema.MIGRATIONS)})" in text
+        assert (caught.value.version, caught.value.program) == (newer, len(schema.MIGRATIONS))
+    assert path.read_bytes() == before  # nothing written to it

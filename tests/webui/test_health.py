@@ -17,9 +17,12 @@ import pytest
 from flask.testing import FlaskClient
 
 from config.settings import load_settings
+from store import schema
 from tests.conftest import REPO
-from tests.store.test_store_faults import overwrite_page
+from tests.store.test_store_faults import damage_middle_leaves, overwrite_page, set_schema_version
+from tests.support.webauth import csrf_token_in
 from webui import create_app
+from webui.health import integrity
 
 
 def copy_data(source: Path, target: Path) -> Path:
@@ -113,6 +116,103 @@ def test_a_zero_byte_store_is_not_an_empty_archive(data: Path) -> None:
     assert status == 503 and body["checks"]["store"]["status"] == "error"
     assert "empty" in body["checks"]["store"]["error"]
     assert (data / "store.db").stat().st_size == 0
+
+
+# -- damage a probe does not read (issue 11, D7) -------------------------------------------
+
+
+def public_keys_on_damaged_pages(data: Path) -> list[str]:
+    """Damage two leaf pages of `messages` in the middle of store.db; the keys of the public
+    messages whose rows lay on them (their pages can no longer be read)."""
+    conn = sqlite3.connect(data / "store.db")
+    try:
+        rows = conn.execute(
+            "SELECT m.key, EXISTS (SELECT 1 FROM memberships ms JOIN lists l ON l.id = ms.list "
+            "WHERE ms.message = m.id AND NOT l.private) FROM messages m ORDER BY m.id"
+        ).fetchall()
+    finally:
+        conn.close()
+    lost = damage_middle_leaves(data / "store.db", "messages")
+    keys = [rows[n][0] for n in lost if rows[n][1]]
+    assert keys, "no public message on the damaged pages"
+    return keys
+
+
+def test_damaged_middle_pages_make_healthz_503(data: Path) -> None:
+    keys = public_keys_on_damaged_pages(data)
+    client = client_for(data)
+    assert client.get(f"/messages/{keys[0]}").status_code == 503  # what readers meet
+    status, body = health(client_for(data))  # a fresh process: its first probe checks
+    assert status == 503 and body["status"] == "unhealthy"
+    error = body["checks"]["store"]["error"]
+    assert "damaged" in error and "quick_check" in error and "backup" in error
+    assert str(data) not in error
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_damage_met_by_a_page_turns_healthz_503_until_a_check_finds_it_sound(
+    data: Path,
+) -> None:
+    sound = data.parent / "sound.db"
+    shutil.copy2(data / "store.db", sound)
+    settings = load_settings(env={}, overrides={"data_dir": data})
+    assert settings["web.health_check_interval"] == 300
+    app = create_app(settings)
+    clock = integrity(app).clock = Clock()
+    client = app.test_client()
+    assert health(client)[0] == 200  # checked now: sound
+    keys = public_keys_on_damaged_pages(data)
+    assert health(client)[0] == 200  # the next quick_check is not due yet: the known limit
+    assert client.get(f"/messages/{keys[0]}").status_code == 503
+    status, body = health(client)  # at once, without waiting for a check
+    assert status == 503 and "damaged" in body["checks"]["store"]["error"]
+    shutil.copy2(sound, data / "store.db")  # restored from a backup
+    clock.now += 299
+    assert health(client)[0] == 503  # the mark stays until a check after it
+    clock.now += 1
+    assert health(client)[0] == 200  # the check found the restored store sound
+    public_keys_on_damaged_pages(data)
+    clock.now += 300
+    status, body = health(client)  # the periodic check finds damage nobody read
+    assert status == 503 and "quick_check" in body["checks"]["store"]["error"]
+
+
+# -- a store newer than this program (issue 11, D8) ------------------------------------------
+
+
+def test_a_store_newer_than_the_program_is_refused_on_every_route(data: Path) -> None:
+    client = client_for(data)
+    login = client.get("/login")  # before the downgrade: a session and its CSRF token
+    token = csrf_token_in(login.get_data(as_text=True))
+    newer, program = len(schema.MIGRATIONS) + 1, len(schema.MIGRATIONS)
+    set_schema_version(data / "store.db", newer)
+    words = ("store.db", f"version {newer}", f"({program})", "newer")
+    posted = client.post("/login", data={"username": "x", "password": "y", "csrf_token": token})
+    assert posted.status_code == 503, posted.data[:300]
+    for path in ("/", "/lists/reality", "/search?q=reality", "/login", "/api/openapi.json"):
+        page = client.get(path)
+        assert page.status_code == 503, (path, page.status_code)
+        text = page.get_data(as_text=True)
+        assert all(word in text for word in words) and "Traceback" not in text, (path, text)
+    twin = client.get("/index.json")
+    assert twin.status_code == 503
+    assert all(word in twin.get_json()["error"]["message"] for word in words)
+    status, body = health(client)
+    assert status == 503 and body["status"] == "unhealthy" and body["messages"] is None
+    assert all(word in body["checks"]["store"]["error"] for word in words)
+    assert str(data) not in body["checks"]["store"]["error"]
+    style = client.get("/static/style.css")
+    style.close()
+    assert style.status_code == 200  # the error page keeps its style
+    set_schema_version(data / "store.db", program)  # a backup of this version restored
+    assert client.get("/").status_code == 200 and health(client)[0] == 200
 
 
 def closed_port() -> int:
