@@ -25,9 +25,10 @@ __all__ = ["BodyResult", "extract_body", "part_text"]
 
 MAX_DEPTH = 30
 MAX_DEEP_PARTS = 10_000
-"""Parts looked at below the depth limit (they are all in memory already: a bound on time)."""
+"""Parts looked at below the depth limit (they are all in memory already: a bound on time;
+`sync.max_deep_parts`)."""
 _CTE_PLAIN = frozenset({"", "7bit", "8bit", "binary"})
-_ENRICHED_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)>")
+_ENRICHED_TOKEN = re.compile(r"<<|<(/?)([A-Za-z][A-Za-z0-9-]{0,59})>")
 
 
 @dataclass(slots=True)
@@ -129,9 +130,44 @@ def _attachment(part: EmailMessage, ctype: str) -> Attachment:
     return Attachment(filename=_filename(part), content_type=ctype, size=len(_payload_bytes(part)))
 
 
+def _fill(text: str) -> str:
+    """RFC 1896 fill: a lone line break is a space, n line breaks are n - 1."""
+    return re.sub(r"\n+", lambda m: " " if len(m.group()) == 1 else m.group()[1:], text)
+
+
 def _enriched_to_text(text: str) -> str:
-    text = _ENRICHED_TAG.sub("", text).replace("<<", "<")
-    return re.sub(r"(?<!\n)\n(?!\n)", " ", text).replace("\n\n", "\n")
+    """text/enriched as plain text (RFC 1896): formatting commands dropped, and with them
+    the contents of `<param>` (a font name, a colour: parameters, not text); `<<` is a
+    literal `<`; line breaks filled, except inside `<nofill>`."""
+    runs: list[list[str]] = []  # runs of kept text, alternately filled and not
+    param = nofill = 0
+    at = 0
+
+    def emit(piece: str) -> None:
+        if not piece or param:
+            return
+        if runs and runs[-1][0] == ("nofill" if nofill else "fill"):
+            runs[-1].append(piece)
+        else:
+            runs.append(["nofill" if nofill else "fill", piece])
+
+    text = text.replace("\r\n", "\n")
+    for match in _ENRICHED_TOKEN.finditer(text):
+        emit(text[at : match.start()])
+        at = match.end()
+        if match.group() == "<<":
+            emit("<")
+            continue
+        step = -1 if match.group(1) else 1
+        name = match.group(2).lower()
+        if name == "param":
+            param = max(param + step, 0)
+        elif name == "nofill":
+            nofill = max(nofill + step, 0)
+    emit(text[at:])
+    return "".join(
+        "".join(run[1:]) if run[0] == "nofill" else _fill("".join(run[1:])) for run in runs
+    )
 
 
 def _has_plain(part: EmailMessage, depth: int, max_depth: int) -> bool:
@@ -160,12 +196,12 @@ def _forwarded_header(inner: EmailMessage) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _deep_text(top: EmailMessage, result: BodyResult) -> None:
+def _deep_text(top: EmailMessage, result: BodyResult, max_parts: int) -> None:
     """The text parts below the depth limit, in MIME order, found without recursion."""
     result.too_deep = True
     stack = [top]
     seen = 0
-    while stack and seen < MAX_DEEP_PARTS:
+    while stack and seen < max_parts:
         part = stack.pop()
         seen += 1
         payload = part.get_payload()
@@ -181,9 +217,11 @@ def _deep_text(top: EmailMessage, result: BodyResult) -> None:
             )
 
 
-def _walk(part: EmailMessage, result: BodyResult, depth: int, max_depth: int) -> None:
+def _walk(
+    part: EmailMessage, result: BodyResult, depth: int, max_depth: int, max_parts: int
+) -> None:
     if depth > max_depth:
-        _deep_text(part, result)
+        _deep_text(part, result, max_parts)
         return
     if part.defects:
         result.defect = True
@@ -196,7 +234,7 @@ def _walk(part: EmailMessage, result: BodyResult, depth: int, max_depth: int) ->
             inner = payload[0]
             if isinstance(inner, EmailMessage):
                 result.chunks.append((_forwarded_header(inner), False))
-                _walk(inner, result, depth + 1, max_depth)
+                _walk(inner, result, depth + 1, max_depth, max_parts)
                 return
         result.attachments.append(_attachment(part, ctype))
         return
@@ -207,10 +245,10 @@ def _walk(part: EmailMessage, result: BodyResult, depth: int, max_depth: int) ->
             plain = [child for child in children if _has_plain(child, depth + 1, max_depth)]
             chosen = plain[:1] or children[-1:]
             for child in chosen:
-                _walk(child, result, depth + 1, max_depth)
+                _walk(child, result, depth + 1, max_depth, max_parts)
             return
         for child in children:
-            _walk(child, result, depth + 1, max_depth)
+            _walk(child, result, depth + 1, max_depth, max_parts)
         return
 
     if maintype == "multipart":  # declared multipart without usable structure
@@ -229,9 +267,11 @@ def _walk(part: EmailMessage, result: BodyResult, depth: int, max_depth: int) ->
     result.attachments.append(_attachment(part, ctype))
 
 
-def extract_body(msg: EmailMessage, max_depth: int = MAX_DEPTH) -> BodyResult:
+def extract_body(
+    msg: EmailMessage, max_depth: int = MAX_DEPTH, max_parts: int = MAX_DEEP_PARTS
+) -> BodyResult:
     """Walk `msg` and collect body text, converted HTML and attachments, decoding MIME parts
-    down to `max_depth` levels."""
+    down to `max_depth` levels (below, at most `max_parts` parts are looked at for text)."""
     result = BodyResult()
     if not msg.is_multipart() and msg.get("Content-Type") is None:
         # fast path: pipermail text (no MIME headers at all)
@@ -240,7 +280,7 @@ def extract_body(msg: EmailMessage, max_depth: int = MAX_DEPTH) -> BodyResult:
         result.fallback = fallback
         result.defect = bool(msg.defects)
         return result
-    _walk(msg, result, 0, max_depth)
+    _walk(msg, result, 0, max_depth, max_parts)
     if result.too_deep and not result.text:
         result.chunks.append(
             (

@@ -30,10 +30,11 @@ from email.parser import BytesParser
 
 from ingest import dmarc
 from ingest.addresses import parse_address_list, parse_from
-from ingest.bodytext import MAX_DEPTH, extract_body
+from ingest.bodytext import MAX_DEEP_PARTS, MAX_DEPTH, extract_body
 from ingest.dates import resolve_date
 from ingest.decode import decode_header, surrogates_to_bytes
 from ingest.errors import ParseError
+from ingest.mboxsplit import is_from_line
 from ingest.quotes import hash_words, normalise_for_hash, split_body, strip_footers, strip_scrubbed
 from store.models import Address, Message
 
@@ -55,6 +56,7 @@ _PARSER = BytesParser(policy=_POLICY)
 _HEADER_LINE = re.compile(rb"^[\x21-\x39\x3b-\x7e]+[ \t]*:")
 _ANGLE = re.compile(r"<([^<>]*)>")
 _WS = re.compile(r"\s+")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _PREFIX = re.compile(
     r"^(?:re|fwd?|aw|sv|vs|antw|wg|tr|rif|odp|r|回复|答复|转发|回覆)\s*(?:\[\d+\]|\(\d+\))?\s*[:：]\s*",
     re.IGNORECASE,
@@ -94,16 +96,18 @@ def normalise_msgid(value: str) -> str:
 def _id_list(value: str, exclude: str = "") -> tuple[str, ...]:
     """Normalised ids in In-Reply-To/References, in order, deduplicated, without `exclude`.
 
-    Ids are the contents of `<...>`; when there are none, an unterminated `<id@host` or bare
-    tokens containing `@` are taken, so free text yields nothing.
+    Ids are the contents of well-formed `<...>`; when there are none and no `<` at all, bare
+    tokens containing `@` are taken, so free text yields nothing.  An id whose `<` never closes
+    (`<...person@example` cut at the end of the header) is not taken: it would link the
+    message to a parent with a truncated id; threading then falls back to References.
     """
     if not value:
         return ()
     value = _plain(value)
     ids = [_WS.sub("", found) for found in _ANGLE.findall(value)]
-    if not ids:
-        tail = value.split("<", 1)[1] if "<" in value else value
-        ids = [token.strip("\"'(),;<>") for token in tail.split() if "@" in token]
+    if not ids and "<" not in value:
+        # bare ids (`In-Reply-To: id@host`); a `<` that never closes is a cut id: not taken
+        ids = [token.strip("\"'(),;>") for token in value.split() if "@" in token]
     out: list[str] = []
     for item in ids:
         if item and item != exclude and item not in out:
@@ -218,6 +222,18 @@ def _repair_boundary(raw: bytes, msg: EmailMessage) -> EmailMessage | None:
     return fixed if fixed.is_multipart() else None
 
 
+def _envelope_line(unixfrom: str) -> str:
+    """`unixfrom` when it is a real From_ line (`sender asctime`) that can be written back
+    byte for byte, else "" (exports then rebuild one)."""
+    if not unixfrom or "\n" in unixfrom or "\r" in unixfrom:
+        return ""
+    try:
+        line = b"From " + unixfrom.encode("latin-1")
+    except UnicodeEncodeError:
+        return ""
+    return unixfrom if is_from_line(line) else ""
+
+
 def _real_sender(msg: EmailMessage, sender: Address, flags: list[str]) -> Address:
     """The sender to show: DMARC "X via list" rewriting undone (`ingest.dmarc`).  The
     content fingerprint keeps the header From, so message keys do not change."""
@@ -228,21 +244,27 @@ def _real_sender(msg: EmailMessage, sender: Address, flags: list[str]) -> Addres
     return recovered
 
 
-def parse_message(raw: bytes, unixfrom: str = "", max_mime_depth: int = MAX_DEPTH) -> Message:
+def parse_message(
+    raw: bytes,
+    unixfrom: str = "",
+    max_mime_depth: int = MAX_DEPTH,
+    max_deep_parts: int = MAX_DEEP_PARTS,
+) -> Message:
     """Parse one raw message.  `unixfrom` is the mbox From_ line without the leading `From `.
     MIME parts are decoded down to `max_mime_depth` levels (`sync.max_mime_depth`); below it
-    only their text is kept and the message is flagged `mime-too-deep`.
+    only their text is kept (from at most `max_deep_parts` parts, `sync.max_deep_parts`) and
+    the message is flagged `mime-too-deep`.
 
     Raises `ParseError` only when `raw` is not a message at all (empty, no header block), or
     is nested too deeply for the parser itself.
     """
     try:
-        return _parse_message(raw, unixfrom, max_mime_depth)
+        return _parse_message(raw, unixfrom, max_mime_depth, max_deep_parts)
     except RecursionError:
         raise ParseError("MIME parts nested too deeply to parse") from None
 
 
-def _parse_message(raw: bytes, unixfrom: str, max_mime_depth: int) -> Message:
+def _parse_message(raw: bytes, unixfrom: str, max_mime_depth: int, max_deep_parts: int) -> Message:
     msg = _parse_bytes(raw)
     flags: list[str] = []
     if not unixfrom:
@@ -267,7 +289,7 @@ def _parse_message(raw: bytes, unixfrom: str, max_mime_depth: int) -> Message:
     )
     flags.extend(dates.flags)
 
-    body_result = extract_body(msg, max_mime_depth)
+    body_result = extract_body(msg, max_mime_depth, max_deep_parts)
     body = body_result.text
     attachments = list(body_result.attachments)
     if "scrubbed..." in body:
@@ -290,7 +312,8 @@ def _parse_message(raw: bytes, unixfrom: str, max_mime_depth: int) -> Message:
     # not the sender: lists rewrite From (DMARC "X via List") differently for one message
     content_hash = _fingerprint("content", "", dates.header_date, subject_norm, body_norm)
 
-    message_id = _plain(_header_str(msg.get("Message-ID"))).strip()
+    # unfolded (RFC 5322 2.2.3: the line breaks go, the white space stays), as written else
+    message_id = _LINE_BREAK.sub("", _plain(_header_str(msg.get("Message-ID")))).strip()
     message_id_norm = normalise_msgid(message_id) if message_id else ""
     synthetic = not message_id_norm
     if synthetic:
@@ -324,4 +347,5 @@ def _parse_message(raw: bytes, unixfrom: str, max_mime_depth: int) -> Message:
         attachments=tuple(attachments),
         flags=tuple(dict.fromkeys(flags)),
         content_hash=content_hash,
+        unixfrom=_envelope_line(unixfrom),
     )

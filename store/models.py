@@ -45,7 +45,8 @@ class Message:
     """
 
     message_id: str
-    """The Message-ID header exactly as written (folding kept), or the synthetic id."""
+    """The Message-ID header as written, unfolded (line breaks removed, the white space of a
+    fold kept: RFC 5322 2.2.3), or the synthetic id."""
     message_id_norm: str
     """Normalised id used for lookups and threading: the part inside <>, whitespace removed."""
     msgid_synthetic: bool
@@ -80,6 +81,10 @@ class Message:
     content_hash: str = ""
     """Fingerprint of the content (sender, date, subject, body) used to recognise the same
     message delivered or exported twice; independent of envelope and transport headers."""
+    unixfrom: str = ""
+    """The mbox From_ line the source had (without `From `; its bytes read as Latin-1, so
+    they come back unchanged), or "" (no From_ line, or not a real one).  Envelope, not
+    content: kept so mbox exports write the original line instead of rebuilding one."""
 
     @property
     def key(self) -> str:

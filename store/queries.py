@@ -99,6 +99,8 @@ class MessageDetail:
     raw_size: int
     body_length: int = 0
     """Characters of the whole stored body (`body` holds at most the bound read)."""
+    date_source: str = "header"
+    """Where `date` came from: header, unixfrom (the mbox From_ line), received, none."""
 
     @property
     def body_truncated(self) -> bool:
@@ -190,7 +192,7 @@ def _detail_columns(viewer: Visibility, max_body_chars: int | None) -> str:
         "m.id, m.key, m.message_id, m.from_name, m.from_addr, m.to_json, m.cc_json, m.subject, "
         f"m.date, m.date_offset, {body}, {signature}, m.is_html_only, m.attachments, "
         f"m.thread_id, {viewer.parent_key('m')}, m.depth, m.thread_pos, m.raw_size, "
-        f"{length}, m.parent_key"
+        f"{length}, m.parent_key, m.date_source"
     )
 
 
@@ -255,6 +257,7 @@ def _details(
                 thread_pos=r[17],
                 raw_size=r[18],
                 body_length=r[19],
+                date_source=r[21],
             )
         )
     return found

@@ -48,6 +48,7 @@ MESSAGE_COLUMNS = (
     "raw",
     "raw_size",
     "raw_sha256",
+    "unixfrom",
 )
 """Columns of a stored message row, in the order of `StoredItem.row` (seq is added last)."""
 
@@ -87,6 +88,7 @@ def message_row(message: Message, raw: bytes) -> tuple[Any, ...]:
         compress_raw(raw),
         len(raw),
         hashlib.sha256(raw).hexdigest(),
+        m.unixfrom,
     )
 
 
@@ -132,6 +134,9 @@ class VolumeState:
     fetched_at: str = ""
     status: str = "ok"
     error: str = ""
+    limits: str = ""
+    """A failed volume: the volume-failing limits in force when it failed (JSON,
+    `ingest.worker.Limits.in_force`); raising one retries it."""
 
 
 @dataclass(frozen=True, slots=True)

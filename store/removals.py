@@ -238,7 +238,7 @@ def _purge(conn: sqlite3.Connection, keys: Sequence[str]) -> None:
             "UPDATE messages SET from_name = '', from_addr = '', to_json = '[]', cc_json = '[]', "
             "subject = '', subject_norm = '', list_tag = '', date = NULL, date_offset = NULL, "
             "body = '', body_own = '', body_quoted = '', signature = '', attachments = '[]', "
-            f"raw = ?, raw_size = 0 WHERE key IN ({marks})",
+            f"unixfrom = '', raw = ?, raw_size = 0 WHERE key IN ({marks})",
             (empty, *part),
         )
         conn.execute(f"UPDATE threads SET subject = '' WHERE root_key IN ({marks})", part)

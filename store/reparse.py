@@ -19,9 +19,11 @@ from store import identities, removals
 from store.records import MESSAGE_COLUMNS, VolumeState
 from store.store import Store, utcnow_iso
 
-COMPARED = tuple(c for c in MESSAGE_COLUMNS if c not in ("key", "raw", "raw_size", "raw_sha256"))
+COMPARED = tuple(
+    c for c in MESSAGE_COLUMNS if c not in ("key", "raw", "raw_size", "raw_sha256", "unixfrom")
+)
 """The parsed columns a re-parse may change (the raw bytes, and so their size and digest, and
-the key never do)."""
+the key never do; nor the From_ line, which is not in the raw bytes)."""
 THREADING = frozenset({"message_id_norm", "in_reply_to", "refs", "subject_norm", "date"})
 SENDER = frozenset({"from_addr", "from_name"})
 _INDEX = {name: i for i, name in enumerate(MESSAGE_COLUMNS)}
@@ -33,8 +35,9 @@ class StoredRaw:
     key: str
     raw: bytes
     unixfrom: str
-    """A From_ line rebuilt from the stored date when the parser took the date from the
-    envelope (the From_ line itself is not stored), so that date is found again."""
+    """The stored From_ line; for a message stored before From_ lines were kept, one rebuilt
+    from the stored date when the parser took the date from the envelope, so that date is
+    found again."""
     fields: tuple[object, ...]
     """The stored values of `COMPARED`."""
     thread_id: str | None
@@ -69,7 +72,8 @@ def stored_batches(
     while True:
         params: tuple[object, ...] = (last, list_id, batch) if list_id else (last, batch)
         rows = conn.execute(
-            f"SELECT m.id, m.key, m.raw, m.raw_size, m.thread_id, m.identity, {columns} "
+            f"SELECT m.id, m.key, m.raw, m.raw_size, m.thread_id, m.identity, m.unixfrom, "
+            f"{columns} "
             f"FROM messages m WHERE m.id > ? {on_list} ORDER BY m.id LIMIT ?",
             params,
         ).fetchall()
@@ -81,8 +85,10 @@ def stored_batches(
         for r in rows:
             if not r[3] or r[1] in hidden:
                 continue
-            fields = tuple(r[6:])
-            unixfrom = _envelope(fields[date_at]) if fields[source_at] == "unixfrom" else ""
+            fields = tuple(r[7:])
+            unixfrom = str(r[6]) or (
+                _envelope(fields[date_at]) if fields[source_at] == "unixfrom" else ""
+            )
             found.append(
                 StoredRaw(int(r[0]), str(r[1]), zlib.decompress(r[2]), unixfrom, fields, r[4], r[5])
             )

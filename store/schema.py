@@ -312,6 +312,16 @@ MIGRATIONS: tuple[str, ...] = (
         at TEXT NOT NULL
     );
     """,
+    # a failed volume remembers the limits in force when it failed (issue 11): raising one
+    # (sync.max_volume_bytes) retries it although its bytes are unchanged
+    """
+    ALTER TABLE volumes ADD COLUMN limits TEXT NOT NULL DEFAULT '';
+    """,
+    # the mbox From_ line each message came with (issue 13): exports write it back instead of
+    # rebuilding one; '' for messages stored before (the raw bytes never held it)
+    """
+    ALTER TABLE messages ADD COLUMN unixfrom TEXT NOT NULL DEFAULT '';
+    """,
 )
 
 

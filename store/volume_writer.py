@@ -27,6 +27,7 @@ INSERT_MESSAGE = (
 )
 _FROM_ADDR = MESSAGE_COLUMNS.index("from_addr")
 _FROM_NAME = MESSAGE_COLUMNS.index("from_name")
+_UNIXFROM = MESSAGE_COLUMNS.index("unixfrom")
 
 
 class VolumeWriter:
@@ -83,6 +84,12 @@ class VolumeWriter:
             ).rowcount
             if added:  # a known message on a new list: the index must learn it
                 conn.execute("UPDATE messages SET seq = ? WHERE id = ?", (seq, ids[item.key]))
+        # a message stored before From_ lines were kept gets the line of a copy seen again
+        # (never a purged one: its row keeps nothing)
+        conn.executemany(
+            "UPDATE messages SET unixfrom = ? WHERE id = ? AND unixfrom = '' AND raw_size > 0",
+            [(i.row[_UNIXFROM], ids[i.key]) for i in duplicates if i.row[_UNIXFROM]],
+        )
         hidden = stones.hide_new(conn, first.values()) if stones else 0
         counts.removed += hidden + removed_again
         counts.new = len(new_rows) - hidden

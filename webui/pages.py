@@ -86,6 +86,7 @@ def _message(m: MessageDetail, depth: int | None = None) -> dict[str, Any]:
         "to": [mailbox(n, a) for n, a in m.to],
         "cc": [mailbox(n, a) for n, a in m.cc],
         "date": iso(m.date),
+        "date_source": m.date_source,
         "lists": list(m.lists),
         "thread_id": m.thread_id,
         "parent_key": m.parent_key,
