@@ -66,3 +66,16 @@ def test_every_command_is_in_the_cli_reference() -> None:
         assert f"listarchive {command}" in text
         result = CliRunner().invoke(cli, [*command.split(), "--help"])
         assert result.exit_code == 0
+
+
+def test_quickstart_and_readme_say_how_to_run_the_cli() -> None:
+    """`listarchive` is not on PATH after the quickstart: both say how to run it, and the
+    quickstart ends with what to do next."""
+    script = (REPO / "scripts/quickstart").read_text()
+    ending = script[script.rindex("cat <<EOF") :]
+    for needed in (".venv/bin/listarchive", ". .venv/bin/activate", "users add", "serve"):
+        assert needed in ending
+    assert "server" in ending and "stops" in ending  # the list's local archive goes away
+    readme = (REPO / "README.md").read_text()
+    using = readme[readme.index("## Using it") :][:600]
+    assert "not on `PATH`" in using and ". .venv/bin/activate" in using

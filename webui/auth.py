@@ -12,6 +12,11 @@ disabling or removing the account (`listarchive users ...`) delete all its rows,
 cookie stops working at once.  Failures and refusals are logged as warnings (never the
 password), with the client address (`request.remote_addr`: see `webui.urls` for proxies).
 
+Over plain http at an address other than loopback, a browser never sends back a `Secure`
+session cookie (`web.secure_cookies`), so every form would fail its CSRF check with "the form
+has expired".  That case is recognised (`cookie_problem()`: http, not loopback, the cookie
+Secure, none sent) and said as it is, on the login page and in the log, with the fix.
+
 Pages that show personal data are wrapped in `@require_role("facilitator")` (or
 `"secretariat"`, which may also see everything a facilitator may).  Anonymous visitors are sent
 to the login form (HTML) or answered 401 (JSON twins, CSV exports); a logged-in account without
@@ -21,6 +26,7 @@ the role gets 403.
 from __future__ import annotations
 
 import functools
+import ipaddress
 import logging
 import math
 import sqlite3
@@ -175,6 +181,61 @@ def safe_next(target: str | None) -> str:
     return target
 
 
+COOKIE_PROBLEM = (
+    "Logging in cannot work here: this page came over plain http from {host}, and the session "
+    "cookie is Secure (web.secure_cookies), so your browser does not send it back and every "
+    "form looks expired. Serve the site over https: put a TLS reverse proxy in front of it and "
+    "set web.base_url to its https:// address (and web.trusted_proxies to the proxy). For local "
+    "development only, set LISTARCHIVE_WEB_SECURE_COOKIES=false."
+)
+
+
+def _loopback(host: str) -> bool:
+    """Is `host` (a Host header: name or address, with or without a port) this machine?
+    Browsers keep Secure cookies for http://localhost and loopback addresses."""
+    name = host.rsplit("]", 1)[0].lstrip("[") if host.startswith("[") else host.split(":")[0]
+    if name.lower() == "localhost" or name.lower().endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def cookie_problem() -> str:
+    """Why this browser cannot keep a session, or "": the request is plain http (after trusted
+    proxies' X-Forwarded-Proto), to an address other than loopback, and the session cookie is
+    Secure, so the browser drops it."""
+    if not current_app.config.get("SESSION_COOKIE_SECURE") or request.scheme == "https":
+        return ""
+    if _loopback(request.host):
+        return ""
+    return COOKIE_PROBLEM.format(host=request.host)
+
+
+def _explain_dropped_cookie() -> ResponseReturnValue | None:
+    """Before the CSRF check: a form sent without the session cookie because the browser
+    dropped a Secure cookie over http gets the real cause, not "the form has expired"."""
+    if request.method not in ("POST", "PUT", "PATCH", "DELETE"):
+        return None
+    if current_app.config["SESSION_COOKIE_NAME"] in request.cookies:
+        return None
+    problem = cookie_problem()
+    if not problem:
+        return None
+    logger.warning(
+        "%s %s from %s refused: plain http to %s with Secure session cookies "
+        "(web.secure_cookies): the browser sends no cookie; serve over https behind a TLS proxy",
+        request.method,
+        request.path,
+        request.remote_addr,
+        request.host,
+    )
+    if request.endpoint == "auth.login_post" and not wants_json():
+        return _login_page(400, problem, request.form.get("username", "").strip()[:64])
+    abort(400, problem)
+
+
 def _login_page(
     status: int = 200, error: str = "", username: str = "", retry_after: int = 0
 ) -> Response:
@@ -183,6 +244,9 @@ def _login_page(
         "error": error,
         "username": username,
     }
+    warning = cookie_problem()
+    if warning and warning != error:
+        data["warning"] = warning
     if retry_after:
         data["retry_after"] = retry_after
     response = make_response(render("login.html", data, status))
@@ -300,5 +364,6 @@ def logout() -> ResponseReturnValue:
 
 def init_app(app: Flask) -> None:
     """Session cookie and key, the CSRF check, and `current_user()` for the templates."""
+    app.before_request(_explain_dropped_cookie)  # runs before the CSRF check
     sessions.init_app(app, app.config["LISTARCHIVE_SETTINGS"])
     app.add_template_global(nav_user, "current_user")
