@@ -15,6 +15,7 @@ class SourceError(IngestError):
     """A source or one of its volumes could not be fetched or read."""
 
     def __init__(self, url: str, reason: str) -> None:
-        super().__init__(f"{url}: {reason}")
+        # a reason that names the URL already is not prefixed with it again
+        super().__init__(reason if url and url in reason else f"{url}: {reason}")
         self.url = url
         self.reason = reason

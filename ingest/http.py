@@ -8,6 +8,11 @@ announced length and while the body streams in); a body cut short of its announc
 its last chunk fails the request, so it is never taken for a whole file.  An archive volume
 is spooled (`get(..., spool=True)`): written to a private temporary file as it streams in
 (`ingest.spool`), its sha256 computed on the way, never held in memory whole.
+
+A host that cannot be reached (connection refused, its name does not resolve), once a
+request to it has used up its retries, is not tried again by the same fetcher (one command or
+sync run): its remaining requests fail at once with the same reason (`unreachable`), so a
+list whose server is gone costs one failed request, not one per period or volume.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -69,10 +75,22 @@ class HttpResult:
 class _Failed(Exception):
     """One attempt failed; `retry` says whether trying again may help."""
 
-    def __init__(self, message: str, *, retry: bool) -> None:
+    def __init__(self, message: str, *, retry: bool, host: str = "") -> None:
         super().__init__(message)
         self.message = message
         self.retry = retry
+        self.host = host
+        """Set when the host could not be reached at all (refused, no such name)."""
+
+
+def _host(url: str) -> str:
+    """`host:port` of `url` (the unit that fails fast), "" when it has none."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme, 0)
+    except ValueError:
+        return ""
+    return f"{parts.hostname}:{port}" if parts.hostname else ""
 
 
 class HttpFetcher:
@@ -88,8 +106,11 @@ class HttpFetcher:
         max_bytes: int = 2 * 1024**3,
         client: httpx.Client | None = None,
         spool_root: Path | None = None,
+        max_redirects: int = MAX_REDIRECTS,
     ) -> None:
         self.retries = retries
+        self.max_redirects = max_redirects
+        """Redirects followed per request (`sync.max_redirects`)."""
         self.spool = Spool(spool_root)
         """Where spooled bodies go (removed by `close`)."""
         self.request_deadline = request_deadline
@@ -101,6 +122,8 @@ class HttpFetcher:
             transport=DeadlineTransport(self._backend),
             headers={"User-Agent": user_agent, "Accept-Encoding": "identity"},
         )
+        self.unreachable: dict[str, str] = {}
+        """`host:port` -> why it could not be reached: not tried again by this fetcher."""
 
     def close(self) -> None:
         self.client.close()
@@ -135,10 +158,15 @@ class HttpFetcher:
         would re-send the form, is not followed; 301/302/303 are followed as a GET, on the
         allowed origins only."""
         policy = policy or OriginPolicy.for_url(url)
+        known = self.unreachable.get(_host(url))
+        if known:
+            return HttpResult(0, b"", "", "", "", error=known, requests=0)
         try:
             return self._attempt("POST", url, {}, form, policy, False)
         except _Failed as exc:
             logger.warning("%s", exc.message)
+            if exc.host:
+                self.unreachable[exc.host] = exc.message
             return HttpResult(0, b"", "", "", "", error=exc.message)
 
     def _request(
@@ -150,6 +178,10 @@ class HttpFetcher:
         policy: OriginPolicy,
         spool: bool = False,
     ) -> HttpResult:
+        known = self.unreachable.get(_host(url))
+        if known:  # refused earlier in this run: fail at once, with the same reason
+            logger.debug("%s not requested: %s", redact(url), known)
+            return HttpResult(0, b"", "", "", "", error=known, requests=0)
         attempts = 0
         while True:
             attempts += 1
@@ -158,6 +190,8 @@ class HttpFetcher:
             except _Failed as exc:
                 if not exc.retry or attempts > self.retries:
                     logger.warning("%s (after %d attempts)", exc.message, attempts)
+                    if exc.host:
+                        self.unreachable[exc.host] = exc.message
                     return HttpResult(0, b"", "", "", "", error=exc.message, requests=attempts)
             else:
                 if result.status < 500 or attempts > self.retries:
@@ -180,7 +214,7 @@ class HttpFetcher:
         current = url
         try:
             with self._backend.until(deadline):
-                for _hop in range(MAX_REDIRECTS + 1):
+                for _hop in range(self.max_redirects + 1):
                     if not policy.allows(current):
                         raise _Failed(_foreign(shown, current, policy), retry=False)
                     with self.client.stream(
@@ -199,13 +233,19 @@ class HttpFetcher:
                             )
                         method, form = "GET", None
                     current = target
-                raise _Failed(f"{shown}: more than {MAX_REDIRECTS} redirects", retry=False)
+                raise _Failed(
+                    f"{shown}: more than {self.max_redirects} redirects (sync.max_redirects)",
+                    retry=False,
+                )
         except httpx.TimeoutException as exc:
             if time.monotonic() >= deadline - _CLOCK_SLACK:
                 raise _Failed(self._too_slow(shown), retry=False) from exc
             raise _Failed(f"timeout fetching {shown}", retry=True) from exc
         except httpx.ConnectError as exc:
-            raise _Failed(f"connection failed for {shown}: {exc}", retry=True) from exc
+            host = _host(current)
+            raise _Failed(
+                f"cannot connect to {host or shown}: {redact(str(exc))}", retry=True, host=host
+            ) from exc
         except httpx.HTTPError as exc:
             raise _Failed(f"HTTP error for {shown}: {redact(str(exc))}", retry=True) from exc
 

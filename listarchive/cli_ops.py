@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 
@@ -10,6 +11,7 @@ from config.settings import ConfigError, check_date, ensure_data_dir
 from listarchive import app, reports
 from listarchive.cli_common import current_settings, store_session
 from listarchive.cli_pipermail import pipermail_map
+from listarchive.cli_text import plural
 from store.communities import CommunityError, all_communities, old_and_new
 from store.communities import upsert as upsert_community
 from store.runs import STATUSES, abandon_dead
@@ -158,9 +160,10 @@ def completeness(ctx: click.Context, name: str, as_json: bool, show_all: bool) -
     settings = current_settings(ctx)
     with store_session(ctx) as store:
         try:
-            rows = reports.completeness(settings, store, name)
+            found = reports.completeness(settings, store, name)
         except (StoreError, app.UsageError) as exc:
             raise click.UsageError(str(exc)) from exc
+    rows = found.rows
     data = [
         {
             "period": r.period,
@@ -173,16 +176,30 @@ def completeness(ctx: click.Context, name: str, as_json: bool, show_all: bool) -
     ]
     if as_json:
         click.echo(json.dumps(data, indent=2))
-        return
+    else:
+        _completeness_text(data, show_all, found)
+    if found.errors:
+        ctx.exit(1)
+
+
+def _completeness_text(
+    data: list[dict[str, Any]], show_all: bool, found: reports.Completeness
+) -> None:
     differ = [d for d in data if d["difference"] not in (0, None)]
     for d in data if show_all else differ:
         archive = "?" if d["archive"] is None else d["archive"]
+        difference = "" if d["difference"] is None else f"  difference {d['difference']}"
         click.echo(
             f"{d['period']:<22} archive {archive!s:>5}  held {d['held']:>5}  "
-            f"in volume {d['in_volume']:>5}  difference {d['difference']}"
+            f"in volume {d['in_volume']:>5}{difference}"
         )
     unknown = sum(1 for d in data if d["archive"] is None)
-    click.echo(f"{len(data)} periods: {len(differ)} differ, {unknown} without an archive count")
+    click.echo(
+        f"{plural(len(data), 'period')}: {len(differ)} differ, {unknown} without an archive count"
+        + (f" ({found.unfetched} could not be fetched)" if found.unfetched else "")
+    )
+    for reason in found.errors:
+        click.echo(f"error: archive counts not fetched: {reason}", err=True)
 
 
 COMMANDS = [scheduler, runs, communities, completeness, pipermail_map]

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from typing import Any
 
 from config.settings import Settings
-from ingest.completeness import PeriodCount, compare, held_counts, pipermail_counts
+from ingest.completeness import (
+    ArchiveCounts,
+    PeriodCount,
+    compare,
+    held_counts,
+    pipermail_counts,
+)
 from ingest.errors import SourceError
 from ingest.http import HttpFetcher
 from ingest.sync import RunSummary
@@ -45,34 +52,44 @@ def quarantine_rows(store: Store) -> list[dict[str, Any]]:
     return [item.as_dict() for item in quarantine.items(store.conn)]
 
 
-def completeness(settings: Settings, store: Store, name: str) -> list[PeriodCount]:
+@dataclass(frozen=True, slots=True)
+class Completeness:
+    rows: list[PeriodCount]
+    """Per period, in time order."""
+    errors: list[str] = field(default_factory=list)
+    """Why archive counts could not be fetched (the index, or periods' date indexes): the
+    command then exits 1."""
+    unfetched: int = 0
+    """Periods whose count could not be fetched."""
+
+
+def completeness(settings: Settings, store: Store, name: str) -> Completeness:
     """Compare, per period, what the archive shows with what the store holds for a list."""
     info = store.get_list(name)
     held = held_counts(store.conn, info.id)
     fetcher = make_fetcher(settings)
     try:
-        archive: dict[str, int | None]
+        archive = ArchiveCounts({})
         if info.source == "pipermail":
             archive = _pipermail_counts(settings, store, info, sorted(held), fetcher)
         elif info.source == "hyperkitty":
             # HyperKitty publishes no per-month count; its own export of the month is the
             # archive's list of that month's messages, so that is what we compare with
-            archive = {name: in_volume for name, (in_volume, _held) in held.items()}
-        else:
-            archive = {}
+            archive = ArchiveCounts({name: n for name, (n, _held) in held.items()})
     finally:
         fetcher.close()
-    return compare(held, archive)
+    reasons = list(dict.fromkeys(archive.errors.values()))  # one line per distinct reason
+    return Completeness(compare(held, archive.counts), reasons, len(archive.errors))
 
 
 def _pipermail_counts(
     settings: Settings, store: Store, info: ListInfo, periods: list[str], fetcher: HttpFetcher
-) -> dict[str, int | None]:
+) -> ArchiveCounts:
     """The archive's count per period, from where its index is now, on its allowed origins;
-    none when the index cannot be reached (said in the log)."""
+    none when the index cannot be reached (every period is then an error, with its reason)."""
     try:
         source = found_index(settings, store, info, fetcher)
     except SourceError as exc:
         logger.warning("completeness %s: %s", info.name, exc)
-        return dict.fromkeys(periods)
+        return ArchiveCounts(dict.fromkeys(periods), dict.fromkeys(periods, f"index: {exc}"))
     return pipermail_counts(source.index_url, periods, fetcher, source.policy)

@@ -115,7 +115,7 @@ def test_refused_connection_and_timeout(
     assert code == 0
     code, out = run(data_dir, "sync", "gone")
     assert code == 1
-    assert "FAILED" in out and "connection failed" in out
+    assert "FAILED" in out and "cannot connect to 127.0.0.1:9" in out
 
     add_divunal(archive_server, corpus, data_dir)
     archive_server.faults[LIST_PATH + "2005-April.txt.gz"] = "timeout"
