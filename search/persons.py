@@ -5,6 +5,11 @@ or splits regroup them, so a search maps identities to persons when it runs: a `
 becomes its identity ids (`resolve_query`), and per-identity facet counts are summed per person
 (`sender_facet`).  `StorePersons` answers both from the store's ``identities`` and ``persons``
 tables; tests may pass any other `PersonResolver`.
+
+`StorePersons` answers for one reader (a `store.visibility.Visibility`): a person none of whose
+posts the reader may read is unknown to it, exactly like a key that does not exist (same
+`SearchQueryError`), so ``person:KEY`` never confirms that an address posted privately; and
+persons are named from the posts the reader may read only (`store.persons.VisibleNames`).
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from collections.abc import Collection, Iterable, Mapping
 from search.base import FACET_SIZE, PersonRef, PersonResolver, SearchQueryError
 from search.query import Query, resolve_persons
 from store import identities as store_identities
+from store.persons import VisibleNames, has_visible_post
+from store.visibility import EVERYTHING, Visibility
 
 logger = logging.getLogger(__name__)
 
@@ -23,31 +30,39 @@ _CHUNK = 900
 
 
 class StorePersons:
-    """`PersonResolver` over a store connection (read-only use)."""
+    """`PersonResolver` over a store connection (read-only use), for the reader `viewer`
+    (default: one who sees everything, as the operator's CLI)."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, viewer: Visibility = EVERYTHING) -> None:
         self.conn = conn
+        self.viewer = viewer
+        self._names = VisibleNames(conn, viewer)
 
     def identities_of(self, key: str) -> frozenset[int] | None:
         person = store_identities.resolve(self.conn, key)
         if person is None:
             return None
+        if self.viewer.hides_messages and not has_visible_post(self.conn, person, self.viewer):
+            return None  # no post this reader may read: the same as no such person
         rows = self.conn.execute("SELECT id FROM identities WHERE person = ?", (person,))
         return frozenset(int(row[0]) for row in rows)
 
     def persons_of(self, identities: Collection[int]) -> dict[int, PersonRef]:
         wanted = sorted(set(identities))
-        found: dict[int, PersonRef] = {}
+        rows: list[tuple[int, int, str]] = []
+        stored: dict[int, str] = {}
         for start in range(0, len(wanted), _CHUNK):
             chunk = wanted[start : start + _CHUNK]
             marks = ",".join("?" * len(chunk))
-            for identity, key, name in self.conn.execute(
-                f"SELECT i.id, p.key, p.name FROM identities i JOIN persons p ON p.id = i.person "
-                f"WHERE i.id IN ({marks})",
+            for identity, person, key, name in self.conn.execute(
+                f"SELECT i.id, p.id, p.key, p.name FROM identities i "
+                f"JOIN persons p ON p.id = i.person WHERE i.id IN ({marks})",
                 chunk,
             ):
-                found[int(identity)] = PersonRef(str(key), str(name))
-        return found
+                rows.append((int(identity), int(person), str(key)))
+                stored[int(person)] = str(name)
+        names = self._names.names(stored)  # never a name signed only where it may not read
+        return {identity: PersonRef(key, names[person]) for identity, person, key in rows}
 
 
 def resolve_query(query: Query, persons: PersonResolver | None) -> Query:

@@ -20,7 +20,7 @@ import hashlib
 import logging
 import sqlite3
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -228,35 +228,45 @@ def rename_if_stale(conn: sqlite3.Connection) -> None:
 
 def refresh_names(conn: sqlite3.Connection, persons: Iterable[int]) -> None:
     """A person's display name: the name they most often sign with (DMARC suffix removed),
-    else the address's mailbox part."""
+    else the address's mailbox part (`display_names` over every message)."""
     ids = sorted(set(persons))
     for start in range(0, len(ids), 500):
         part = ids[start : start + 500]
-        marks = ",".join("?" * len(part))
-        counts: dict[int, Counter[str]] = defaultdict(Counter)
-        fallback: dict[int, str] = {}
-        for person, from_name, n in conn.execute(
-            f"SELECT i.person, m.from_name, COUNT(*) FROM messages m "
-            f"JOIN identities i ON i.id = m.identity WHERE i.person IN ({marks}) "
-            f"GROUP BY i.person, m.from_name",
-            part,
-        ):
-            name = strip_via(str(from_name)).strip().strip("\"'")
-            if name and not looks_like_address(name):
-                counts[int(person)][name] += int(n)
-        for person, kind, value in conn.execute(
-            f"SELECT person, kind, value FROM identities WHERE person IN ({marks}) "
-            f"ORDER BY kind, value",
-            part,
-        ):
-            if kind == ADDRESS:
-                fallback.setdefault(int(person), str(value).split("@", 1)[0])
-            else:
-                fallback.setdefault(int(person), str(value) or UNKNOWN_NAME)
-        conn.executemany(
-            "UPDATE persons SET name = ? WHERE id = ?",
-            [(_best(counts[p]) if counts[p] else fallback.get(p, UNKNOWN_NAME), p) for p in part],
-        )
+        names = display_names(conn, part)
+        conn.executemany("UPDATE persons SET name = ? WHERE id = ?", [(names[p], p) for p in part])
+
+
+def display_names(
+    conn: sqlite3.Connection, persons: Sequence[int], visible: str = ""
+) -> dict[int, str]:
+    """The display name of each of `persons` (at most 500): the name they most often sign
+    with (DMARC suffix removed), else the mailbox part of their first address, else their name
+    identity.  `visible`: an SQL condition on `messages m`; only those messages (and identities
+    with such a message) are used, so a reader is never named from posts it may not read."""
+    marks = ",".join("?" * len(persons))
+    where = f" AND {visible}" if visible else ""
+    counts: dict[int, Counter[str]] = defaultdict(Counter)
+    fallback: dict[int, str] = {}
+    for person, from_name, n in conn.execute(
+        f"SELECT i.person, m.from_name, COUNT(*) FROM messages m "
+        f"JOIN identities i ON i.id = m.identity WHERE i.person IN ({marks}){where} "
+        f"GROUP BY i.person, m.from_name",
+        tuple(persons),
+    ):
+        name = strip_via(str(from_name)).strip().strip("\"'")
+        if name and not looks_like_address(name):
+            counts[int(person)][name] += int(n)
+    used = f" AND EXISTS (SELECT 1 FROM messages m WHERE m.identity = i.id{where})" if where else ""
+    for person, kind, value in conn.execute(
+        f"SELECT i.person, i.kind, i.value FROM identities i WHERE i.person IN ({marks}){used} "
+        f"ORDER BY i.kind, i.value",
+        tuple(persons),
+    ):
+        if kind == ADDRESS:
+            fallback.setdefault(int(person), str(value).split("@", 1)[0])
+        else:
+            fallback.setdefault(int(person), str(value) or UNKNOWN_NAME)
+    return {p: _best(counts[p]) if counts[p] else fallback.get(p, UNKNOWN_NAME) for p in persons}
 
 
 def _best(counter: Counter[str]) -> str:

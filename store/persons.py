@@ -1,12 +1,18 @@
-"""Reading persons: the directory (with message counts) and one person's identities."""
+"""Reading persons: the directory (with message counts) and one person's identities, and
+persons as one reader may see them (`has_visible_post`, `VisibleNames`)."""
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Collection
 from dataclasses import dataclass
 
+from store import removals
+from store.identities import display_names
 from store.names import fold, normalize_address
-from store.visibility import not_removed
+from store.visibility import Visibility, not_removed
+
+_CHUNK = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,3 +69,71 @@ def list_persons(
     ]
     found.sort(key=lambda r: (-r.messages, r.name.casefold(), r.key))
     return len(found), found[offset : offset + limit]
+
+
+def has_visible_post(conn: sqlite3.Connection, person: int, viewer: Visibility) -> bool:
+    """`person` sent a message `viewer` may read (a person without one does not exist for it)."""
+    row = conn.execute(
+        "SELECT 1 FROM identities i JOIN messages m ON m.identity = i.id "
+        f"WHERE i.person = ? AND {viewer.messages('m')} LIMIT 1",
+        (person,),
+    ).fetchone()
+    return row is not None
+
+
+class VisibleNames:
+    """Display names as one reader may see them: a person with a post the reader may not read
+    (on a private list, or removed) is named from the posts it may read
+    (`store.identities.display_names`), others keep their stored name (computed from posts that
+    are all visible).  Which persons have such posts is read once, from the private lists'
+    memberships and the removals (not from every message)."""
+
+    def __init__(self, conn: sqlite3.Connection, viewer: Visibility) -> None:
+        self.conn, self.viewer = conn, viewer
+        self._tainted: frozenset[int] | None = None
+
+    def tainted(self) -> frozenset[int]:
+        """Persons with at least one post this reader may not read (or on a private list)."""
+        if self._tainted is None:
+            parts: list[str] = []
+            if not self.viewer.include_private:
+                parts.append(
+                    "SELECT i.person FROM lists l JOIN memberships ms ON ms.list = l.id "
+                    "JOIN messages m ON m.id = ms.message JOIN identities i ON i.id = m.identity "
+                    "WHERE l.private"
+                )
+            if self.viewer.removals:
+                parts.append(
+                    "SELECT i.person FROM messages m JOIN identities i ON i.id = m.identity "
+                    f"WHERE m.key IN ({removals.ACTIVE_KEYS})"
+                )
+            found: set[int] = set()
+            if parts:
+                found = {int(r[0]) for r in self.conn.execute(" UNION ".join(parts))}
+            self._tainted = frozenset(found)
+        return self._tainted
+
+    def names(self, stored: dict[int, str]) -> dict[int, str]:
+        """`stored` (person id -> stored name) with the names of tainted persons replaced."""
+        if not self.viewer.hides_messages:
+            return stored
+        redo = sorted(p for p in stored if p in self.tainted())
+        out = dict(stored)
+        visible = self.viewer.messages("m")
+        for start in range(0, len(redo), _CHUNK):
+            out.update(display_names(self.conn, redo[start : start + _CHUNK], visible))
+        return out
+
+
+def visible_names(
+    conn: sqlite3.Connection, persons: Collection[int], viewer: Visibility
+) -> dict[int, str]:
+    """The display name of each of `persons` as `viewer` may see it (see `VisibleNames`)."""
+    wanted = sorted(set(persons))
+    stored: dict[int, str] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        part = wanted[start : start + _CHUNK]
+        marks = ",".join("?" * len(part))
+        for pid, name in conn.execute(f"SELECT id, name FROM persons WHERE id IN ({marks})", part):
+            stored[int(pid)] = str(name)
+    return VisibleNames(conn, viewer).names(stored)

@@ -2,7 +2,9 @@
 
 `/api/search` finds private messages for logged-in accounts only (`webui.access`); anonymous
 callers get neither private messages nor private list names (in hits and facets).  The sender
-facet is by person: ``[person key, count, display name]``, never an address."""
+facet is by person: ``[person key, count, display name]``, never an address.  A list the
+caller may not see, and a person with no post it may read, answer as unknown ones do (400,
+`search.reader`)."""
 
 from __future__ import annotations
 
@@ -12,12 +14,11 @@ from flask import Blueprint, abort, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from search.base import SearchResult
-from search.persons import StorePersons
 from search.query import HIGHLIGHT_END, HIGHLIGHT_START
 from webui import access
 from webui import health as health_report
-from webui.extensions import get_search, get_store
 from webui.obfuscate import obfuscate_address, obfuscate_text
+from webui.search_pages import reader_search
 
 bp = Blueprint("api", __name__)
 access.init_blueprint(bp)
@@ -75,16 +76,14 @@ def search() -> ResponseReturnValue:
         offset = max(int(request.args.get("offset", "0")), 0)
     except ValueError:
         abort(400, "limit and offset must be integers")
-    result = get_search().search(
+    result = reader_search().search(
         query,
-        lists=tuple(request.args.getlist("list")),
+        lists=tuple(n for n in request.args.getlist("list") if n),
         sort=sort,  # type: ignore[arg-type]
         limit=limit,
         offset=offset,
         facets=request.args.get("facets") == "1",
         cursor=request.args.get("cursor") or None,
-        include_private=access.sees_private(),
-        persons=StorePersons(get_store().conn),
     )
     return jsonify(result_json(result, access.hidden_lists()))
 

@@ -6,6 +6,12 @@ be bookmarked and reproduced.  Private messages are searched for logged-in accou
 names are left out of hits and facets.  The sender facet is by person (key and display name,
 counts summed over the person's addresses), never by address, for everyone: its links filter
 with ``person:KEY``.
+
+For a visitor, a list it may not see and a person with no post it may read do not exist
+(`search.reader`): naming either answers exactly as an unknown name does.  A search the backend
+refuses (a bad query, an unknown list or person) is a 400: the HTML page shows the search form
+with the query kept and the reason beside it; the JSON twin answers the error shape of
+`webui.errors`.
 """
 
 from __future__ import annotations
@@ -21,13 +27,13 @@ from flask import Blueprint, abort, request, url_for
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup, escape
 
-from search.base import Hit, SearchResult, Sort
-from search.persons import StorePersons
+from search.base import Hit, SearchQueryError, SearchResult, Sort
 from search.query import HIGHLIGHT_END, HIGHLIGHT_START
+from search.reader import ReaderSearch
 from webui import access
 from webui.extensions import get_search, get_store
 from webui.obfuscate import obfuscate_address, obfuscate_text
-from webui.views import render
+from webui.views import render, wants_json
 
 bp = Blueprint("search_pages", __name__)
 access.init_blueprint(bp)
@@ -282,7 +288,7 @@ def run_search(params: SearchParams) -> SearchResult | None:
     if not params.q and not params.lists:
         return None
     query = params.q or " ".join(f"list:{name}" for name in params.lists)
-    return get_search().search(  # raises SearchQueryError: a 400 with the reason
+    return reader_search().search(  # raises SearchQueryError: a 400 with the reason
         query,
         lists=params.lists,
         sort=params.sort,
@@ -290,16 +296,27 @@ def run_search(params: SearchParams) -> SearchResult | None:
         offset=(params.page - 1) * PER_PAGE,
         facets=True,
         cursor=params.cursor,
-        include_private=access.sees_private(),
-        persons=StorePersons(get_store().conn),
     )
+
+
+def reader_search() -> ReaderSearch:
+    """The search backend as this request's reader may use it (`search.reader`)."""
+    return ReaderSearch(get_search(), get_store().conn, access.viewer())
 
 
 @bp.get("/search")
 @bp.get("/search.json")
 def search() -> ResponseReturnValue:
     params = SearchParams.from_request()
-    return render("search.html", search_data(params, run_search(params)))
+    try:
+        result = run_search(params)
+    except SearchQueryError as exc:
+        if wants_json():
+            raise  # the JSON twin: the error shape of webui.errors
+        data = search_data(params, None)
+        data["error"] = str(exc)
+        return render("search.html", data, 400)
+    return render("search.html", search_data(params, result))
 
 
 @bp.get("/search/help")

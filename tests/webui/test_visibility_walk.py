@@ -86,6 +86,13 @@ A1 = _mail("a1", OSCAR, "Picnic schedule", 20, "Saturday at noon.")
 A2 = _mail("a2", PAULA, "Re: Picnic schedule", 21, "I will bring bread.", reply_to="a1")
 X1 = _mail("x1", VALENTINA, "Xylophone yuzu matter", 25, "Only for members.", HUSH_TO)
 X2 = _mail("x2", HUBERT, "Re: Xylophone yuzu matter", 26, "Noted.", HUSH_TO, "x1")
+# a public poster who signs otherwise (and more often) on the private list only: the name the
+# store gives them comes from private posts, which anonymous pages must never show (issue 11)
+OSCAR_HUSH = "Oscar Zedwhisper <oscar@open.example>"
+X3, X4, X5 = (
+    _mail(f"x{n}", OSCAR_HUSH, "Re: Xylophone yuzu matter", 26, "Me too.", HUSH_TO, "x1")
+    for n in (3, 4, 5)
+)
 
 SECRET_WORDS = (
     "Zanzibar",
@@ -96,6 +103,7 @@ SECRET_WORDS = (
     "Hushwell",
     "Hubert",
     "Quillfeather",
+    "Zedwhisper",
     "hush.example",
     PRIVATE_LIST,
     "hushcom",
@@ -117,7 +125,7 @@ class Mixed:
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        private_keys = tuple(self.keys[m] for m in ("m1", "m2", "x1", "x2"))
+        private_keys = tuple(self.keys[m] for m in ("m1", "m2", "x1", "x2", "x3", "x4", "x5"))
         return (*SECRET_WORDS, *private_keys, self.threads["private"], *self.private_persons)
 
 
@@ -127,7 +135,7 @@ def mixed(tmp_path_factory: pytest.TempPathFactory) -> Mixed:
     data = root / "data"
     open_file, hush_file = root / "open-2020.mbox", root / "hush-2020.mbox"
     open_file.write_text("".join((R1, R2, R3, A1, A2)))
-    hush_file.write_text("".join((P1, P2, R3, X1, X2)))
+    hush_file.write_text("".join((P1, P2, R3, X1, X2, X3, X4, X5)))
     store = Store(data / "store.db")
     try:
         for name, path, private in (
@@ -149,7 +157,7 @@ def mixed(tmp_path_factory: pytest.TempPathFactory) -> Mixed:
             str(mid).strip("<").split("@")[0]: str(key)
             for key, mid in conn.execute("SELECT key, message_id FROM messages")
         }
-        assert len(keys) == 9
+        assert len(keys) == 12
         thread_of = dict(conn.execute("SELECT key, thread_id FROM messages").fetchall())
         threads = {
             "mixed": thread_of[keys["m1"]],
