@@ -2,13 +2,16 @@
 CSV of a search.  Every export streams: messages are read in batches while the response is
 written, so memory does not grow with the size of the export.
 
-mboxrd: each message gets a From_ line (`From <addr> <asctime of its date, UTC>`), every body
+mboxrd: each message gets its From_ line (the one its source had, stored with it; else one
+rebuilt as `From <addr> <asctime of its date, UTC>`), every body
 line matching `>*From ` gets one more `>`, and a blank line ends the message; `listarchive`'s
 own mbox reader (and Python's `mailbox`, mutt, ...) read it back to the same bytes.
 What is exported is what the request's viewer may read (`webui.access.viewer`, rule in
 `store.visibility`): for anonymous visitors a private list or a thread with no public message is
-a 404, exports never hold private messages and CSV rows never name private lists.  The stream
-runs after the request has ended, so the decision is taken during the request and passed in.
+a 404, exports never hold private messages and CSV rows never name private lists; a search
+export naming a list the visitor may not see is the 400 of an unknown list (`search.reader`).
+The stream runs after the request has ended, so the decision is taken during the request and
+passed in.
 """
 
 from __future__ import annotations
@@ -29,8 +32,9 @@ from flask.typing import ResponseReturnValue
 
 from search.base import Hit, SearchBackend, SearchResult
 from search.factory import open_configured
-from search.persons import StorePersons
+from search.reader import ReaderSearch
 from store import queries
+from store.records import decompress_raw
 from store.store import Store
 from store.visibility import Visibility
 from webui import access
@@ -62,7 +66,14 @@ class Envelope:
 # -- mboxrd --------------------------------------------------------------------------------
 
 
-def from_line(envelope: Envelope) -> bytes:
+def from_line(envelope: Envelope, original: str = "") -> bytes:
+    """The message's original From_ line (`original`: stored without `From `, its bytes as
+    Latin-1), or one rebuilt from its sender and date when it has none."""
+    if original and "\n" not in original and "\r" not in original:
+        try:
+            return b"From " + original.encode("latin-1") + b"\n"
+        except UnicodeEncodeError:
+            pass
     addr = envelope.from_addr.strip()
     if not addr or re.search(r"\s", addr) or not addr.isascii():
         addr = "MAILER-DAEMON"
@@ -70,12 +81,17 @@ def from_line(envelope: Envelope) -> bytes:
     return f"From {addr} {time.asctime(stamp)}\n".encode("ascii")
 
 
-def mboxrd_entry(envelope: Envelope, raw: bytes) -> bytes:
+def mboxrd_entry(envelope: Envelope, raw: bytes, original: str = "") -> bytes:
     """One message of an mboxrd file: From_ line, escaped bytes, blank separator line."""
     body = _FROM_ESCAPE.sub(rb">\1", raw)
     if not body.endswith(b"\n"):
         body += b"\n"
-    return from_line(envelope) + body + b"\n"
+    return from_line(envelope, original) + body + b"\n"
+
+
+def _raw_and_from_line(store: Store, key: str) -> tuple[bytes, str] | None:
+    row = store.conn.execute("SELECT raw, unixfrom FROM messages WHERE key = ?", (key,)).fetchone()
+    return (decompress_raw(row[0]), str(row[1])) if row else None
 
 
 def mbox_stream(store: Store, batches: Iterator[list[Envelope]]) -> Iterator[bytes]:
@@ -84,9 +100,9 @@ def mbox_stream(store: Store, batches: Iterator[list[Envelope]]) -> Iterator[byt
         for batch in batches:
             chunk: list[bytes] = []
             for envelope in batch:
-                raw = store.raw_bytes(envelope.key)
-                if raw is not None:
-                    chunk.append(mboxrd_entry(envelope, raw))
+                found = _raw_and_from_line(store, envelope.key)
+                if found is not None:
+                    chunk.append(mboxrd_entry(envelope, *found))
             if chunk:
                 yield b"".join(chunk)
     finally:
@@ -202,19 +218,18 @@ def _search_pages() -> Iterator[list[Hit]]:
     if sort not in SORTS:
         abort(400, f"sort must be one of {', '.join(SORTS)}")
 
-    private = access.viewer().include_private
+    viewer = access.viewer()
     backend = _stream_search()
-    store = _stream_store()  # person: filters resolve through it, page after page
+    store = _stream_store()  # lists and person: filters resolve through it, page after page
+    search = ReaderSearch(backend, store.conn, viewer)
 
     def page(cursor: str | None) -> SearchResult:
-        return backend.search(
+        return search.search(
             query or " ".join(f"list:{n}" for n in lists),
             lists=lists,
             sort=sort,
             limit=BATCH,
             cursor=cursor,
-            include_private=private,
-            persons=StorePersons(store.conn),
         )
 
     def close() -> None:
