@@ -9,6 +9,7 @@ from pathlib import Path
 from config.settings import Settings
 from search.base import SearchBackend, SearchUnavailableError
 from search.query import DEFAULT_LIMITS, QueryLimits
+from search.snippets import DEFAULT_TEXT_LIMITS, TextLimits
 from search.sqlite_fts import SqliteFtsBackend
 
 logger = logging.getLogger(__name__)
@@ -26,12 +27,13 @@ def open_backend(
     username: str = "",
     password: str = "",
     limits: QueryLimits = DEFAULT_LIMITS,
+    text_limits: TextLimits = DEFAULT_TEXT_LIMITS,
 ) -> SearchBackend:
     """The backend `kind` ("sqlite" or "elasticsearch"); raises `SearchUnavailableError`.
 
     Credentials are passed in by the caller, who reads them from the environment only."""
     if kind == "sqlite":
-        return SqliteFtsBackend(data_dir / SQLITE_FILENAME, limits=limits)
+        return SqliteFtsBackend(data_dir / SQLITE_FILENAME, limits=limits, text_limits=text_limits)
     if kind == "elasticsearch":
         from search.elastic import ElasticBackend
 
@@ -41,6 +43,7 @@ def open_backend(
             username=username,
             password=password,
             limits=limits,
+            text_limits=text_limits,
         )
     raise SearchUnavailableError(
         f"unknown search backend {kind!r}; expected one of: {', '.join(KINDS)}"
@@ -60,5 +63,12 @@ def open_configured(settings: Settings) -> SearchBackend:
         limits=QueryLimits(
             max_length=settings["search.max_query_length"],
             max_depth=settings["search.max_query_depth"],
+            max_terms=settings["search.max_terms"],
+            max_prefix_terms=settings["search.max_prefix_terms"],
+            min_prefix_chars=settings["search.min_prefix_chars"],
+        ),
+        text_limits=TextLimits(
+            max_indexed_bytes=settings["search.max_indexed_bytes"],
+            max_snippet_bytes=settings["search.max_snippet_bytes"],
         ),
     )

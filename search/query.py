@@ -20,9 +20,11 @@ Syntax (case-insensitive except the operators ``OR``/``AND``/``NOT``, which must
 * ``after:2014-09-01`` (inclusive), ``before:2015`` (exclusive); ``YYYY``, ``YYYY-MM`` and
   ``YYYY-MM-DD`` are accepted and mean the first day of that period (UTC).
 
-Hostile input is bounded (`QueryLimits`, from the settings ``search.max_query_length`` and
-``search.max_query_depth``): a longer query, or parentheses nested deeper (never more than
-`MAX_SAFE_DEPTH`, whatever the setting), is refused with a `SearchQueryError` saying so.  The
+Hostile input is bounded (`QueryLimits`, from the settings ``search.max_query_length``,
+``search.max_query_depth``, ``search.max_terms`` and ``search.max_prefix_terms``): a longer
+query, parentheses nested deeper (never more than `MAX_SAFE_DEPTH`, whatever the setting), more
+words and phrases, or more ``from:`` names (prefix matches) than allowed is refused with a
+`SearchQueryError` saying so.  The
 only recursion in the parser and the builders follows parentheses, so that bound is also the
 bound on the stack; ``OR`` chains, ``NOT``/``-`` runs and word lists are read in loops.
 
@@ -72,6 +74,12 @@ class QueryLimits:
     """Longest query accepted, in characters."""
     max_depth: int = 10
     """Deepest nesting of parentheses accepted (capped at `MAX_SAFE_DEPTH`)."""
+    max_terms: int = 32
+    """Most words and phrases (text, ``subject:`` and ``from:`` terms together) in one query."""
+    max_prefix_terms: int = 8
+    """Most ``from:`` names (each a prefix match, the costly kind) in one query."""
+    min_prefix_chars: int = 2
+    """Fewest letters or digits in the last word of a ``from:`` name (the prefix matched)."""
 
 
 DEFAULT_LIMITS = QueryLimits()
@@ -334,6 +342,7 @@ def parse_query(text: str, limits: QueryLimits = DEFAULT_LIMITS) -> Query:
         subject_terms=tuple(dict.fromkeys(parser.subject_terms)),
         persons=tuple(dict.fromkeys(parser.persons)),
     )
+    _check_cost(query, limits)
     if not terms and not query.has_filters:
         if excluded:
             raise SearchQueryError(
@@ -344,6 +353,48 @@ def parse_query(text: str, limits: QueryLimits = DEFAULT_LIMITS) -> Query:
         raise SearchQueryError("after: must be earlier than before:")
     logger.debug("parsed %r as %r", text, query)
     return query
+
+
+def _count_terms(nodes: Iterable[Node]) -> int:
+    count, stack = 0, list(nodes)
+    while stack:  # a loop, not recursion: the AST is as deep as the parentheses allow
+        node = stack.pop()
+        if isinstance(node, Term):
+            count += 1
+        elif isinstance(node, Not):
+            stack.append(node.item)
+        else:
+            stack.extend(node.items)
+    return count
+
+
+def _check_cost(query: Query, limits: QueryLimits) -> None:
+    """Refuse a query whose cost the length limit alone does not bound: each term is one more
+    index lookup (an OR of hundreds of short words scans most of the index), each ``from:``
+    name a prefix expansion over every sender."""
+    names = [term for term in query.from_terms if "@" not in term.text]
+    for term in names:
+        if len(term.words[-1]) < limits.min_prefix_chars:
+            raise SearchQueryError(
+                f"from:{term.text} is too short a name prefix: its last word needs at least"
+                f" {limits.min_prefix_chars} letters or digits"
+            )
+    prefixes = len(names)
+    if prefixes > limits.max_prefix_terms:
+        raise SearchQueryError(
+            f"the query has too many from: names: {prefixes} (at most {limits.max_prefix_terms}"
+            "; an exact address from:user@host does not count)"
+        )
+    terms = (
+        _count_terms(query.terms)
+        + _count_terms(query.excluded)
+        + len(query.subject_terms)
+        + len(query.from_terms)
+    )
+    if terms > limits.max_terms:
+        raise SearchQueryError(
+            f"the query has too many terms: {terms} words or phrases (at most {limits.max_terms})"
+        )
 
 
 def resolve_persons(query: Query, lookup: Callable[[str], Iterable[int] | None]) -> Query:

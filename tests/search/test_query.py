@@ -129,9 +129,9 @@ def test_from_filter_forms() -> None:
 
 
 def test_or_between_list_or_from_filters_is_accepted() -> None:
-    query = parse_query("list:a OR list:b from:x OR from:y")
+    query = parse_query("list:a OR list:b from:xa OR from:yb")
     assert query.lists == ("a", "b")
-    assert query.from_terms == (word("x"), word("y"))
+    assert query.from_terms == (word("xa"), word("yb"))
 
 
 def test_subject_filter() -> None:

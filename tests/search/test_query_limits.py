@@ -38,8 +38,8 @@ def test_depth_at_the_limit_is_accepted_one_more_is_not() -> None:
 def test_length_is_bounded() -> None:
     text = "word " * 201
     with pytest.raises(SearchQueryError, match=r"too long: 1005 characters \(at most 1000\)"):
-        parse_query(text, QueryLimits(max_length=1000, max_depth=10))
-    assert parse_query(text.strip(), QueryLimits(max_length=1004, max_depth=10)).terms
+        parse_query(text, QueryLimits(max_length=1000, max_depth=10, max_terms=1000))
+    assert parse_query(text.strip(), QueryLimits(max_length=1004, max_depth=10, max_terms=1000))
 
 
 def test_a_configured_depth_is_capped_at_the_safe_depth() -> None:
@@ -68,7 +68,9 @@ def test_a_configured_depth_is_capped_at_the_safe_depth() -> None:
     ],
 )
 def test_no_shape_of_query_recurses_without_bound(text: str) -> None:
-    limits = QueryLimits(max_length=1_000_000, max_depth=1_000_000)
+    limits = QueryLimits(
+        max_length=1_000_000, max_depth=1_000_000, max_terms=10**6, max_prefix_terms=10**6
+    )
     try:
         query = parse_query(text, limits)
     except SearchQueryError:
@@ -79,7 +81,7 @@ def test_no_shape_of_query_recurses_without_bound(text: str) -> None:
 
 def test_a_long_or_chain_is_one_flat_node() -> None:
     text = " OR ".join(f"w{i}" for i in range(2000))
-    query = parse_query(text, QueryLimits(max_length=len(text), max_depth=10))
+    query = parse_query(text, QueryLimits(max_length=len(text), max_depth=10, max_terms=2000))
     (node,) = query.terms
     assert isinstance(node, Or) and len(node.items) == 2000
     assert build_plan(query).match is not None
@@ -115,8 +117,42 @@ def test_the_deepest_accepted_query_runs_on_every_backend(
     indexed: SearchBackend, shape: Callable[[int], str]
 ) -> None:
     text = shape(MAX_SAFE_DEPTH)
-    limits = QueryLimits(max_length=len(text), max_depth=MAX_SAFE_DEPTH)
+    limits = QueryLimits(max_length=len(text), max_depth=MAX_SAFE_DEPTH, max_terms=64)
     assert parse_query(text, limits).terms
     indexed.limits = limits
     result = indexed.search(text, facets=True)
     assert result.total == indexed.search(shape(1)).total > 0
+
+
+def test_the_number_of_terms_is_bounded() -> None:
+    limits = QueryLimits(max_terms=5, max_prefix_terms=2)
+    assert len(parse_query("a b (c OR d) -e", limits).terms) == 3
+    with pytest.raises(SearchQueryError, match=r"too many terms: 6 words or phrases \(at most 5\)"):
+        parse_query("a b (c OR d) -e subject:f", limits)
+    # an OR chain of short words counts every word (issue 11: 160 `t*` ORs took 10 s)
+    with pytest.raises(SearchQueryError, match="too many terms: 160"):
+        parse_query(" OR ".join(["t*"] * 160))
+
+
+def test_from_names_are_bounded_exact_addresses_are_not() -> None:
+    limits = QueryLimits(max_terms=64, max_prefix_terms=2)
+    parse_query("from:a@x.org from:b@x.org from:c@x.org from:glyph from:exarkun x", limits)
+    with pytest.raises(SearchQueryError, match=r"too many from: names: 3 \(at most 2"):
+        parse_query("from:glyph from:exarkun from:itamar x", limits)
+    with pytest.raises(SearchQueryError, match="too many from: names: 100"):
+        parse_query(" ".join(f"from:n{i}" for i in range(100)))
+    # the default refuses the 333 short terms of issue 11 that fit in 1000 characters (45 s)
+    with pytest.raises(SearchQueryError, match="too many terms: 333"):
+        parse_query(" ".join(["a*"] * 333))
+
+
+def test_a_from_name_prefix_needs_two_letters() -> None:
+    """FTS5 expands a prefix over every word of the index that starts with it (the index is
+    shared by all columns): one letter is nearly the whole vocabulary."""
+    with pytest.raises(SearchQueryError, match=r"from:t is too short a name prefix.* at least 2"):
+        parse_query("from:t reactor")
+    with pytest.raises(SearchQueryError, match="from:jean-paul c is too short"):
+        parse_query('from:"Jean-Paul C"')
+    assert parse_query("from:t@x.org").from_terms  # an address is exact, not a prefix
+    assert parse_query('from:"Jean-Paul Ca" from:gl').from_terms
+    parse_query("from:t", QueryLimits(min_prefix_chars=1))
