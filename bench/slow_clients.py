@@ -1,5 +1,6 @@
 """Slow-client benchmark (issue 11): latency of GET /healthz while N clients send their
-requests one byte a second (slowloris), under a given gunicorn worker class.
+requests one byte a second (slowloris), or, with --readers, while N clients ask for an 8 MB
+message's source and never read it (4 KiB receive buffer), under a given gunicorn worker class.
 
 gunicorn runs on 127.0.0.1 with the web UI over an empty store; each probe waits at most
 --wait seconds (`-` in the output: not answered).  Compare the old configuration (`sync`,
@@ -8,6 +9,7 @@ gunicorn runs on 127.0.0.1 with the web UI over an empty store; each probe waits
 .venv/bin/python bench/slow_clients.py --worker-class sync --clients 4
 .venv/bin/python bench/slow_clients.py --worker-class webui.worker.BufferingThreadWorker \
     --clients 200
+.venv/bin/python bench/slow_clients.py --readers --clients 64
 """
 
 from __future__ import annotations
@@ -20,13 +22,21 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 # run as a script: make the repository root importable instead of bench/ itself
 sys.path[0] = str(Path(__file__).resolve().parents[1])
 
 from bench._common import REPO, free_port  # noqa: E402
+from ingest.sources.mbox import MboxSource  # noqa: E402
+from ingest.sync import sync_list  # noqa: E402
+from search import indexer  # noqa: E402
+from search.factory import open_backend  # noqa: E402
 from store.store import Store  # noqa: E402
+
+LINE = b"a line of a big message, repeated to make it some megabytes long ...........\n"
 
 
 def probe(port: int, wait: float) -> float | None:
@@ -57,6 +67,39 @@ def slow_client(port: int, stop: threading.Event) -> None:
                 return
 
 
+def non_reader(port: int, path: str, stop: threading.Event) -> None:
+    """Ask for `path` and read nothing (until stopped, or closed by the server)."""
+    try:
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect(("127.0.0.1", port))
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    except OSError:
+        return
+    with sock:
+        stop.wait()
+
+
+def big_store(data: Path) -> str:
+    """A store (and search index) holding one 8 MB message; its key."""
+    mbox = data / "big.mbox"
+    head = b"From big@example.org Mon Mar  2 10:00:00 2020\nMessage-ID: <big@mid.example>\n"
+    mbox.write_bytes(head + b"Subject: Big\n\n" + LINE * (8_000_000 // len(LINE)) + b"\n")
+    store = Store(data / "store.db")
+    try:
+        store.add_list("big-list", "mbox", paths=[str(mbox)])
+        sync_list(store, "big-list", MboxSource([str(mbox)]), workers=1)
+        backend = open_backend("sqlite", data)
+        try:
+            indexer.catch_up(store, backend)
+        finally:
+            backend.close()
+        key: str = store.conn.execute("SELECT key FROM messages").fetchone()[0]
+    finally:
+        store.close()
+    return key
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--worker-class", default="webui.worker.BufferingThreadWorker")
@@ -65,11 +108,15 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--probes", type=int, default=8)
     parser.add_argument("--wait", type=float, default=5.0)
+    parser.add_argument("--readers", action="store_true", help="non-readers, not slowloris")
     args = parser.parse_args()
     if args.worker_class == "sync":
         args.threads = 1  # gunicorn turns sync with threads into gthread
     with tempfile.TemporaryDirectory() as tmp:
-        Store(Path(tmp) / "store.db").close()
+        if args.readers:
+            source = f"/messages/{big_store(Path(tmp))}/source"
+        else:
+            Store(Path(tmp) / "store.db").close()
         port = free_port()
         proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}"]
@@ -86,7 +133,12 @@ def main() -> None:
                 time.sleep(0.2)
             stop = threading.Event()
             for _ in range(args.clients):
-                threading.Thread(target=slow_client, args=(port, stop), daemon=True).start()
+                client: Callable[[], None] = (
+                    partial(non_reader, port, source, stop)
+                    if args.readers
+                    else partial(slow_client, port, stop)
+                )
+                threading.Thread(target=client, daemon=True).start()
             time.sleep(2.0)
             latencies = []
             for _ in range(args.probes):
@@ -100,7 +152,8 @@ def main() -> None:
     answered = sum(t is not None for t in latencies)
     print(
         f"{args.worker_class}: {args.workers} workers x {args.threads} threads, "
-        f"{args.clients} slow clients: {answered}/{len(latencies)} probes answered: {shown}"
+        f"{args.clients} {'non-readers' if args.readers else 'slow clients'}: "
+        f"{answered}/{len(latencies)} probes answered: {shown}"
     )
 
 

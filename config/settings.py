@@ -166,6 +166,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds a web request (or a client sending it) may take before it is dropped.",
     ),
     Setting(
+        "web.send_timeout",
+        int,
+        600,
+        "Seconds a client may take to receive one whole response (a page, a source, an "
+        "export) before it is cut; one taking none of it for web.timeout seconds is cut sooner.",
+    ),
+    Setting(
         "web.health_check_interval",
         float,
         300.0,
@@ -221,40 +228,6 @@ SETTINGS: tuple[Setting, ...] = (
         int,
         10,
         "Deepest nesting of parentheses accepted in a search query.",
-    ),
-    Setting(
-        "search.max_terms",
-        int,
-        32,
-        "Most words and phrases (text, subject: and from: terms together) in one search query.",
-    ),
-    Setting(
-        "search.max_prefix_terms",
-        int,
-        8,
-        "Most from: names (each a prefix match over every sender) in one search query; exact "
-        "addresses do not count.",
-    ),
-    Setting(
-        "search.min_prefix_chars",
-        int,
-        2,
-        "Fewest letters or digits in the last word of a from: name (a prefix match): one letter "
-        "would match almost every sender.",
-    ),
-    Setting(
-        "search.max_indexed_bytes",
-        int,
-        1024 * 1024,
-        "UTF-8 bytes of body text indexed per message (own text first, then quoted text); "
-        "words beyond are not searchable.",
-    ),
-    Setting(
-        "search.max_snippet_bytes",
-        int,
-        32 * 1024,
-        "UTF-8 bytes at the start of each body that search snippets are made from; a match "
-        "beyond shows the body's first words.",
     ),
     Setting(
         "log_level",
@@ -591,17 +564,13 @@ def check_settings(settings: Settings) -> None:
         "web.ops_page_size",
         "web.threads",
         "web.timeout",
+        "web.send_timeout",
         "sync.max_download_bytes",
         "sync.max_volume_bytes",
         "sync.max_message_bytes",
         "sync.max_mime_depth",
         "search.max_query_length",
         "search.max_query_depth",
-        "search.max_terms",
-        "search.max_prefix_terms",
-        "search.min_prefix_chars",
-        "search.max_indexed_bytes",
-        "search.max_snippet_bytes",
     ):
         if settings[name] < 1:
             raise ConfigError(f"{name} must be at least 1")
