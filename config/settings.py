@@ -230,6 +230,40 @@ SETTINGS: tuple[Setting, ...] = (
         "Deepest nesting of parentheses accepted in a search query.",
     ),
     Setting(
+        "search.max_terms",
+        int,
+        32,
+        "Most words and phrases (text, subject: and from: terms together) in one search query.",
+    ),
+    Setting(
+        "search.max_prefix_terms",
+        int,
+        8,
+        "Most from: names (each a prefix match over every sender) in one search query; exact "
+        "addresses do not count.",
+    ),
+    Setting(
+        "search.min_prefix_chars",
+        int,
+        2,
+        "Fewest letters or digits in the last word of a from: name (a prefix match): one letter "
+        "would match almost every sender.",
+    ),
+    Setting(
+        "search.max_indexed_bytes",
+        int,
+        1024 * 1024,
+        "UTF-8 bytes of body text indexed per message (own text first, then quoted text); "
+        "words beyond are not searchable.",
+    ),
+    Setting(
+        "search.max_snippet_bytes",
+        int,
+        32 * 1024,
+        "UTF-8 bytes at the start of each body that search snippets are made from; a match "
+        "beyond shows the body's first words.",
+    ),
+    Setting(
         "log_level",
         str,
         "INFO",
@@ -571,6 +605,11 @@ def check_settings(settings: Settings) -> None:
         "sync.max_mime_depth",
         "search.max_query_length",
         "search.max_query_depth",
+        "search.max_terms",
+        "search.max_prefix_terms",
+        "search.min_prefix_chars",
+        "search.max_indexed_bytes",
+        "search.max_snippet_bytes",
     ):
         if settings[name] < 1:
             raise ConfigError(f"{name} must be at least 1")
