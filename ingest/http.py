@@ -189,7 +189,9 @@ class HttpFetcher:
                 result = self._attempt(method, url, headers, form, policy, spool)
             except _Failed as exc:
                 if not exc.retry or attempts > self.retries:
-                    logger.warning("%s (after %d attempts)", exc.message, attempts)
+                    shown = redact(url)
+                    where = "" if shown in exc.message else f"{shown}: "
+                    logger.warning("%s%s (after %d attempts)", where, exc.message, attempts)
                     if exc.host:
                         self.unreachable[exc.host] = exc.message
                     return HttpResult(0, b"", "", "", "", error=exc.message, requests=attempts)

@@ -31,8 +31,10 @@ from listarchive import (
     reports,
     searching,
 )
+from listarchive.cli_args import QueryCommand
 from listarchive.cli_common import Group, current_settings, store_errors, store_session
 from listarchive.cli_reparse import reparse_command
+from listarchive.cli_text import plural
 from search.base import SearchError
 from store import list_origins, unindexable
 from store.communities import CommunityError
@@ -77,12 +79,25 @@ def cli(ctx: click.Context, data_dir: Path | None, config_file: Path | None, ver
         force=True,
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    # flanker logs every undecodable header at WARNING; the parser falls back and flags it
-    logging.getLogger("flanker").setLevel(logging.ERROR)
+    # flanker logs every undecodable header at WARNING ("syntax error in comment lexer"; its
+    # lexer sets its own logger to INFO when imported); the parser falls back and flags it,
+    # so nothing of flanker's reaches the terminal below ERROR (inherited by forked workers)
+    _quiet("flanker")
     # the client logs each retry with a traceback; our error message says what failed
     logging.getLogger("elastic_transport").setLevel(logging.ERROR)
     logging.getLogger("elasticsearch").setLevel(logging.ERROR)
     ctx.obj = {"settings": settings}
+
+
+def _quiet(name: str) -> None:
+    """Only ERROR and above from logger `name` and its children, whatever level they set."""
+    quiet = logging.getLogger(name)
+    quiet.setLevel(logging.ERROR)
+    quiet.propagate = False
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(logging.ERROR)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    quiet.handlers = [handler]
 
 
 @cli.group(invoke_without_command=True)
@@ -231,10 +246,11 @@ def sync(ctx: click.Context, names: tuple[str, ...], as_json: bool, workers: int
         if index_error:
             click.echo(f"search index not updated: {index_error}", err=True)
         else:
-            click.echo(f"search index: {indexed} messages indexed")
+            click.echo(f"search index: {plural(indexed, 'message')} indexed")
         if skipped:
             click.echo(
-                f"search index: {len(skipped)} messages not indexable (first: {skipped[0].key}: "
+                f"search index: {plural(len(skipped), 'message')} not indexable (first: "
+                f"{skipped[0].key}: "
                 f"{skipped[0].reason}); `listarchive check` lists them"
             )
     attention = any(s.needs_attention for s in summaries) or skipped
@@ -242,7 +258,7 @@ def sync(ctx: click.Context, names: tuple[str, ...], as_json: bool, workers: int
         ctx.exit(1)
 
 
-@cli.command()
+@cli.command(cls=QueryCommand)
 @click.argument("query")
 @click.option("--list", "list_names", multiple=True, help="Restrict to a list (repeatable).")
 @click.option("--community", default="", help="Restrict to the lists of a community.")
@@ -268,7 +284,7 @@ def search(
     include_private: bool,
 ) -> None:
     """Search messages. Syntax: words, "phrases", -exclude, OR, from:, subject:, list:,
-    after:YYYY-MM-DD, before:YYYY-MM-DD."""
+    after:YYYY-MM-DD, before:YYYY-MM-DD. A QUERY may start with `-` (`search -windows`)."""
     settings = current_settings(ctx)
     with store_errors():
         app.verify_store(settings)  # an index never answers for a lost or damaged store
@@ -294,7 +310,8 @@ def search(
     if as_json:
         click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
         return
-    click.echo(f"{payload['total']} messages match")
+    verb = "matches" if payload["total"] == 1 else "match"
+    click.echo(f"{plural(payload['total'], 'message')} {verb}")
     for hit in result.hits:
         date = hit.date.strftime("%Y-%m-%d") if hit.date else "????-??-??"
         sender = hit.from_name or hit.from_addr
@@ -313,7 +330,7 @@ def reindex(ctx: click.Context) -> None:
             count = searching.reindex(settings, store)
         except SearchError as exc:
             raise click.ClickException(str(exc)) from exc
-    click.echo(f"reindexed {count} messages")
+    click.echo(f"reindexed {plural(count, 'message')}")
 
 
 @cli.command()

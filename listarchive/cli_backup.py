@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from listarchive.cli_common import current_settings, store_errors
+from listarchive.cli_text import plural
 from store.backup import backup as backup_store
 
 
@@ -26,7 +27,8 @@ def backup(ctx: click.Context, path: Path, as_json: bool) -> None:
         click.echo(json.dumps(result.as_dict(), indent=2))
         return
     click.echo(
-        f"backed up {result.messages} messages ({result.lists} lists, {result.bytes} bytes) "
+        f"backed up {plural(result.messages, 'message')} ({plural(result.lists, 'list')}, "
+        f"{plural(result.bytes, 'byte')}) "
         f"to {result.path} in {result.duration:.1f}s"
     )
 

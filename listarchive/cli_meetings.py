@@ -13,6 +13,7 @@ import click
 from analytics import attendance
 from analytics.scope import ScopeError, parse_day
 from listarchive.cli_common import store_session
+from listarchive.cli_text import plural
 from store import meetings, tags
 from store.communities import all_communities
 from store.participants import parse_participants
@@ -40,7 +41,7 @@ def _echo_json(value: Any) -> None:
 def _activity(row: dict[str, Any]) -> str:
     if not row.get("last_post"):
         return "never posted"
-    return f"last post {row['last_post']}, {row['recent_posts']} recent"
+    return f"last post {row['last_post']}, {plural(row['recent_posts'], 'recent post')}"
 
 
 @click.group("meetings", invoke_without_command=True)
@@ -57,7 +58,8 @@ def meetings_group(ctx: click.Context, as_json: bool) -> None:
         return
     for r in rows:
         click.echo(
-            f"{r['date'] or '----------'}  {r['name']:<30} {r['participants']:>4} participants, "
+            f"{r['date'] or '----------'}  {r['name']:<30} "
+            f"{plural(r['participants'], 'participant'):>16}, "
             f"{r['matched']} matched" + (f"  tag {r['tag']!r}" if r["tag"] else "")
         )
 
@@ -105,7 +107,7 @@ def import_command(
         _echo_json(data)
         return
     counts = ", ".join(f"{v} {k}" for k, v in sorted(summary.counts.items()))
-    click.echo(f"meeting {data['name']}: {summary.participants} participants ({counts})")
+    click.echo(f"meeting {data['name']}: {plural(summary.participants, 'participant')} ({counts})")
 
 
 @meetings_group.command("show")
@@ -126,9 +128,9 @@ def show(ctx: click.Context, name: str, days: int, as_json: bool) -> None:
     click.echo(
         f"{report['name']}"
         + (f" ({report['date']})" if report["date"] else "")
-        + f": {report['summary']['participants']} "
-        f"participants, {report['summary']['matched']} matched, "
-        f"{report['summary']['active']} active in the last {days} days"
+        + f": {plural(report['summary']['participants'], 'participant')}, "
+        f"{report['summary']['matched']} matched, "
+        f"{report['summary']['active']} active in the last {plural(days, 'day')}"
     )
     for p in report["participants"]:
         who = f"{p['person_key']} {p['person_name']}; {_activity(p)}" if p["person_key"] else ""
@@ -181,7 +183,7 @@ def tags_group(ctx: click.Context, days: int, as_json: bool) -> None:
         _echo_json(report)
         return
     for t in report:
-        click.echo(f"{t['tag']}: {len(t['persons'])} persons, {t['active']} active")
+        click.echo(f"{t['tag']}: {plural(len(t['persons']), 'person')}, {t['active']} active")
         for p in t["persons"]:
             click.echo(f"  {p['key']}  {p['name']:<30} {_activity(p)}")
 

@@ -75,7 +75,7 @@ def runs(
     for h in payload["lists"]:
         if h["consecutive_failures"]:
             click.echo(
-                f"FAILING: {h['list']}: {h['consecutive_failures']} runs in a row; "
+                f"FAILING: {h['list']}: {plural(h['consecutive_failures'], 'run')} in a row; "
                 f"last error: {h['last_error']}; last success: {h['last_success'] or 'never'}"
             )
 

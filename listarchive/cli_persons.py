@@ -11,6 +11,7 @@ import click
 
 from analytics import bots as bot_scores
 from listarchive.cli_common import store_session
+from listarchive.cli_text import plural
 from store import bots, identities, merges, visibility
 from store.identities import IdentityRef
 from store.persons import list_persons
@@ -65,7 +66,9 @@ def persons(ctx: click.Context, search: str, limit: int, as_json: bool) -> None:
             f"{r.key}  {r.messages:>6}  {_day(r.first)} .. {_day(r.last)}  {r.name}"
             f"  <{', '.join(r.addresses)}>"
         )
-    click.echo(f"{total} persons" + (f" (first {len(rows)} shown)" if total > len(rows) else ""))
+    click.echo(
+        plural(total, "person") + (f" (first {len(rows)} shown)" if total > len(rows) else "")
+    )
 
 
 def _person_json(conn: Any, key: str) -> dict[str, Any]:
@@ -120,7 +123,7 @@ def suggestions(ctx: click.Context, limit: int, as_json: bool) -> None:
     for s in found:
         pairs = ", ".join(f"{k} ({n})" for k, n in zip(s.persons, s.messages, strict=True))
         click.echo(f"{s.name}: {pairs}")
-    click.echo(f"{len(found)} suggestions")
+    click.echo(plural(len(found), "suggestion"))
 
 
 def _fail(exc: merges.MergeError) -> click.ClickException:
@@ -170,7 +173,7 @@ def split(
     if as_json:
         _echo_json({"event": event})
         return
-    click.echo(f"event {event}: split {len(refs)} identities off {key}")
+    click.echo(f"event {event}: split {plural(len(refs), 'identity', 'identities')} off {key}")
 
 
 @persons.command("undo")
@@ -286,7 +289,7 @@ def bots_command(ctx: click.Context, limit: int, as_json: bool) -> None:
         why = f": {d.reason}" if d.reason else ""
         click.echo(f"{d.key}  {d.state:<8} {d.name}  ({d.at} {d.actor}{why})")
     for s in found:
-        click.echo(f"{s.key}  suggested {s.score:.2f}  {s.name} ({s.posts} posts)")
+        click.echo(f"{s.key}  suggested {s.score:.2f}  {s.name} ({plural(s.posts, 'post')})")
         for reason in s.reasons:
             click.echo(f"    {reason}")
     click.echo(f"{len(decided)} decided, {len(found)} suggested")

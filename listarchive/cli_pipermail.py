@@ -14,6 +14,7 @@ from ingest.sources.pipermail import PipermailSource
 from listarchive import app
 from listarchive.app import make_fetcher
 from listarchive.cli_common import current_settings, store_session
+from listarchive.cli_text import plural
 from store import list_origins
 from store.records import ListInfo
 from store.store import Store, StoreError
@@ -105,7 +106,8 @@ def _report(
             )
     failed = sum(1 for r in results if r.error)
     click.echo(
-        f"{name}: {len(results)} periods, {totals['matched']} of {totals['entries']} articles "
+        f"{name}: {plural(len(results), 'period')}, {totals['matched']} of "
+        f"{plural(totals['entries'], 'article')} "
         f"matched, {totals['unmatched']} unmatched, {totals['unlisted']} held messages not in "
-        f"an index, {failed} periods failed; {totals['requests']} requests"
+        f"an index, {plural(failed, 'period')} failed; {plural(totals['requests'], 'request')}"
     )

@@ -12,6 +12,7 @@ from analytics import activity, cohorts, periods, responses
 from analytics.frame import Frame, load_frame
 from analytics.scope import ScopeError, parse_day, resolve_scope
 from listarchive.cli_common import store_session
+from listarchive.cli_text import plural
 
 
 @click.command()
@@ -75,14 +76,16 @@ def stats(
         return
     t, r = data["totals"], data["responses"]
     click.echo(
-        f"{scope.label}: {t['messages']} messages, {t['threads_started']} threads started, "
-        f"{t['participants']} participants ({t['newcomers']} new)"
+        f"{scope.label}: {plural(t['messages'], 'message')}, "
+        f"{plural(t['threads_started'], 'thread')} started, "
+        f"{plural(t['participants'], 'participant')} ({t['newcomers']} new)"
     )
     if frame.bot_posts:
         click.echo(
-            f"bots included: {frame.bot_posts} posts by bots counted"
+            f"bots included: {plural(frame.bot_posts, 'post')} by bots counted"
             if include_bots
-            else f"bots left out: {frame.bot_posts} posts by bots not counted (--include-bots)"
+            else f"bots left out: {plural(frame.bot_posts, 'post')} by bots not counted "
+            "(--include-bots)"
         )
     share = r["share"]
     click.echo(

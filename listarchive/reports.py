@@ -19,6 +19,7 @@ from ingest.http import HttpFetcher
 from ingest.sync import RunSummary
 from listarchive.app import make_fetcher
 from listarchive.cli_pipermail import found_index
+from listarchive.cli_text import plural
 from store import quarantine
 from store.records import ListInfo
 from store.redact import redact
@@ -30,7 +31,8 @@ logger = logging.getLogger(__name__)
 def format_summary(s: RunSummary) -> str:
     lines = [
         f"{s.list_name}: volumes {s.volumes_fetched} fetched, {s.volumes_unchanged} unchanged, "
-        f"{s.volumes_failed} failed; {s.new_messages} new messages, {s.duplicates} duplicates, "
+        f"{s.volumes_failed} failed; {plural(s.new_messages, 'new message')}, "
+        f"{plural(s.duplicates, 'duplicate')}, "
         f"{s.quarantined} quarantined" + (f", {s.removed} removed" if s.removed else "")
     ]
     if s.skipped:

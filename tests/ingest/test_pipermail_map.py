@@ -179,7 +179,7 @@ def test_cli_errors_and_failed_index(
     conn.close()
     assert kept == 26
     only = runner.invoke(cli, [*base, "tp", "--period", "1945-February"])
-    assert only.exit_code == 0 and "1 periods, 2 of 2 articles matched" in only.output
+    assert only.exit_code == 0 and "1 period, 2 of 2 articles matched" in only.output
 
 
 @pytest.mark.parametrize("command", ["pipermail-map"])
