@@ -87,6 +87,8 @@ def build_query(query: Query, lists: tuple[str, ...] = ()) -> tuple[Json, bool]:
     for names in (query.lists, tuple(n for n in lists if n)):
         if names:
             filters.append({"terms": {"lists": [n.lower() for n in names]}})
+    if query.threads:
+        filters.append({"terms": {"thread_id": list(query.threads)}})
     if query.after is not None or query.before is not None:
         bounds: Json = {"format": "epoch_second"}
         if query.after is not None:

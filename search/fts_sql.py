@@ -104,6 +104,9 @@ def build_plan(query: Query, lists: tuple[str, ...] = ()) -> FtsPlan:
             clause, values = _any_list(names)
             conditions.append(clause)
             params += values
+    if query.threads:
+        conditions.append(f"d.thread_id IN ({', '.join('?' for _ in query.threads)})")
+        params += query.threads
     if query.after is not None:
         conditions.append("d.date >= ?")
         params += (day_epoch(query.after),)

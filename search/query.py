@@ -17,6 +17,8 @@ Syntax (case-insensitive except the operators ``OR``/``AND``/``NOT``, which must
   (`resolve_persons`), so a merge or split applies at once without reindexing;
 * ``subject:deferred``, ``subject:"connection lost"`` - must occur in the subject (all of them);
 * ``list:twisted-python`` - restrict to a list; several ``list:`` values mean any of them;
+* ``thread:tXXXX`` - messages of that thread (its id, as in ``/threads/<id>``); several
+  ``thread:`` values mean any of them;
 * ``after:2014-09-01`` (inclusive), ``before:2015`` (exclusive); ``YYYY``, ``YYYY-MM`` and
   ``YYYY-MM-DD`` are accepted and mean the first day of that period (UTC).
 
@@ -28,11 +30,11 @@ words and phrases, or more ``from:`` names (prefix matches) than allowed is refu
 only recursion in the parser and the builders follows parentheses, so that bound is also the
 bound on the stack; ``OR`` chains, ``NOT``/``-`` runs and word lists are read in loops.
 
-Filters (``from:``, ``person:``, ``subject:``, ``list:``, ``after:``, ``before:``) apply to the
-whole query: they cannot be negated, grouped in parentheses or combined with OR (except
-``list:a OR list:b``, ``from:a OR from:b`` and ``person:a OR person:b``, which mean what several
-such filters mean anyway).  A ``word:`` prefix that
-is not one of ours is part of the word (``http://host/path``, ``foo:bar``).
+Filters (``from:``, ``person:``, ``subject:``, ``list:``, ``thread:``, ``after:``, ``before:``)
+apply to the whole query: they cannot be negated, grouped in parentheses or combined with OR
+(except ``list:a OR list:b``, ``from:a OR from:b``, ``person:a OR person:b`` and
+``thread:a OR thread:b``, which mean what several such filters mean anyway).  A ``word:``
+prefix that is not one of ours is part of the word (``http://host/path``, ``foo:bar``).
 
 A word containing punctuation (``foo@bar.com``, ``2.5.0``, ``CVE-2021-33038``,
 ``twisted.internet.defer``) is one `Term` whose `Term.words` must match adjacently, like a phrase.
@@ -85,7 +87,7 @@ class QueryLimits:
 DEFAULT_LIMITS = QueryLimits()
 
 
-_ANY_OF_FIELDS = ("list", "from", "person")
+_ANY_OF_FIELDS = ("list", "from", "person", "thread")
 _WORD_RE = re.compile(r"[^\W_]+")
 _DATE_RE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
 
@@ -150,6 +152,8 @@ class Query:
     identities: tuple[int, ...] | None = None
     """The sender identities `persons` resolve to (`resolve_persons`); None until resolved,
     and the builders refuse an unresolved ``person:`` filter."""
+    threads: tuple[str, ...] = ()
+    """In any of these threads (thread ids, lower-case)."""
 
     @property
     def text(self) -> Node | None:
@@ -168,6 +172,7 @@ class Query:
             or self.from_terms
             or self.subject_terms
             or self.persons
+            or self.threads
         )
 
     @property
@@ -209,6 +214,7 @@ class _Parser:
         self.from_terms: list[Term] = []
         self.subject_terms: list[Term] = []
         self.persons: list[str] = []
+        self.threads: list[str] = []
 
     def peek(self) -> Token | None:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
@@ -252,11 +258,13 @@ class _Parser:
     def add_filter(self, token: Token) -> None:
         field, value = token.field, token.text.strip()
         if not value:
-            raise SearchQueryError(f"{field}: needs a value")
+            raise SearchQueryError(f"{field}: needs {'an id' if field == 'thread' else 'a value'}")
         if field == "list":
             self.lists.append(value.lower())
         elif field == "person":
             self.persons.append(value.lower())
+        elif field == "thread":
+            self.threads.append(value.lower())
         elif field in ("after", "before"):
             day = parse_date(value, field)
             if field == "after":
@@ -293,7 +301,12 @@ class _Parser:
         if token is not None and token.kind in ("minus", "not"):
             self.take()
             operand = self.peek()
-            if operand is None or operand.kind in ("rparen", "or", "and", "minus", "not"):
+            if operand is not None and operand.kind in ("minus", "not"):
+                raise SearchQueryError(
+                    "a term can be excluded only once: write NOT word or -word "
+                    "(NOT NOT word is not accepted; to require the word, write it alone)"
+                )
+            if operand is None or operand.kind in ("rparen", "or", "and"):
                 raise SearchQueryError("nothing to exclude after - or NOT")
             if operand.kind == "field":
                 raise SearchQueryError(f"{operand.field}: filters cannot be excluded")
@@ -341,6 +354,7 @@ def parse_query(text: str, limits: QueryLimits = DEFAULT_LIMITS) -> Query:
         from_terms=tuple(dict.fromkeys(parser.from_terms)),
         subject_terms=tuple(dict.fromkeys(parser.subject_terms)),
         persons=tuple(dict.fromkeys(parser.persons)),
+        threads=tuple(dict.fromkeys(parser.threads)),
     )
     _check_cost(query, limits)
     if not terms and not query.has_filters:

@@ -10,7 +10,7 @@ from typing import Literal
 
 from search.base import SearchQueryError
 
-FILTER_FIELDS = frozenset({"from", "person", "subject", "list", "after", "before"})
+FILTER_FIELDS = frozenset({"from", "person", "subject", "list", "thread", "after", "before"})
 
 # --- tokens -----------------------------------------------------------------------------------
 

@@ -17,10 +17,14 @@ from collections.abc import Collection, Iterable
 
 from search.base import SearchBackend, SearchQueryError, SearchResult, Sort
 from search.persons import StorePersons
-from search.query import QueryLimits, parse_query
+from search.query import DEFAULT_LIMITS, QueryLimits, parse_query
 from store.visibility import Visibility
 
 logger = logging.getLogger(__name__)
+
+
+class UnknownListError(SearchQueryError):
+    """A search names a list that does not exist (or that its reader may not see)."""
 
 
 def visible_lists(conn: sqlite3.Connection, viewer: Visibility) -> frozenset[str]:
@@ -46,7 +50,35 @@ def refuse_unknown_lists(
     """Raise ``unknown list 'NAME'`` for a list of the search that is not in `known`."""
     name = unknown_list(query, lists, known, limits)
     if name is not None:
-        raise SearchQueryError(f"unknown list {name!r}")
+        raise UnknownListError(f"unknown list {name!r}")
+
+
+def named_lists(query: str, lists: Iterable[str]) -> tuple[str, ...]:
+    """The list names a search asks for (``list:`` filters, then `lists`); none for a query
+    that does not parse (the search refuses it with its reason)."""
+    try:
+        parsed = parse_query(query, DEFAULT_LIMITS)
+    except SearchQueryError:
+        return ()
+    return tuple(name for name in (*parsed.lists, *lists) if name)
+
+
+def check_operator_lists(
+    conn: sqlite3.Connection, query: str, lists: Iterable[str], *, include_private: bool
+) -> None:
+    """The CLI's check (its reader is the operator, who may know every name): an unknown list
+    raises `UnknownListError`; a private list without `include_private` too, with the hint.
+    A query that does not parse is left for the search to refuse with its reason."""
+    rows = conn.execute("SELECT name, private FROM lists").fetchall()
+    known = {str(name).lower(): bool(private) for name, private in rows}
+    for name in named_lists(query, lists):
+        private = known.get(name.lower())
+        if private is None:
+            raise UnknownListError(f"unknown list {name!r}")
+        if private and not include_private:
+            raise UnknownListError(
+                f"list {name!r} is private: add --include-private to search its messages"
+            )
 
 
 class ReaderSearch:

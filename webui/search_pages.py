@@ -366,7 +366,13 @@ HELP: dict[str, Any] = {
         },
         {
             "examples": ["list:twisted-python"],
-            "meaning": "on that list; several `list:` terms mean any of them",
+            "meaning": "on that list; several `list:` terms mean any of them; a list that "
+            "does not exist (or that you may not see) is refused",
+        },
+        {
+            "examples": ["thread:tabc123"],
+            "meaning": "in that thread (its id, as in `/threads/<id>`); several `thread:` terms "
+            "mean any of them",
         },
         {
             "examples": ["after:2014-09-01", "before:2015"],
@@ -390,9 +396,10 @@ HELP: dict[str, Any] = {
         "A query of filters alone (`list:twisted-python after:2014-09-01`) lists every matching "
         "message, newest first. Otherwise results are ranked by relevance (subject weighs "
         "most, then the sender, then the author's own text, then quoted text) or sorted by date.",
-        "Filters (`from:`, `person:`, `subject:`, `list:`, `after:`, `before:`) apply to the "
-        "whole query: they cannot be excluded or put inside parentheses, and `OR` joins them "
-        "only as `list:a OR list:b`, `from:a OR from:b` or `person:a OR person:b`.",
+        "Filters (`from:`, `person:`, `subject:`, `list:`, `thread:`, `after:`, `before:`) "
+        "apply to the whole query: they cannot be excluded or put inside parentheses, and `OR` "
+        "joins them only as `list:a OR list:b`, `from:a OR from:b`, `person:a OR person:b` or "
+        "`thread:a OR thread:b`.",
         "Such queries, unbalanced quotes, bad dates and queries made only of exclusions are "
         "rejected with a message saying why. Messages without a date are left out by date "
         "filters.",
