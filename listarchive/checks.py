@@ -17,6 +17,7 @@ from typing import Any
 
 from config.settings import Settings
 from listarchive import app
+from listarchive.cli_text import plural
 from search.base import SearchError
 from search.factory import SQLITE_FILENAME, open_configured
 from store import faults, files, health, unindexable
@@ -179,16 +180,18 @@ def _index_check(settings: Settings, store: Store, report: Report) -> None:
         detail = f"the search index is behind the store ({checkpoint} < {seq}): the next sync "
         report.add("index", "warning", detail + "catches it up", **facts)
     elif count + len(skipped) != messages:
-        detail = f"the search index holds {count} messages, the store {messages}: run reindex"
+        detail = (
+            f"the search index holds {plural(count, 'message')}, the store {messages}: run reindex"
+        )
         report.add("index", "error", detail, **facts)
     elif skipped:
         detail = (
-            f"{count} messages indexed; {len(skipped)} could not be (see `skipped`: the "
+            f"{plural(count, 'message')} indexed; {len(skipped)} could not be (see `skipped`: the "
             "reason each; `listarchive reparse` may fix them)"
         )
         report.add("index", "warning", detail, **facts)
     else:
-        report.add("index", "ok", f"{count} messages indexed, up to date", **facts)
+        report.add("index", "ok", f"{plural(count, 'message')} indexed, up to date", **facts)
 
 
 def _unindexable(store: Store) -> list[unindexable.Skipped]:

@@ -18,6 +18,7 @@ import click
 from config.settings import Settings
 from ingest.parse import normalise_msgid
 from listarchive.cli_common import current_settings, store_session
+from listarchive.cli_text import plural
 from search import indexer
 from search.base import SearchError
 from search.factory import open_configured
@@ -66,8 +67,8 @@ def _report(removal: Removal, index_error: str, as_json: bool, done: str) -> Non
 def _line(r: Removal) -> str:
     state = "purged" if r.purged else ("active" if r.active else f"undone {r.undone_at}")
     return (
-        f"{r.kind} {r.target} ({len(r.keys)} messages, {state}) by {r.actor} at {r.created_at}"
-        + (f": {r.reason}" if r.reason else "")
+        f"{r.kind} {r.target} ({plural(len(r.keys), 'message')}, {state}) by {r.actor} at "
+        f"{r.created_at}" + (f": {r.reason}" if r.reason else "")
     )
 
 
@@ -137,7 +138,7 @@ def removals_command(ctx: click.Context, as_json: bool) -> None:
         return
     for r in found:
         click.echo(f"{r.id:>5}  {_line(r)}")
-    click.echo(f"{len(found)} removals")
+    click.echo(plural(len(found), "removal"))
 
 
 @click.command()

@@ -11,6 +11,7 @@ from ingest.reparse import ReparseReport, reparse
 from ingest.worker import Limits
 from listarchive import searching
 from listarchive.cli_common import current_settings, store_session
+from listarchive.cli_text import plural
 from store import locks
 from store.store import UnknownListError
 
@@ -74,7 +75,7 @@ def reparse_command(
         if index_error:
             click.echo(f"search index not updated: {index_error}", err=True)
         elif not dry_run:
-            click.echo(f"search index: {indexed} messages indexed")
+            click.echo(f"search index: {plural(indexed, 'message')} indexed")
     if index_error:
         ctx.exit(1)
 
@@ -83,10 +84,10 @@ def _lines(report: ReparseReport) -> list[str]:
     would = "would change" if report.dry_run else "changed"
     fields = ", ".join(f"{name} {count}" for name, count in sorted(report.fields.items()))
     lines = [
-        f"reparse: {report.checked} messages checked, {report.changed} {would}"
+        f"reparse: {plural(report.checked, 'message')} checked, {report.changed} {would}"
         + (f" ({fields})" if fields else "")
-        + f"; {report.identities_changed} senders re-identified, "
-        f"{report.threads_rebuilt} threads rebuilt"
+        + f"; {plural(report.identities_changed, 'sender')} re-identified, "
+        f"{plural(report.threads_rebuilt, 'thread')} rebuilt"
     ]
     for kept in report.keys_kept[:20]:
         lines.append(f"  key {kept['key']} kept (the new parse gives {kept['new_key']})")

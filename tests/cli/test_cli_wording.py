@@ -127,6 +127,12 @@ def test_counts_have_the_right_plural(synced: tuple[Path, Result]) -> None:
     assert "1 person\n" in run(data, "persons").stdout
     stats = run(data, "stats").stdout
     assert "1 message, 1 thread started, 1 participant" in stats
+    assert "reparse: 1 message checked" in run(data, "reparse", "--workers", "1").stdout
+    assert "1 message indexed, up to date" in run(data, "check").stdout
+    (hit,) = json.loads(run(data, "search", "windows", "--json").stdout)["hits"]
+    assert run(data, "remove", hit["id"], "--reason", "asked").exit_code == 0
+    removals = run(data, "removals").stdout
+    assert "(1 message, active)" in removals and removals.endswith("\n1 removal\n")
 
 
 def test_plural() -> None:
