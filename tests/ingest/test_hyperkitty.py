@@ -129,6 +129,9 @@ def test_past_month_already_fetched_costs_no_request() -> None:
     recent = source.download(volume, state, today=date(2021, 4, 2))
     assert recent.status == "failed" and recent.requests == 1
     failed = VolumeState("2021-03", volume.url, status="failed", error="HTTP 500")
+    again = source.download(volume, failed, today=date(2024, 6, 1))
+    assert again.status == "failed" and again.requests == 0  # that host refused in this run
+    source.fetcher.unreachable.clear()  # the next run asks a failed volume again
     assert source.download(volume, failed, today=date(2024, 6, 1)).requests == 1
     source.fetcher.close()
 
