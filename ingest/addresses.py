@@ -55,6 +55,12 @@ def _flanker_address() -> ModuleType | None:
             from flanker.addresslib import address as flanker_address
 
         _flanker = flanker_address
+        # its lexer sets its own logger to INFO when imported and warns about every header
+        # it cannot read ("syntax error in comment lexer"); the fallbacks below read those,
+        # so flanker's loggers say errors only, in every process (parser workers too)
+        for name in list(logging.root.manager.loggerDict):
+            if name == "flanker" or name.startswith("flanker."):
+                logging.getLogger(name).setLevel(logging.ERROR)
     except Exception:  # noqa: BLE001 - flanker is optional; the stdlib result is kept
         log.warning("flanker unavailable; using stdlib address parsing only", exc_info=True)
         _flanker_failed = True

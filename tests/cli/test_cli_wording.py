@@ -140,3 +140,23 @@ def test_plural() -> None:
     assert plural(1, "match") == "1 match" and plural(3, "match") == "3 matches"
     assert plural(2, "identity", "identities") == "2 identities"
     assert plural(None, "run") == "0 runs"
+
+
+def test_flanker_is_quiet_in_a_process_without_logging_config() -> None:
+    """A parser worker started by a fork server (the scheduler's) has no logging config of
+    the CLI's: flanker's warnings would go to stderr through logging's last resort."""
+    code = (
+        "from ingest.addresses import parse_address_list\n"
+        "values = ['Jane (Doe \\\\\\\\ <jane@example.org>', '\"a\" (b (c) <l@x.org>']\n"
+        "print(parse_address_list(values))"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LISTARCHIVE_")}
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        env={**env, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0 and "jane@example.org" in done.stdout, done.stderr
+    assert done.stderr == ""
