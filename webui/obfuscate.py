@@ -3,7 +3,9 @@
 The local part is kept and the domain replaced by `…`; display names are not touched.  Bodies
 are scanned for both the plain form and pipermail's own `jane at example.org` form (which the
 archive already wrote into many bodies), the latter only when the domain ends in a common
-mail top-level domain, so prose such as "look at twisted.internet" is left alone.
+mail top-level domain, so prose such as "look at twisted.internet" is left alone -- except
+inside angle brackets (`Laurens <_ at lvh.cc> wrote:`), which is a mailbox as a header shows
+it: there any domain is hidden, so a body and the headers follow one rule.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ _GENERIC_TLDS = "com|org|net|edu|gov|mil|int|info|biz|name|io|us|uk|de|fr|nl|ca|
 _PIPERMAIL = re.compile(
     rf"\b({_LOCAL}) at ((?:[A-Za-z0-9-]+\.)+(?:{_GENERIC_TLDS}))\b", re.IGNORECASE
 )
+
+# `<local at any.domain>`: a mailbox (pipermail's rewriting of a header-style address)
+_BRACKETED = re.compile(rf"<\s*({_LOCAL}) at ({_DOMAIN})\s*>", re.IGNORECASE)
 
 
 def obfuscate_address(address: str) -> str:
@@ -38,6 +43,7 @@ def obfuscate_address(address: str) -> str:
 def obfuscate_text(text: str) -> str:
     """Every address in free text (a body, a subject, a Message-ID)."""
     text = _PLAIN.sub(lambda m: f"{m.group(1)} at {ELLIPSIS}", text)
+    text = _BRACKETED.sub(lambda m: f"<{m.group(1)} at {ELLIPSIS}>", text)
     return _PIPERMAIL.sub(lambda m: f"{m.group(1)} at {ELLIPSIS}", text)
 
 

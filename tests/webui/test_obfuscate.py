@@ -48,3 +48,13 @@ def test_mailbox_keeps_display_name() -> None:
     }
     # a display name that repeats the address is hidden too
     assert mailbox("jane@example.org", "jane@example.org")["name"] == f"jane at {ELLIPSIS}"
+
+
+def test_bracketed_pipermail_address_hidden_whatever_its_domain() -> None:
+    # issue 13: the attribution line kept `lvh.cc` (cc is not a "common" TLD) while the
+    # headers show `_ at …`: a mailbox in angle brackets follows the header rule
+    text = "Laurens Van Houtven <_ at lvh.cc> wrote:\n> look at foo.py\n"
+    shown = obfuscate_text(text)
+    assert "lvh.cc" not in shown
+    assert f"Laurens Van Houtven <{obfuscate_address('_ at lvh.cc')}> wrote:" in shown
+    assert "look at foo.py" in shown
