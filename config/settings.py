@@ -218,6 +218,63 @@ SETTINGS: tuple[Setting, ...] = (
         "Total seconds one list's sync may take; remaining volumes are left for the next run.",
     ),
     Setting(
+        "sync.parse_window",
+        int,
+        6,
+        "Volumes downloaded ahead of the one being stored (each a spool file of up to "
+        "sync.max_download_bytes) while workers parse them.",
+    ),
+    Setting(
+        "sync.batch_messages",
+        int,
+        500,
+        "Parsed messages a parser worker hands to the store in one batch (also reparse's batch).",
+    ),
+    Setting(
+        "sync.batch_bytes",
+        int,
+        32 * 1024**2,
+        "Raw bytes of the messages in one parsed batch (a bigger message is a batch alone).",
+    ),
+    Setting(
+        "sync.index_page_bytes",
+        int,
+        32 * 1024**2,
+        "Raw bytes of the messages read in one page of index catch-up (at least one message).",
+    ),
+    Setting(
+        "sync.dedup_digests",
+        int,
+        200_000,
+        "Digests of distinct messages a parser worker remembers per volume to skip "
+        "byte-identical copies; past it, copies are parsed again (stored as duplicates).",
+    ),
+    Setting(
+        "sync.quarantine_keep_bytes",
+        int,
+        64 * 1024,
+        "Bytes kept of a message larger than sync.max_message_bytes (quarantined).",
+    ),
+    Setting(
+        "sync.max_deep_parts",
+        int,
+        10_000,
+        "MIME parts looked at for text below sync.max_mime_depth (a bound on time).",
+    ),
+    Setting(
+        "sync.max_redirects",
+        int,
+        5,
+        "Redirects followed for one archive request (each hop checked against the list's "
+        "origins); more fails the volume.",
+    ),
+    Setting(
+        "sync.max_login_renewals",
+        int,
+        3,
+        "Times one sync logs in to a private archive again after its session ended.",
+    ),
+    Setting(
         "search.max_query_length",
         int,
         1000,
@@ -603,6 +660,12 @@ def check_settings(settings: Settings) -> None:
         "sync.max_volume_bytes",
         "sync.max_message_bytes",
         "sync.max_mime_depth",
+        "sync.parse_window",
+        "sync.batch_messages",
+        "sync.batch_bytes",
+        "sync.index_page_bytes",
+        "sync.quarantine_keep_bytes",
+        "sync.max_deep_parts",
         "search.max_query_length",
         "search.max_query_depth",
         "search.max_terms",
@@ -613,6 +676,9 @@ def check_settings(settings: Settings) -> None:
     ):
         if settings[name] < 1:
             raise ConfigError(f"{name} must be at least 1")
+    for name in ("sync.dedup_digests", "sync.max_redirects", "sync.max_login_renewals"):
+        if settings[name] < 0:
+            raise ConfigError(f"{name} must be at least 0")
     if settings["web.health_check_interval"] < 0:
         raise ConfigError("web.health_check_interval must be at least 0")
     for name in ("web.login_max_delay", "sync.request_deadline", "sync.run_deadline"):

@@ -23,6 +23,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
 
+from ingest.bodytext import MAX_DEEP_PARTS
 from ingest.worker import DEFAULT_LIMITS, Limits, Rejected, build_item, make_executor
 from store import reparse as stored
 from store.records import StoredItem
@@ -74,25 +75,29 @@ class ReparseReport:
         }
 
 
-def parse_jobs(jobs: Sequence[Job], max_mime_depth: int) -> list[Outcome]:
+def parse_jobs(
+    jobs: Sequence[Job], max_mime_depth: int, max_deep_parts: int = MAX_DEEP_PARTS
+) -> list[Outcome]:
     """Parse a chunk of messages (runs in a worker process): the item, or the reason."""
     out: list[Outcome] = []
     for raw, unixfrom, origin, position in jobs:
         try:
-            out.append((build_item(raw, unixfrom, origin, position, max_mime_depth), ""))
+            item = build_item(raw, unixfrom, origin, position, max_mime_depth, max_deep_parts)
+            out.append((item, ""))
         except Rejected as exc:
             out.append((None, exc.reason))
     return out
 
 
-def _parse_all(
-    executor: Executor, jobs: list[Job], workers: int, max_mime_depth: int
-) -> list[Outcome]:
+def _parse_all(executor: Executor, jobs: list[Job], workers: int, limits: Limits) -> list[Outcome]:
     if not jobs:
         return []
     size = max(1, -(-len(jobs) // max(workers, 1)))
     chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
-    futures = [executor.submit(parse_jobs, chunk, max_mime_depth) for chunk in chunks]
+    futures = [
+        executor.submit(parse_jobs, chunk, limits.max_mime_depth, limits.max_deep_parts)
+        for chunk in chunks
+    ]
     return [outcome for future in futures for outcome in future.result()]
 
 
@@ -142,7 +147,7 @@ def _reparse_stored(
         jobs = [(r.raw, r.unixfrom, "", 0) for r in rows]
         changes = []
         for row, (item, reason) in zip(
-            rows, _parse_all(executor, jobs, workers, limits.max_mime_depth), strict=True
+            rows, _parse_all(executor, jobs, workers, limits), strict=True
         ):
             report.checked += 1
             if item is None:
@@ -184,7 +189,7 @@ def _reparse_quarantined(
         report.quarantine_checked += len(rows)
         report.still_failing += len(rows) - len(retry)
         jobs = [(r.raw, "", r.origin, r.position) for r in retry]
-        outcomes = _parse_all(executor, jobs, workers, limits.max_mime_depth)
+        outcomes = _parse_all(executor, jobs, workers, limits)
         by_volume: dict[tuple[int, str], list[tuple[int, StoredItem]]] = {}
         for row, (item, _reason) in zip(retry, outcomes, strict=True):
             if item is None:

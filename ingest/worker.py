@@ -2,7 +2,8 @@
 messages and parse them, within the limits it is given (pure: no settings, no store).
 
 What a worker holds is bounded whatever the volume: one message (at most
-`sync.max_message_bytes`) and one batch of parsed messages (BATCH_MESSAGES, BATCH_BYTES).
+`sync.max_message_bytes`) and one batch of parsed messages (`sync.batch_messages`,
+`sync.batch_bytes`).
 Each full batch is pickled to the file the sync process named (`ParsedVolume.batches`),
 which it then stores batch by batch in the volume's one transaction: nothing big is held
 in memory or sent through the pool's pipe."""
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
+import json
 import multiprocessing
 import pickle
 import signal
@@ -22,8 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from ingest.bodytext import MAX_DEEP_PARTS, MAX_DEPTH
 from ingest.errors import ParseError, SourceError
 from ingest.mboxstream import (
+    KEEP,
     ChunkSource,
     Piece,
     bytes_chunks,
@@ -41,23 +45,53 @@ GIB = 1024**3
 MIB = 1024**2
 
 
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """The `sync.max_*` settings a worker needs."""
-
-    max_volume_bytes: int = 2 * GIB
-    max_message_bytes: int = 64 * MIB
-    max_mime_depth: int = 30
-
-
-DEFAULT_LIMITS = Limits()
-
 BATCH_MESSAGES = 500
 BATCH_BYTES = 32 * MIB
 """A batch is full at this many messages or raw bytes (a bigger message is a batch alone)."""
 REMEMBERED = 200_000
 """Digests of distinct messages a worker remembers to count byte-identical copies: past
 this, copies are parsed again (and stored as duplicates), so memory stays bounded."""
+
+FAILING_LIMITS = ("max_volume_bytes",)
+"""The limits that fail a whole volume (the others quarantine a message): a volume that
+failed is parsed again once one of them is raised (`Limits.raised_since`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """The `sync.*` settings a worker needs (defaults: the settings' defaults; the app builds
+    them from the settings, `listarchive.app.worker_limits`)."""
+
+    max_volume_bytes: int = 2 * GIB
+    max_message_bytes: int = 64 * MIB
+    max_mime_depth: int = MAX_DEPTH
+    batch_messages: int = BATCH_MESSAGES
+    batch_bytes: int = BATCH_BYTES
+    dedup_digests: int = REMEMBERED
+    quarantine_keep_bytes: int = KEEP
+    max_deep_parts: int = MAX_DEEP_PARTS
+
+    def in_force(self) -> str:
+        """The volume-failing limits, as recorded with a failed volume (JSON)."""
+        return json.dumps({name: getattr(self, name) for name in FAILING_LIMITS})
+
+    def raised_since(self, recorded: str) -> bool:
+        """Whether a volume that failed under `recorded` (`in_force`) may pass now: one of the
+        volume-failing limits is higher, or what was in force is not known."""
+        try:
+            then = json.loads(recorded) if recorded else None
+        except ValueError:
+            then = None
+        if not isinstance(then, dict):
+            return True
+        for name in FAILING_LIMITS:
+            value = then.get(name)
+            if not isinstance(value, int) or getattr(self, name) > value:
+                return True
+        return False
+
+
+DEFAULT_LIMITS = Limits()
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,13 +147,18 @@ class Rejected(Exception):
 
 
 def build_item(
-    raw: bytes, unixfrom: str, origin: str, position: int, max_mime_depth: int
+    raw: bytes,
+    unixfrom: str,
+    origin: str,
+    position: int,
+    max_mime_depth: int,
+    max_deep_parts: int = MAX_DEEP_PARTS,
 ) -> StoredItem:
     """Every per-message step of ingestion, each guarded: parse, fingerprint (key and row),
     the sender's identity, and the check that SQLite can store every value.  Raises
     `Rejected` with the reason; never anything else (pure: used by sync and reparse)."""
     try:
-        message = parse_message(raw, unixfrom, max_mime_depth)
+        message = parse_message(raw, unixfrom, max_mime_depth, max_deep_parts)
     except ParseError as exc:
         raise Rejected(str(exc), failure=False) from None
     except Exception as exc:  # a parser bug must not abort the run: quarantine it
@@ -190,13 +229,17 @@ def parse_volume(
     seen = [0]  # text bytes read (the most of any pass over the volume)
     if kind == "maildir":
         pieces = maildir.read_pieces(
-            volume, data, limits.max_volume_bytes, limits.max_message_bytes
+            volume,
+            data,
+            limits.max_volume_bytes,
+            limits.max_message_bytes,
+            limits.quarantine_keep_bytes,
         )
     else:
         opened: ChunkSource = file_chunks(Path(path)) if path else bytes_chunks(data)
         text = counted(volume_text(opened, volume.url, limits.max_volume_bytes), seen)
-        pieces = split_stream(text, limits.max_message_bytes)
-    sink = _Sink(out)
+        pieces = split_stream(text, limits.max_message_bytes, limits.quarantine_keep_bytes)
+    sink = _Sink(out, limits.batch_messages, limits.batch_bytes)
     # Archives repeat messages byte for byte (twisted-python has whole months archived twice,
     # with From_ lines that differ): parse each distinct message once; the copies are only
     # counted (in the store they would be duplicates of the first, on the same list).  The
@@ -221,13 +264,18 @@ def parse_volume(
                 continue
             try:
                 item = build_item(
-                    piece.raw, piece.unixfrom, volume.name, position, limits.max_mime_depth
+                    piece.raw,
+                    piece.unixfrom,
+                    volume.name,
+                    position,
+                    limits.max_mime_depth,
+                    limits.max_deep_parts,
                 )
             except Rejected as exc:
                 failures += exc.failure
                 sink.quarantine(Quarantined(volume.name, position, exc.reason, piece.raw))
                 continue
-            if item.row[_DATE_SOURCE] != "unixfrom" and len(done) < REMEMBERED:
+            if item.row[_DATE_SOURCE] != "unixfrom" and len(done) < limits.dedup_digests:
                 done.add(digest)
             sink.add(item, len(piece.raw))
         sink.close()
@@ -251,8 +299,10 @@ def parse_volume(
 class _Sink:
     """Where parsed messages go: batches written to `out` as they fill, or memory."""
 
-    def __init__(self, out: str) -> None:
+    def __init__(self, out: str, batch_messages: int, batch_bytes: int) -> None:
         self.handle: BinaryIO | None = open(out, "wb") if out else None  # noqa: SIM115
+        self.batch_messages = batch_messages
+        self.batch_bytes = batch_bytes
         self.items: list[StoredItem] = []
         self.bad: list[Quarantined] = []
         self.size = 0
@@ -270,7 +320,7 @@ class _Sink:
         self.count += 1
         self.size += size
         if self.handle is not None and (
-            len(self.items) + len(self.bad) >= BATCH_MESSAGES or self.size >= BATCH_BYTES
+            len(self.items) + len(self.bad) >= self.batch_messages or self.size >= self.batch_bytes
         ):
             self._flush()
 

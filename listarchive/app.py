@@ -282,6 +282,21 @@ def make_fetcher(settings: Settings) -> HttpFetcher:
         request_deadline=settings["sync.request_deadline"],
         max_bytes=settings["sync.max_download_bytes"],
         spool_root=spool_root(settings),
+        max_redirects=settings["sync.max_redirects"],
+    )
+
+
+def worker_limits(settings: Settings) -> Limits:
+    """The `sync.*` bounds a parser worker applies (sync and reparse)."""
+    return Limits(
+        max_volume_bytes=settings["sync.max_volume_bytes"],
+        max_message_bytes=settings["sync.max_message_bytes"],
+        max_mime_depth=settings["sync.max_mime_depth"],
+        batch_messages=settings["sync.batch_messages"],
+        batch_bytes=settings["sync.batch_bytes"],
+        dedup_digests=settings["sync.dedup_digests"],
+        quarantine_keep_bytes=settings["sync.quarantine_keep_bytes"],
+        max_deep_parts=settings["sync.max_deep_parts"],
     )
 
 
@@ -308,6 +323,7 @@ def make_source(
             list_name=info.name,
             credentials=lambda: archive_credentials(info.name),
             allow_origins=allow_origins,
+            max_renewals=settings["sync.max_login_renewals"],
         )
     if info.source == "mbox":
         return MboxSource(info.paths)
@@ -327,12 +343,14 @@ def sync(
     show_progress: bool = False,
     stop: threading.Event | None = None,
     full: Callable[[str], bool] | None = None,
+    retry_failed: bool = False,
 ) -> tuple[list[RunSummary], int, str]:
     """Sync the named lists (all when empty), each under its lock, then catch the search
     index up.  A list that another process is syncing is skipped and said so.
 
     `full(list_name)` says whether to check every volume (default) or only new, failed and
-    the two newest ones (the scheduler's incremental runs)."""
+    the two newest ones (the scheduler's incremental runs).  `retry_failed`: volumes that
+    failed are fetched and parsed again even though unchanged (`sync --retry-failed`)."""
     selected = _selected_lists(store, names)
     runs.abandon_dead(store.conn)  # runs a killed or crashed sync left `running`
     fetcher = make_fetcher(settings)
@@ -353,6 +371,7 @@ def sync(
                     show_progress,
                     stop,
                     full(info.name) if full is not None else True,
+                    retry_failed,
                 )
             )
     finally:
@@ -388,6 +407,7 @@ def _sync_locked(
     show_progress: bool,
     stop: threading.Event | None,
     full: bool,
+    retry_failed: bool = False,
 ) -> RunSummary:
     lock, owner = f"sync:{info.name}", locks.default_owner()
     if not locks.acquire(store.conn, lock, owner):
@@ -396,7 +416,17 @@ def _sync_locked(
         return RunSummary(info.name, skipped=f"{holder} is syncing this list")
     try:
         return _sync_one(
-            settings, store, info, source, workers, show_progress, stop, lock, owner, full
+            settings,
+            store,
+            info,
+            source,
+            workers,
+            show_progress,
+            stop,
+            lock,
+            owner,
+            full,
+            retry_failed,
         )
     finally:
         try:
@@ -416,6 +446,7 @@ def _sync_one(
     lock: str,
     owner: str,
     full: bool,
+    retry_failed: bool,
 ) -> RunSummary:
     worker_count = workers or settings["sync.workers"]
     bar: Any = None
@@ -441,13 +472,11 @@ def _sync_one(
             on_volumes=start,
             stop=stop,
             full=full,
-            limits=Limits(
-                max_volume_bytes=settings["sync.max_volume_bytes"],
-                max_message_bytes=settings["sync.max_message_bytes"],
-                max_mime_depth=settings["sync.max_mime_depth"],
-            ),
+            limits=worker_limits(settings),
             deadline=settings["sync.run_deadline"],
             spool_root=spool_root(settings),
+            parse_window=settings["sync.parse_window"],
+            retry_failed=retry_failed,
         )
     finally:
         if bar is not None:

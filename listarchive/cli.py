@@ -36,11 +36,13 @@ from listarchive.cli_common import Group, current_settings, store_errors, store_
 from listarchive.cli_reparse import reparse_command
 from listarchive.cli_text import plural
 from search.base import SearchError
+from search.reader import UnknownListError, check_operator_lists, named_lists
 from store import list_origins, unindexable
 from store.communities import CommunityError
 from store.communities import get as get_community
 from store.errors import StoreFullError
 from store.redact import redact
+from store.store import Store
 
 logger = logging.getLogger("listarchive")
 
@@ -209,8 +211,20 @@ def lists_add(
 @click.argument("names", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="Print the run summaries as JSON.")
 @click.option("--workers", type=int, default=None, help="Parser processes (sync.workers).")
+@click.option(
+    "--retry-failed",
+    is_flag=True,
+    help="Fetch and parse again the volumes that failed, even if unchanged since (a volume "
+    "that failed over a limit is retried anyway once that limit is raised).",
+)
 @click.pass_context
-def sync(ctx: click.Context, names: tuple[str, ...], as_json: bool, workers: int | None) -> None:
+def sync(
+    ctx: click.Context,
+    names: tuple[str, ...],
+    as_json: bool,
+    workers: int | None,
+    retry_failed: bool,
+) -> None:
     """Fetch, parse, store, thread and index lists (all lists when none is named)."""
     settings = current_settings(ctx)
     show_progress = sys.stdout.isatty() and not as_json
@@ -218,7 +232,12 @@ def sync(ctx: click.Context, names: tuple[str, ...], as_json: bool, workers: int
         mark = unindexable.last_id(store.conn)
         try:
             summaries, indexed, index_error = app.sync(
-                settings, store, names, workers=workers, show_progress=show_progress
+                settings,
+                store,
+                names,
+                workers=workers,
+                show_progress=show_progress,
+                retry_failed=retry_failed,
             )
         except app.UsageError as exc:
             raise click.UsageError(str(exc)) from exc
@@ -294,6 +313,15 @@ def search(
                 list_names += get_community(store.conn, community).lists
             except CommunityError as exc:
                 raise click.UsageError(str(exc)) from exc
+    if named_lists(query, list_names):  # an unknown list is refused (exit 2), as in stats
+        with store_errors():
+            names = Store(settings.store_path, readonly=True)
+        try:
+            check_operator_lists(names.conn, query, list_names, include_private=include_private)
+        except UnknownListError as exc:
+            raise click.UsageError(str(exc)) from exc
+        finally:
+            names.close()
     try:
         result = searching.search(
             settings,

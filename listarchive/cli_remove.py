@@ -17,6 +17,7 @@ import click
 
 from config.settings import Settings
 from ingest.parse import normalise_msgid
+from listarchive import searching
 from listarchive.cli_common import current_settings, store_session
 from listarchive.cli_text import plural
 from search import indexer
@@ -42,7 +43,7 @@ def update_index(settings: Settings, store: Store, keys: Sequence[str]) -> str:
     try:
         backend = open_configured(settings)
         try:
-            indexer.refresh(store, backend, keys)
+            indexer.refresh(store, backend, keys, **searching.index_pages(settings))
         finally:
             backend.close()
     except SearchError as exc:

@@ -8,8 +8,8 @@ import json
 import click
 
 from ingest.reparse import ReparseReport, reparse
-from ingest.worker import Limits
 from listarchive import searching
+from listarchive.app import worker_limits
 from listarchive.cli_common import current_settings, store_session
 from listarchive.cli_text import plural
 from store import locks
@@ -53,12 +53,9 @@ def reparse_command(
                     list_name,
                     quarantined_only=quarantined,
                     workers=workers or settings["sync.workers"],
-                    limits=Limits(
-                        max_volume_bytes=settings["sync.max_volume_bytes"],
-                        max_message_bytes=settings["sync.max_message_bytes"],
-                        max_mime_depth=settings["sync.max_mime_depth"],
-                    ),
+                    limits=worker_limits(settings),
                     dry_run=dry_run,
+                    batch=settings["sync.batch_messages"],
                 )
             except UnknownListError as exc:
                 raise click.UsageError(str(exc)) from exc

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Sequence
-from typing import Any
+from typing import Any, TypedDict
 
 from config.settings import Settings
 from search import indexer
@@ -17,12 +17,24 @@ from store.store import Store, StoreError
 logger = logging.getLogger(__name__)
 
 
+class IndexPages(TypedDict):
+    """How index catch-up pages its reads: `batch` messages, `page_bytes` raw bytes at most."""
+
+    batch: int
+    page_bytes: int
+
+
+def index_pages(settings: Settings) -> IndexPages:
+    return {"batch": settings["sync.index_batch"], "page_bytes": settings["sync.index_page_bytes"]}
+
+
 def update_index(settings: Settings, store: Store) -> tuple[int, str]:
     """Catch the search index up with the store; a down index is reported, not raised."""
     try:
         backend = open_configured(settings)
         try:
-            return indexer.catch_up(store, backend, batch=settings["sync.index_batch"]), ""
+            count = indexer.catch_up(store, backend, **index_pages(settings))
+            return count, ""
         finally:
             backend.close()
     except SearchError as exc:
@@ -33,7 +45,7 @@ def update_index(settings: Settings, store: Store) -> tuple[int, str]:
 def reindex(settings: Settings, store: Store) -> int:
     backend = open_configured(settings)
     try:
-        return indexer.rebuild(store, backend, batch=settings["sync.index_batch"])
+        return indexer.rebuild(store, backend, **index_pages(settings))
     finally:
         backend.close()
 

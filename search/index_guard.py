@@ -14,7 +14,7 @@ from dataclasses import fields
 from search.base import IndexDoc, SearchBackend, SearchError
 from store import unindexable
 from store.records import StoredMessage
-from store.store import Store
+from store.store import PAGE_BYTES, Store
 from store.unindexable import Skipped
 
 logger = logging.getLogger(__name__)
@@ -52,8 +52,10 @@ class Guard:
     """Skips, and remembers, the messages of one catch-up that cannot be indexed (per page:
     `page`, `documents`, then `index`, which also drops their stale documents)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, page_bytes: int = PAGE_BYTES) -> None:
         self.store = store
+        self.page_bytes = page_bytes
+        """Raw bytes of messages in one page at most (`sync.index_page_bytes`)."""
         self.skipped: list[Skipped] = []
         self._page_start = 0
 
@@ -67,7 +69,7 @@ class Guard:
         """The next page of changed messages and the cursor past it (None: no more).  When the
         page cannot be read whole, it is read one message at a time, skipping the bad ones."""
         try:
-            messages = self.store.changed_since(checkpoint, batch, after)
+            messages = self.store.changed_since(checkpoint, batch, after, self.page_bytes)
         except Exception as exc:
             if not _row_fault(exc):
                 raise

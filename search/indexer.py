@@ -14,7 +14,7 @@ from search.base import IndexDoc, SearchBackend
 from search.index_guard import Guard
 from store import removals
 from store.records import StoredMessage
-from store.store import Store
+from store.store import PAGE_BYTES, Store
 
 logger = logging.getLogger(__name__)
 
@@ -53,13 +53,16 @@ def catch_up(
     *,
     batch: int = 5000,
     progress: Callable[[int], None] | None = None,
+    page_bytes: int = PAGE_BYTES,
 ) -> int:
-    """Index every message changed since the backend's checkpoint; returns how many."""
+    """Index every message changed since the backend's checkpoint; returns how many.  Pages
+    hold at most `batch` messages and `page_bytes` raw bytes (`sync.index_batch`,
+    `sync.index_page_bytes`)."""
     indexed_from = backend.get_store_id()
     if indexed_from != store.store_id:
         if indexed_from or backend.count():
             logger.warning("the %s index was built from another store: rebuilding", backend.name)
-            return rebuild(store, backend, batch=batch)
+            return rebuild(store, backend, batch=batch, page_bytes=page_bytes)
         backend.set_store_id(store.store_id)
     checkpoint = backend.get_checkpoint()
     target = store.change_seq()
@@ -71,7 +74,8 @@ def catch_up(
     logger.info("indexing changes %d..%d into %s", checkpoint + 1, target, backend.name)
     total = 0
     after: tuple[int, str] | None = None
-    guard = Guard(store)  # one message that cannot be indexed is skipped, with the reason
+    # one message that cannot be indexed is skipped, with the reason
+    guard = Guard(store, page_bytes)
     while True:
         messages, cursor = guard.page(checkpoint, batch, after)
         if cursor is None:
@@ -96,7 +100,14 @@ def catch_up(
     return total
 
 
-def refresh(store: Store, backend: SearchBackend, keys: Sequence[str]) -> int:
+def refresh(
+    store: Store,
+    backend: SearchBackend,
+    keys: Sequence[str],
+    *,
+    batch: int = 5000,
+    page_bytes: int = PAGE_BYTES,
+) -> int:
     """Bring the documents of `keys` up to date at once (after a removal or its undo): the
     removed ones deleted now, the others indexed again with whatever else changed
     (`catch_up`, which would do all of it later, by change sequence).  Returns how many
@@ -106,15 +117,17 @@ def refresh(store: Store, backend: SearchBackend, keys: Sequence[str]) -> int:
     if gone:
         backend.delete(sorted(gone))
     if len(gone) < len(wanted):
-        catch_up(store, backend)
+        catch_up(store, backend, batch=batch, page_bytes=page_bytes)
     return len(gone)
 
 
-def rebuild(store: Store, backend: SearchBackend, *, batch: int = 5000) -> int:
+def rebuild(
+    store: Store, backend: SearchBackend, *, batch: int = 5000, page_bytes: int = PAGE_BYTES
+) -> int:
     """Drop the index and rebuild it from the store."""
     backend.clear()
     backend.set_store_id(store.store_id)
-    count = catch_up(store, backend, batch=batch)
+    count = catch_up(store, backend, batch=batch, page_bytes=page_bytes)
     if count == 0:  # an empty store: the fresh index is still the complete one
         backend.set_checkpoint(store.change_seq())
     backend.finish_rebuild()

@@ -23,7 +23,7 @@ from search.base import SearchError
 from store import removals
 from store.removals import Removal, RemovalError, UnknownTargetError
 from webui.auth import current_user, require_role
-from webui.extensions import get_search, get_store, get_writable_store
+from webui.extensions import get_search, get_store, get_writable_store, settings
 from webui.views import CsvTable, render, wants_json
 
 logger = logging.getLogger(__name__)
@@ -109,7 +109,14 @@ def removals_page() -> ResponseReturnValue:
 def _update_index(keys: tuple[str, ...]) -> str:
     """The search documents of `keys` brought up to date now (catch-up would do it later)."""
     try:
-        indexer.refresh(get_writable_store(), get_search(), keys)
+        config = settings()
+        indexer.refresh(
+            get_writable_store(),
+            get_search(),
+            keys,
+            batch=config["sync.index_batch"],
+            page_bytes=config["sync.index_page_bytes"],
+        )
     except SearchError as exc:
         logger.warning("search index not updated after a removal: %s", exc)
         return str(exc)

@@ -49,6 +49,10 @@ class Download:
     """A file holding the volume, read (as a stream) by the parser instead of `data`."""
     temporary: bool = False
     """`path` is a spool file of this run: deleted once the volume is stored or failed."""
+    start: int = 0
+    """Read `path` from this offset: the bytes before it are stored already (a local mbox
+    that grew, `ingest.sources.mbox`); its messages are numbered from `first_position`."""
+    first_position: int = 0
 
     def discard(self) -> None:
         """Delete the volume's spool file, if it has one."""
@@ -66,9 +70,13 @@ def remembered(previous: VolumeState | None) -> bool:
 
 def carry(previous: VolumeState, state: VolumeState) -> VolumeState:
     """`state` (the new validators of the same bytes) with what `previous` knew of them:
-    their message count, or their failure."""
+    their message count, or their failure (and the limits it happened under)."""
     return dataclasses.replace(
-        state, message_count=previous.message_count, status=previous.status, error=previous.error
+        state,
+        message_count=previous.message_count,
+        status=previous.status,
+        error=previous.error,
+        limits=previous.limits,
     )
 
 

@@ -180,10 +180,14 @@ def glob_escape(text: str) -> str:
 
 
 def read_pieces(
-    volume: Volume, data: bytes, max_volume_bytes: int, max_message_bytes: int
+    volume: Volume,
+    data: bytes,
+    max_volume_bytes: int,
+    max_message_bytes: int,
+    keep: int = KEEP,
 ) -> Iterator[Piece]:
     """The messages of a Maildir volume (`data`: its files, as `download` listed them), one
-    file at a time.  A file larger than `max_message_bytes` yields its first bytes only
+    file at a time.  A file larger than `max_message_bytes` yields its first `keep` bytes only
     (`truncated`, to be quarantined); past `max_volume_bytes` in all the volume fails
     (`VolumeTooLarge`).  A file gone since the listing (deleted) is skipped.  A leading
     mbox From_ line (a Maildir converted from mbox) is taken as the envelope."""
@@ -209,7 +213,7 @@ def read_pieces(
                 )
             raw = handle.read(min(size, max_message_bytes) + 1)
             if len(raw) > max_message_bytes:
-                yield Piece("", raw[:KEEP], max(size, len(raw)), truncated=True)
+                yield Piece("", raw[:keep], max(size, len(raw)), truncated=True)
                 continue
         yield _envelope(raw)
 

@@ -23,13 +23,14 @@ from ingest.mboxstream import bytes_chunks, split_stream, volume_text
 from ingest.sources.base import Download, Volume
 from ingest.sources.pipermail import PipermailSource
 from listarchive.cli import cli
-from store.records import Quarantined, SaveCounts, StoredItem, VolumeState
+from store.records import MESSAGE_COLUMNS, Quarantined, SaveCounts, StoredItem, VolumeState
 from store.store import Store
 from store.volume_writer import VolumeWriter
 from tests.support import bombs
 from tests.support.archive_server import ArchiveServer
 
 MIB = 1024 * 1024
+_RAW_SIZE = MESSAGE_COLUMNS.index("raw_size")
 
 
 def _run(data_dir: Path, *args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
@@ -66,7 +67,7 @@ class _Batches:
         monkeypatch.setattr(Store, "save_volume", save_volume)
 
     def note(self, items: Sequence[StoredItem], bad: Sequence[Quarantined]) -> None:
-        raw = sum(int(i.row[-2]) for i in items) + sum(len(b.raw) for b in bad)
+        raw = sum(int(i.row[_RAW_SIZE]) for i in items) + sum(len(b.raw) for b in bad)
         self.sizes.append((len(items) + len(bad), raw))
 
 
@@ -97,16 +98,16 @@ def test_the_store_is_handed_one_batch_at_a_time(
 def test_batches_are_bounded_by_raw_bytes(
     tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Big distinct messages: a batch holds at most BATCH_BYTES (plus the message that
-    filled it); duplicates across batches are still recognised in the one transaction."""
-    monkeypatch.setattr(worker, "BATCH_BYTES", MIB, raising=False)
+    """Big distinct messages: a batch holds at most `sync.batch_bytes` (plus the message
+    that filled it); duplicates across batches are still recognised in the one transaction."""
     batches = _Batches(monkeypatch)
     body = b"".join(bombs._filler(100 * 1024))  # noqa: SLF001 - 100 KiB of text lines
     volume = _distinct(40, body) + bombs.message(3, body).replace(b"\n\n", b"\nX-Copy: 1\n\n", 1)
     path = tmp_path / "big.mbox"
     path.write_bytes(volume)
     assert _run(data_dir, "lists", "add", "big", "--mbox", str(path))[0] == 0
-    code, out = _run(data_dir, "sync", "--json", "--workers", "1")  # in process: patched
+    env = {"LISTARCHIVE_SYNC_BATCH_BYTES": str(MIB)}
+    code, out = _run(data_dir, "sync", "--json", "--workers", "2", env=env)
     assert code == 0, out
     run = json.loads(out)["runs"][0]
     assert (run["new_messages"], run["duplicates"]) == (40, 1)  # same Message-ID, same key

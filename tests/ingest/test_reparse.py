@@ -34,9 +34,11 @@ def _message(n: int, reply_to: int | None = None) -> bytes:
     return f"{head}\nsomething about the plan, number{n}\n".encode()
 
 
-def _fixed_parser(raw: bytes, unixfrom: str = "", max_mime_depth: int = 30) -> Message:
+def _fixed_parser(
+    raw: bytes, unixfrom: str = "", max_mime_depth: int = 30, max_deep_parts: int = 10_000
+) -> Message:
     """The parser, improved: lone surrogates of a broken UTF-7 body become U+FFFD."""
-    message = parse_message(raw, unixfrom, max_mime_depth)
+    message = parse_message(raw, unixfrom, max_mime_depth, max_deep_parts)
 
     def clean(text: str) -> str:
         return text.encode("utf-8", "replace").decode("utf-8")
