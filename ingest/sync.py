@@ -9,8 +9,10 @@ Memory is bounded by a batch, not a volume: a download is spooled to a private t
 (`ingest.spool`), the worker reads it from there and writes its parsed messages in batches
 to another spool file, and each batch is stored in turn inside the volume's one transaction
 (`Store.volume_writer`).  Both files are deleted once the volume is stored or failed.  A
-volume that failed to parse (a limit, no archive) keeps its validators: while it is unchanged
-it is reported failed again ("unchanged since it failed: ...") without being parsed again.
+volume that failed to parse (a limit, no archive) keeps its validators and the limits in force
+(`Limits.in_force`): while it is unchanged it is reported failed again ("unchanged since it
+failed: ...") without being parsed again, until one of those limits is raised or the run is
+asked to (`retry_failed`, `sync --retry-failed`): then it is fetched and parsed again.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingest import chunked
 from ingest.errors import SourceError
 from ingest.incremental import volumes_to_check
 from ingest.run_summary import RunSummary, VolumeFailure
@@ -39,6 +42,7 @@ from store.store import Store, StoreFullError, utcnow_iso
 logger = logging.getLogger(__name__)
 
 PARSE_WINDOW = 6
+"""Volumes downloaded ahead of the one being stored (`sync.parse_window`)."""
 
 __all__ = [
     "Limits",
@@ -67,6 +71,8 @@ def sync_list(
     limits: Limits = DEFAULT_LIMITS,
     deadline: float | None = None,
     spool_root: Path | None = None,
+    parse_window: int = PARSE_WINDOW,
+    retry_failed: bool = False,
 ) -> RunSummary:
     """Fetch, parse, store and thread one list; never raises for a bad volume or message.
 
@@ -76,6 +82,9 @@ def sync_list(
     `limits` bound each volume and message (`sync.max_*`); after `deadline` seconds
     (`sync.run_deadline`) no new volume is started and the rest is left for the next run.
     Parsed batches are spooled under `spool_root` (default: the system temporary directory).
+    At most `parse_window` downloaded volumes wait for their turn to be stored.  A volume
+    that failed under lower limits than `limits`, or any failed one with `retry_failed`, is
+    fetched and parsed again (not reported "unchanged since it failed").
 
     The run always ends with a recorded status: an unexpected error fails the run
     (`failed`, with the reason) and is not raised, except a full disk (`StoreFullError`,
@@ -88,9 +97,9 @@ def sync_list(
     run_id = runs.start_run(store.conn, info.id, locks.default_owner())
     logger.info("sync %s: start (%s source)", list_name, source.kind)
     try:
-        _Run(store, info.id, source, summary, workers, limits, Spool(spool_root)).sync(
-            progress, on_volumes, stop, full, deadline
-        )
+        run = _Run(store, info.id, source, summary, workers, limits, Spool(spool_root))
+        run.parse_window, run.retry_failed = parse_window, retry_failed
+        run.sync(progress, on_volumes, stop, full, deadline)
     except StoreFullError as exc:
         summary.error = f"{exc}: free space and run sync again"
         logger.error("sync %s: %s", list_name, summary.error)
@@ -129,6 +138,8 @@ class _Job:
     """Why the parse failed outside the parser (its worker died)."""
     out: str = ""
     """The spool file the worker writes the parsed batches to."""
+    split: bool = False
+    """A large volume, parsed split across the workers (`ingest.chunked`)."""
 
 
 class _Run:
@@ -152,6 +163,8 @@ class _Run:
         self.workers = workers
         self.limits = limits
         self.executor = make_executor(workers)
+        self.parse_window = PARSE_WINDOW
+        self.retry_failed = False
 
     def sync(
         self,
@@ -164,6 +177,9 @@ class _Run:
         store, summary, source = self.store, self.summary, self.source
         started = time.monotonic()
         states = store.volume_states(self.list_id)
+        remember = getattr(source, "remember", None)
+        if remember is not None:
+            remember(states)  # what earlier runs learned of the source (pipermail: .txt twins)
         try:
             recent = getattr(source, "recent_volumes", None)
             if not full and recent is not None:
@@ -195,7 +211,7 @@ class _Run:
                     summary.deadline = _deadline_line(deadline, len(volumes) - index)
                     logger.warning("sync %s: %s", summary.list_name, summary.deadline)
                     break
-                previous = states.get(volume.name)
+                previous = self._previous(states.get(volume.name))
                 download = source.download(volume, previous)
                 summary.requests += download.requests
                 if download.status == "unchanged" and download.state not in (None, previous):
@@ -206,11 +222,13 @@ class _Run:
                 job = _Job(download, None)
                 if download.status != "unchanged":
                     downloaded += 1
-                if download.status == "fetched":
+                if chunked.splits(download):
+                    job.split = True  # parsed by every worker when its turn comes (`_store`)
+                elif download.status == "fetched":
                     job.out = str(self.spool.new_file(".parsed"))
                     job.future = self._submit(job)
                 pending.append(job)
-                while pending and (len(pending) > PARSE_WINDOW or _ready(pending[0])):
+                while pending and (len(pending) > self.parse_window or _ready(pending[0])):
                     self._finish(pending, progress)
             while pending:
                 self._finish(pending, progress)
@@ -228,6 +246,19 @@ class _Run:
             )
         store.rethread()
         store.mark_synced(self.list_id)
+
+    def _previous(self, state: VolumeState | None) -> VolumeState | None:
+        """What the source is told it had of a volume: `state`, except for a failed volume to
+        retry (limits raised since, or `retry_failed`), whose validators and sha256 are
+        forgotten so that it is fetched and parsed again."""
+        if state is None or state.status != "failed" or not state.sha256:
+            return state
+        raised = self.limits.raised_since(state.limits)
+        if not (raised or self.retry_failed):
+            return state
+        why = "a limit was raised since it failed" if raised else "asked to retry failed volumes"
+        logger.info("volume %s: parsing it again (%s)", state.name, why)
+        return dataclasses.replace(state, etag="", last_modified="", sha256="")
 
     def _expect_volumes(self, discovered: list[Volume], states: dict[str, VolumeState]) -> None:
         """A local source (files the user named) with no volume, or an archive that had
@@ -310,6 +341,8 @@ class _Run:
                 return "failed"
             summary.volumes_unchanged += 1
             return "unchanged"
+        if job.split:
+            return self._store_split(job)
         if job.failed or download.status == "failed" or job.future is None:
             self._fail(download, job.failed or download.error or "download failed")
             return "failed"
@@ -339,13 +372,56 @@ class _Run:
         )
         return "fetched"
 
+    def _store_split(self, job: _Job) -> str:
+        """A large volume, or a grown file's new end, parsed by every worker and stored in
+        its one transaction (`ingest.chunked`).  When a worker dies the volume is rolled
+        back and parsed once more in a new pool; a second death fails it."""
+        download, summary = job.download, self.summary
+        reader = getattr(self.source, "reader", None)
+        raw = reader(download) if reader else chunked.range_chunks(Path(download.path))
+        for attempt in (1, 2):
+            try:
+                done = chunked.store_split(
+                    self.store,
+                    self.list_id,
+                    self.executor,
+                    self.workers,
+                    download,
+                    self.limits,
+                    raw,
+                )
+                break
+            except BrokenProcessPool as exc:
+                self._new_pool()
+                if attempt == 2:
+                    self._fail(download, f"parser worker died: {_worker_death(exc)}")
+                    return "failed"
+            except SourceError as exc:
+                self._fail(download, exc.reason, download.state)
+                return "failed"
+            except OSError as exc:
+                self._fail(download, f"cannot read {download.path}: {exc.strerror}")
+                return "failed"
+        summary.parser_failures += done.failures
+        if not (done.count or done.repeats or download.start):
+            self._no_message(download.volume.name, done.text_bytes)
+        summary.volumes_fetched += 1
+        summary.new_messages += done.new
+        summary.duplicates += done.duplicates + done.repeats
+        summary.quarantined += done.quarantined
+        summary.removed += done.removed
+        logger.debug("%s: %d new, %d duplicates", download.volume.name, done.new, done.duplicates)
+        return "fetched"
+
     def _fail(self, download: Download, error: str, state: VolumeState | None = None) -> None:
         """Count and record a failed volume; with `state` (its bytes were read), its
         validators and sha256 are kept, so unchanged bytes are not parsed again."""
         self._report_failure(download, error)
         volume = download.volume
         failed = VolumeState(name=volume.name, url=volume.url, fetched_at=utcnow_iso())
-        failed = dataclasses.replace(state or failed, status="failed", error=error)
+        failed = dataclasses.replace(
+            state or failed, status="failed", error=error, limits=self.limits.in_force()
+        )
         self.store.record_volume(self.list_id, dataclasses.replace(failed, message_count=0))
 
     def _report_failure(self, download: Download, error: str) -> None:

@@ -137,6 +137,11 @@ class VolumeState:
     limits: str = ""
     """A failed volume: the volume-failing limits in force when it failed (JSON,
     `ingest.worker.Limits.in_force`); raising one retries it."""
+    resume_offset: int = 0
+    """A local mbox: the bytes of the file stored (it ended there with a newline); 0: none."""
+    resume_fp: str = ""
+    """A fingerprint of those bytes (`ingest.sources.mbox.fingerprint`): when it still holds
+    and the file grew, only the bytes after `resume_offset` are read."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -322,6 +322,12 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE messages ADD COLUMN unixfrom TEXT NOT NULL DEFAULT '';
     """,
+    # a local mbox file remembers how far it was stored and a fingerprint of those bytes
+    # (issue 14): a file that only grew is read from there on (`ingest.sources.mbox`)
+    """
+    ALTER TABLE volumes ADD COLUMN resume_offset INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE volumes ADD COLUMN resume_fp TEXT NOT NULL DEFAULT '';
+    """,
 )
 
 

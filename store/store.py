@@ -40,7 +40,8 @@ logger = logging.getLogger(__name__)
 
 
 PAGE_BYTES = 32 * 1024 * 1024
-"""Raw bytes of messages in one page of `changed_since` (the index catch-up's memory)."""
+"""Raw bytes of messages in one page of `changed_since` (the index catch-up's memory;
+`sync.index_page_bytes`)."""
 
 
 class UnknownListError(StoreError):
@@ -258,7 +259,7 @@ class Store:
     def volume_states(self, list_id: int) -> dict[str, VolumeState]:
         rows = self.conn.execute(
             "SELECT name, url, etag, last_modified, sha256, size, message_count, fetched_at, "
-            "status, error FROM volumes WHERE list = ?",
+            "status, error, limits, resume_offset, resume_fp FROM volumes WHERE list = ?",
             (list_id,),
         ).fetchall()
         return {r[0]: VolumeState(*r) for r in rows}
@@ -271,11 +272,14 @@ class Store:
     def _upsert_volume(conn: sqlite3.Connection, list_id: int, state: VolumeState) -> None:
         conn.execute(
             "INSERT INTO volumes (list, name, url, etag, last_modified, sha256, size, "
-            "message_count, fetched_at, status, error) VALUES (?,?,?,?,?,?,?,?,?,?,?) "
+            "message_count, fetched_at, status, error, limits, resume_offset, resume_fp) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
             "ON CONFLICT (list, name) DO UPDATE SET url = excluded.url, etag = excluded.etag, "
             "last_modified = excluded.last_modified, sha256 = excluded.sha256, "
             "size = excluded.size, message_count = excluded.message_count, "
-            "fetched_at = excluded.fetched_at, status = excluded.status, error = excluded.error",
+            "fetched_at = excluded.fetched_at, status = excluded.status, error = excluded.error, "
+            "limits = excluded.limits, resume_offset = excluded.resume_offset, "
+            "resume_fp = excluded.resume_fp",
             (
                 list_id,
                 state.name,
@@ -288,6 +292,9 @@ class Store:
                 state.fetched_at,
                 state.status,
                 state.error,
+                state.limits,
+                state.resume_offset,
+                state.resume_fp,
             ),
         )
 
