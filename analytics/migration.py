@@ -252,6 +252,12 @@ def audit_frame(frame: Frame, setup: Setup, old: int, new: int) -> Audit:
     summary = {status: sum(1 for p in rows if p["status"] == status) for status in STATUSES}
     summary["persons"] = len(rows)
     summary["active_before"] = sum(1 for p in rows if p["active_before"])
+    # the figures a reader adds up: the statuses sum to `persons`; the three old-list statuses
+    # sum to `active_since` (old-list post since S, before or after C), of whom `active_before`
+    # posted before C and `active_only_after_cutover` only from C on
+    summary["active_since"] = summary[MOVED] + summary[OLD_ONLY] + summary[NOT_YET_SEEN]
+    summary["active_only_after_cutover"] = summary["active_since"] - summary["active_before"]
+    summary["on_new_list"] = summary[MOVED] + summary[NEW_FACE] + summary[RETURNING]
     summary["moved_still_on_old"] = sum(
         1 for p in rows if p["status"] == MOVED and p["old_after_cutover"]
     )

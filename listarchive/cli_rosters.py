@@ -335,12 +335,16 @@ def audit(
         f"{community}: {data['old_list']} -> {data['new_list']}, cutover {data['cutover']}"
         + (" (inferred)" if data["cutover_inferred"] else "")
         + (f", closed {data['closed']}" if data["closed"] else "")
-        + f"; active on the old list from {data['since']}: {s['active_before']}"
     )
     click.echo(
-        f"moved {s['moved']} (still posting to the old list: {s['moved_still_on_old']}), "
-        f"old only {s['old_only']}, not yet seen on the new list {s['not_yet_seen']}, "
-        f"new faces {s['new_face']}, returning {s['returning']}"
+        f"{s['persons']} people counted = moved {s['moved']} (still posting to the old list: "
+        f"{s['moved_still_on_old']}) + old only {s['old_only']} + not yet seen on the new list "
+        f"{s['not_yet_seen']} + new faces {s['new_face']} + returning {s['returning']}"
+    )
+    click.echo(
+        f"active on the old list since {data['since']}: {s['active_since']} "
+        f"(= moved + old only + not yet seen) = {s['active_before']} before the cutover "
+        f"+ {s['active_only_after_cutover']} only from the cutover on"
     )
     click.echo(
         f"messages: {s['old_after_cutover_messages']} to the old list after the cutover, "

@@ -108,7 +108,16 @@ def test_audit(data: Path) -> None:
     )
     assert rows[0][:3] == ["key", "name", "status"] and len(rows) == 4
     text = ok(data, "audit", COMMUNITY, "--since", "2020-01-01")
-    assert "moved 13 (still posting to the old list: 8), old only 3" in text
+    assert "moved 13 (still posting to the old list: 8) + old only 3" in text
+    # issue 13: the figures add up as printed (statuses sum to the people counted; the
+    # old-list actives split into before the cutover and only from it on)
+    s = js(data, "audit", COMMUNITY, "--since", "2020-01-01")["summary"]
+    statuses = ("moved", "old_only", "not_yet_seen", "new_face", "returning")
+    assert f"{s['persons']} people counted = moved" in text
+    assert s["persons"] == sum(s[k] for k in statuses)
+    assert s["active_since"] == s["moved"] + s["old_only"] + s["not_yet_seen"]
+    assert s["active_since"] == s["active_before"] + s["active_only_after_cutover"]
+    assert f"since 2020-01-01: {s['active_since']} (= moved + old only + not yet seen)" in text
     assert "25 to the old list after the cutover, 21 after the close" in text
     assert run(data, "audit", "nope").exit_code == 2
     assert run(data, "audit", COMMUNITY, "--since", "2021-13-01").exit_code == 2

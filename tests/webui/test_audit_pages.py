@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -176,6 +177,20 @@ def test_audit_page(client: FlaskClient, app: Flask) -> None:
     assert client.get(f"/audit/{COMMUNITY}.json?since=March").status_code == 400
     assert client.get(f"/audit/{COMMUNITY}.json?window=0").status_code == 400
     assert client.get("/audit/nope.json").status_code == 404
+
+
+def test_audit_summary_figures_add_up(client: FlaskClient, app: Flask) -> None:
+    # issue 13: "Active on the old list before the cutover: 12" beside "Moved: 13" -- the page
+    # now shows who is counted, the statuses summing to it, and the old-list actives split
+    login(client, app, "secretariat")
+    html = client.get(f"/audit/{COMMUNITY}?since=2020-01-01").get_data(as_text=True)
+    n = {m[0]: int(m[1]) for m in re.findall(r'<dd data-n="([a-z_]+)"[^>]*>(\d+)</dd>', html)}
+    statuses = ("moved", "old_only", "not_yet_seen", "new_face", "returning")
+    assert n["persons"] == sum(n[k] for k in statuses) > 0
+    assert n["active_since"] == n["moved"] + n["old_only"] + n["not_yet_seen"]
+    assert n["active_since"] == n["active_before"] + n["active_only_after_cutover"]
+    assert n["active_before"] < n["active_since"]  # this window has moved-after-cutover people
+    assert html.count('class="def"') >= 10  # each figure is defined on the page
 
 
 def test_roster_pages(client: FlaskClient, app: Flask) -> None:
