@@ -3,9 +3,11 @@
 Volumes are monthly (`2008-May`), quarterly (`2016q1`), yearly (`1997`) or weekly
 (`Week-of-Mon-20080505`), linked as `.txt.gz` or (the current period, not yet gzipped) `.txt`.
 Mailman appends to the plain `.txt` and regenerates the `.txt.gz` from it by cron, so a
-`.txt.gz` can be stale: when both exist the plain `.txt` is used.  The first sync of a volume
-may cost one extra request to learn which exists; later syncs make one conditional request to
-the URL that worked.
+`.txt.gz` can be stale: when both exist the plain `.txt` is used.  Whether a server keeps the
+plain twins of its gzipped volumes is learned once per list: the first volume linked only as
+`.txt.gz` is asked as `.txt` first (one probe); the answer is remembered in the list's volume
+states (a gzip-only volume stored from its `.txt.gz` says there are none), so the others are
+asked where they are.  Later syncs make one conditional request to the URL that worked.
 
 A private archive (`/mailman/private/<list>/`) is logged in to first (see `mailman_auth`); the
 session cookie then rides along with every volume request, and a session that expires during
@@ -24,7 +26,7 @@ from __future__ import annotations
 import calendar
 import logging
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from urllib.parse import urljoin
 
@@ -96,6 +98,24 @@ def parse_index(html: str, base_url: str, policy: OriginPolicy | None = None) ->
     return volumes
 
 
+def gzip_only(html: str, base_url: str) -> set[str]:
+    """The names of the volumes a page links as `.txt.gz` only (no plain `.txt` link)."""
+    plain: set[str] = set()
+    gzipped: set[str] = set()
+    for name, _url, gz in _volume_links(html, base_url):
+        (gzipped if gz else plain).add(name)
+    return gzipped - plain
+
+
+def plain_twins(states: Iterable[VolumeState], gz_only: set[str]) -> bool | None:
+    """Whether the server keeps plain `.txt` twins of the volumes it links as `.txt.gz` only,
+    as earlier syncs learned it (None: not known yet)."""
+    for state in states:
+        if state.name in gz_only and state.status == "ok" and state.url:
+            return not state.url.endswith(".gz")
+    return None
+
+
 def foreign_links(html: str, base_url: str, policy: OriginPolicy) -> list[str]:
     """The volume links of a page that point to an origin `policy` does not allow."""
     links = (url for _name, url, _gz in _volume_links(html, base_url))
@@ -136,6 +156,14 @@ class PipermailSource:
         self.private = is_private_url(self.base_url)
         self._login: ArchiveCredentials | None = None
         self._renewals = 0
+        self._states: dict[str, VolumeState] = {}
+        self._gz_only: set[str] = set()
+        self.plain_twins: bool | None = None
+        """Whether plain `.txt` twins of the gzip-only volumes exist (None: not learned yet)."""
+
+    def remember(self, states: dict[str, VolumeState]) -> None:
+        """What earlier syncs learned of this list (its volume states), before `volumes`."""
+        self._states = dict(states)
 
     def _log_in(self) -> LoginResult:
         """Log in to the private archive; returns the index page Mailman answers with."""
@@ -177,6 +205,9 @@ class PipermailSource:
     def volumes(self) -> list[Volume]:
         html = self.index()
         volumes = parse_index(html, self.index_url, self.policy)
+        self._gz_only = gzip_only(html, self.index_url)
+        if self.plain_twins is None:
+            self.plain_twins = plain_twins(self._states.values(), self._gz_only)
         self.warnings = [
             f"not fetched: the index links {redact(url)}: {self.policy.refusal(url)}"
             for url in foreign_links(html, self.index_url, self.policy)
@@ -192,6 +223,9 @@ class PipermailSource:
             # fetch the URL that worked last time first
             urls.remove(previous.url)
             urls.insert(0, previous.url)
+        elif volume.name in self._gz_only and self.plain_twins is False and volume.fallback_url:
+            urls = [volume.fallback_url]  # this server keeps no plain twins: no 404 to ask
+        probe = previous is None and volume.name in self._gz_only and self.plain_twins is None
         requests = 0
         error = ""
         for url in urls:
@@ -217,6 +251,13 @@ class PipermailSource:
             now = datetime.now(UTC).replace(microsecond=0).isoformat()
             if result.status == 304 and same_url is not None:
                 return Download(volume, "unchanged", state=same_url, requests=requests)
+            if probe and url == volume.url and result.status in (200, 304, 404):
+                self.plain_twins = result.status != 404
+                logger.info(
+                    "%s: plain .txt volumes %s beside the .txt.gz ones",
+                    self.list_name,
+                    "exist" if self.plain_twins else "do not exist",
+                )
             if result.status == 404 and url != urls[-1]:
                 continue
             if not result.ok:
