@@ -42,10 +42,39 @@ class StorePersons:
         person = store_identities.resolve(self.conn, key)
         if person is None:
             return None
-        if self.viewer.hides_messages and not has_visible_post(self.conn, person, self.viewer):
+        if self.viewer.hides_messages and not self._known(key, person):
             return None  # no post this reader may read: the same as no such person
         rows = self.conn.execute("SELECT id FROM identities WHERE person = ?", (person,))
         return frozenset(int(row[0]) for row in rows)
+
+    def _known(self, key: str, person: int) -> bool:
+        """`key` names someone this reader may know: the live person's own key needs a post of
+        the person it may read; a key merged into it (the key of one of its identities) a post
+        of *that* identity, so an old key of an address known only from private posts does not
+        answer with the public posts of the person it was merged into."""
+        if not has_visible_post(self.conn, person, self.viewer):
+            return False
+        live = self.conn.execute("SELECT key FROM persons WHERE id = ?", (person,)).fetchone()
+        if live is not None and str(live[0]) == key:
+            return True
+        rows = self.conn.execute(
+            "SELECT id, kind, value FROM identities WHERE person = ?", (person,)
+        ).fetchall()
+        own = [
+            int(i)
+            for i, kind, value in rows
+            if store_identities.person_key(store_identities.IdentityRef(str(kind), str(value)))
+            == key
+        ]
+        if not own:
+            return False
+        marks = ",".join("?" * len(own))
+        found = self.conn.execute(
+            f"SELECT 1 FROM messages m WHERE m.identity IN ({marks}) "
+            f"AND {self.viewer.messages('m')} LIMIT 1",
+            own,
+        ).fetchone()
+        return found is not None
 
     def persons_of(self, identities: Collection[int]) -> dict[int, PersonRef]:
         wanted = sorted(set(identities))

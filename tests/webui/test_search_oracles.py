@@ -10,6 +10,7 @@ and Oscar signs "Oscar Zedwhisper" more often on `hushlist` than "Oscar Plainvie
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import uuid
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ from flask.testing import FlaskClient
 from config.settings import load_settings
 from search import indexer
 from search.factory import open_backend
+from store import merges
 from store.store import Store
 from tests.search.conftest import BACKENDS, ES_URL, delete_es_indices
 from tests.support.webauth import login
@@ -192,3 +194,29 @@ def test_a_refused_search_keeps_the_search_page(app: Flask, query: str, reason: 
     twin = client.get("/search.json", query_string={"q": query})
     assert twin.status_code == 400
     assert twin.get_json()["error"]["status"] == 400
+
+
+def test_a_merged_away_key_answers_only_for_its_own_visible_posts(
+    mixed: Mixed, tmp_path: Path
+) -> None:
+    """The old key of an address known only from private posts, merged into a public poster,
+    answers as an unknown key (not with the public poster's messages); an old key of a public
+    address still finds the person it was merged into."""
+    data = tmp_path / "data"
+    shutil.copytree(mixed.data, data)
+    valentina = _person(data, "valentina@hush.example")
+    oscar = _person(data, "oscar@open.example")
+    paula = _person(data, "paula@open.example")
+    store = Store(data / "store.db")
+    try:
+        merges.merge(store.conn, paula, [valentina, oscar], "test")
+        store.conn.commit()
+    finally:
+        store.close()
+    client = create_app(load_settings(env={}, overrides={"data_dir": data})).test_client()
+    for url in PERSON_URLS:
+        hidden = _answer(client, url, valentina)
+        assert hidden == _answer(client, url, UNKNOWN_PERSON), url
+        assert hidden[0] == 400, (url, hidden)
+    assert client.get(f"/search.json?q=person:{oscar}").get_json()["total"] == 5
+    assert client.get(f"/search.json?q=person:{paula}").get_json()["total"] == 5
