@@ -17,7 +17,7 @@ import logging
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, abort, request, url_for
+from flask import Blueprint, abort, g, request, url_for
 from flask.typing import ResponseReturnValue
 
 from analytics import migration
@@ -234,6 +234,7 @@ def _roster_page(name: str, community: bool) -> ResponseReturnValue:
         roster_reports.report_rows(report),
     )
     page = {"report": report, **({} if community else {"community": None}), **report}
+    g.full_addresses = True  # members' addresses in full (secretariat): base.html's footer says so
     return render("roster.html", page, table=table)
 
 

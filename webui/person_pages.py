@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, abort, jsonify, redirect, request, url_for
+from flask import Blueprint, abort, g, jsonify, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
 from analytics import bots as bot_scores
@@ -78,6 +78,7 @@ def directory() -> ResponseReturnValue:
             for r in rows
         ],
     )
+    g.full_addresses = True  # each person's addresses in full (staff): base.html's footer says so
     return render("persons.html", data, table=table)
 
 

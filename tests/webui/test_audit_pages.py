@@ -271,3 +271,23 @@ def test_meeting_forms_need_the_csrf_token(client: FlaskClient, app: Flask, data
         "position,name,match,person_key,person_name,last_post,recent_posts,active,suggestions"
     )
     assert client.get("/meetings/nope.json").status_code == 404
+
+
+def _address_note(html: str) -> str:
+    match = re.search(r'<span id="address-note">([^<]*)</span>', html)
+    assert match, "the footer has no address note"
+    return match.group(1)
+
+
+def test_footer_says_how_addresses_are_shown_on_each_page(client: FlaskClient, app: Flask) -> None:
+    login(client, app, "secretariat")
+    for path in (f"/rosters/{OLD}", f"/rosters/community/{COMMUNITY}", "/persons"):
+        html = client.get(path).get_data(as_text=True)
+        assert "@" in html, path  # full addresses on the page ...
+        assert _address_note(html) == "addresses on this page are shown in full (staff only)", path
+    for path in ("/", "/search?q=usrp", "/rosters"):
+        html = client.get(path).get_data(as_text=True)
+        assert _address_note(html) == "addresses are shown obfuscated", path
+    # the flag is per request: it does not leak into the next page
+    client.get(f"/rosters/{OLD}")
+    assert _address_note(client.get("/").get_data(as_text=True)) == "addresses are shown obfuscated"
