@@ -3,6 +3,7 @@ visible to the reader, else one computed from its visible messages (`store.visib
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -142,3 +143,54 @@ def threads_with_hidden(conn: sqlite3.Connection, viewer: Visibility) -> set[str
         )
     )
     return found
+
+
+def neighbour_threads(
+    conn: sqlite3.Connection, thread_id: str, list_name: str, viewer: Visibility
+) -> tuple[str | None, str | None]:
+    """The previous and next thread on list `list_name` by their first visible message's date
+    (ties by thread id), as `viewer` sees the list; None at either end."""
+    rows = conn.execute(
+        "SELECT m.thread_id, min(m.date) AS d FROM messages m "
+        "JOIN memberships ms ON ms.message = m.id JOIN lists l ON l.id = ms.list "
+        f"WHERE l.name = ? AND m.thread_id IS NOT NULL AND m.date IS NOT NULL "
+        f"AND {viewer.messages('m')} GROUP BY m.thread_id ORDER BY d, m.thread_id",
+        (list_name,),
+    ).fetchall()
+    ids = [str(r[0]) for r in rows]
+    if thread_id not in ids:
+        return None, None
+    at = ids.index(thread_id)
+    return (ids[at - 1] if at > 0 else None), (ids[at + 1] if at + 1 < len(ids) else None)
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyContext:
+    message_id: str
+    """As written (angle brackets included); '' when the id was made up by ingest."""
+    references: tuple[str, ...]
+
+
+def reply_context(conn: sqlite3.Connection, key: str) -> ReplyContext | None:
+    """What a reply to message `key` refers to: its Message-ID and References."""
+    row = conn.execute(
+        "SELECT message_id, msgid_synthetic, refs FROM messages WHERE key = ?", (key,)
+    ).fetchone()
+    if row is None:
+        return None
+    refs = json.loads(row[2]) if row[2] else []
+    return ReplyContext("" if row[1] else str(row[0]), tuple(str(r) for r in refs))
+
+
+def list_addresses(conn: sqlite3.Connection, names: Sequence[str]) -> dict[str, str]:
+    """The posting addresses known for the lists `names` (lists without one left out)."""
+    if not names:
+        return {}
+    marks = ",".join("?" * len(names))
+    return {
+        str(r[0]): str(r[1])
+        for r in conn.execute(
+            f"SELECT name, address FROM lists WHERE name IN ({marks}) AND address != ''",
+            list(names),
+        )
+    }

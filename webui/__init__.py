@@ -20,6 +20,7 @@ from flask import Flask
 from config.settings import Settings, load_settings
 from webui import (
     api,
+    attachments,
     audit_pages,
     auth,
     errors,
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     urls.init_app(app)  # absolute URLs from web.base_url; only trusted proxies' headers
     # -- blueprints: one register_blueprint line each ------------------------------------------
     app.register_blueprint(pages.bp)
+    app.register_blueprint(attachments.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(pipermail_redirects.bp)
     app.register_blueprint(search_pages.bp)

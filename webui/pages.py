@@ -17,12 +17,11 @@ from typing import Any
 from flask import Blueprint, Response, abort, request, url_for
 from flask.typing import ResponseReturnValue
 
-from store import communities, overview, queries, reader, thread_queries
+from store import communities, queries, reader, thread_queries
 from store.queries import MessageDetail, MessageSummary
 from store.store import Store
 from store.thread_queries import ThreadSummary
-from webui import access
-from webui import overview as shown
+from webui import access, attachments, reply
 from webui.body import split_body
 from webui.extensions import get_store, settings
 from webui.obfuscate import mailbox, obfuscate_text
@@ -32,8 +31,6 @@ bp = Blueprint("pages", __name__)
 access.init_blueprint(bp)
 
 RECENT_THREADS = 20
-OVERVIEW_THREADS = 10
-PERIOD_THREADS = 200
 VIEWS = ("nested", "flat")
 
 
@@ -65,14 +62,30 @@ def _summary(message: MessageSummary) -> dict[str, Any]:
     }
 
 
-def _attachment(a: queries.AttachmentInfo) -> dict[str, Any]:
-    url = a.scrubbed_url if a.scrubbed_url.startswith(("http://", "https://")) else ""
+def _attachment(key: str, n: int, a: queries.AttachmentInfo, archives: list[str]) -> dict[str, Any]:
+    """One attachment: a MIME part downloads from here; a part pipermail scrubbed links to
+    the archive's copy, only on the origin of one of the message's lists' archives."""
+    if a.scrubbed_url:
+        url = attachments.archive_link(a.scrubbed_url, archives)
+    else:
+        url = url_for("attachments.download", key=key, n=n)
     return {
         "filename": a.filename,
         "content_type": a.content_type,
         "size": a.size,
         "url": url,
+        "scrubbed": bool(a.scrubbed_url),
     }
+
+
+def _reply_url(m: MessageDetail) -> str | None:
+    conn = get_store().conn
+    addresses = thread_queries.list_addresses(conn, list(m.lists))
+    address = next((addresses[n] for n in m.lists if n in addresses), "")
+    context = thread_queries.reply_context(conn, m.key)
+    if not address or context is None:
+        return None
+    return reply.reply_url(address, m.subject, context.message_id, context.references)
 
 
 def _max_body() -> int:
@@ -81,6 +94,8 @@ def _max_body() -> int:
 
 def _message(m: MessageDetail, depth: int | None = None) -> dict[str, Any]:
     body = obfuscate_text(m.body)
+    scrubbed = any(a.scrubbed_url for a in m.attachments)
+    archives = attachments.list_archives(m.lists) if scrubbed else []
     return {
         "key": m.key,
         "message_id": obfuscate_text(m.message_id),
@@ -95,7 +110,8 @@ def _message(m: MessageDetail, depth: int | None = None) -> dict[str, Any]:
         "parent_key": m.parent_key,
         "depth": depth,
         "is_html_only": m.is_html_only,
-        "attachments": [_attachment(a) for a in m.attachments],
+        "attachments": [_attachment(m.key, n, a, archives) for n, a in enumerate(m.attachments)],
+        "reply_url": _reply_url(m),
         "body": body,
         # a cut body's end is not its end: no signature is looked for in it
         "blocks": split_body(body, signature=not m.body_truncated),
@@ -167,12 +183,9 @@ def home() -> ResponseReturnValue:
                 }
             )
     recent = thread_queries.recent_threads(conn, viewer, limit=RECENT_THREADS)
-    monthly = overview.monthly_counts(conn, viewer)
     data = {
         "communities": groups,
-        "lists": [
-            {**_list_dict(s), "sparkline": shown.sparkline(monthly.get(s.name))} for s in lists
-        ],
+        "lists": [_list_dict(s) for s in lists],
         "recent_threads": [_thread_link(t) for t in recent],
     }
     return render("home.html", data)
@@ -182,27 +195,9 @@ def home() -> ResponseReturnValue:
 @bp.get("/lists/<name>.json", endpoint="list_json")
 def list_page(name: str) -> ResponseReturnValue:
     summary = _find_list(name)
-    sort = shown.sort_arg("activity")
-    conn = get_store().conn
-    viewer = access.viewer()
-    periods = queries.list_periods(conn, summary.id)
-    since = overview.active_since(summary.last_date)
+    periods = queries.list_periods(get_store().conn, summary.id)
     data = {
         "list": _list_dict(summary),
-        "sort": sort,
-        "sorts": shown.sort_links("pages.list_page", sort, name=name),
-        "active_since": iso(since),
-        "newest_threads": shown.thread_rows(
-            overview.list_threads(
-                conn, summary.id, viewer, newest_started=True, limit=OVERVIEW_THREADS
-            )
-        ),
-        "active_threads": shown.thread_rows(
-            overview.list_threads(
-                conn, summary.id, viewer, since=since, sort=sort, limit=OVERVIEW_THREADS
-            )
-        ),
-        "years": shown.years(name, periods),
         "periods": [
             {
                 "name": p.name,
@@ -221,7 +216,6 @@ def list_page(name: str) -> ResponseReturnValue:
 @bp.get("/lists/<name>/<period>.json", endpoint="period_json")
 def period(name: str, period: str) -> ResponseReturnValue:
     summary = _find_list(name)
-    sort = shown.sort_arg("date")
     conn = get_store().conn
     periods = queries.list_periods(conn, summary.id)
     index = next((i for i, p in enumerate(periods) if p.name == period), None)
@@ -248,18 +242,6 @@ def period(name: str, period: str) -> ResponseReturnValue:
         },
         "newer": link(index - 1),
         "older": link(index + 1),
-        "sort": sort,
-        "sorts": shown.sort_links("pages.period", sort, name=name, period=period),
-        "threads": shown.thread_rows(
-            overview.list_threads(
-                conn,
-                summary.id,
-                access.viewer(),
-                origins=found.origins,
-                sort=sort,
-                limit=PERIOD_THREADS,
-            )
-        ),
         "messages": [_summary(m) for m in messages],
     }
     return render("period.html", data)

@@ -120,8 +120,10 @@ def when(value: str | None, precision: str = "minute") -> str:
 
 
 def _security_headers(response: Response) -> Response:
+    """The headers every response carries; a view's own stricter policy (an attachment's
+    `Content-Security-Policy: sandbox`) is kept."""
     for name, value in SECURITY_HEADERS.items():
-        response.headers[name] = value
+        response.headers.setdefault(name, value)
     return response
 
 

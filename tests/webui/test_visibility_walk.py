@@ -245,6 +245,7 @@ def _urls(app: Flask, mixed: Mixed) -> Iterator[tuple[str, str]]:
         "event_id": ["1"],
         "run_id": ["1"],  # secretariat pages: anonymous gets the login redirect / 401
         "item_id": ["1"],
+        "n": ["0", "1"],  # attachments of a message
     }
     for rule in app.url_map.iter_rules():
         if "GET" not in (rule.methods or ()) or rule.endpoint == "static":
