@@ -17,11 +17,12 @@ from typing import Any
 from flask import Blueprint, Response, abort, request, url_for
 from flask.typing import ResponseReturnValue
 
-from store import communities, queries, reader, thread_queries
+from store import communities, overview, queries, reader, thread_queries
 from store.queries import MessageDetail, MessageSummary
 from store.store import Store
 from store.thread_queries import ThreadSummary
 from webui import access, attachments, reply
+from webui import overview as shown
 from webui.body import split_body
 from webui.extensions import get_store, settings
 from webui.obfuscate import mailbox, obfuscate_text
@@ -31,6 +32,8 @@ bp = Blueprint("pages", __name__)
 access.init_blueprint(bp)
 
 RECENT_THREADS = 20
+OVERVIEW_THREADS = 10
+PERIOD_THREADS = 200
 VIEWS = ("nested", "flat")
 
 
@@ -183,9 +186,12 @@ def home() -> ResponseReturnValue:
                 }
             )
     recent = thread_queries.recent_threads(conn, viewer, limit=RECENT_THREADS)
+    monthly = overview.monthly_counts(conn, viewer)
     data = {
         "communities": groups,
-        "lists": [_list_dict(s) for s in lists],
+        "lists": [
+            {**_list_dict(s), "sparkline": shown.sparkline(monthly.get(s.name))} for s in lists
+        ],
         "recent_threads": [_thread_link(t) for t in recent],
     }
     return render("home.html", data)
@@ -195,9 +201,27 @@ def home() -> ResponseReturnValue:
 @bp.get("/lists/<name>.json", endpoint="list_json")
 def list_page(name: str) -> ResponseReturnValue:
     summary = _find_list(name)
-    periods = queries.list_periods(get_store().conn, summary.id)
+    sort = shown.sort_arg("activity")
+    conn = get_store().conn
+    viewer = access.viewer()
+    periods = queries.list_periods(conn, summary.id)
+    since = overview.active_since(summary.last_date)
     data = {
         "list": _list_dict(summary),
+        "sort": sort,
+        "sorts": shown.sort_links("pages.list_page", sort, name=name),
+        "active_since": iso(since),
+        "newest_threads": shown.thread_rows(
+            overview.list_threads(
+                conn, summary.id, viewer, newest_started=True, limit=OVERVIEW_THREADS
+            )
+        ),
+        "active_threads": shown.thread_rows(
+            overview.list_threads(
+                conn, summary.id, viewer, since=since, sort=sort, limit=OVERVIEW_THREADS
+            )
+        ),
+        "years": shown.years(name, periods),
         "periods": [
             {
                 "name": p.name,
@@ -216,6 +240,7 @@ def list_page(name: str) -> ResponseReturnValue:
 @bp.get("/lists/<name>/<period>.json", endpoint="period_json")
 def period(name: str, period: str) -> ResponseReturnValue:
     summary = _find_list(name)
+    sort = shown.sort_arg("date")
     conn = get_store().conn
     periods = queries.list_periods(conn, summary.id)
     index = next((i for i, p in enumerate(periods) if p.name == period), None)
@@ -242,6 +267,18 @@ def period(name: str, period: str) -> ResponseReturnValue:
         },
         "newer": link(index - 1),
         "older": link(index + 1),
+        "sort": sort,
+        "sorts": shown.sort_links("pages.period", sort, name=name, period=period),
+        "threads": shown.thread_rows(
+            overview.list_threads(
+                conn,
+                summary.id,
+                access.viewer(),
+                origins=found.origins,
+                sort=sort,
+                limit=PERIOD_THREADS,
+            )
+        ),
         "messages": [_summary(m) for m in messages],
     }
     return render("period.html", data)
