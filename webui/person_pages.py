@@ -171,6 +171,11 @@ def person(key: str) -> ResponseReturnValue:
     return render("person.html", data, table=table)
 
 
+def suggestion_anchor(name: str) -> str:
+    """The id of a merge suggestion on /persons/suggestions (linked from /stats/people)."""
+    return "s-" + "-".join(name.casefold().split())
+
+
 @bp.get("/persons/suggestions")
 @bp.get("/persons/suggestions.json", endpoint="suggestions_json")
 @bp.get("/persons/suggestions.csv", endpoint="suggestions_csv")
@@ -183,6 +188,7 @@ def suggestions() -> ResponseReturnValue:
         "suggestions": [
             {
                 "name": s.name,
+                "anchor": suggestion_anchor(s.name),
                 "persons": [
                     {
                         "key": k,

@@ -211,3 +211,29 @@ def test_cli_marks_lists_and_stats_switch(data: Path) -> None:
     assert json.loads(_run(data, "stats", "--json"))["totals"]["messages"] == ALL
     bad = CliRunner().invoke(cli, ["--data-dir", str(data), "persons", "bot", "pnosuch"])
     assert bad.exit_code == 1 and "unknown person" in bad.output
+
+
+def test_people_page_leaves_suggested_bots_out_and_badges_only_windowed_newcomers(
+    data: Path, app: Flask, client: FlaskClient
+) -> None:
+    # issue 13: every row had a "new" badge and a bot led the list
+    login(client, app)
+    trac = _key(data, "trac@twistedmatrix.com")
+    default = client.get("/stats/people.json?limit=50").get_json()
+    assert trac not in [p["person"] for p in default["posters"]]
+    assert trac in default["suggested_bots_hidden"]
+    csv_keys = client.get("/stats/people.csv").get_data(as_text=True)
+    assert trac not in csv_keys
+    included = client.get("/stats/people.json?limit=50&bots=include").get_json()
+    assert trac in [p["person"] for p in included["posters"]]
+    # the whole archive: everyone's first post is inside, so no badge, and the page says why
+    assert not default["new_defined"] and not any(p["new"] for p in default["posters"])
+    page = client.get("/stats/people?limit=50").get_data(as_text=True)
+    assert '<span class="badge">new</span>' not in page and "everyone would be new" in page
+    # a window from July: only persons whose first post is from July on are new
+    july = client.get("/stats/people.json?limit=200&start=2018-07-01").get_json()
+    assert july["new_defined"]
+    assert {p["person"] for p in july["posters"] if p["new"]} == {
+        p["person"] for p in july["posters"] if p["first"] >= "2018-07-01" and p["newcomer"]
+    }
+    assert 0 < sum(p["new"] for p in july["posters"]) < len(july["posters"])

@@ -176,3 +176,15 @@ def test_suggestions_and_record_as_csv(app: Flask, client: FlaskClient) -> None:
     assert "Undo" in client.get("/persons/events").get_data(as_text=True)
     client.post("/persons/events/1/undo", data={"csrf_token": session.csrf})
     assert len(client.get("/persons/suggestions.json").get_json()["suggestions"]) == 1
+
+
+def test_people_stats_flag_suggested_duplicates(app: Flask, client: FlaskClient) -> None:
+    # issue 13: unmerged duplicates led /stats/people unflagged
+    login(client, app)
+    posters = client.get("/stats/people.json?limit=500").get_json()["posters"]
+    flagged = {p["person"]: p for p in posters if p["duplicate_of"]}
+    assert set(ZENG) <= set(flagged)
+    url = flagged[ZENG[0]]["suggestion_url"]
+    page = client.get(url.split("#")[0]).get_data(as_text=True)
+    assert f'id="{url.split("#")[1]}"' in page
+    assert "possible duplicate" in client.get("/stats/people?limit=500").get_data(as_text=True)
