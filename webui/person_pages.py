@@ -23,6 +23,7 @@ from analytics.person import ListActivity, PersonPeriod, StartedThread, person_a
 from store import bots, identities, merges, removals
 from store.identities import IdentityRef
 from store.persons import list_persons
+from store.visibility import not_removed
 from webui import stats_params
 from webui.access import viewer
 from webui.auth import current_user, require_role
@@ -181,9 +182,21 @@ def suggestion_anchor(name: str) -> str:
 @bp.get("/persons/suggestions.csv", endpoint="suggestions_csv")
 @require_role("facilitator")
 def suggestions() -> ResponseReturnValue:
+    """Merge suggestions with what a facilitator needs to decide: each person's addresses in
+    full (staff only: the page needs the facilitator role, as /persons) with the posts and
+    first/last post day of each, the person's total, and "Different people" for every pair."""
     conn = get_store().conn
     found = merges.suggestions(conn)
     names = dict(conn.execute("SELECT key, name FROM persons"))
+    keys = {k for s in found for k in s.persons}
+    detail = _identity_detail(conn, keys)
+    distinct = {
+        (str(a), str(b))
+        for a, b in conn.execute(
+            "SELECT pa.key, pb.key FROM person_distinct d "
+            "JOIN persons pa ON pa.id = d.a JOIN persons pb ON pb.id = d.b"
+        )
+    }
     data = {
         "suggestions": [
             {
@@ -193,10 +206,17 @@ def suggestions() -> ResponseReturnValue:
                     {
                         "key": k,
                         "name": names.get(k, ""),
-                        "messages": n,
+                        "messages": n,  # posts signed with the suggestion's name
+                        **detail.get(k, _NO_DETAIL),
                         "url": url_for("persons.person", key=k),
                     }
                     for k, n in zip(s.persons, s.messages, strict=True)
+                ],
+                "pairs": [
+                    [a, b]
+                    for i, a in enumerate(s.persons)
+                    for b in s.persons[i + 1 :]
+                    if (a, b) not in distinct and (b, a) not in distinct
                 ],
             }
             for s in found
@@ -208,7 +228,38 @@ def suggestions() -> ResponseReturnValue:
         for k, n in zip(s.persons, s.messages, strict=True)
     ]
     table = CsvTable("merge-suggestions.csv", ["suggestion", "key", "name", "messages"], rows)
+    g.full_addresses = True  # addresses in full (staff): base.html's footer says so
     return render("person_suggestions.html", data, table=table)
+
+
+_NO_DETAIL: dict[str, Any] = {"total": 0, "first": None, "last": None, "identities": []}
+
+
+def _identity_detail(conn: Any, keys: set[str]) -> dict[str, dict[str, Any]]:
+    """Per person key: its total of posts, first and last post day, and each identity (kind,
+    value in full, posts, first, last), busiest first; removed messages are not counted."""
+    found: dict[str, dict[str, Any]] = {}
+    if not keys:
+        return found
+    marks = ",".join("?" * len(keys))
+    query = (
+        "SELECT p.key, i.kind, i.value, COUNT(m.id), MIN(m.date), MAX(m.date) "
+        "FROM persons p JOIN identities i ON i.person = p.id "
+        f"LEFT JOIN messages m ON m.identity = i.id AND {not_removed('m')} "
+        f"WHERE p.key IN ({marks}) AND i.kind != 'unknown' "
+        "GROUP BY p.key, i.id ORDER BY COUNT(m.id) DESC, i.value"
+    )
+    for key, kind, value, posts, first, last in conn.execute(query, sorted(keys)):
+        person = found.setdefault(str(key), {**_NO_DETAIL, "identities": []})
+        person["identities"].append(
+            {"kind": kind, "value": value, "posts": posts, "first": _day(first), "last": _day(last)}
+        )
+        person["total"] += int(posts)
+        if first is not None and (person["first"] is None or _day(first) < person["first"]):
+            person["first"] = _day(first)
+        if last is not None and (person["last"] is None or _day(last) > person["last"]):
+            person["last"] = _day(last)
+    return found
 
 
 @bp.get("/persons/bots")

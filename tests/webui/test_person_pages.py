@@ -188,3 +188,49 @@ def test_people_stats_flag_suggested_duplicates(app: Flask, client: FlaskClient)
     page = client.get(url.split("#")[0]).get_data(as_text=True)
     assert f'id="{url.split("#")[1]}"' in page
     assert "possible duplicate" in client.get("/stats/people?limit=500").get_data(as_text=True)
+
+
+def _three_addresses_mbox(path: Path) -> Path:
+    messages = []
+    for n, (address, day) in enumerate(
+        [
+            ("ada@one.example", "Mon, 01 Mar 2021 10:00:00 +0000"),
+            ("ada@one.example", "Tue, 02 Mar 2021 10:00:00 +0000"),
+            ("ada.lovelace@two.example", "Wed, 10 Mar 2021 10:00:00 +0000"),
+            ("lovelace@three.example", "Thu, 01 Apr 2021 10:00:00 +0000"),
+        ]
+    ):
+        messages.append(
+            f"From {address} {day}\nFrom: Ada Lovelace <{address}>\nDate: {day}\n"
+            f"Subject: note {n}\nMessage-ID: <ada-{n}@example>\n\nbody {n}\n"
+        )
+    path.write_text("\n".join(messages))
+    return path
+
+
+def test_suggestions_show_addresses_dates_and_every_pair(tmp_path: Path) -> None:
+    # issue 13: no addresses, no dates, no "Different people" for 3+, unlabelled counts
+    mbox = _three_addresses_mbox(tmp_path / "ada.mbox")
+    data = tmp_path / "data"
+    store = Store(data / "store.db")
+    try:
+        store.add_list("ada", "mbox", paths=[str(mbox)])
+        assert sync_list(store, "ada", MboxSource([str(mbox)]), workers=1).clean
+    finally:
+        store.close()
+    app = create_app(
+        load_settings(env={}, overrides={"data_dir": data, "web.secure_cookies": False})
+    )
+    client = app.test_client()
+    login(client, app, "facilitator")
+    (found,) = client.get("/persons/suggestions.json").get_json()["suggestions"]
+    assert len(found["persons"]) == 3 and len(found["pairs"]) == 3
+    first = found["persons"][0]
+    assert first["identities"][0]["value"] == "ada@one.example"
+    assert (first["total"], first["first"], first["last"]) == (2, "2021-03-01", "2021-03-02")
+    page = client.get("/persons/suggestions").get_data(as_text=True)
+    assert "ada.lovelace@two.example" in page and "lovelace@three.example" in page
+    assert page.count('class="inline distinct-pair"') == 3
+    assert "2 posts by this address, 2021-03-01 to 2021-03-02" in page
+    assert "person total: 2 posts" in page
+    assert "shown in full (staff only)" in page
