@@ -11,6 +11,9 @@ structure) runs at most every `web.health_check_interval` seconds in each web pr
 verdict is kept in between (`Integrity`).  Damage met by any request (a message page whose rows
 sit on a damaged page) marks the store damaged at once; the mark stays until a quick_check
 run after it (no sooner than the interval) finds the store sound again, e.g. once restored.
+The search index likewise: a probe reads only its metadata, so an index failure met by a
+request (a damaged FTS page under a search) makes the `index` check an error for the next
+`web.health_check_interval` seconds after the last such failure.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from typing import Any
 
 from flask import Flask, Response, current_app
 
-from search.base import SearchError
+from search.base import SearchError, SearchUnavailableError
 from store import faults, health
 from store.errors import StoreCorruptError
 from store.store import Store, StoreError
@@ -43,8 +46,11 @@ def report() -> tuple[dict[str, Any], int]:
     messages = indexed = None
     if counts is not None:
         messages, unindexed = counts
+        fault = integrity().index_fault(settings()["web.health_check_interval"])
         if "index" in checks:
             pass
+        elif fault is not None:
+            checks["index"] = _error(fault)
         elif index["store_id"] and index["store_id"] != get_store().store_id:
             checks["index"] = _error("the search index was built from another store: reindex")
         elif messages and not index["store_id"]:
@@ -121,6 +127,21 @@ class Integrity:
     damage: StoreCorruptError | None = None
     damaged_at: float | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+    index_failure: str | None = None
+    index_failed_at: float | None = None
+
+    def note_index(self, failure: str) -> None:
+        """A request met an index failure (what it was told): /healthz says it for a while."""
+        if self.index_failure is None:
+            logger.error("the search index failed a request: /healthz answers 503: %s", failure)
+        self.index_failure, self.index_failed_at = failure, self.clock()
+
+    def index_fault(self, interval: float) -> str | None:
+        """The index failure met in the last `interval` seconds, or None."""
+        failed_at = self.index_failed_at
+        if failed_at is not None and self.clock() - failed_at >= interval:
+            self.index_failure = self.index_failed_at = None
+        return self.index_failure
 
     def note(self, damage: StoreCorruptError) -> None:
         """A query met damage: the store is damaged until a later check finds it sound."""
@@ -185,7 +206,14 @@ def _noting_damage(exc: Exception) -> tuple[Response, int]:
     return errors.handle(exc)
 
 
+def _noting_index_failure(exc: SearchUnavailableError) -> tuple[Response, int]:
+    """A search that found the index unusable: noted for `/healthz`, then answered as any."""
+    integrity().note_index(errors.public_message(exc))
+    return errors.handle(exc)
+
+
 def init_app(app: Flask) -> None:
     app.extensions[_STATE] = Integrity()
+    app.register_error_handler(SearchUnavailableError, _noting_index_failure)
     for kind in (sqlite3.Error, StoreCorruptError):
         app.register_error_handler(kind, _noting_damage)

@@ -328,3 +328,28 @@ def test_the_web_refuses_to_start_on_a_data_dir_it_cannot_write(data: Path, what
         assert str(made_read_only) in served.stderr and "Traceback" not in served.stderr
     finally:
         made_read_only.chmod(0o700 if what == "directory" else 0o600)
+
+
+def test_index_failure_met_by_a_search_turns_healthz_503_for_an_interval(data: Path) -> None:
+    """A damaged FTS page under every search, with the index's metadata sound: the probe
+    alone cannot see it, so the failure a search met makes the index check an error until
+    `web.health_check_interval` has passed without another one (issue 11 review, D7)."""
+    sound = data.parent / "sound-fts.db"
+    shutil.copy2(data / "search-fts.db", sound)
+    overwrite_page(data / "search-fts.db", "fts_data")
+    app = create_app(load_settings(env={}, overrides={"data_dir": data}))
+    clock = integrity(app).clock = Clock()
+    client = app.test_client()
+    assert health(client)[0] == 200  # the metadata reads fine: the known limit
+    search = client.get("/search.json?q=budget")
+    assert search.status_code == 503
+    status, body = health(client)
+    assert status == 503 and body["status"] == "unhealthy"
+    error = body["checks"]["index"]["error"]
+    assert "search index search-fts.db" in error and str(data) not in error
+    assert body["checks"]["store"] == {"status": "ok"}
+    clock.now += 299
+    assert health(client)[0] == 503
+    shutil.copy2(sound, data / "search-fts.db")  # rebuilt (reindex)
+    clock.now += 1
+    assert health(client)[0] == 200
