@@ -26,6 +26,7 @@ from webui import (
     errors,
     exports,
     extensions,
+    feeds,
     health,
     meeting_pages,
     openapi,
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(pipermail_redirects.bp)
     app.register_blueprint(search_pages.bp)
     app.register_blueprint(exports.bp)
+    app.register_blueprint(feeds.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(person_pages.bp)
