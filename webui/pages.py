@@ -21,7 +21,7 @@ from store import communities, overview, queries, reader, thread_queries
 from store.queries import MessageDetail, MessageSummary
 from store.store import Store
 from store.thread_queries import ThreadSummary
-from webui import access, attachments, reply
+from webui import access, attachments, reply, thread_view
 from webui import overview as shown
 from webui.body import split_body
 from webui.extensions import get_store, settings
@@ -294,29 +294,9 @@ def thread(thread_id: str) -> ResponseReturnValue:
     messages = queries.thread_messages(conn, thread_id, viewer, max_body_chars=_max_body())
     if info is None or not messages:
         abort(404, f"no thread {thread_id!r}")
-    top = min((m.depth or 0) for m in messages)
-    items = [_message(m, (m.depth or 0) - top) for m in messages]
-    if view == "flat":
-        order = sorted(
-            range(len(messages)),
-            key=lambda i: (messages[i].date is None, messages[i].date, messages[i].key),
-        )
-        items = [{**items[i], "depth": 0} for i in order]
-    lists = sorted({name for m in messages for name in m.lists})
-    data = {
-        "thread": {
-            "thread_id": thread_id,
-            "subject": obfuscate_text(info.subject or messages[0].subject),
-            "first_date": iso(info.first_date),
-            "last_date": iso(info.last_date),
-            "message_count": len(messages),
-            "lists": lists,
-            "participants": _participants(messages),
-            "url": url_for("pages.thread", thread_id=thread_id),
-        },
-        "view": view,
-        "messages": items,
-    }
+    data = thread_view.thread_data(
+        thread_id, view, messages, info, _message, _participants(messages)
+    )
     return render("thread.html", data)
 
 
