@@ -9,20 +9,13 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from config.secrets import archive_credentials
 from config.settings import ConfigError, Settings, check_origin, check_url
-from ingest.http import HttpFetcher
-from ingest.sources.base import Source
-from ingest.sources.hyperkitty import HyperKittySource
-from ingest.sources.maildir import MaildirSource, local_path_problem
-from ingest.sources.mailman_auth import is_private_url
-from ingest.sources.mbox import MboxSource
-from ingest.sources.pipermail import PipermailSource
-from ingest.sync import Limits, RunSummary, sync_list
+from ingest.archive_urls import is_private_url
 from listarchive import searching
 from search.base import SearchError
 from search.factory import SQLITE_FILENAME, open_configured
@@ -30,6 +23,11 @@ from store import communities, files, list_origins, locks, naming, runs
 from store.errors import StoreCorruptError
 from store.records import ListInfo
 from store.store import Store, UnknownListError
+
+if TYPE_CHECKING:  # the ingest pipeline (httpx, flanker) is imported by the commands using it
+    from ingest.http import HttpFetcher
+    from ingest.sources.base import Source
+    from ingest.sync import Limits, RunSummary
 
 logger = logging.getLogger(__name__)
 
@@ -260,6 +258,8 @@ def _add_list(
         )
     resolved = []
     for path in paths:
+        from ingest.sources.maildir import local_path_problem
+
         problem = local_path_problem(Path(path), kind)
         if problem is not None:
             raise UsageError(problem)
@@ -275,6 +275,8 @@ _ONE_SOURCE = (
 def make_fetcher(settings: Settings) -> HttpFetcher:
     """The HTTP client of one command or job, configured by the `sync.*` settings: per-read
     timeout, retries, a total deadline and a size bound per request."""
+    from ingest.http import HttpFetcher
+
     return HttpFetcher(
         timeout=settings["sync.timeout"],
         retries=settings["sync.retries"],
@@ -288,6 +290,8 @@ def make_fetcher(settings: Settings) -> HttpFetcher:
 
 def worker_limits(settings: Settings) -> Limits:
     """The `sync.*` bounds a parser worker applies (sync and reparse)."""
+    from ingest.sync import Limits
+
     return Limits(
         max_volume_bytes=settings["sync.max_volume_bytes"],
         max_message_bytes=settings["sync.max_message_bytes"],
@@ -315,6 +319,11 @@ def make_source(
 ) -> Source:
     """The list's source; its requests go to its URL's origin and `allow_origins` only (the
     list's declared ones: `store.list_origins.allowed_origins`)."""
+    from ingest.sources.hyperkitty import HyperKittySource
+    from ingest.sources.maildir import MaildirSource
+    from ingest.sources.mbox import MboxSource
+    from ingest.sources.pipermail import PipermailSource
+
     if info.source == "pipermail":
         # private archives' logins are looked up only when needed, never from the config
         return PipermailSource(
@@ -413,6 +422,8 @@ def _sync_locked(
     if not locks.acquire(store.conn, lock, owner):
         holder = locks.holder(store.conn, lock) or "another process"
         logger.info("sync %s: skipped, %s is syncing it", info.name, holder)
+        from ingest.sync import RunSummary
+
         return RunSummary(info.name, skipped=f"{holder} is syncing this list")
     try:
         return _sync_one(
@@ -448,6 +459,8 @@ def _sync_one(
     full: bool,
     retry_failed: bool,
 ) -> RunSummary:
+    from ingest.sync import sync_list
+
     worker_count = workers or settings["sync.workers"]
     bar: Any = None
 

@@ -16,24 +16,10 @@ from typing import Any
 import click
 
 from config.settings import ConfigError, load_settings
-from listarchive import (
-    app,
-    cli_admin,
-    cli_backup,
-    cli_heartbeat,
-    cli_meetings,
-    cli_ops,
-    cli_persons,
-    cli_remove,
-    cli_rosters,
-    cli_stats,
-    cli_users,
-    reports,
-    searching,
-)
+from listarchive import app, searching
 from listarchive.cli_args import QueryCommand
-from listarchive.cli_common import Group, current_settings, store_errors, store_session
-from listarchive.cli_reparse import reparse_command
+from listarchive.cli_common import current_settings, store_errors, store_session
+from listarchive.cli_lazy import LazyGroup
 from listarchive.cli_text import plural
 from search.base import SearchError
 from search.reader import UnknownListError, check_operator_lists, named_lists
@@ -50,7 +36,7 @@ STORE_FULL_EXIT = 3
 """`sync` on a full disk (as for a store that cannot be used: docs/cli.md)."""
 
 
-@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -226,6 +212,8 @@ def sync(
     retry_failed: bool,
 ) -> None:
     """Fetch, parse, store, thread and index lists (all lists when none is named)."""
+    from listarchive import reports
+
     settings = current_settings(ctx)
     show_progress = sys.stdout.isatty() and not as_json
     with store_session(ctx) as store:
@@ -366,6 +354,8 @@ def reindex(ctx: click.Context) -> None:
 @click.pass_context
 def quarantine(ctx: click.Context, as_json: bool) -> None:
     """Messages that could not be parsed, with the reason."""
+    from listarchive import reports  # the ingest pipeline only for this command
+
     with store_session(ctx) as store:
         rows = reports.quarantine_rows(store)
     if as_json:
@@ -389,17 +379,7 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
         serve_webui(current_settings(ctx), host=host, port=port, workers=workers)
 
 
-for command in cli_ops.COMMANDS + cli_admin.COMMANDS + cli_backup.COMMANDS + cli_remove.COMMANDS:
-    cli.add_command(command)
-cli.add_command(cli_users.users)
-cli.add_command(cli_persons.persons)
-cli.add_command(cli_stats.stats)
-cli.add_command(cli_rosters.rosters_group)
-cli.add_command(cli_rosters.audit)
-cli.add_command(cli_meetings.meetings_group)
-cli.add_command(cli_meetings.tags_group)
-cli.add_command(reparse_command)
-cli.add_command(cli_heartbeat.scheduler_health)
+# the other commands are imported when they run (`listarchive.cli_lazy.LAZY_COMMANDS`)
 
 
 def main() -> None:

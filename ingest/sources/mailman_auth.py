@@ -25,9 +25,9 @@ import logging
 import re
 from dataclasses import dataclass
 
-import httpx
-
 from config.secrets import ArchiveCredentials
+from ingest.archive_urls import PRIVATE_PATH as PRIVATE_PATH
+from ingest.archive_urls import is_private_url as is_private_url
 from ingest.errors import SourceError
 from ingest.http import HttpFetcher
 from ingest.origins import OriginPolicy
@@ -35,13 +35,7 @@ from store.redact import redact
 
 logger = logging.getLogger(__name__)
 
-PRIVATE_PATH = "/mailman/private/"
 _PASSWORD_INPUT = re.compile(rb"""<input[^>]*name\s*=\s*["']?password\b""", re.IGNORECASE)
-
-
-def is_private_url(url: str) -> bool:
-    """Whether `url` is a Mailman 2 private archive (it needs a member login)."""
-    return PRIVATE_PATH in httpx.URL(url).path
 
 
 def is_login_form(content: bytes) -> bool:

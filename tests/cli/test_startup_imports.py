@@ -1,0 +1,62 @@
+"""CLI start-up (issue 14): `listarchive search` and `lists` do not import what they never use
+(the HTTP client, the Elasticsearch client, the ingest pipeline, Flask, flanker), and every
+lazily imported command is still there."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+
+from listarchive.cli import cli
+from listarchive.cli_lazy import LAZY_COMMANDS
+
+HEAVY = ("httpx", "elasticsearch", "elastic_transport", "flask", "flanker", "ingest.sync")
+RUN_THEN_LIST_MODULES = (
+    "import json, sys\n"
+    "from listarchive.cli import main\n"
+    "sys.argv = ['listarchive', *sys.argv[1:]]\n"
+    "try:\n    main()\nexcept SystemExit:\n    pass\n"
+    "print(json.dumps(sorted(sys.modules)), file=sys.stderr)\n"
+)
+
+
+def _imported(data_dir: Path, *args: str) -> tuple[str, set[str]]:
+    done = subprocess.run(
+        [sys.executable, "-c", RUN_THEN_LIST_MODULES, "--data-dir", str(data_dir), *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    modules = set(json.loads(done.stderr.strip().splitlines()[-1]))
+    return done.stdout, modules
+
+
+@pytest.mark.parametrize(
+    "args", [("lists", "--json"), ("search", "deferred"), ("search", "after:2000-01-01", "--json")]
+)
+def test_light_commands_import_nothing_heavy(data_dir: Path, args: tuple[str, ...]) -> None:
+    out, modules = _imported(data_dir, *args)
+    assert "listarchive.cli" in modules and out  # the command ran
+    assert sorted(name for name in HEAVY if name in modules) == []
+
+
+def test_lists_json_still_answers(data_dir: Path) -> None:
+    out, _modules = _imported(data_dir, "lists", "--json")
+    assert json.loads(out) == []
+
+
+def test_every_command_is_listed_and_loads() -> None:
+    ctx = click.Context(cli)
+    names = cli.list_commands(ctx)
+    assert set(LAZY_COMMANDS) <= set(names)
+    for name in ("lists", "sync", "search", "reindex", "quarantine", "serve"):
+        assert name in names
+    for name in names:
+        command = cli.get_command(ctx, name)
+        assert command is not None and command.name == name
