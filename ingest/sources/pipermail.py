@@ -123,7 +123,8 @@ def foreign_links(html: str, base_url: str, policy: OriginPolicy) -> list[str]:
 
 
 MAX_SESSION_RENEWALS = 3
-"""Logins after the first one in one run before volumes fail (a server that drops cookies)."""
+"""Logins after the first one in one run before volumes fail (a server that drops cookies;
+`sync.max_login_renewals`)."""
 
 CredentialLookup = Callable[[], ArchiveCredentials | None]
 """Finds a private archive's login when it is needed (may raise `SecretsError`)."""
@@ -140,8 +141,10 @@ class PipermailSource:
         list_name: str = "",
         credentials: CredentialLookup | None = None,
         allow_origins: Sequence[str] = (),
+        max_renewals: int = MAX_SESSION_RENEWALS,
     ) -> None:
         self.base_url = url if url.endswith("/") else url + "/"
+        self.max_renewals = max_renewals
         self.fetcher = fetcher
         self.list_name = list_name or redact(self.base_url)
         self.policy = OriginPolicy.for_url(self.base_url, allow_origins)
@@ -238,7 +241,7 @@ class PipermailSource:
                 result.discard()
                 # the session ended (Mailman's cookie lifetime): log in again, a few times a run
                 self._renewals += 1
-                if self._renewals > MAX_SESSION_RENEWALS:
+                if self._renewals > self.max_renewals:
                     error = f"the archive keeps asking for a login at {redact(url)}"
                     break
                 logger.info("%s: archive session expired, logging in again", self.list_name)

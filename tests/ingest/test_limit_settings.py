@@ -27,6 +27,7 @@ from store.volume_writer import VolumeWriter
 from tests.support import bombs
 from tests.support.archive_server import ArchiveServer
 from tests.support.hostile_server import HostileServer, Redirect, Serve
+from tests.support.mailman2_server import HostedList, Mailman2Server
 
 MIB = 1024 * 1024
 
@@ -333,3 +334,39 @@ def test_sync_retry_failed_parses_failed_volumes_again(
     parsed.clear()
     assert _failures(_sync(data_dir, low))[0].startswith("unchanged since it failed")
     assert parsed == []
+
+
+def test_max_login_renewals_bounds_the_logins_of_a_run(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A private archive whose server drops every session: one login, then at most
+    `sync.max_login_renewals` more in the run before its volumes fail."""
+    name = "secretariat_example.org"
+    folder = corpus / "pipermail/twisted/divunal-author"
+    hosted = HostedList(folder, private=True, members={"m@example.org": "pw"})
+    server = Mailman2Server(lists={name: hosted})
+    server.start()
+    monkeypatch.setattr(server, "has_session", lambda list_name, cookies: False)
+    monkeypatch.setenv("LISTARCHIVE_ARCHIVE_BPF_USERNAME", "m@example.org")
+    monkeypatch.setenv("LISTARCHIVE_ARCHIVE_BPF_PASSWORD", "pw")
+    try:
+        for renewals in (3, 1):
+            settings = load_settings(
+                env={"LISTARCHIVE_SYNC_MAX_LOGIN_RENEWALS": str(renewals)},
+                overrides={"data_dir": tmp_path / f"data{renewals}"},
+            )
+            store = Store(settings.store_path)
+            info = store.add_list("bpf", "pipermail", url=server.url(f"/mailman/private/{name}/"))
+            fetcher = app.make_fetcher(settings)
+            try:
+                source = app.make_source(settings, info, fetcher)
+                results = [source.download(v, None) for v in source.volumes()[:5]]
+            finally:
+                fetcher.close()
+                store.close()
+            assert [r.status for r in results] == ["failed"] * 5
+            assert "keeps asking for a login" in results[-1].error
+            assert server.logins[name] == 1 + renewals
+            server.logins.clear()
+    finally:
+        server.stop()
