@@ -6,7 +6,7 @@ The reference day is `today` when given, else the day of the newest post on thos
 for a live list; the archive's end for one that is closed or no longer synced, where "the last
 365 days before today" would call everyone inactive).  A participant without a match shows
 the suggestions of `store.name_match`, computed afresh (persons who started posting since the
-import appear).
+import appear), the persons of the meeting's community first (one-word guesses only from it).
 """
 
 from __future__ import annotations
@@ -65,6 +65,22 @@ def activity(
     return found
 
 
+def community_persons(conn: sqlite3.Connection, community: str) -> frozenset[int] | None:
+    """The persons who posted on the community's lists (suggestions rank them first), or
+    None for a meeting without a community."""
+    if not community:
+        return None
+    return frozenset(
+        int(r[0])
+        for r in conn.execute(
+            "SELECT DISTINCT i.person FROM messages m JOIN identities i ON i.id = m.identity "
+            "JOIN memberships ms ON ms.message = m.id "
+            "JOIN list_communities lc ON lc.list = ms.list WHERE lc.community = ?",
+            (community,),
+        )
+    )
+
+
 def reference_day(conn: sqlite3.Connection, community: str = "") -> date:
     """The newest post's day on the community's lists (else every list), at most today."""
     if community:
@@ -91,12 +107,13 @@ def meeting_report(
     meeting = meetings.get_meeting(conn, name)
     everyone = meetings.participants(conn, meeting)
     index = load_index(conn) if any(p.person is None for p in everyone) else None
+    preferred = community_persons(conn, meeting.community) if index is not None else None
     rows: list[dict[str, Any]] = []
     suggested: dict[int, list[dict[str, Any]]] = {}
     for p in everyone:
         status = p.match
         if p.person is None and index is not None:
-            graded = match_name(p.name, index)
+            graded = match_name(p.name, index, preferred)
             candidates = [_candidate(c.person, c.reason) for c in graded.candidates]
             if graded.status == MATCHED and graded.person is not None:
                 candidates = [_candidate(graded.person, "same name")]

@@ -8,9 +8,16 @@ display name.  `match_name` grades the evidence:
   one person.  "Birarda Carina" = "Carina Birarda", "Klée Aiken" = "Klee Aiken".
 - `suggested` (to confirm by hand), strongest first: the same key for several persons; initials
   ("A. Wylde" ~ "Alice Wylde", "Naveen Lakshman" ~ "Naveen K. Lakshman", either way round); a
-  surname held by exactly one person; a one-word name equal to a word of a person's name (or a
-  person known by one word that is a word of the name).
+  surname held by exactly one person; a one-word name equal to a person's surname ("Kossler" ~
+  "Rob Kossler").  The surname must match: a person's surname is the last word of their name,
+  or the words before the comma of "Watson, David" (so "David Rüfenacht" is no surname match
+  for "Watson, David"); a two-word published name without a comma is tried both ways round
+  ("Birarda Carina").  A given name alone never suggests anyone ("Ben Wallis" does not suggest
+  a person known only as "Ben", nor does "Ben" suggest "Ben Wallis").
 - `none`: nothing.
+
+Candidates who posted on the meeting's community's lists (`preferred`) come first; one-word
+suggestions ("one word") from outside the community are dropped when a community is given.
 """
 
 from __future__ import annotations
@@ -64,14 +71,27 @@ class PersonIndex:
                 if not tokens:
                     continue
                 by_key[name_key(name)][person.id] = person
-                if len(tokens) > 1 and len(tokens[-1]) > 1:
-                    surnames[tokens[-1]][person.id] = person
+                last = surname_of(name)
+                if last:
+                    surnames[last][person.id] = person
                 for token in tokens:
                     if len(token) > 1:
                         words[token][person.id] = person
         self.by_key = {k: list(v.values()) for k, v in by_key.items()}
         self.surnames = {k: list(v.values()) for k, v in surnames.items()}
         self.words = {k: list(v.values()) for k, v in words.items()}
+
+
+def surname_of(name: str) -> str | None:
+    """The surname word of a name as its owner signs it: the last word before a comma
+    ("Watson, David" -> "watson"), else the last word ("David Watson"); None for a one-word
+    name or an initial."""
+    if "," in name:
+        before = name_tokens(name.split(",", 1)[0])
+        if before and name_tokens(name.split(",", 1)[1]):
+            return before[-1] if len(before[-1]) > 1 else None
+    tokens = name_tokens(name)
+    return tokens[-1] if len(tokens) > 1 and len(tokens[-1]) > 1 else None
 
 
 def load_index(conn: sqlite3.Connection) -> PersonIndex:
@@ -99,14 +119,23 @@ def load_index(conn: sqlite3.Connection) -> PersonIndex:
     return PersonIndex(persons)
 
 
-def _ordered(found: dict[int, Candidate]) -> tuple[Candidate, ...]:
+def _ordered(found: dict[int, Candidate], preferred: frozenset[int]) -> tuple[Candidate, ...]:
     rank = {"same name": 0, "initials": 1, "surname": 2, "one word": 3}
-    items = sorted(found.values(), key=lambda c: (rank[c.reason], -c.person.messages, c.person.key))
+    items = sorted(
+        found.values(),
+        key=lambda c: (
+            c.person.id not in preferred,
+            rank[c.reason],
+            -c.person.messages,
+            c.person.key,
+        ),
+    )
     return tuple(items[:MAX_SUGGESTIONS])
 
 
-def match_name(name: str, index: PersonIndex) -> NameMatch:
-    """Grade how `name` matches the persons of `index` (see the module docstring)."""
+def match_name(name: str, index: PersonIndex, preferred: frozenset[int] | None = None) -> NameMatch:
+    """Grade how `name` matches the persons of `index` (see the module docstring);
+    `preferred`: the persons who posted on the meeting's community's lists, if it has one."""
     tokens = name_tokens(name)
     if not tokens:
         return NameMatch(NONE)
@@ -116,28 +145,36 @@ def match_name(name: str, index: PersonIndex) -> NameMatch:
     found: dict[int, Candidate] = {p.id: Candidate(p, "same name") for p in exact}
 
     def offer(person: Known, reason: str) -> None:
+        if reason == "one word" and preferred is not None and person.id not in preferred:
+            return  # a single word from another community is noise
         found.setdefault(person.id, Candidate(person, reason))
 
     # initials need at least one whole word in common: only persons holding one are tried
     sharing = {p.id: p for t in tokens if len(t) > 1 for p in index.words.get(t, [])}
     for person in sharing.values():
         for other in person.names:
-            if initials_match(name, other) or initials_match(other, name):
-                single = len(tokens) == 1 or len(name_tokens(other)) == 1
-                offer(person, "one word" if single else "initials")
+            if not (initials_match(name, other) or initials_match(other, name)):
+                continue
+            if len(tokens) > 1 and len(name_tokens(other)) > 1:
+                offer(person, "initials")
+                break
+            # one side is a single word: only a surname counts ("Kossler" ~ "Rob Kossler")
+            if len(tokens) == 1 and surname_of(other) == tokens[0]:
+                offer(person, "one word")
                 break
     if len(tokens) > 1:
-        # the written surname, and the first word for a name written surname first
-        for surname in {tokens[-1], tokens[0]} if len(tokens) == 2 else {tokens[-1]}:
+        if "," in name:
+            written = {surname_of(name)} - {None}
+        else:  # the written surname, and the first word for a name written surname first
+            written = {tokens[-1], tokens[0]} if len(tokens) == 2 else {tokens[-1]}
+        for surname in written:
+            assert surname is not None
             holders = index.surnames.get(surname, [])
             if len(surname) > 1 and len(holders) == 1:
                 offer(holders[0], "surname")
-    if len(tokens) == 1:
-        for person in index.words.get(tokens[0], [])[: MAX_SUGGESTIONS * 2]:
-            offer(person, "one word")
-    for token in tokens:
-        for person in index.by_key.get(token, []):  # persons known by a single word
+    else:
+        for person in index.surnames.get(tokens[0], [])[: MAX_SUGGESTIONS * 2]:
             offer(person, "one word")
     if found:
-        return NameMatch(SUGGESTED, None, _ordered(found))
+        return NameMatch(SUGGESTED, None, _ordered(found, preferred or frozenset()))
     return NameMatch(NONE)

@@ -187,11 +187,45 @@ def test_matching_grades() -> None:
     assert grade("A. Wylde") == ("suggested", [("Alice Wylde", "initials")])
     assert grade("Markus Kummer")[0] == "suggested"  # two persons sign so
     assert [r for _, r in grade("Markus Kummer")[1]] == ["same name", "same name"]
-    assert grade("Shinji sato") == ("suggested", [("shinji", "one word")])
+    # a one-word person name is no surname: "Shinji sato" does not suggest "shinji" (issue 13)
+    assert grade("Shinji sato") == ("none", [])
     assert grade("Degezelle") == ("suggested", [("Wim Degezelle", "one word")])
     assert grade("Joanna Birarda") == ("suggested", [("Carina Birarda", "surname")])
     assert grade("Mary Uduma") == ("none", [])
     assert grade("(IGF)") == ("none", [])
+
+
+def test_suggestions_need_the_surname_and_prefer_the_community() -> None:
+    # issue 13: "David Rüfenacht" (../shared/seeds/, a 2018 meeting) was a "surname" match for
+    # "Watson, David", and one-word names ("Ben", "paul") from unrelated lists were suggested
+    people = [
+        ("Watson, David", ("Watson, David",)),
+        ("Ben", ("Ben",)),
+        ("paul", ("paul",)),
+        ("Ben Wallis", ("Ben Wallis",)),
+        ("Rob Kossler", ("Rob Kossler",)),
+        ("Anna Kossler", ("Kossler, Anna",)),
+    ]
+    index = PersonIndex(
+        [Known(i + 1, f"p{i + 1}", n, names, 10) for i, (n, names) in enumerate(people)]
+    )
+    assert match_name("David Rüfenacht", index).status == "none"
+    assert match_name("Rüfenacht, David", index).status == "none"
+    assert [c.person.name for c in match_name("Watson Dave", index).candidates] == [
+        "Watson, David"
+    ]  # surname first, no comma: tried both ways round
+    assert match_name("Ben Walli", index).status == "none"  # not "Ben"
+    assert match_name("Paul Smith", index).status == "none"  # not "paul"
+    assert [c.person.name for c in match_name("Wallis", index).candidates] == ["Ben Wallis"]
+    assert all(c.person.name != "Ben Wallis" for c in match_name("Ben", index).candidates)
+    # the meeting's community first; one-word suggestions only from it
+    both = match_name("Kossler", index)
+    assert [c.person.name for c in both.candidates] == ["Rob Kossler", "Anna Kossler"]
+    ranked = match_name("Kossler", index, preferred=frozenset({6}))
+    assert [c.person.name for c in ranked.candidates] == ["Anna Kossler"]
+    # stronger evidence from outside the community stays, after the community's
+    ranked = match_name("A. Kossler", index, preferred=frozenset({6}))
+    assert [c.person.name for c in ranked.candidates] == ["Anna Kossler"]
 
 
 USRP_CALL = """Participants
