@@ -10,12 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import feedparser  # type: ignore[import-untyped]
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from config.settings import load_settings
+from tests.support.webauth import login
 from tests.webui.conftest import PRIVATE, PUBLIC
 from tests.webui.test_pages import biggest_thread, private_key
+from tests.webui.test_visibility_walk import PUBLIC_LIST, Mixed, mixed  # noqa: F401 (fixture)
 from webui import create_app
 from webui.feeds import SUMMARY_CHARS, Entry, Feed, atom
 
@@ -123,8 +126,6 @@ def test_private_rules_apply(app: Flask, client: FlaskClient, db: sqlite3.Connec
     word = max(subject.split(), key=len)
     anonymous = client.get(f"/search.atom?q={word}").get_data(as_text=True)
     assert key not in anonymous
-    from tests.support.webauth import login
-
     login(client, app)
     assert parsed(client, f"/lists/{PRIVATE}/feed.atom").entries
     assert parsed(client, f"/threads/{thread_id}/feed.atom").entries
@@ -145,3 +146,36 @@ def test_text_xml_cannot_carry_is_dropped(app: Flask) -> None:
     assert feed.bozo == 0 and feed.feed.title == "t[0m"
     assert feed.entries[0].title.strip() == "bell"
     assert len(feed.entries[0].summary) == SUMMARY_CHARS
+
+
+@pytest.fixture()
+def mixed_client(mixed: Mixed) -> FlaskClient:  # noqa: F811 (the imported fixture)
+    app = create_app(load_settings(env={}, overrides={"data_dir": mixed.data}))
+    return app.test_client()
+
+
+def test_mixed_thread_feed_is_its_visible_messages(
+    mixed: Mixed,  # noqa: F811 (the imported fixture)
+    mixed_client: FlaskClient,
+) -> None:
+    thread_id = mixed.threads["mixed"]
+    urls = (
+        f"/threads/{thread_id}/feed.atom",
+        f"/lists/{PUBLIC_LIST}/feed.atom",
+        "/search.atom?q=budget",
+        "/search.atom?q=after:1990",
+    )
+    for url in urls:
+        body = mixed_client.get(url).get_data(as_text=True)
+        for secret in mixed.secrets:
+            assert secret not in body, (url, secret)
+    feed = parsed(mixed_client, f"/threads/{thread_id}/feed.atom")
+    assert feed.feed.title == "Budget review for everyone"
+    assert {e.link for e in feed.entries} == {
+        f"/messages/{mixed.keys[k]}" for k in ("r1", "r2", "r3")
+    }
+    assert len(parsed(mixed_client, "/search.atom?q=after:1990").entries) == 5
+    listing = parsed(mixed_client, f"/lists/{PUBLIC_LIST}/feed.atom")
+    assert [e.title for e in listing.entries] == ["Picnic schedule", "Budget review for everyone"]
+    login(mixed_client, mixed_client.application)
+    assert len(parsed(mixed_client, f"/threads/{thread_id}/feed.atom").entries) == 5

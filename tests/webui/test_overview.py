@@ -8,12 +8,16 @@ import re
 import sqlite3
 from collections import Counter
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from config.settings import load_settings
 from tests.support.webauth import login
 from tests.webui.conftest import PRIVATE, PUBLIC
 from tests.webui.test_pages import page
+from tests.webui.test_visibility_walk import PUBLIC_LIST, Mixed, mixed  # noqa: F401 (fixture)
+from webui import create_app
 
 
 def _senders(db: sqlite3.Connection, thread_id: str, *, public_only: bool) -> int:
@@ -132,3 +136,44 @@ def test_private_list_overview_for_accounts_only(app: Flask, client: FlaskClient
     assert all(item["sparkline"] for item in home["lists"])
     _, data = page(client, f"/lists/{PRIVATE}/")
     assert data["active_threads"] and data["newest_threads"]
+
+
+# -- a thread mixing private and public messages (the store of test_visibility_walk) ----------
+
+
+@pytest.fixture()
+def mixed_client(mixed: Mixed) -> FlaskClient:  # noqa: F811 (the imported fixture)
+    app = create_app(load_settings(env={}, overrides={"data_dir": mixed.data}))
+    return app.test_client()
+
+
+def test_mixed_thread_counts_are_of_its_visible_messages(
+    mixed: Mixed,  # noqa: F811 (the imported fixture)
+    mixed_client: FlaskClient,
+) -> None:
+    thread_id = mixed.threads["mixed"]
+    _, listing = page(mixed_client, f"/lists/{PUBLIC_LIST}/")
+    rows = {t["thread_id"]: t for t in listing["active_threads"]}
+    assert set(rows) == {thread_id, mixed.threads["public"]}
+    seen = rows[thread_id]
+    assert seen["subject"] == "Budget review for everyone"
+    assert (seen["messages"], seen["replies"], seen["participants"]) == (3, 2, 2)
+    assert seen["first_date"].startswith("2020-03-15")
+    newest = [t["thread_id"] for t in listing["newest_threads"]]
+    assert newest == [mixed.threads["public"], thread_id]
+    (period,) = listing["periods"]
+    _, month = page(mixed_client, period["url"])
+    assert {t["thread_id"]: t["in_scope"] for t in month["threads"]} == {
+        thread_id: 3,
+        mixed.threads["public"]: 2,
+    }
+    _, home = page(mixed_client, "/")
+    (only,) = home["lists"]
+    assert only["sparkline"]["counts"] == [5] and only["sparkline"]["first"] == "2020-03"
+
+    app = mixed_client.application
+    login(mixed_client, app)
+    _, listing = page(mixed_client, f"/lists/{PUBLIC_LIST}/")
+    whole = {t["thread_id"]: t for t in listing["active_threads"]}[thread_id]
+    assert (whole["messages"], whole["participants"]) == (5, 4)
+    assert whole["in_scope"] == 3, "three of its messages are on the public list"
