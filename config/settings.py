@@ -345,7 +345,8 @@ class ListConfig:
     """How often the scheduler syncs it (`30m`, `6h`, `cron: 0 * * * *`); default
     `scheduler.interval`."""
     address: str = ""
-    """The list's posting address (`hyperkitty` lists: HyperKitty keys archives by it)."""
+    """The list's posting address: required for `hyperkitty` lists (HyperKitty keys archives
+    by it), optional for the others; the web UI's reply links (`mailto:`) go to it."""
     allow_origins: tuple[str, ...] = ()
     """Other origins (`https://host[:port]`) its archive may be fetched from: the archive
     moved and the old host redirects there (a list's own URL's origin is always allowed)."""
@@ -434,6 +435,9 @@ def _parse_lists(table: Mapping[str, Any], origin: str) -> tuple[ListConfig, ...
             raise ConfigError(f"lists.{name} in {origin}: expected a table")
         schedule = str(spec.get("schedule", ""))
         origins = _parse_origins(spec, f"lists.{name}")
+        posting = str(spec.get("address", "")).strip()
+        if posting and ("@" not in posting or any(c.isspace() for c in posting)):
+            raise ConfigError(f"lists.{name}.address in {origin}: expected LIST@DOMAIN")
         if "pipermail" in spec:
             url = str(spec["pipermail"])
             check_url(url, f"lists.{name}.pipermail")
@@ -444,6 +448,7 @@ def _parse_lists(table: Mapping[str, Any], origin: str) -> tuple[ListConfig, ...
                     url=url,
                     community=str(spec.get("community", "")),
                     schedule=schedule,
+                    address=posting,
                     allow_origins=origins,
                 )
             )
@@ -479,6 +484,7 @@ def _parse_lists(table: Mapping[str, Any], origin: str) -> tuple[ListConfig, ...
                     paths=paths,
                     community=str(spec.get("community", "")),
                     schedule=schedule,
+                    address=posting,
                 )
             )
         else:

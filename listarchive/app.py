@@ -235,8 +235,8 @@ def _add_list(
     given = [bool(pipermail_url), bool(paths), bool(hyperkitty_url)]
     if sum(given) != 1:
         raise UsageError(_ONE_SOURCE)
-    if address and not hyperkitty_url:
-        raise UsageError("--address is only for --hyperkitty lists")
+    if address and not _ADDRESS.match(address):
+        raise UsageError("--address must be the list's address, LIST@DOMAIN")
     if hyperkitty_url:
         if not address or not _ADDRESS.match(address):
             raise UsageError("--hyperkitty needs --address LIST@DOMAIN (the list's address)")
@@ -254,7 +254,12 @@ def _add_list(
             raise UsageError(str(exc)) from exc
         private = private or is_private_url(pipermail_url)
         return store.add_list(
-            name, "pipermail", url=pipermail_url, community=community, private=private
+            name,
+            "pipermail",
+            url=pipermail_url,
+            community=community,
+            address=address or "",
+            private=private,
         )
     resolved = []
     for path in paths:
@@ -264,7 +269,9 @@ def _add_list(
         if problem is not None:
             raise UsageError(problem)
         resolved.append(str(Path(path).resolve()))
-    return store.add_list(name, kind, paths=resolved, community=community, private=private)
+    return store.add_list(
+        name, kind, paths=resolved, community=community, address=address or "", private=private
+    )
 
 
 _ONE_SOURCE = (

@@ -139,7 +139,12 @@ def lists(ctx: click.Context, as_json: bool) -> None:
 @click.option(
     "--hyperkitty", "hyperkitty_url", help="HyperKitty root URL (Mailman 3), with --address."
 )
-@click.option("--address", default=None, help="The list's address (list@example.org).")
+@click.option(
+    "--address",
+    default=None,
+    help="The list's posting address (list@example.org): required with --hyperkitty; for any "
+    "list, where the web UI's reply links go.",
+)
 @click.option("--community", default="", help="Community this list belongs to.")
 @click.option(
     "--private",
