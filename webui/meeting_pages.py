@@ -2,8 +2,9 @@
 
 `/meetings`: the imported meetings and every tag with its persons and whether they are active
 on the lists; `/meetings/<name>`: each participant with their match, person, suggestions and
-activity (`?days=N`, default 365), with a form per participant to confirm a suggestion, pick a
-person by key, or remove the match.  The forms POST with the CSRF token, write through the
+activity (`?days=N`, default 365), with a form per participant to confirm a suggestion, look a
+person up by name (`?find=<position>&q=<text>`: the matching persons, each with a confirm
+button), or remove the match.  The forms POST with the CSRF token, write through the
 request's writable store with the logged-in user as the actor, and redirect back (JSON clients
 get the participant).  Every page has its JSON twin and a CSV of its main table.
 """
@@ -11,12 +12,15 @@ get the participant).  Every page has its JSON twin and a CSV of its main table.
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
+from typing import Any
 
 from flask import Blueprint, abort, jsonify, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
 from analytics import attendance
 from store import meetings, tags
+from store.persons import list_persons
 from webui.auth import current_user, require_role
 from webui.extensions import get_store, get_writable_store
 from webui.views import CsvTable, render, wants_json
@@ -93,6 +97,7 @@ def meeting(name: str) -> ResponseReturnValue:
         p["url"] = _person_url(p["person_key"])
         for s in p["suggestions"]:
             s["url"] = _person_url(s["key"])
+    report["lookup"] = _lookup(report["participants"])
     report["links"] = {
         "json": url_for("meetings.meeting_json", name=name),
         "csv": url_for("meetings.meeting_csv", name=name),
@@ -106,6 +111,41 @@ def meeting(name: str) -> ResponseReturnValue:
     ]
     table = CsvTable(f"meeting-{name}.csv", PARTICIPANT_COLUMNS, rows)
     return render("meeting.html", report, table=table)
+
+
+LOOKUP_LIMIT = 10
+
+
+def _lookup(participants: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """`?find=<position>&q=<text>`: the persons whose name, address or key holds `q`, to
+    confirm one for that participant by hand (a name lookup instead of a typed person key)."""
+    where = request.args.get("find", "").strip()
+    if not where:
+        return None
+    if not where.isdigit() or not any(p["position"] == int(where) for p in participants):
+        abort(400, "find must be the #position of a participant")
+    q = request.args.get("q", "").strip()
+    total, found = list_persons(get_store().conn, search=q, limit=LOOKUP_LIMIT) if q else (0, [])
+    return {
+        "position": int(where),
+        "q": q,
+        "total": total,
+        "persons": [
+            {
+                "key": r.key,
+                "name": r.name,
+                "messages": r.messages,
+                "first": _day(r.first),
+                "last": _day(r.last),
+                "url": _person_url(r.key),
+            }
+            for r in found
+        ],
+    }
+
+
+def _day(ts: int | None) -> str | None:
+    return datetime.fromtimestamp(ts, UTC).date().isoformat() if ts is not None else None
 
 
 def _actor() -> str:

@@ -291,3 +291,20 @@ def test_footer_says_how_addresses_are_shown_on_each_page(client: FlaskClient, a
     # the flag is per request: it does not leak into the next page
     client.get(f"/rosters/{OLD}")
     assert _address_note(client.get("/").get_data(as_text=True)) == "addresses are shown obfuscated"
+
+
+def test_meeting_confirm_by_hand_looks_a_person_up_by_name(client: FlaskClient, app: Flask) -> None:
+    # issue 13: confirming by hand asked for a typed person key
+    session = login(client, app, "facilitator")
+    html = client.get("/meetings/usrp%20call").get_data(as_text=True)
+    assert "person key p" not in html and "Find a person" in html
+    found = client.get("/meetings/usrp%20call.json?find=3&q=kossler").get_json()["lookup"]
+    assert found["position"] == 3 and [p["name"] for p in found["persons"]] == ["Rob Kossler"]
+    page = client.get("/meetings/usrp%20call?find=3&q=kossler").get_data(as_text=True)
+    assert 'id="lookup-3"' in page and 'class="inline lookup-result"' in page
+    form = {"participant": "#3", "person_key": found["persons"][0]["key"]}
+    done = client.post("/meetings/usrp%20call/confirm", data={**form, "csrf_token": session.csrf})
+    assert done.status_code == 303
+    after = client.get("/meetings/usrp%20call.json").get_json()["participants"][2]
+    assert (after["match"], after["person_name"]) == ("confirmed", "Rob Kossler")
+    assert client.get("/meetings/usrp%20call.json?find=9&q=x").status_code == 400
