@@ -48,15 +48,19 @@ class StorePersons:
         return frozenset(int(row[0]) for row in rows)
 
     def _known(self, key: str, person: int) -> bool:
-        """`key` names someone this reader may know: the live person's own key needs a post of
-        the person it may read; a key merged into it (the key of one of its identities) a post
-        of *that* identity, so an old key of an address known only from private posts does not
-        answer with the public posts of the person it was merged into."""
+        """`key` names someone this reader may know: a person with a post it may read, by the
+        key it is shown (`_shown_keys`) or the key of an address of theirs with such a post;
+        so neither a key merged into a public poster nor the live key of a public poster merged
+        into it answers for an address known only from private posts."""
         if not has_visible_post(self.conn, person, self.viewer):
             return False
-        live = self.conn.execute("SELECT key FROM persons WHERE id = ?", (person,)).fetchone()
-        if live is not None and str(live[0]) == key:
+        if self._own_post(key, person):
             return True
+        live = self.conn.execute("SELECT key FROM persons WHERE id = ?", (person,)).fetchone()
+        return live is not None and self._shown_keys({person: str(live[0])})[person] == key
+
+    def _own_post(self, key: str, person: int) -> bool:
+        """An identity of `person` whose own key is `key` sent a post this reader may read."""
         rows = self.conn.execute(
             "SELECT id, kind, value FROM identities WHERE person = ?", (person,)
         ).fetchall()
@@ -91,7 +95,34 @@ class StorePersons:
                 rows.append((int(identity), int(person), str(key)))
                 stored[int(person)] = str(name)
         names = self._names.names(stored)  # never a name signed only where it may not read
-        return {identity: PersonRef(key, names[person]) for identity, person, key in rows}
+        keys = self._shown_keys({person: key for _, person, key in rows})
+        return {identity: PersonRef(keys[person], names[person]) for identity, person, _ in rows}
+
+    def _shown_keys(self, keys: dict[int, str]) -> dict[int, str]:
+        """The key this reader is shown for each person (id -> live key): its own, unless that
+        key is the hash of an address with no post the reader may read (a public poster merged
+        into someone known only from private posts); then the key of one of its addresses
+        that has such a post, which names the same person through the merge."""
+        if not self.viewer.hides_messages:
+            return keys
+        out = dict(keys)
+        tainted = self._names.tainted()
+        visible = self.viewer.messages("m")
+        for person, key in keys.items():
+            if person not in tainted or self._own_post(key, person):
+                continue
+            for kind, value in self.conn.execute(
+                "SELECT i.kind, i.value FROM identities i WHERE i.person = ? AND EXISTS "
+                f"(SELECT 1 FROM messages m WHERE m.identity = i.id AND {visible}) ORDER BY i.id",
+                (person,),
+            ):
+                alias = store_identities.person_key(
+                    store_identities.IdentityRef(str(kind), str(value))
+                )
+                if store_identities.resolve(self.conn, alias) == person:
+                    out[person] = alias
+                    break
+        return out
 
 
 def resolve_query(query: Query, persons: PersonResolver | None) -> Query:

@@ -196,27 +196,62 @@ def test_a_refused_search_keeps_the_search_page(app: Flask, query: str, reason: 
     assert twin.get_json()["error"]["status"] == 400
 
 
+def _merged(mixed: Mixed, tmp_path: Path, into: str, others: list[str]) -> tuple[Path, Flask]:
+    """A copy of the mixed store with the persons of addresses `others` merged into `into`'s,
+    and the app over it (SQLite search: persons resolve in the store for both backends)."""
+    data = tmp_path / "data"
+    shutil.copytree(mixed.data, data)
+    keys = [_person(data, address) for address in (into, *others)]
+    store = Store(data / "store.db")
+    try:
+        merges.merge(store.conn, keys[0], keys[1:], "test")
+        store.conn.commit()
+    finally:
+        store.close()
+    return data, create_app(load_settings(env={}, overrides={"data_dir": data}))
+
+
+def _refused_as_unknown(client: FlaskClient, key: str) -> None:
+    for url in PERSON_URLS:
+        hidden = _answer(client, url, key)
+        assert hidden == _answer(client, url, UNKNOWN_PERSON), url
+        assert hidden[0] == 400, (url, hidden)
+
+
 def test_a_merged_away_key_answers_only_for_its_own_visible_posts(
     mixed: Mixed, tmp_path: Path
 ) -> None:
     """The old key of an address known only from private posts, merged into a public poster,
     answers as an unknown key (not with the public poster's messages); an old key of a public
     address still finds the person it was merged into."""
-    data = tmp_path / "data"
-    shutil.copytree(mixed.data, data)
-    valentina = _person(data, "valentina@hush.example")
-    oscar = _person(data, "oscar@open.example")
-    paula = _person(data, "paula@open.example")
-    store = Store(data / "store.db")
-    try:
-        merges.merge(store.conn, paula, [valentina, oscar], "test")
-        store.conn.commit()
-    finally:
-        store.close()
-    client = create_app(load_settings(env={}, overrides={"data_dir": data})).test_client()
-    for url in PERSON_URLS:
-        hidden = _answer(client, url, valentina)
-        assert hidden == _answer(client, url, UNKNOWN_PERSON), url
-        assert hidden[0] == 400, (url, hidden)
+    valentina = _person(mixed.data, "valentina@hush.example")
+    oscar = _person(mixed.data, "oscar@open.example")
+    paula = _person(mixed.data, "paula@open.example")
+    _, app = _merged(
+        mixed, tmp_path, "paula@open.example", ["valentina@hush.example", "oscar@open.example"]
+    )
+    client = app.test_client()
+    _refused_as_unknown(client, valentina)
     assert client.get(f"/search.json?q=person:{oscar}").get_json()["total"] == 5
     assert client.get(f"/search.json?q=person:{paula}").get_json()["total"] == 5
+
+
+def test_a_public_poster_merged_into_a_private_one_is_shown_by_a_public_key(
+    mixed: Mixed, tmp_path: Path
+) -> None:
+    """Paula merged into Valentina (known only from private posts): the live key is the hash
+    of Valentina's address, so anonymous readers are shown, and may search by, Paula's own
+    key instead; Valentina's key answers them as an unknown one; accounts see the live key."""
+    valentina = _person(mixed.data, "valentina@hush.example")
+    paula = _person(mixed.data, "paula@open.example")
+    _, app = _merged(mixed, tmp_path, "valentina@hush.example", ["paula@open.example"])
+    client = app.test_client()
+    facets = client.get("/api/search?q=after:1990&facets=1").get_json()["facets"]["sender"]
+    assert [paula, 3, "Paula Openshaw"] in facets
+    html = client.get("/search?q=budget").get_data(as_text=True)
+    assert f"person%3A{paula}" in html and valentina not in html
+    assert client.get(f"/search.json?q=person:{paula}").get_json()["total"] == 3
+    _refused_as_unknown(client, valentina)
+    login(client, app, "facilitator")
+    facets = client.get("/api/search?q=after:1990&facets=1").get_json()["facets"]["sender"]
+    assert valentina in [entry[0] for entry in facets]
