@@ -14,14 +14,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, Response, make_response, url_for
+from flask import Blueprint, Response, make_response, request, url_for
 from flask.typing import ResponseReturnValue
 
 from analytics import activity, cohorts, network, responses
 from analytics import bots as bot_scores
 from analytics.cohorts import LAPSE_DAYS
 from analytics.frame import Frame
-from analytics.scope import Scope
+from analytics.scope import Scope, resolve_scope
 from store import merges
 from webui.access import viewer
 from webui.auth import require_role
@@ -123,6 +123,15 @@ def _overview_table(found: Params, frame: Frame, scope: Scope, lapse: int) -> Cs
 def overview() -> ResponseReturnValue:
     found, scope, frame = _setup(OVERVIEW_TABLES, OVERVIEW_LIMIT)
     lapse = integer("lapse_days", LAPSE_DAYS, 0, MAX_LAPSE_DAYS)
+    offered = choices()
+    if (
+        not wants_csv()
+        and not found.lists
+        and not found.community
+        and len(offered["communities"]) > 1
+        and request.args.get("scope", "").strip() != "all"
+    ):
+        return _answer(render("stats_choose.html", _choose(found, offered)))
     if wants_csv():
         return _answer(render("stats.html", {}, table=_overview_table(found, frame, scope, lapse)))
     counts = activity.thread_counts(frame)  # ranked two ways
@@ -144,6 +153,40 @@ def overview() -> ResponseReturnValue:
         ),
     }
     return _answer(render("stats.html", data))
+
+
+def _choose(found: Params, offered: dict[str, Any]) -> dict[str, Any]:
+    """Several communities and no scope chosen: one summary per community (unrelated
+    communities are not mixed by default), each linking to its dashboard."""
+    conn = get_store().conn
+    summaries = []
+    for name in offered["communities"]:
+        scope = resolve_scope(
+            conn,
+            community=name,
+            start=found.start,
+            end=found.end,
+            include_private=include_private(),
+            include_bots=found.include_bots,
+        )
+        summaries.append(
+            {
+                "community": name,
+                "lists": list(scope.lists),
+                **record(activity.totals(frame_of(scope))),
+                "url": url_for("stats.overview", community=name, **_window_args()),
+            }
+        )
+    return {
+        "choose_scope": True,
+        "communities": summaries,
+        "all_url": url_for("stats.overview", scope="all", **_window_args()),
+        "choices": offered,
+    }
+
+
+def _window_args() -> dict[str, Any]:
+    return {k: v for k in ("start", "end", "bots") if (v := request.args.get(k, "").strip())}
 
 
 # -- facilitator pages: they name people -------------------------------------------------------

@@ -356,3 +356,45 @@ def test_community_scope(webui_data: Path, tmp_path: Path) -> None:
     assert both["scope"]["lists"] == [PRIVATE, PUBLIC]
     assert both["totals"]["messages"] > whole["totals"]["messages"]
     assert client.get("/stats/people.json?community=nope").status_code == 404
+
+
+def test_several_communities_ask_for_a_scope_first(webui_data: Path, tmp_path: Path) -> None:
+    # issue 13: /stats mixed unrelated communities by default
+    data = tmp_path / "data"
+    shutil.copytree(webui_data, data)
+    store = Store(data / "store.db")
+    try:
+        communities.upsert(store.conn, "one", [PUBLIC])
+        communities.upsert(store.conn, "two", [PRIVATE])
+    finally:
+        store.close()
+    app = create_app(
+        load_settings(env={}, overrides={"data_dir": data, "web.secure_cookies": False})
+    )
+    client = app.test_client()
+    # an anonymous visitor sees one community only: the dashboard as before
+    assert "totals" in client.get("/stats.json").get_json()
+    login(client, app)
+    chooser = client.get("/stats.json").get_json()
+    assert chooser["choose_scope"] and "totals" not in chooser
+    by_name = {c["community"]: c for c in chooser["communities"]}
+    assert set(by_name) == {"one", "two"}
+    one = client.get("/stats.json?community=one").get_json()["totals"]
+    assert by_name["one"]["messages"] == one["messages"] > 0
+    assert by_name["two"]["lists"] == [PRIVATE]
+    page = client.get("/stats").get_data(as_text=True)
+    assert 'id="choose-scope"' in page and by_name["one"]["url"] in page
+    assert "totals" in client.get("/stats.json?scope=all").get_json()
+    assert "totals" in client.get(f"/stats.json?list={PUBLIC}").get_json()
+
+
+def test_overview_long_tables_are_folded_below_the_threads(client: FlaskClient) -> None:
+    # issue 13: a long table after every chart; "Most discussed threads" far down the page
+    html = client.get(f"/stats?list={PUBLIC}").get_data(as_text=True)
+    assert html.index('id="threads-h"') < html.index('id="activity-h"')
+    for table in ("activity", "cohorts", "responses-by-period", "hours", "days"):
+        at = html.index(f'<table id="{table}"')
+        opened = html.rindex("<details", 0, at)
+        assert html.rfind("</details>", 0, at) < opened  # inside a <details>
+        assert "open" not in html[opened : html.index(">", opened)]  # collapsed
+    assert html.count('<details class="long-table">') == 5
