@@ -219,8 +219,14 @@ _STATS = (
 
 
 def _variants(endpoint: str) -> tuple[str, ...]:
-    if endpoint in ("search_pages.search", "api.search") or endpoint.startswith("exports.search"):
+    if endpoint in (
+        "search_pages.search",
+        "api.search",
+        "feeds.search_feed",
+    ) or endpoint.startswith("exports.search"):
         return _SEARCHES
+    if endpoint.startswith(("pages.list", "pages.period")):
+        return ("", "?sort=date", "?sort=activity")
     if endpoint.startswith("stats."):
         return _STATS
     if endpoint.startswith("pages.thread"):
