@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import filterfalse
 
 from store.models import Attachment
 
@@ -134,6 +135,10 @@ def strip_footers(text: str) -> str:
 
 _HASH_WORD = re.compile(r"[^\W_]+")
 _HASH_SKIP = frozenset({"at", "a"})
+_HASH_SKIP_BYTES = frozenset(word.encode("ascii") for word in _HASH_SKIP)
+_HASH_TABLE = bytes(
+    byte if chr(byte).isalnum() and byte < 0x80 else 0x20 for byte in range(256)
+).lower()
 
 
 def normalise_for_hash(body: str, footers_removed: bool = False) -> str:
@@ -153,10 +158,12 @@ def hash_words(text: str) -> str:
     and `Urspr?ngliche` in the other.  Dropping `?` and every non-ASCII character makes both
     `ursprngliche`; two different messages would still need the same Message-ID, date and
     subject to collide."""
-    if not text.isascii():
-        text = text.encode("ascii", "ignore").decode("ascii")
-    text = text.replace("?", "").lower()
-    return " ".join(w for w in _HASH_WORD.findall(text) if w not in _HASH_SKIP)
+    # = the ASCII runs of `[^\W_]+` of `text` lower-cased without "?" and the skip words,
+    # done in C: bytes.translate (lower-case, "?" deleted, every other non-alphanumeric byte
+    # a space), split, filterfalse (a third of a message's parse time went here before)
+    data = text.encode("ascii", "ignore")
+    words = data.translate(_HASH_TABLE, b"?").split()
+    return b" ".join(filterfalse(_HASH_SKIP_BYTES.__contains__, words)).decode("ascii")
 
 
 def _tidy(text: str) -> str:
