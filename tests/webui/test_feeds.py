@@ -77,6 +77,7 @@ def test_links_are_absolute_from_base_url_never_host(webui_data: Path) -> None:
         f'<link rel="alternate" type="application/atom+xml" title="{PUBLIC}: new threads" '
         f'href="/lists/{PUBLIC}/feed.atom">'
     ) in page.get_data(as_text=True)
+    assert f'<a id="list-feed" href="/lists/{PUBLIC}/feed.atom"' in page.get_data(as_text=True)
 
 
 def test_thread_feed(client: FlaskClient, db: sqlite3.Connection) -> None:
