@@ -13,11 +13,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from config.settings import load_settings
+from store.overview import Monthly
 from tests.support.webauth import login
 from tests.webui.conftest import PRIVATE, PUBLIC
 from tests.webui.test_pages import page
 from tests.webui.test_visibility_walk import PUBLIC_LIST, Mixed, mixed  # noqa: F401 (fixture)
 from webui import create_app
+from webui.overview import sparkline
 
 
 def _senders(db: sqlite3.Connection, thread_id: str, *, public_only: bool) -> int:
@@ -177,3 +179,14 @@ def test_mixed_thread_counts_are_of_its_visible_messages(
     whole = {t["thread_id"]: t for t in listing["active_threads"]}[thread_id]
     assert (whole["messages"], whole["participants"]) == (5, 4)
     assert whole["in_scope"] == 3, "three of its messages are on the public list"
+
+
+def test_sparkline_of_one_month_and_of_a_busy_list() -> None:
+    one = sparkline(Monthly("2020-03", "2020-03", (5,)))
+    assert one is not None and one["label"] == "5 messages per month, 2020"
+    assert len(one["points"].split()) == 2, "one month is a flat line across the box"
+    busy = sparkline(Monthly("2019-11", "2020-02", (1200, 0, 30, 10)))
+    assert busy is not None and busy["label"] == "310 messages per month, 2019–2020"
+    ys = [float(p.split(",")[1]) for p in busy["points"].split()]
+    assert ys[0] == min(ys) and ys[1] == max(ys), "the busiest month is the highest point"
+    assert sparkline(None) is None
