@@ -177,7 +177,8 @@ SETTINGS: tuple[Setting, ...] = (
         float,
         300.0,
         "Seconds between two PRAGMA quick_check runs of the store by /healthz in each web "
-        "process (damage met by any request shows at once); 0: on every probe.",
+        "process (damage met by any request shows at once); 0: on every probe. Also how long "
+        "/healthz reports a search index failure a request met.",
     ),
     Setting(
         "sync.max_download_bytes",
