@@ -74,6 +74,12 @@ def _header_str(value: object) -> str:
     return str(value)
 
 
+def _first(headers: dict[str, list[str]], name: str) -> str:
+    """The first value of header `name` (lower-case) as `str`, "" when there is none."""
+    values = headers.get(name)
+    return _header_str(values[0]) if values else ""
+
+
 def _plain(value: str) -> str:
     """Turn surrogate-escaped 8-bit bytes into text without any decoding guesswork."""
     if value.isascii():
@@ -272,20 +278,25 @@ def _parse_message(raw: bytes, unixfrom: str, max_mime_depth: int, max_deep_part
         if envelope:
             unixfrom = envelope[5:] if envelope.startswith("From ") else envelope
 
-    subject, subject_fallback = decode_header(_header_str(msg.get("Subject")))
+    # one pass over the header list instead of one per lookup (each `msg.get` lower-cases
+    # every header name); values as `msg.get_all` returns them (this policy keeps them raw)
+    headers: dict[str, list[str]] = {}
+    for name, value in msg.items():
+        headers.setdefault(name.lower(), []).append(value)
+    subject, subject_fallback = decode_header(_first(headers, "subject"))
     subject_norm, list_tag = split_subject(subject)
 
-    from_values = msg.get_all("From") or msg.get_all("Sender") or []
+    from_values = headers.get("from") or headers.get("sender") or []
     sender = parse_from(_header_str(from_values[0])) if from_values else Address("", "")
     if not sender.address:
         flags.append("no-from")
-    to = parse_address_list([_header_str(v) for v in msg.get_all("To") or []])
-    cc = parse_address_list([_header_str(v) for v in msg.get_all("Cc") or []])
+    to = parse_address_list([_header_str(v) for v in headers.get("to", ())])
+    cc = parse_address_list([_header_str(v) for v in headers.get("cc", ())])
 
     dates = resolve_date(
-        _header_str(msg.get("Date")),
+        _first(headers, "date"),
         unixfrom,
-        [_header_str(v) for v in msg.get_all("Received") or []],
+        [_header_str(v) for v in headers.get("received", ())],
     )
     flags.extend(dates.flags)
 
@@ -313,7 +324,7 @@ def _parse_message(raw: bytes, unixfrom: str, max_mime_depth: int, max_deep_part
     content_hash = _fingerprint("content", "", dates.header_date, subject_norm, body_norm)
 
     # unfolded (RFC 5322 2.2.3: the line breaks go, the white space stays), as written else
-    message_id = _LINE_BREAK.sub("", _plain(_header_str(msg.get("Message-ID")))).strip()
+    message_id = _LINE_BREAK.sub("", _plain(_first(headers, "message-id"))).strip()
     message_id_norm = normalise_msgid(message_id) if message_id else ""
     synthetic = not message_id_norm
     if synthetic:
@@ -326,9 +337,9 @@ def _parse_message(raw: bytes, unixfrom: str, max_mime_depth: int, max_deep_part
         message_id=message_id,
         message_id_norm=message_id_norm,
         msgid_synthetic=synthetic,
-        in_reply_to=_id_list(_header_str(msg.get("In-Reply-To")), message_id_norm),
+        in_reply_to=_id_list(_first(headers, "in-reply-to"), message_id_norm),
         references=_id_list(
-            " ".join(_header_str(v) for v in msg.get_all("References") or []), message_id_norm
+            " ".join(_header_str(v) for v in headers.get("references", ())), message_id_norm
         ),
         from_=_real_sender(msg, sender, flags),
         to=to,
