@@ -18,6 +18,7 @@ from config.settings import load_settings
 from ingest.sources.mbox import MboxSource
 from ingest.sync import sync_list
 from store.store import Store
+from tests.support.webauth import login
 from webui import create_app
 from webui.reply import reply_subject, reply_url
 
@@ -205,3 +206,20 @@ def test_reply_url_encoding() -> None:
     assert fields["References"] == ["<p@x.org> <id+1@x.org>"]
     assert reply_url("", "s", "<a@b>", []) is None
     assert reply_url("l@x.org", "s", "", []) is None
+
+
+def test_a_logged_in_reader_downloads_a_private_attachment(client: FlaskClient) -> None:
+    app = client.application
+    conn = sqlite3.connect(app.config["LISTARCHIVE_SETTINGS"].store_path)
+    secret = conn.execute(
+        "SELECT key FROM messages WHERE message_id = '<secret@example.org>'"
+    ).fetchone()[0]
+    conn.close()
+    assert client.get(f"/messages/{secret}/attachments/0").status_code == 404
+    staff = app.test_client()
+    login(staff, app, "facilitator")
+    response = staff.get(f"/messages/{secret}/attachments/0")
+    assert response.status_code == 200
+    assert response.data == PNG
+    listed = staff.get(f"/messages/{secret}.json").get_json()["message"]["attachments"]
+    assert listed[0]["url"] == f"/messages/{secret}/attachments/0"
