@@ -103,6 +103,7 @@ def test_j_and_k_move_between_messages(page: Page, site: Site) -> None:
     page.goto(f"{site.url}/threads/{_thread(site)}")
     ids = page.locator("#thread > li.msg").evaluate_all("els => els.map(e => e.id)")
     assert len(ids) == 50
+    expect(page.locator("#thread-keys")).to_be_visible()  # the script says the keys work
     page.locator("h1").click()  # focus in the page, not in a field
     page.keyboard.press("j")
     assert page.evaluate("location.hash") == f"#{ids[0]}"

@@ -230,7 +230,7 @@ def _variants(endpoint: str) -> tuple[str, ...]:
     if endpoint.startswith("stats."):
         return _STATS
     if endpoint.startswith("pages.thread"):
-        return ("", "?view=flat")
+        return ("", "?view=flat", "?page=2")
     return ("", "?facets=1")
 
 

@@ -8,6 +8,10 @@
     return;
   }
   var items = Array.prototype.slice.call(list.querySelectorAll("li.msg"));
+  var hint = document.getElementById("thread-keys");
+  if (hint) {
+    hint.hidden = false; // the keys work: say so (without JavaScript the hint stays hidden)
+  }
   function current() {
     var id = window.location.hash.slice(1);
     for (var i = 0; i < items.length; i++) {
