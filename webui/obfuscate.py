@@ -4,8 +4,9 @@ The local part is kept and the domain replaced by `…`; display names are not t
 are scanned for both the plain form and pipermail's own `jane at example.org` form (which the
 archive already wrote into many bodies), the latter only when the domain ends in a common
 mail top-level domain, so prose such as "look at twisted.internet" is left alone -- except
-inside angle brackets (`Laurens <_ at lvh.cc> wrote:`), which is a mailbox as a header shows
-it: there any domain is hidden, so a body and the headers follow one rule.
+inside angle brackets (`Laurens <_ at lvh.cc> wrote:`) or parentheses, or before "wrote", where
+it is a mailbox as a header shows it: there any domain is hidden, so a body and the headers
+follow one rule.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ _PIPERMAIL = re.compile(
 
 # `<local at any.domain>`: a mailbox (pipermail's rewriting of a header-style address)
 _BRACKETED = re.compile(rf"<\s*({_LOCAL}) at ({_DOMAIN})\s*>", re.IGNORECASE)
+# ... and the attribution forms `(jane at x.cc)` and `jane at x.cc wrote:`
+_PARENTHESISED = re.compile(rf"\(\s*({_LOCAL}) at ({_DOMAIN})\s*\)", re.IGNORECASE)
+_ATTRIBUTION = re.compile(rf"\b({_LOCAL}) at ({_DOMAIN})(?=:? wrote\b)", re.IGNORECASE)
 
 
 def obfuscate_address(address: str) -> str:
@@ -44,6 +48,8 @@ def obfuscate_text(text: str) -> str:
     """Every address in free text (a body, a subject, a Message-ID)."""
     text = _PLAIN.sub(lambda m: f"{m.group(1)} at {ELLIPSIS}", text)
     text = _BRACKETED.sub(lambda m: f"<{m.group(1)} at {ELLIPSIS}>", text)
+    text = _PARENTHESISED.sub(lambda m: f"({m.group(1)} at {ELLIPSIS})", text)
+    text = _ATTRIBUTION.sub(lambda m: f"{m.group(1)} at {ELLIPSIS}", text)
     return _PIPERMAIL.sub(lambda m: f"{m.group(1)} at {ELLIPSIS}", text)
 
 

@@ -58,3 +58,6 @@ def test_bracketed_pipermail_address_hidden_whatever_its_domain() -> None:
     assert "lvh.cc" not in shown
     assert f"Laurens Van Houtven <{obfuscate_address('_ at lvh.cc')}> wrote:" in shown
     assert "look at foo.py" in shown
+    shown = obfuscate_text("On Tue, lvh at lvh.cc wrote:\n> (glyph at lvh.cc) said\n")
+    assert "lvh.cc" not in shown and f"lvh at {ELLIPSIS} wrote:" in shown
+    assert f"(glyph at {ELLIPSIS})" in shown
