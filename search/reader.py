@@ -15,7 +15,13 @@ import logging
 import sqlite3
 from collections.abc import Collection, Iterable
 
-from search.base import SearchBackend, SearchQueryError, SearchResult, Sort
+from search.base import (
+    SearchBackend,
+    SearchQueryError,
+    SearchResult,
+    SearchUnavailableError,
+    Sort,
+)
 from search.persons import StorePersons
 from search.query import DEFAULT_LIMITS, QueryLimits, parse_query
 from store.visibility import Visibility
@@ -81,6 +87,22 @@ def check_operator_lists(
             )
 
 
+def index_problem(conn: sqlite3.Connection, backend: SearchBackend, viewer: Visibility) -> str:
+    """Why `backend` cannot answer for the store `conn` (as `/healthz` says it), or "": an
+    index that holds nothing while the store has messages this reader may read (a lost or
+    emptied index file: every search would answer "0 messages" without a word), or an index
+    built from another store."""
+    indexed_from = backend.get_store_id()
+    row = conn.execute("SELECT value FROM meta WHERE key = 'store_id'").fetchone()
+    if indexed_from and row is not None and indexed_from != str(row[0]):
+        return "the search index was built from another store: run `listarchive reindex`"
+    if not indexed_from:
+        visible = conn.execute(f"SELECT 1 FROM messages m WHERE {viewer.messages('m')} LIMIT 1")
+        if visible.fetchone() is not None:
+            return "the search index is empty: run `listarchive reindex`"
+    return ""
+
+
 class ReaderSearch:
     """`backend` as the reader `viewer` may use it, over the store connection `conn`."""
 
@@ -106,6 +128,9 @@ class ReaderSearch:
         cursor: str | None = None,
     ) -> SearchResult:
         self.check(query, lists)
+        problem = index_problem(self.conn, self.backend, self.viewer)
+        if problem:
+            raise SearchUnavailableError(problem)
         return self.backend.search(
             query,
             lists=lists,

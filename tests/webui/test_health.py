@@ -17,7 +17,10 @@ import pytest
 from flask.testing import FlaskClient
 
 from config.settings import load_settings
+from search import indexer
+from search.factory import open_backend
 from store import schema
+from store.store import Store
 from tests.conftest import REPO
 from tests.store.test_store_faults import damage_middle_leaves, overwrite_page, set_schema_version
 from tests.support.webauth import csrf_token_in
@@ -353,3 +356,32 @@ def test_index_failure_met_by_a_search_turns_healthz_503_for_an_interval(data: P
     shutil.copy2(sound, data / "search-fts.db")  # rebuilt (reindex)
     clock.now += 1
     assert health(client)[0] == 200
+
+
+@pytest.mark.parametrize("how", ["zero-bytes", "missing"])
+def test_a_lost_index_is_a_503_not_an_empty_archive(data: Path, how: str) -> None:
+    """A search index file lost or emptied under a store with messages: searches say so with
+    what to do (503), as /healthz does, instead of "0 messages" (issue 11 review, D7)."""
+    index = data / "search-fts.db"
+    if how == "missing":
+        index.unlink()
+    else:
+        index.write_bytes(b"")
+    client = client_for(data)
+    for url in ("/search.json?q=budget", "/api/search?q=budget", "/search.csv?q=budget"):
+        answer = client.get(url)
+        assert answer.status_code == 503, url
+        assert "reindex" in answer.get_data(as_text=True), url
+    assert client.get("/search?q=budget").status_code == 503
+    status, body = health(client)
+    assert status == 503 and "reindex" in body["checks"]["index"]["error"]
+    store = Store(data / "store.db")
+    try:
+        backend = open_backend("sqlite", data)
+        try:
+            indexer.catch_up(store, backend)
+        finally:
+            backend.close()
+    finally:
+        store.close()
+    assert client.get("/search.json?q=budget").status_code == 200
