@@ -12,8 +12,8 @@ has perceval installed, e.g. a throw-away venv: perceval is never a project depe
 parse-only time of perceval's MBox backend over local copies; it prints each time, CPU seconds,
 msgs/s and the ratios.  CPU seconds of our sync are those of the sync process and its workers.
 
-With `--profile FILE` the sync runs once more with `--workers 1` (parsing inline, so one
-profile holds the sync process and the parser) under cProfile; the top functions are printed.
+With `--profile FILE` the sync runs under cProfile (the sync process only; with `--workers 1`
+the parser runs inline, so the one profile holds both); the top functions are printed.
 
     .venv/bin/python bench/ingest.py [--list NAME] [--workers N] [--keep DIR]
     .venv/bin/python bench/ingest.py --compare [--perceval-python /tmp/perceval-venv/bin/python]
@@ -117,7 +117,7 @@ def main() -> None:
     parser.add_argument("--es-index", default="listarchive-bench")
     parser.add_argument("--compare", action="store_true", help="also time stdlib/perceval")
     parser.add_argument("--perceval-python", help="a Python with perceval installed")
-    parser.add_argument("--profile", type=Path, help="profile a --workers 1 sync into FILE")
+    parser.add_argument("--profile", type=Path, help="profile the sync process into FILE")
     args = parser.parse_args()
     files = sorted((TWISTED / args.list).glob("*.txt.gz"))
     baseline = perceval = None
@@ -145,7 +145,6 @@ def main() -> None:
         sync = [*cli, "sync", "--json", "--workers", str(args.workers)]
         if args.profile:
             sync = [sys.executable, "-m", "cProfile", "-o", str(args.profile), *sync[1:]]
-            sync[sync.index("--workers") + 1] = "1"
         started, cpu_before = time.perf_counter(), _children_cpu()
         proc = subprocess.Popen(
             sync,
