@@ -103,7 +103,8 @@ def test_remove_resync_restore_purge(tmp_path: Path, env: dict[str, str]) -> Non
 
     # the same archive again (the volume changed: it is read again), and the same mail
     # delivered by another list: counted as removed, never stored visible
-    alpha.write_text("".join((*ALPHA, LATER)))
+    # (LATER first: a rewritten file is read whole; an append would be read from its end)
+    alpha.write_text("".join((LATER, *ALPHA)))
     again = run.sync("alpha")
     assert again["removed"] == 1 and again["new_messages"] == 1, again
     beta.write_text(resent(Q1) + renamed(resent(Q1), "gw"))
@@ -143,7 +144,7 @@ def test_remove_resync_restore_purge(tmp_path: Path, env: dict[str, str]) -> Non
     for secret in secrets:
         assert secret not in stored, secret
     assert "cannot be undone" in run.run("restore", str(purged["id"]), code=1)
-    alpha.write_text("".join((*ALPHA, LATER, H1)))
+    alpha.write_text("".join((H1, LATER, *ALPHA)))  # rewritten: read whole again
     third = run.sync("alpha")
     assert third["removed"] == 1, third
     assert run.total("quokkasecret") == 0
@@ -158,7 +159,8 @@ def test_a_reused_message_id_keeps_the_other_message(tmp_path: Path) -> None:
     run.sync("alpha")
     yeti = _key(data, "Yeti confession")
     run.run("remove", yeti, "--reason", "asked by the author")
-    alpha.write_text("".join((*ALPHA, H1)))  # another message with the same Message-ID
+    # another message with the same Message-ID, first: the rewritten file is read whole
+    alpha.write_text("".join((H1, *ALPHA)))
     summary = run.sync("alpha")
     assert summary["new_messages"] == 1 and summary["removed"] == 1, summary
     assert run.total("yetisecret") == 0

@@ -290,7 +290,6 @@ def test_unknown_address_is_a_clear_error(hyperkitty: HyperKittyServer, data_dir
     ("args", "message"),
     [
         (["--hyperkitty", "https://lists.example.org/archives/"], "needs --address"),
-        (["--pipermail", "https://example.org/pipermail/x/", "--address", ADDRESS], "only for"),
         (
             [
                 "--hyperkitty",
