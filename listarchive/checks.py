@@ -176,6 +176,9 @@ def _index_check(settings: Settings, store: Store, report: Report) -> None:
     if store_id and store_id != store.store_id:
         detail = "the search index was built from another store: run `listarchive reindex`"
         report.add("index", "error", detail, **facts)
+    elif messages and not store_id and not count:  # emptied, or its file lost and re-made
+        detail = "the search index is empty: run `listarchive reindex`"
+        report.add("index", "error", detail, **facts)
     elif checkpoint < seq:
         detail = f"the search index is behind the store ({checkpoint} < {seq}): the next sync "
         report.add("index", "warning", detail + "catches it up", **facts)

@@ -18,7 +18,7 @@ import click
 from config.settings import ConfigError, load_settings
 from listarchive import app, searching
 from listarchive.cli_args import QueryCommand
-from listarchive.cli_common import current_settings, store_errors, store_session
+from listarchive.cli_common import IndexUnusable, current_settings, store_errors, store_session
 from listarchive.cli_lazy import LazyGroup
 from listarchive.cli_text import plural
 from search.base import SearchError
@@ -325,6 +325,8 @@ def search(
             offset=offset,
             include_private=include_private,
         )
+    except searching.IndexUnavailable as exc:
+        raise IndexUnusable(str(exc)) from exc
     except SearchError as exc:
         raise click.ClickException(str(exc)) from exc
     payload = searching.search_payload(result, list_names)

@@ -25,6 +25,13 @@ class StoreUnusable(click.ClickException):
     exit_code = STORE_UNUSABLE_EXIT
 
 
+class IndexUnusable(click.ClickException):
+    """The search index cannot answer for the store (lost, emptied, another store's): the
+    message says to run `listarchive reindex`; exit code 3, as for an unusable store."""
+
+    exit_code = STORE_UNUSABLE_EXIT
+
+
 class Group(click.Group):
     """The `listarchive` group: an SQLite error that means the store is damaged or unusable,
     met by any command at any point, ends the command with the store's message (exit 3),

@@ -8,10 +8,18 @@ from typing import Any, TypedDict
 
 from config.settings import Settings
 from search import indexer
-from search.base import PersonRef, SearchError, SearchResult, SearchUnavailableError
-from search.factory import open_configured
+from search.base import (
+    PersonRef,
+    SearchBackend,
+    SearchError,
+    SearchResult,
+    SearchUnavailableError,
+)
+from search.factory import SQLITE_FILENAME, open_configured
 from search.persons import StorePersons
 from search.query import HIGHLIGHT_END, HIGHLIGHT_START
+from search.reader import index_problem
+from store import files, visibility
 from store.store import Store, StoreError
 
 logger = logging.getLogger(__name__)
@@ -77,6 +85,33 @@ class StorePersonsOnDemand:
             self._store.close()
 
 
+class IndexUnavailable(SearchUnavailableError):
+    """The search index cannot answer for the store: lost (its file deleted or never built),
+    emptied, or built from another store, while the store holds messages the search may
+    read.  Every search would answer "0 messages" without a word; the CLI exits 3 instead,
+    with the remedy (`listarchive reindex`), as the web answers 503."""
+
+
+def index_unavailable(
+    settings: Settings, backend: SearchBackend | None, *, include_private: bool
+) -> str:
+    """Why the index (`backend`, or None for an SQLite index file that does not exist) cannot
+    answer for the store, or "" (no store yet, or nothing in it the search may read)."""
+    if not files.holds_data(settings.store_path):
+        return ""
+    store = Store(settings.store_path, readonly=True)
+    try:
+        viewer = visibility.for_reader(store.conn, include_private=include_private)
+        if backend is not None:
+            return index_problem(store.conn, backend, viewer)
+        sql = f"SELECT 1 FROM messages m WHERE {viewer.messages('m')} LIMIT 1"
+        if store.conn.execute(sql).fetchone() is None:
+            return ""
+        return "there is no search index: run `listarchive reindex`"
+    finally:
+        store.close()
+
+
 def search(
     settings: Settings,
     query: str,
@@ -87,9 +122,19 @@ def search(
     offset: int = 0,
     include_private: bool = False,
 ) -> SearchResult:
+    """Query the configured index; `IndexUnavailable` when it cannot answer for the store
+    (an SQLite index file that is missing is not created by a search)."""
+    sqlite_file = settings.data_dir / SQLITE_FILENAME
+    if settings["search.backend"] == "sqlite" and not sqlite_file.exists():
+        problem = index_unavailable(settings, None, include_private=include_private)
+        if problem:
+            raise IndexUnavailable(problem)
     backend = open_configured(settings)
     persons = StorePersonsOnDemand(settings)
     try:
+        problem = index_unavailable(settings, backend, include_private=include_private)
+        if problem:
+            raise IndexUnavailable(problem)
         return backend.search(
             query,
             lists=tuple(lists),
