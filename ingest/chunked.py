@@ -170,11 +170,7 @@ def parse_split(
     pieces = split_stream(text, limits.max_message_bytes, limits.quarantine_keep_bytes)
     for position, piece in enumerate(pieces, start=first_position):
         if piece.truncated:
-            reason = (
-                f"message of {piece.size} bytes is larger than sync.max_message_bytes "
-                f"({limits.max_message_bytes})"
-            )
-            oversized.append(Quarantined(name, position, reason, piece.raw))
+            oversized.append(limits.oversized(name, position, piece))
             result.count += 1
             continue
         digest = hashlib.sha256(piece.raw).digest()
@@ -219,13 +215,15 @@ def store_split(
     download: Download,
     limits: Limits,
     raw: ChunkSource,
+    *,
+    release_held: bool = False,
 ) -> SplitResult:
     """Parse and store one volume split across the workers, in its one transaction (rolled
     back if anything raises); its fetch state gets the message count (after the
     `download.first_position` messages stored before, for a grown file)."""
     assert download.state is not None
     state = download.state
-    with store.volume_writer(list_id, state) as writer:
+    with store.volume_writer(list_id, state, release_held=release_held) as writer:
 
         def save(items: list[StoredItem], bad: list[Quarantined]) -> tuple[int, int, int, int]:
             counts = writer.add(items, bad)

@@ -10,7 +10,7 @@ runs when the last one is older than `scheduler.full_check`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from ingest.sources.base import Volume
 from store.records import VolumeState
@@ -19,14 +19,22 @@ RECENT_PERIODS = 2
 
 
 def volumes_to_check(
-    volumes: Sequence[Volume], states: Mapping[str, VolumeState], full: bool
+    volumes: Sequence[Volume],
+    states: Mapping[str, VolumeState],
+    full: bool,
+    also: Collection[str] = (),
 ) -> list[Volume]:
-    """`volumes` (oldest first) that this run should request."""
+    """`volumes` (oldest first) that this run should request: the recent ones, the new, the
+    failed, and those named in `also` (messages of them held in the quarantine by a limit
+    raised since)."""
     if full:
         return list(volumes)
     recent = {v.name for v in volumes[-RECENT_PERIODS:]}
     return [
         v
         for v in volumes
-        if v.name in recent or v.name not in states or states[v.name].status != "ok"
+        if v.name in recent
+        or v.name not in states
+        or states[v.name].status != "ok"
+        or v.name in also
     ]

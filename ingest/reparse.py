@@ -10,8 +10,8 @@ A stored message the current parser fails on is kept as it is, and reported.
 
 Quarantined messages are parsed again too; those that now parse are stored on their list,
 at their volume and position (through `Store.save_volume`, so tombstones apply), and leave
-the quarantine.  A message quarantined for its size is not retried (only its first bytes
-were kept).
+the quarantine.  A message quarantined for its size is not retried here (only its first
+bytes were kept): a sync reads its volume again once `sync.max_message_bytes` is raised.
 """
 
 from __future__ import annotations

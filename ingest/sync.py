@@ -34,8 +34,15 @@ from ingest.incremental import volumes_to_check
 from ingest.run_summary import RunSummary, VolumeFailure
 from ingest.sources.base import Download, Source, Volume
 from ingest.spool import Spool, discard
-from ingest.worker import DEFAULT_LIMITS, Limits, ParsedVolume, make_executor, parse_volume
-from store import locks, runs, tx
+from ingest.worker import (
+    DEFAULT_LIMITS,
+    QUARANTINING_LIMITS,
+    Limits,
+    ParsedVolume,
+    make_executor,
+    parse_volume,
+)
+from store import locks, quarantine, runs, tx
 from store.records import VolumeState
 from store.store import Store, StoreFullError, utcnow_iso
 
@@ -165,6 +172,9 @@ class _Run:
         self.executor = make_executor(workers)
         self.parse_window = PARSE_WINDOW
         self.retry_failed = False
+        self.releasing: set[str] = set()
+        """Volumes read whole again because a limit that quarantined some of their messages
+        was raised since (`store.quarantine.held`): those rows go when the volume is stored."""
 
     def sync(
         self,
@@ -177,6 +187,12 @@ class _Run:
         store, summary, source = self.store, self.summary, self.source
         started = time.monotonic()
         states = store.volume_states(self.list_id)
+        held = quarantine.held(store.conn, self.list_id)
+        raised = {
+            origin
+            for origin, recorded in held.items()
+            if any(self.limits.raised_since(r, QUARANTINING_LIMITS) for r in recorded)
+        }
         remember = getattr(source, "remember", None)
         if remember is not None:
             remember(states)  # what earlier runs learned of the source (pipermail: .txt twins)
@@ -186,7 +202,7 @@ class _Run:
                 volumes = recent(states)  # the source knows its recent periods without an index
             else:
                 discovered = source.volumes()
-                volumes = volumes_to_check(discovered, states, full)
+                volumes = volumes_to_check(discovered, states, full, also=raised)
                 self._expect_volumes(discovered, states)
         except SourceError as exc:
             summary.error = str(exc)
@@ -211,7 +227,7 @@ class _Run:
                     summary.deadline = _deadline_line(deadline, len(volumes) - index)
                     logger.warning("sync %s: %s", summary.list_name, summary.deadline)
                     break
-                previous = self._previous(states.get(volume.name))
+                previous = self._previous(states.get(volume.name), volume.name in raised)
                 download = source.download(volume, previous)
                 summary.requests += download.requests
                 if download.status == "unchanged" and download.state not in (None, previous):
@@ -247,10 +263,20 @@ class _Run:
         store.rethread()
         store.mark_synced(self.list_id)
 
-    def _previous(self, state: VolumeState | None) -> VolumeState | None:
+    def _previous(self, state: VolumeState | None, held: bool = False) -> VolumeState | None:
         """What the source is told it had of a volume: `state`, except for a failed volume to
-        retry (limits raised since, or `retry_failed`), whose validators and sha256 are
-        forgotten so that it is fetched and parsed again."""
+        retry (limits raised since, or `retry_failed`), or one with messages `held` in the
+        quarantine by a limit raised since, whose validators and sha256 are forgotten so that
+        it is fetched and parsed again (the latter whole: not from a resume offset)."""
+        if state is not None and held and state.status == "ok":
+            logger.info(
+                "volume %s: reading it again (a limit that quarantined messages of it was raised)",
+                state.name,
+            )
+            self.releasing.add(state.name)
+            return dataclasses.replace(
+                state, etag="", last_modified="", sha256="", resume_offset=0, resume_fp=""
+            )
         if state is None or state.status != "failed" or not state.sha256:
             return state
         raised = self.limits.raised_since(state.limits)
@@ -352,7 +378,8 @@ class _Run:
             self._fail(download, parsed.error, download.state)
             return "failed"
         assert download.state is not None
-        with self.store.volume_writer(self.list_id, download.state) as writer:
+        release = download.volume.name in self.releasing
+        with self.store.volume_writer(self.list_id, download.state, release_held=release) as writer:
             for batch in parsed.read_batches():
                 writer.add(batch.items, batch.quarantined)
             writer.state = dataclasses.replace(
@@ -389,6 +416,7 @@ class _Run:
                     download,
                     self.limits,
                     raw,
+                    release_held=download.volume.name in self.releasing,
                 )
                 break
             except BrokenProcessPool as exc:

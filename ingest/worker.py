@@ -55,6 +55,10 @@ this, copies are parsed again (and stored as duplicates), so memory stays bounde
 FAILING_LIMITS = ("max_volume_bytes",)
 """The limits that fail a whole volume (the others quarantine a message): a volume that
 failed is parsed again once one of them is raised (`Limits.raised_since`)."""
+QUARANTINING_LIMITS = ("max_message_bytes",)
+"""The limits that quarantine a message (only its first bytes are kept): recorded with its
+quarantine row (`Limits.oversized`), so that a sync after one was raised reads its volume
+again (`ingest.sync`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,24 +75,36 @@ class Limits:
     quarantine_keep_bytes: int = KEEP
     max_deep_parts: int = MAX_DEEP_PARTS
 
-    def in_force(self) -> str:
-        """The volume-failing limits, as recorded with a failed volume (JSON)."""
-        return json.dumps({name: getattr(self, name) for name in FAILING_LIMITS})
+    def in_force(self, names: Sequence[str] = FAILING_LIMITS) -> str:
+        """The limits `names` (the volume-failing ones: as recorded with a failed volume), as
+        JSON."""
+        return json.dumps({name: getattr(self, name) for name in names})
 
-    def raised_since(self, recorded: str) -> bool:
+    def raised_since(self, recorded: str, names: Sequence[str] = FAILING_LIMITS) -> bool:
         """Whether a volume that failed under `recorded` (`in_force`) may pass now: one of the
-        volume-failing limits is higher, or what was in force is not known."""
+        limits `names` is higher, or what was in force is not known (likewise a message
+        quarantined by `QUARANTINING_LIMITS`)."""
         try:
             then = json.loads(recorded) if recorded else None
         except ValueError:
             then = None
         if not isinstance(then, dict):
             return True
-        for name in FAILING_LIMITS:
+        for name in names:
             value = then.get(name)
             if not isinstance(value, int) or getattr(self, name) > value:
                 return True
         return False
+
+    def oversized(self, origin: str, position: int, piece: Piece) -> Quarantined:
+        """The quarantine row of a message larger than `max_message_bytes` (`piece` holds its
+        first bytes), with the limits in force."""
+        reason = (
+            f"message of {piece.size} bytes is larger than sync.max_message_bytes "
+            f"({self.max_message_bytes})"
+        )
+        limits = self.in_force(QUARANTINING_LIMITS)
+        return Quarantined(origin, position, reason, piece.raw, limits=limits)
 
 
 DEFAULT_LIMITS = Limits()
@@ -252,11 +268,7 @@ def parse_volume(
             if kind == "maildir":
                 seen[0] += piece.size
             if piece.truncated:
-                reason = (
-                    f"message of {piece.size} bytes is larger than sync.max_message_bytes "
-                    f"({limits.max_message_bytes})"
-                )
-                sink.quarantine(Quarantined(volume.name, position, reason, piece.raw))
+                sink.quarantine(limits.oversized(volume.name, position, piece))
                 continue
             digest = hashlib.sha256(piece.raw).digest()
             if digest in done:

@@ -116,3 +116,26 @@ def as_text(data: bytes) -> str:
 
 
 _CONTROLS = {c: 0xFFFD for c in (*range(0, 9), 11, 12, *range(14, 32), 127)}
+
+
+def held(conn: sqlite3.Connection, list_id: int) -> dict[str, list[str]]:
+    """The messages of a list quarantined by a limit (`limits` recorded): each volume they
+    came from (origin) with the limits recorded for them (JSON, `ingest.worker.Limits`)."""
+    rows = conn.execute(
+        "SELECT origin, limits FROM quarantine WHERE list = ? AND limits != '' ORDER BY id",
+        (list_id,),
+    )
+    found: dict[str, list[str]] = {}
+    for origin, limits in rows:
+        found.setdefault(str(origin), []).append(str(limits))
+    return found
+
+
+def release_held(conn: sqlite3.Connection, list_id: int, origin: str) -> int:
+    """Delete the rows of volume `origin` quarantined by a limit, inside the transaction that
+    stores the volume read whole again (`Store.volume_writer(release_held=True)`): what now
+    fits is stored, what does not is quarantined again with the limits now in force."""
+    return conn.execute(
+        "DELETE FROM quarantine WHERE list = ? AND origin = ? AND limits != ''",
+        (list_id, origin),
+    ).rowcount

@@ -114,6 +114,9 @@ class Quarantined:
     position: int
     reason: str
     raw: bytes
+    limits: str = ""
+    """A message quarantined by a limit (larger than `sync.max_message_bytes`): the limits in
+    force (JSON, `ingest.worker.Limits.oversized`); raising one reads its volume again."""
 
     @property
     def raw_sha256(self) -> str:

@@ -328,6 +328,15 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE volumes ADD COLUMN resume_offset INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE volumes ADD COLUMN resume_fp TEXT NOT NULL DEFAULT '';
     """,
+    # a message quarantined by a limit (larger than sync.max_message_bytes) remembers the
+    # limits in force (JSON): a sync after one was raised reads its volume again
+    # (`ingest.sync`); such rows from before say '{}' (not known: read again once), others ''
+    """
+    ALTER TABLE quarantine ADD COLUMN limits TEXT NOT NULL DEFAULT '';
+    UPDATE quarantine SET limits = '{}'
+        WHERE reason LIKE '%is larger than sync.max_message_bytes%';
+    CREATE INDEX quarantine_held ON quarantine (list, origin) WHERE limits != '';
+    """,
 )
 
 

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from store import communities, faults, files, identities, tx
+from store import communities, faults, files, identities, quarantine, tx
 from store import threading as store_threading
 from store.errors import StoreAccessError as StoreAccessError
 from store.errors import StoreCorruptError as StoreCorruptError
@@ -320,11 +320,18 @@ class Store:
         return counts
 
     @contextmanager
-    def volume_writer(self, list_id: int, state: VolumeState) -> Iterator[VolumeWriter]:
+    def volume_writer(
+        self, list_id: int, state: VolumeState, *, release_held: bool = False
+    ) -> Iterator[VolumeWriter]:
         """Store one volume batch by batch (`VolumeWriter.add`, each as `save_volume` would),
         in one transaction: committed with the fetch state (`writer.state`) when the block
-        ends, rolled back whole if it raises (`store.volume_writer`)."""
+        ends, rolled back whole if it raises (`store.volume_writer`).  `release_held`: the
+        volume is read whole again because a limit that quarantined some of its messages was
+        raised: those rows are deleted first (`quarantine.release_held`), and the messages
+        still over a limit are quarantined again with the limits now in force."""
         with self.transaction() as conn:
+            if release_held:
+                quarantine.release_held(conn, list_id, state.name)
             writer = VolumeWriter(self, conn, list_id, state)
             yield writer
             writer.finish()

@@ -98,7 +98,7 @@ class VolumeWriter:
         for bad in quarantined:
             added = conn.execute(
                 "INSERT OR IGNORE INTO quarantine (list, origin, position, reason, raw, "
-                "raw_sha256, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "raw_sha256, created_at, limits) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     list_id,
                     bad.origin,
@@ -107,6 +107,7 @@ class VolumeWriter:
                     bad.raw,
                     bad.raw_sha256,
                     self.state.fetched_at,
+                    bad.limits,
                 ),
             ).rowcount
             counts.quarantined += added
