@@ -7,8 +7,9 @@ request (head and body) in the worker's event loop, without a thread, and gives 
 only once it has arrived whole: a thread never waits for a client.  A request must arrive
 within `timeout` seconds (gunicorn's `--timeout`, the `web.timeout` setting) or the connection
 is closed; a head over `MAX_HEAD` bytes is refused with 431, a body over `MAX_BODY` with 413,
-and a chunked body (no browser sends one to this UI) with 411.  Connections kept alive wait in
-the loop the same way, and at most `worker_connections` are open per worker.
+and a chunked body (no browser sends one to this UI) with 411 (`webui.arrival`, pure).
+Connections kept alive wait in the loop the same way, and at most `worker_connections` are
+open per worker.
 
 The response side is the same (`webui.sending`): a thread writes a response only as fast as
 the kernel takes it, never waiting, and hands the connection back to the loop once
@@ -19,7 +20,6 @@ progress for `timeout` seconds, or is not taken whole within `web.send_timeout`,
 
 from __future__ import annotations
 
-import enum
 import errno
 import io
 import logging
@@ -33,14 +33,11 @@ from gunicorn.http import wsgi
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
 from config.settings import SETTINGS_BY_NAME, Settings
+from webui.arrival import Arrival, arrival
 from webui.sending import HIGH_WATER, Lingering, Outbox, Sending, discard_unsent, done
 
 logger = logging.getLogger(__name__)
 
-MAX_HEAD = 32 * 1024
-"""Bytes of request line and headers (cookies included) a request may have."""
-MAX_BODY = 64 * 1024
-"""Bytes of request body: the UI only takes small forms (log in, confirm, undo)."""
 _READ = 64 * 1024
 WORKER_CLASS = "webui.worker.BufferingThreadWorker"
 KEEPALIVE = 2
@@ -61,51 +58,6 @@ def server_options(settings: Settings) -> dict[str, Any]:
         "accesslog": "-",
         "control_socket_disable": True,  # no admin socket in the home directory
     }
-
-
-class Arrival(enum.Enum):
-    INCOMPLETE = "incomplete"
-    COMPLETE = "complete"
-
-
-def _refusal(status: str) -> bytes:
-    return f"HTTP/1.1 {status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n".encode()
-
-
-REFUSE_HEAD = _refusal("431 Request Header Fields Too Large")
-REFUSE_BODY = _refusal("413 Content Too Large")
-REFUSE_CHUNKED = _refusal("411 Length Required")
-
-
-def arrival(data: bytes, max_head: int = MAX_HEAD, max_body: int = MAX_BODY) -> Arrival | bytes:
-    """Whether `data` (what a connection has sent since its last request) holds a whole
-    request, is still arriving, or must be refused (the response bytes to send).
-
-    A malformed request counts as complete: gunicorn's parser refuses it without waiting."""
-    if data.startswith(b"\r\n"):
-        data = data[2:]
-    end = data.find(b"\r\n\r\n")
-    head = data if end < 0 else data[:end]
-    if head.count(b"\n") != head.count(b"\r\n"):
-        return Arrival.COMPLETE  # a bare LF: gunicorn answers 400 at once
-    if len(head) > max_head:
-        return REFUSE_HEAD
-    if end < 0:
-        return Arrival.INCOMPLETE
-    length = 0
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        name = name.strip().lower()
-        if name == b"transfer-encoding":
-            return REFUSE_CHUNKED
-        if name == b"content-length":
-            try:
-                length = max(length, int(value.strip()))
-            except ValueError:
-                return Arrival.COMPLETE  # gunicorn answers 400
-    if length > max_body:
-        return REFUSE_BODY
-    return Arrival.COMPLETE if len(data) - (end + 4) >= length else Arrival.INCOMPLETE
 
 
 class Conn(TConn):  # type: ignore[misc]

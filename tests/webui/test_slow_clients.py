@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from webui.worker import REFUSE_BODY, REFUSE_CHUNKED, REFUSE_HEAD, Arrival, arrival
+from webui.arrival import REFUSE_BODY, REFUSE_CHUNKED, REFUSE_HEAD, Arrival, arrival
 
 WORKERS, THREADS = 2, 2
 SLOW_CLIENTS = 4 * WORKERS * THREADS
