@@ -337,6 +337,17 @@ MIGRATIONS: tuple[str, ...] = (
         WHERE reason LIKE '%is larger than sync.max_message_bytes%';
     CREATE INDEX quarantine_held ON quarantine (list, origin) WHERE limits != '';
     """,
+    # statistics figures computed once per state of the archive, shared by every web worker
+    # and kept across restarts (issue 14, `store.figure_cache`); rows of an older state are
+    # dropped by the next put
+    """
+    CREATE TABLE figure_cache (
+        key TEXT PRIMARY KEY,
+        state TEXT NOT NULL,
+        used INTEGER NOT NULL DEFAULT 0,
+        value TEXT NOT NULL
+    );
+    """,
 )
 
 

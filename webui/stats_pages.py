@@ -27,6 +27,7 @@ from webui.access import viewer
 from webui.auth import require_role
 from webui.extensions import get_store
 from webui.person_pages import suggestion_anchor
+from webui.stats_figures import FRAME_COUNTS, figures
 from webui.stats_params import (
     DEFAULT_LIMIT,
     Params,
@@ -68,17 +69,17 @@ MAX_LAPSE_DAYS = 3650
 MAX_HORIZON = 120
 
 
-def _setup(tables: tuple[str, ...], limit: int = DEFAULT_LIMIT) -> tuple[Params, Scope, Frame]:
+def _setup(tables: tuple[str, ...], limit: int = DEFAULT_LIMIT) -> tuple[Params, Scope]:
     found = params(tables, limit)
-    scope = scope_of(found)
-    return found, scope, frame_of(scope)
+    return found, scope_of(found)
 
 
 def _base(
-    endpoint: str, tables: tuple[str, ...], found: Params, scope: Scope, frame: Frame
+    endpoint: str, tables: tuple[str, ...], found: Params, scope: Scope, data: dict[str, Any]
 ) -> dict[str, Any]:
+    """The page's common parts; `data`: its figures (`webui.stats_figures`)."""
     return {
-        "scope": scope_data(scope, found, frame),
+        "scope": scope_data(scope, found, data.pop(FRAME_COUNTS)),
         "choices": choices(),
         "links": links(endpoint, tables),
         "tables": list(tables),
@@ -121,7 +122,7 @@ def _overview_table(found: Params, frame: Frame, scope: Scope, lapse: int) -> Cs
 @bp.get("/stats.json", endpoint="overview_json")
 @bp.get("/stats.csv", endpoint="overview_csv")
 def overview() -> ResponseReturnValue:
-    found, scope, frame = _setup(OVERVIEW_TABLES, OVERVIEW_LIMIT)
+    found, scope = _setup(OVERVIEW_TABLES, OVERVIEW_LIMIT)
     lapse = integer("lapse_days", LAPSE_DAYS, 0, MAX_LAPSE_DAYS)
     offered = choices()
     if (
@@ -133,11 +134,17 @@ def overview() -> ResponseReturnValue:
     ):
         return _answer(render("stats_choose.html", _choose(found, offered)))
     if wants_csv():
-        return _answer(render("stats.html", {}, table=_overview_table(found, frame, scope, lapse)))
+        table = _overview_table(found, frame_of(scope), scope, lapse)
+        return _answer(render("stats.html", {}, table=table))
+    data = figures("overview", scope, found, {"lapse": lapse}, lambda f: _overview(f, found, lapse))
+    base = _base("overview", OVERVIEW_TABLES, found, scope, data)
+    return _answer(render("stats.html", {**base, **data}))
+
+
+def _overview(frame: Frame, found: Params, lapse: int) -> dict[str, Any]:
     counts = activity.thread_counts(frame)  # ranked two ways
     threads = responses.outcomes(frame)
-    data = {
-        **_base("overview", OVERVIEW_TABLES, found, scope, frame),
+    return {
         "totals": record(activity.totals(frame)),
         "activity": rows(activity.series(frame, found.period)),
         "lapse_days": lapse,
@@ -152,7 +159,6 @@ def overview() -> ResponseReturnValue:
             activity.top_threads(frame, "participants", found.limit, counts)
         ),
     }
-    return _answer(render("stats.html", data))
 
 
 def _choose(found: Params, offered: dict[str, Any]) -> dict[str, Any]:
@@ -173,7 +179,7 @@ def _choose(found: Params, offered: dict[str, Any]) -> dict[str, Any]:
             {
                 "community": name,
                 "lists": list(scope.lists),
-                **record(activity.totals(frame_of(scope))),
+                **figures("totals", scope, found, {}, _totals)["totals"],
                 "url": url_for("stats.overview", community=name, **_window_args()),
             }
         )
@@ -183,6 +189,10 @@ def _choose(found: Params, offered: dict[str, Any]) -> dict[str, Any]:
         "all_url": url_for("stats.overview", scope="all", **_window_args()),
         "choices": offered,
     }
+
+
+def _totals(frame: Frame) -> dict[str, Any]:
+    return {"totals": record(activity.totals(frame))}
 
 
 def _window_args() -> dict[str, Any]:
@@ -197,7 +207,7 @@ def _window_args() -> dict[str, Any]:
 @bp.get("/stats/people.csv", endpoint="people_csv")
 @require_role("facilitator")
 def people() -> ResponseReturnValue:
-    found, scope, frame = _setup(PEOPLE_TABLES)
+    found, scope = _setup(PEOPLE_TABLES)
     conn = get_store().conn
     # suggested bots (analytics.bots, not yet decided) are left out like marked ones, unless
     # ?bots=include; "new" means something only when the window starts after the archive
@@ -206,13 +216,16 @@ def people() -> ResponseReturnValue:
         if scope.include_bots
         else {b.key for b in bot_scores.suggestions(conn, viewer(), limit=1000)}
     )
-    everyone = [p for p in activity.top_posters(frame, None) if p.person not in hidden]
     if wants_csv():
+        frame = frame_of(scope)
         if found.table == "posters":
+            everyone = [p for p in activity.top_posters(frame, None) if p.person not in hidden]
             table = csv_table("posters", activity.Poster, everyone, scope)
         else:
             table = csv_table("newcomers", cohorts.Newcomer, cohorts.newcomers(frame), scope)
         return render("stats_people.html", {}, table=table)
+    extra = {"hidden": sorted(hidden)}
+    found_figures = figures("people", scope, found, extra, lambda f: _people(f, found, hidden))
     duplicates = {
         key: suggestion.name
         for suggestion in merges.suggestions(conn, limit=1000)
@@ -220,23 +233,33 @@ def people() -> ResponseReturnValue:
     }
     suggestions_url = url_for("persons.suggestions")
     posters = []
-    for row in rows(everyone[: found.limit]):
+    for row in found_figures["posters"]:
         name = duplicates.get(row["person"])
         row["duplicate_of"] = name
         row["suggestion_url"] = f"{suggestions_url}#{suggestion_anchor(name)}" if name else None
         row["new"] = bool(scope.start) and bool(row["newcomer"])
         posters.append(row)
-    all_newcomers = cohorts.newcomers(frame)
     data = {
-        **_base("people", PEOPLE_TABLES, found, scope, frame),
-        "totals": record(activity.totals(frame)),
+        **_base("people", PEOPLE_TABLES, found, scope, found_figures),
+        "totals": found_figures["totals"],
         "posters": posters,
         "new_defined": bool(scope.start),
         "suggested_bots_hidden": sorted(hidden),
+        "newcomers_total": found_figures["newcomers_total"],
+        "newcomers": found_figures["newcomers"],
+    }
+    return render("stats_people.html", data)
+
+
+def _people(frame: Frame, found: Params, hidden: set[str]) -> dict[str, Any]:
+    everyone = [p for p in activity.top_posters(frame, None) if p.person not in hidden]
+    all_newcomers = cohorts.newcomers(frame)
+    return {
+        "totals": record(activity.totals(frame)),
+        "posters": rows(everyone[: found.limit]),
         "newcomers_total": len(all_newcomers),
         "newcomers": rows(all_newcomers[: found.limit]),
     }
-    return render("stats_people.html", data)
 
 
 @bp.get("/stats/responses")
@@ -244,8 +267,9 @@ def people() -> ResponseReturnValue:
 @bp.get("/stats/responses.csv", endpoint="response_page_csv")
 @require_role("facilitator")
 def response_page() -> ResponseReturnValue:
-    found, scope, frame = _setup(RESPONSE_TABLES)
+    found, scope = _setup(RESPONSE_TABLES)
     if wants_csv():
+        frame = frame_of(scope)
         if found.table == "unanswered":
             table = csv_table(
                 "unanswered", responses.Unanswered, responses.unanswered(frame), scope
@@ -254,16 +278,20 @@ def response_page() -> ResponseReturnValue:
             by_period = responses.by_period(frame, found.period)
             table = csv_table("periods", responses.ResponsePeriod, by_period, scope)
         return render("stats_responses.html", {}, table=table)
+    data = figures("responses", scope, found, {}, lambda f: _responses(f, found))
+    base = _base("response_page", RESPONSE_TABLES, found, scope, data)
+    return render("stats_responses.html", {**base, **data})
+
+
+def _responses(frame: Frame, found: Params) -> dict[str, Any]:
     threads = responses.outcomes(frame)
     summary = responses.summary(frame, threads)
-    data = {
-        **_base("response_page", RESPONSE_TABLES, found, scope, frame),
+    return {
         "responses": record(summary),
         "by_period": rows(responses.by_period(frame, found.period, threads)),
         "unanswered_total": summary.threads - summary.answered,
         "unanswered": rows(responses.unanswered(frame, found.limit, threads)),
     }
-    return render("stats_responses.html", data)
 
 
 @bp.get("/stats/network")
@@ -271,8 +299,9 @@ def response_page() -> ResponseReturnValue:
 @bp.get("/stats/network.csv", endpoint="network_page_csv")
 @require_role("facilitator")
 def network_page() -> ResponseReturnValue:
-    found, scope, frame = _setup(NETWORK_TABLES)
+    found, scope = _setup(NETWORK_TABLES)
     if wants_csv():
+        frame = frame_of(scope)
         if found.table == "connectors":
             found_rows = network.connectors(frame, None)
             table = csv_table("connectors", network.Connector, found_rows, scope)
@@ -281,9 +310,14 @@ def network_page() -> ResponseReturnValue:
         else:
             table = csv_table("edges", network.Edge, network.edge_list(frame, None), scope)
         return render("stats_network.html", {}, table=table)
+    data = figures("network", scope, found, {}, lambda f: _network(f, found))
+    base = _base("network_page", NETWORK_TABLES, found, scope, data)
+    return render("stats_network.html", {**base, **data})
+
+
+def _network(frame: Frame, found: Params) -> dict[str, Any]:
     found_network = network.network(frame, found.limit)
-    data = {
-        **_base("network_page", NETWORK_TABLES, found, scope, frame),
+    return {
         "network": {
             "reply_posts": found_network.reply_posts,
             "self_replies": found_network.self_replies,
@@ -294,7 +328,6 @@ def network_page() -> ResponseReturnValue:
         "pairs": rows(found_network.pairs),
         "edges": rows(found_network.edges),
     }
-    return render("stats_network.html", data)
 
 
 def _retention_table(retention: cohorts.Retention, scope: Scope) -> CsvTable:
@@ -311,11 +344,12 @@ def _retention_table(retention: cohorts.Retention, scope: Scope) -> CsvTable:
 @bp.get("/stats/cohorts.csv", endpoint="cohort_page_csv")
 @require_role("facilitator")
 def cohort_page() -> ResponseReturnValue:
-    found, scope, frame = _setup(COHORT_TABLES)
+    found, scope = _setup(COHORT_TABLES)
     lapse = integer("lapse_days", LAPSE_DAYS, 0, MAX_LAPSE_DAYS)
     horizon = integer("horizon", cohorts.HORIZON, 0, MAX_HORIZON)
-    retention = cohorts.retention(frame, found.period, horizon)
     if wants_csv():
+        frame = frame_of(scope)
+        retention = cohorts.retention(frame, found.period, horizon)
         if found.table == "retention":
             table = _retention_table(retention, scope)
         elif found.table == "curve":
@@ -324,11 +358,16 @@ def cohort_page() -> ResponseReturnValue:
             counts = cohorts.cohort_counts(frame, found.period, lapse)
             table = csv_table("periods", cohorts.CohortPeriod, counts, scope)
         return render("stats_cohorts.html", {}, table=table)
-    data = {
-        **_base("cohort_page", COHORT_TABLES, found, scope, frame),
+    extra = {"lapse": lapse, "horizon": horizon}
+    data = figures("cohorts", scope, found, extra, lambda f: _cohorts(f, found, lapse, horizon))
+    base = _base("cohort_page", COHORT_TABLES, found, scope, data)
+    return render("stats_cohorts.html", {**base, **data})
+
+
+def _cohorts(frame: Frame, found: Params, lapse: int, horizon: int) -> dict[str, Any]:
+    return {
         "lapse_days": lapse,
         "horizon": horizon,
         "cohorts": rows(cohorts.cohort_counts(frame, found.period, lapse)),
-        "retention": record(retention),
+        "retention": record(cohorts.retention(frame, found.period, horizon)),
     }
-    return render("stats_cohorts.html", data)

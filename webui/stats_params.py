@@ -13,7 +13,7 @@ and an unknown (or invisible) list or community 404, through the one error handl
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields, is_dataclass
 from datetime import date
 from typing import Any
@@ -153,15 +153,21 @@ def choices() -> dict[str, Any]:
     return {"lists": lists, "communities": communities, "periods": list(periods.PERIODS)}
 
 
-def scope_data(scope: Scope, found: Params, frame: Frame) -> dict[str, Any]:
+def scope_data(scope: Scope, found: Params, frame: Frame | Mapping[str, int]) -> dict[str, Any]:
+    """`frame`: the frame, or its counts as kept with cached figures (`webui.stats_figures`)."""
+    if isinstance(frame, Frame):
+        undated, excluded, bot_posts = frame.undated, frame.bots_excluded_posts, frame.bot_posts
+    else:
+        undated, excluded = frame["undated"], frame["bots_excluded_posts"]
+        bot_posts = frame["bot_posts"]
     return {
         **scope.as_dict(),
         "label": scope.label,
         "period": found.period,
         "limit": found.limit,
-        "undated": frame.undated,
-        "bots_excluded_posts": frame.bots_excluded_posts,
-        "bot_posts": frame.bot_posts,
+        "undated": undated,
+        "bots_excluded_posts": excluded,
+        "bot_posts": bot_posts,
         "bots_toggle": bots_toggle(scope.include_bots),
     }
 

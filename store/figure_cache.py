@@ -1,0 +1,86 @@
+"""Computed figures kept in the store (issue 14): the statistics dashboards of a scope are
+computed once per state of the archive and read back by every web worker, after a restart too.
+
+An entry is a key (what was asked: page, scope, window, parameters, as the caller names them),
+the `state` it was computed in (`state()`: the change sequence, which every sync, removal and
+undo bumps, the persons version, which merges bump, and the persons marked as bots) and its
+value (JSON text, opaque here).  An entry of another state is never returned; putting one
+deletes every entry of an older state, so the table holds the figures of one state of the
+archive (and at most `MAX_ENTRIES` of them).
+
+Readers look entries up on their own (read-only) connection.  A put uses a connection of its
+own that never waits for the store's one writer: while a sync writes, the figures are simply
+not kept (the next request computes them again).  Nothing here knows what the figures are.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import sqlite3
+from pathlib import Path
+
+from store import bots, identities
+
+logger = logging.getLogger(__name__)
+
+MAX_ENTRIES = 500
+
+
+def state(conn: sqlite3.Connection) -> str:
+    """The state of the archive the figures depend on (see the module's text)."""
+    row = conn.execute("SELECT value FROM meta WHERE key = 'change_seq'").fetchone()
+    marked = ",".join(str(i) for i in sorted(bots.bot_ids(conn)))
+    digest = hashlib.sha256(marked.encode()).hexdigest()[:16]
+    return f"{row[0] if row else '0'}:{identities.version(conn)}:{digest}"
+
+
+def get(conn: sqlite3.Connection, key: str, current: str) -> str | None:
+    """The value kept for `key` in the state `current`, or None."""
+    try:
+        row = conn.execute(
+            "SELECT value FROM figure_cache WHERE key = ? AND state = ?", (key, current)
+        ).fetchone()
+    except sqlite3.OperationalError:  # a store from before the table (not migrated yet)
+        return None
+    return str(row[0]) if row else None
+
+
+def put(path: Path, key: str, current: str, value: str) -> bool:
+    """Keep `value` for `key` in the state `current` (False: not kept, the store was busy
+    or is read-only to this process).  Never waits for another writer."""
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, timeout=0)
+    except sqlite3.Error as exc:
+        logger.debug("figures not kept: %s", exc)
+        return False
+    try:
+        conn.execute("PRAGMA busy_timeout = 0")
+        conn.execute("BEGIN IMMEDIATE")
+        if state(conn) != current:  # the archive changed while the figures were computed
+            conn.execute("ROLLBACK")
+            return False
+        conn.execute("DELETE FROM figure_cache WHERE state != ?", (current,))
+        used = conn.execute("SELECT coalesce(max(used), 0) + 1 FROM figure_cache").fetchone()[0]
+        conn.execute(
+            "INSERT INTO figure_cache (key, state, used, value) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET state = excluded.state, used = excluded.used, "
+            "value = excluded.value",
+            (key, current, used, value),
+        )
+        conn.execute("DELETE FROM figure_cache WHERE used <= ?", (int(used) - MAX_ENTRIES,))
+        conn.execute("COMMIT")
+        return True
+    except sqlite3.Error as exc:  # busy (a sync is writing), read-only file, no table yet
+        logger.debug("figures not kept: %s", exc)
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        return False
+    finally:
+        conn.close()
+
+
+def clear(conn: sqlite3.Connection) -> int:
+    """Forget every entry (benchmarks measuring cold requests); returns how many."""
+    found = conn.execute("DELETE FROM figure_cache").rowcount
+    return int(found)
