@@ -55,6 +55,11 @@ _POLICY = _RawHeaders()
 _PARSER = BytesParser(policy=_POLICY)
 _HEADER_LINE = re.compile(rb"^[\x21-\x39\x3b-\x7e]+[ \t]*:")
 _ANGLE = re.compile(r"<([^<>]*)>")
+# MH/exmh/nmh replies: `Message from NAME <address> of "date" <id>`: the first <> is the
+# author quoted, not a message
+_MH_AUTHOR = re.compile(r"^\s*message\s+from\b[^<>]*<[^<>]*>", re.IGNORECASE)
+# a bare id: its local part has a digit (a bare address such as glyph@host is not an id)
+_BARE_ID = re.compile(r"[^@\s]*\d[^@\s]*@[^@\s]+$")
 _WS = re.compile(r"\s+")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _PREFIX = re.compile(
@@ -106,14 +111,19 @@ def _id_list(value: str, exclude: str = "") -> tuple[str, ...]:
     tokens containing `@` are taken, so free text yields nothing.  An id whose `<` never closes
     (`<...person@example` cut at the end of the header) is not taken: it would link the
     message to a parent with a truncated id; threading then falls back to References.
+    Addresses are not ids (docs/fidelity.md): the `<address>` of MH's `Message from NAME
+    <address> of "date" <id>` form is dropped, and a bare token is taken only when its local
+    part has a digit (generated ids do: counters, times, hashes), so `In-Reply-To:
+    glyph@twistedmatrix.com` links nothing.
     """
     if not value:
         return ()
-    value = _plain(value)
+    value = _MH_AUTHOR.sub("", _plain(value), count=1)
     ids = [_WS.sub("", found) for found in _ANGLE.findall(value)]
     if not ids and "<" not in value:
         # bare ids (`In-Reply-To: id@host`); a `<` that never closes is a cut id: not taken
-        ids = [token.strip("\"'(),;>") for token in value.split() if "@" in token]
+        tokens = (token.strip("\"'(),;>") for token in value.split() if "@" in token)
+        ids = [token for token in tokens if _BARE_ID.match(token)]
     out: list[str] = []
     for item in ids:
         if item and item != exclude and item not in out:

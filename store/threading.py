@@ -16,13 +16,14 @@ import json
 import re
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from store.models import thread_key
 
 T = TypeVar("T")
 SUBJECT_WINDOW = 60 * 86400
+_DIGIT = re.compile(r"\d")
 _REPLY = re.compile(r"^\s*(\[[^\]]*\]\s*)?(re|aw|sv|antw|odp)\s*(\[\d+\])?\s*:", re.IGNORECASE)
 
 
@@ -281,7 +282,46 @@ def rethread(conn: sqlite3.Connection, seq: int, limit: int = 10_000) -> int:
         if not more:
             break
         affected |= more
-    return _write(conn, seq, list(nodes.values()), subject_parents, affected)
+    return _write(
+        conn, seq, _without_addresses(conn, list(nodes.values())), subject_parents, affected
+    )
+
+
+def _without_addresses(conn: sqlite3.Connection, nodes: list[Node]) -> list[Node]:
+    """Drop references that are a sender's address, not a message id (docs/fidelity.md).
+
+    Mailers copied MH's `Message from NAME <address> of ...` into References, so
+    `<glyph@twistedmatrix.com>` sits among the ids: as a ghost parent it would pull every
+    thread it appears in under one root.  A reference is an address when its local part has
+    no digit (generated ids nearly always have one), it is the address of a sender in the
+    store, and no stored message has it as Message-ID."""
+    weak = {r for n in nodes for r in n.refs if not _DIGIT.search(r.split("@", 1)[0])}
+    if not weak:
+        return nodes
+    addresses: set[str] = set()
+    for chunk in _chunks(sorted({r.lower() for r in weak if "@" in r})):
+        marks = ",".join("?" * len(chunk))
+        addresses.update(
+            r[0]
+            for r in conn.execute(
+                f"SELECT value FROM identities WHERE kind = 'address' AND value IN ({marks})",
+                chunk,
+            )
+        )
+    if not addresses:
+        return nodes
+    for chunk in _chunks(sorted(r for r in weak if r.lower() in addresses)):
+        marks = ",".join("?" * len(chunk))
+        for r in conn.execute(
+            f"SELECT message_id_norm FROM messages WHERE message_id_norm IN ({marks})", chunk
+        ):
+            addresses.discard(r[0].lower())
+    return [
+        replace(n, refs=tuple(r for r in n.refs if r.lower() not in addresses))
+        if any(r.lower() in addresses for r in n.refs)
+        else n
+        for n in nodes
+    ]
 
 
 def _write(

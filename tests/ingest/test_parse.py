@@ -119,9 +119,13 @@ def test_in_reply_to_forms() -> None:
     text = 'In-Reply-To: Your message of "Mon, 1 Jan 2018" <a1@host>\n\nx\n'
     assert msg(text).in_reply_to == ("a1@host",)
     assert msg("In-Reply-To: free text without any id\n\nx\n").in_reply_to == ()
-    assert msg("In-Reply-To: bare@token.example (Bob)\n\nx\n").in_reply_to == (
-        "bare@token.example",
+    assert msg("In-Reply-To: 1145163910.3.14@token.example (Bob)\n\nx\n").in_reply_to == (
+        "1145163910.3.14@token.example",
     )
+    # a bare token without a digit before its @ is an address (the person answered), not an id
+    assert msg("In-Reply-To: bob@token.example (Bob)\n\nx\n").in_reply_to == ()
+    mh = 'In-Reply-To: Message from Bob <bob@x.example>\n   of "Mon, 1 Jan 2018." <a1@host>\n'
+    assert msg(mh + "\nx\n").in_reply_to == ("a1@host",)
 
 
 def test_references_ordered_deduplicated_without_own_id() -> None:
