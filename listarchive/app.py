@@ -13,18 +13,18 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from config.secrets import archive_credentials
 from config.settings import ConfigError, Settings, check_origin, check_url
-from ingest.archive_urls import is_private_url
-from listarchive import searching
-from search.base import SearchError
-from search.factory import SQLITE_FILENAME, open_configured
-from store import communities, files, list_origins, locks, naming, runs
+from search import SQLITE_FILENAME
+from store import communities, files, list_origins, naming
 from store.errors import StoreCorruptError
 from store.records import ListInfo
 from store.store import Store, UnknownListError
 
-if TYPE_CHECKING:  # the ingest pipeline (httpx, flanker) is imported by the commands using it
+# What `search` and `lists` never use is imported where it is used (issue 14, CLI start-up:
+# tests/cli/test_startup_imports.py): the search backends (`refuse_store_over_index` opens
+# one only for a data directory without a store), the ingest pipeline (httpx, flanker; even
+# `ingest.archive_urls` only for a list's URL), the sync's locks and run records.
+if TYPE_CHECKING:
     from ingest.http import HttpFetcher
     from ingest.sources.base import Source
     from ingest.sync import Limits, RunSummary
@@ -60,6 +60,10 @@ def open_store(settings: Settings, *, declare: bool = True) -> Store:
 def declare_lists(settings: Settings, store: Store) -> None:
     """Apply the `[lists.NAME]` and `[communities.NAME]` tables of the settings file to the
     store: one read of the store's lists, and writes only for what differs."""
+    if not settings.lists and not settings.communities:
+        return
+    from ingest.archive_urls import is_private_url
+
     current = {info.name: info for info in store.lists()}
     for declared in settings.lists:
         existing = current.get(declared.name)
@@ -110,6 +114,9 @@ def refuse_store_over_index(settings: Settings) -> None:
     sqlite_index = settings.data_dir / SQLITE_FILENAME
     if settings["search.backend"] == "sqlite" and not files.holds_data(sqlite_index):
         return
+    from search.base import SearchError
+    from search.factory import open_configured
+
     try:
         backend = open_configured(settings)
         try:
@@ -252,6 +259,8 @@ def _add_list(
             check_url(pipermail_url, "--pipermail")
         except ConfigError as exc:
             raise UsageError(str(exc)) from exc
+        from ingest.archive_urls import is_private_url
+
         private = private or is_private_url(pipermail_url)
         return store.add_list(
             name,
@@ -326,6 +335,7 @@ def make_source(
 ) -> Source:
     """The list's source; its requests go to its URL's origin and `allow_origins` only (the
     list's declared ones: `store.list_origins.allowed_origins`)."""
+    from config.secrets import archive_credentials
     from ingest.sources.hyperkitty import HyperKittySource
     from ingest.sources.maildir import MaildirSource
     from ingest.sources.mbox import MboxSource
@@ -367,6 +377,9 @@ def sync(
     `full(list_name)` says whether to check every volume (default) or only new, failed and
     the two newest ones (the scheduler's incremental runs).  `retry_failed`: volumes that
     failed are fetched and parsed again even though unchanged (`sync --retry-failed`)."""
+    from listarchive import searching
+    from store import runs
+
     selected = _selected_lists(store, names)
     runs.abandon_dead(store.conn)  # runs a killed or crashed sync left `running`
     fetcher = make_fetcher(settings)
@@ -425,6 +438,8 @@ def _sync_locked(
     full: bool,
     retry_failed: bool = False,
 ) -> RunSummary:
+    from store import locks
+
     lock, owner = f"sync:{info.name}", locks.default_owner()
     if not locks.acquire(store.conn, lock, owner):
         holder = locks.holder(store.conn, lock) or "another process"
@@ -467,6 +482,7 @@ def _sync_one(
     retry_failed: bool,
 ) -> RunSummary:
     from ingest.sync import sync_list
+    from store import locks
 
     worker_count = workers or settings["sync.workers"]
     bar: Any = None

@@ -16,14 +16,12 @@ from typing import Any
 import click
 
 from config.settings import ConfigError, load_settings
-from listarchive import app, searching
+from listarchive import app
 from listarchive.cli_args import QueryCommand
 from listarchive.cli_common import IndexUnusable, current_settings, store_errors, store_session
 from listarchive.cli_lazy import LazyGroup
 from listarchive.cli_text import plural
-from search.base import SearchError
-from search.reader import UnknownListError, check_operator_lists, named_lists
-from store import list_origins, unindexable
+from store import list_origins
 from store.communities import CommunityError
 from store.communities import get as get_community
 from store.errors import StoreFullError
@@ -218,6 +216,7 @@ def sync(
 ) -> None:
     """Fetch, parse, store, thread and index lists (all lists when none is named)."""
     from listarchive import reports
+    from store import unindexable
 
     settings = current_settings(ctx)
     show_progress = sys.stdout.isatty() and not as_json
@@ -297,6 +296,10 @@ def search(
 ) -> None:
     """Search messages. Syntax: words, "phrases", -exclude, OR, from:, subject:, list:,
     after:YYYY-MM-DD, before:YYYY-MM-DD. A QUERY may start with `-` (`search -windows`)."""
+    from listarchive import searching  # the search modules only for the commands that search
+    from search.base import SearchError
+    from search.reader import UnknownListError, check_operator_lists, named_lists
+
     settings = current_settings(ctx)
     with store_errors():
         app.verify_store(settings)  # an index never answers for a lost or damaged store
@@ -347,6 +350,9 @@ def search(
 @click.pass_context
 def reindex(ctx: click.Context) -> None:
     """Rebuild the search index from the store."""
+    from listarchive import searching
+    from search.base import SearchError
+
     settings = current_settings(ctx)
     with store_session(ctx) as store:
         try:

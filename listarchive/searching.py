@@ -7,7 +7,6 @@ from collections.abc import Collection, Sequence
 from typing import Any, TypedDict
 
 from config.settings import Settings
-from search import indexer
 from search.base import (
     PersonRef,
     SearchBackend,
@@ -38,6 +37,8 @@ def index_pages(settings: Settings) -> IndexPages:
 
 def update_index(settings: Settings, store: Store) -> tuple[int, str]:
     """Catch the search index up with the store; a down index is reported, not raised."""
+    from search import indexer  # the store's message reader: not for a search (issue 14)
+
     try:
         backend = open_configured(settings)
         try:
@@ -51,6 +52,8 @@ def update_index(settings: Settings, store: Store) -> tuple[int, str]:
 
 
 def reindex(settings: Settings, store: Store) -> int:
+    from search import indexer
+
     backend = open_configured(settings)
     try:
         return indexer.rebuild(store, backend, **index_pages(settings))

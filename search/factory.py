@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from config.settings import Settings
+from search import SQLITE_FILENAME as SQLITE_FILENAME
 from search.base import SearchBackend, SearchUnavailableError
 from search.query import DEFAULT_LIMITS, QueryLimits
 from search.snippets import DEFAULT_TEXT_LIMITS, TextLimits
@@ -14,7 +15,6 @@ from search.sqlite_fts import SqliteFtsBackend
 
 logger = logging.getLogger(__name__)
 
-SQLITE_FILENAME = "search-fts.db"
 KINDS = ("sqlite", "elasticsearch")
 
 

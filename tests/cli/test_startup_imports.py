@@ -1,6 +1,7 @@
-"""CLI start-up (issue 14): `listarchive search` and `lists` do not import what they never use
-(the HTTP client, the Elasticsearch client, the ingest pipeline, Flask, flanker), and every
-lazily imported command is still there."""
+"""CLI start-up (issue 14): `listarchive search`, `lists` and `--help` do not import what they
+never use (the HTTP client, the Elasticsearch client, the ingest pipeline, Flask, flanker),
+every lazily imported command is still there, and `--help` describes the commands it does not
+import with their own first sentence."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ import click
 import pytest
 
 from listarchive.cli import cli
-from listarchive.cli_lazy import LAZY_COMMANDS
+from listarchive.cli_lazy import LAZY_COMMANDS, LAZY_SUMMARIES
 
-HEAVY = ("httpx", "elasticsearch", "elastic_transport", "flask", "flanker", "ingest.sync")
+HEAVY = ("httpx", "elasticsearch", "elastic_transport", "flask", "flanker", "gunicorn")
 RUN_THEN_LIST_MODULES = (
     "import json, sys\n"
     "from listarchive.cli import main\n"
@@ -44,6 +45,27 @@ def test_light_commands_import_nothing_heavy(data_dir: Path, args: tuple[str, ..
     out, modules = _imported(data_dir, *args)
     assert "listarchive.cli" in modules and out  # the command ran
     assert sorted(name for name in HEAVY if name in modules) == []
+    assert sorted(name for name in modules if name.split(".")[0] == "ingest") == []
+
+
+def test_help_imports_no_command_module(data_dir: Path) -> None:
+    out, modules = _imported(data_dir, "--help")
+    assert "Commands:" in out and "scheduler-health" in out
+    lazy_modules = {target.split(":")[0] for target in LAZY_COMMANDS.values()}
+    assert sorted(lazy_modules & modules) == []
+    assert sorted(name for name in HEAVY if name in modules) == []
+    assert sorted(name for name in modules if name.split(".")[0] == "ingest") == []
+
+
+@pytest.mark.parametrize("limit", [20, 45, 70, 200])
+def test_help_summaries_are_the_commands_own(limit: int) -> None:
+    ctx = click.Context(cli)
+    assert set(LAZY_SUMMARIES) == set(LAZY_COMMANDS)
+    for name, summary in LAZY_SUMMARIES.items():
+        command = cli.get_command(ctx, name)
+        assert command is not None and not command.hidden
+        stand_in = click.Command(name, help=summary)
+        assert stand_in.get_short_help_str(limit) == command.get_short_help_str(limit), name
 
 
 def test_lists_json_still_answers(data_dir: Path) -> None:
