@@ -50,21 +50,8 @@ def rosters_group(ctx: click.Context, as_json: bool) -> None:
     _print_snapshots(found, as_json)
 
 
-def _snapshot(r: rosters.Roster) -> dict[str, Any]:
-    return {
-        "id": r.id,
-        "list": r.list_name,
-        "as_of": r.as_of,
-        "members": r.members,
-        "format": r.format,
-        "source": r.source,
-        "imported_at": r.imported_at,
-        "current": r.current,
-    }
-
-
 def _print_snapshots(found: list[rosters.Roster], as_json: bool) -> None:
-    rows = [_snapshot(r) for r in found]
+    rows = [r.as_dict() for r in found]
     if as_json:
         _echo_json(rows)
         return
@@ -188,7 +175,7 @@ def rollback_command(ctx: click.Context, list_name: str, to: int | None, as_json
         except rosters.RosterError as exc:
             raise click.UsageError(str(exc)) from exc
     if as_json:
-        _echo_json({"current": _snapshot(current), "deleted": [_snapshot(r) for r in deleted]})
+        _echo_json({"current": current.as_dict(), "deleted": [r.as_dict() for r in deleted]})
         return
     for r in deleted:
         click.echo(f"deleted snapshot {r.id} (as of {r.as_of}, {plural(r.members, 'member')})")
@@ -211,7 +198,7 @@ def delete_command(ctx: click.Context, roster_id: int, as_json: bool) -> None:
         except rosters.RosterError as exc:
             raise click.UsageError(str(exc)) from exc
     if as_json:
-        _echo_json({"deleted": _snapshot(deleted), "current": left and _snapshot(left)})
+        _echo_json({"deleted": deleted.as_dict(), "current": left and left.as_dict()})
         return
     click.echo(f"deleted snapshot {deleted.id} of {deleted.list_name} (as of {deleted.as_of})")
     click.echo(

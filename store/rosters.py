@@ -19,6 +19,7 @@ import logging
 import sqlite3
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
+from typing import Any
 
 from store.roster_formats import ParsedRoster, RosterMember
 
@@ -39,6 +40,19 @@ class Roster:
     imported_at: str
     members: int
     current: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        """The snapshot as `rosters --json` and the `/rosters` twins show it."""
+        return {
+            "id": self.id,
+            "list": self.list_name,
+            "as_of": self.as_of,
+            "members": self.members,
+            "format": self.format,
+            "source": self.source,
+            "imported_at": self.imported_at,
+            "current": self.current,
+        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -158,17 +158,7 @@ def audit(community: str) -> ResponseReturnValue:
 
 
 def _snapshot(r: rosters.Roster) -> dict[str, Any]:
-    return {
-        "id": r.id,
-        "list": r.list_name,
-        "as_of": r.as_of,
-        "members": r.members,
-        "format": r.format,
-        "source": r.source,
-        "imported_at": r.imported_at,
-        "current": r.current,
-        "url": url_for("audit.roster", name=r.list_name) if r.current else None,
-    }
+    return r.as_dict() | {"url": url_for("audit.roster", name=r.list_name) if r.current else None}
 
 
 @bp.get("/rosters")
