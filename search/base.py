@@ -56,9 +56,10 @@ class Hit:
     score: float = 0.0
 
 
-FACETS = ("list", "year", "sender")
-"""Facet names every backend computes when asked: list name, year (UTC), and sender person
-(key; `SearchResult.person_names` names them).  Never a sender address: facets are shown to
+FACETS = ("list", "year", "month", "sender")
+"""Facet names every backend computes when asked: list name, year (UTC), month (UTC,
+``YYYY-MM``: the date histogram of the matches), and sender person (key;
+`SearchResult.person_names` names them).  Never a sender address: facets are shown to
 anonymous visitors.  The sender facet needs a `PersonResolver` (without one it is left out)."""
 FACET_SIZE = 10
 SENDER_BUCKETS = 10_000
@@ -96,8 +97,10 @@ class SearchResult:
     hits: list[Hit] = field(default_factory=list)
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     """Per facet (see `FACETS`), (value, count) pairs: count descending, then value; at most
-    `FACET_SIZE` values except `year`, which lists every year, newest first.  The values of
-    `sender` are person keys (count descending, then name)."""
+    `FACET_SIZE` values except `year`, which lists every year, newest first, and `month`,
+    which lists every month with a match (``YYYY-MM``, UTC), oldest first (months without a
+    match are left out).  The values of `sender` are person keys (count descending, then
+    name)."""
     person_names: dict[str, str] = field(default_factory=dict)
     """The display name of each person key in the `sender` facet."""
     next_cursor: str | None = None

@@ -349,7 +349,8 @@ class ElasticBackend:
             for name, agg in response["aggregations"].items():
                 if name != "sender":
                     facet_counts[name] = [
-                        (str(b["key"]), int(b["doc_count"])) for b in agg["buckets"]
+                        (str(b.get("key_as_string", b["key"])), int(b["doc_count"]))
+                        for b in agg["buckets"]
                     ]
             if persons is not None:
                 counts = [

@@ -197,6 +197,15 @@ FACET_AGGS: Json = {
         }
     },
     "year": {"terms": {"field": "year", "size": 500, "order": {"_key": "desc"}}},
+    "month": {
+        "date_histogram": {
+            "field": "date",
+            "calendar_interval": "month",
+            "format": "yyyy-MM",
+            "time_zone": "UTC",
+            "min_doc_count": 1,
+        }
+    },
     "sender": {
         "terms": {
             "field": "identity",
@@ -205,7 +214,9 @@ FACET_AGGS: Json = {
         }
     },
 }
-"""Sender counts are per identity (summed into persons by the backend: `person_facet`)."""
+"""Sender counts are per identity (summed into persons by the backend: `person_facet`); the
+month histogram's buckets are oldest first, each keyed ``yyyy-MM`` (`key_as_string`), months
+without a match left out (``min_doc_count``), as the embedded backend counts them."""
 
 
 def search_body(

@@ -23,6 +23,10 @@ class Token:
     text: str = ""
     field: str = ""
     quoted: bool = False
+    start: int = 0
+    """Where the token begins in the query text (`search.query_edit` cuts filters out)."""
+    end: int = 0
+    """Where it ends (exclusive)."""
 
 
 def _read_quoted(text: str, start: int) -> tuple[str, int]:
@@ -68,17 +72,18 @@ def tokenize(text: str, max_depth: int) -> list[Token]:
             while depth - closers > 0 and word.endswith(")"):
                 word = word[:-1]
                 closers += 1
-            i = end
+            start, i = i, end
             prefix, colon, rest = word.partition(":")
             field = prefix.lower()
             if colon and field in FILTER_FIELDS:
                 if not rest and i < n and text[i] == '"':
                     rest, i = _read_quoted(text, i)
-                    tokens.append(Token("field", rest, field=field, quoted=True))
+                    tokens.append(Token("field", rest, field, True, start, i))
                 else:
-                    tokens.append(Token("field", rest, field=field))
+                    tokens.append(Token("field", rest, field, False, start, start + len(word)))
             elif word in ("OR", "AND", "NOT"):
-                tokens.append(Token("or" if word == "OR" else "and" if word == "AND" else "not"))
+                kind: TokenKind = "or" if word == "OR" else "and" if word == "AND" else "not"
+                tokens.append(Token(kind, start=start, end=start + len(word)))
             elif word:
                 tokens.append(Token("word", word))
             tokens.extend(Token("rparen") for _ in range(closers))

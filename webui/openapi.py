@@ -128,8 +128,9 @@ SCHEMAS: dict[str, Any] = {
             "next_cursor": _NULLABLE_STR,
             "facets": {
                 "type": "object",
-                "description": "list and year: [value, count]; sender (by person, never an "
-                "address): [person key, count, display name]",
+                "description": "list, year and month (YYYY-MM, every month with a match, "
+                "oldest first: the date histogram): [value, count]; sender (by person, never "
+                "an address): [person key, count, display name]",
                 "additionalProperties": {
                     "type": "array",
                     "items": {
@@ -161,7 +162,7 @@ SCHEMAS: dict[str, Any] = {
             "hits": {"type": "array", "items": _ref("Hit")},
             "facets": {
                 "type": "object",
-                "description": "list, year and sender (person) facets over the whole match set",
+                "description": "list, year, month and sender (person) facets over the match set",
                 "additionalProperties": {"type": "array", "items": _ref("Facet")},
             },
             "groups": {

@@ -69,7 +69,7 @@ def test_body_tracks_total_hits_and_pages() -> None:
     body = search_body(parse_query("reactor"), size=20, offset=40, facets=True)
     assert body["track_total_hits"] is True
     assert body["from"] == 40
-    assert set(body["aggs"]) == {"list", "year", "sender"}
+    assert set(body["aggs"]) == {"list", "year", "month", "sender"}
     assert body["highlight"]["pre_tags"] == ["\x02"]
     after = search_body(parse_query("reactor"), search_after=[1.5, "k1"])
     assert after["search_after"] == [1.5, "k1"] and "from" not in after
