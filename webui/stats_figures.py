@@ -25,9 +25,11 @@ from typing import Any
 
 from flask import current_app, request
 
+from analytics import bots as bot_scores
 from analytics.frame import Frame
 from analytics.scope import Scope
-from store import figure_cache
+from store import bots, figure_cache, merges
+from webui.access import viewer
 from webui.extensions import get_store
 from webui.stats_params import Params, frame_of
 
@@ -85,21 +87,62 @@ def figures(
     compute: Callable[[Frame], dict[str, Any]],
 ) -> dict[str, Any]:
     """The page's figures (a JSON-ready dict) with the frame's counts under FRAME_COUNTS."""
-    if not enabled():
+
+    def from_frame() -> dict[str, Any]:
         frame = frame_of(scope)
         return {**compute(frame), FRAME_COUNTS: frame_counts(frame)}
+
+    return kept(_key(kind, scope, found, extra), from_frame)
+
+
+def kept(key: str, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """`compute()`'s result as kept in the store for `key` in the archive's current state
+    (computed and kept when missing)."""
+    if not enabled():
+        return compute()
     store = get_store()
-    key = _key(kind, scope, found, extra)
     current = figure_cache.state(store.conn)
-    kept = figure_cache.get(store.conn, key, current)
-    if kept is not None:
-        found_figures: dict[str, Any] = json.loads(kept)
-        return found_figures
-    frame = frame_of(scope)
-    computed = {**compute(frame), FRAME_COUNTS: frame_counts(frame)}
+    found = figure_cache.get(store.conn, key, current)
+    if found is not None:
+        hit: dict[str, Any] = json.loads(found)
+        return hit
     # stored as the JSON twin would show it, and handed back the same way (tuples are lists)
-    text = json.dumps(computed, separators=(",", ":"))
+    text = json.dumps(compute(), separators=(",", ":"))
     if not figure_cache.put(store.path, key, current, text):
-        logger.debug("statistics figures of %s not kept (store busy)", kind)
+        logger.debug("statistics figures not kept (store busy)")
     result: dict[str, Any] = json.loads(text)
     return result
+
+
+def key_of(*parts: Any) -> str:
+    """A cache key for other figures (with the code digest)."""
+    text = json.dumps([*parts, request.script_root, code_digest()], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def people_suggestions(include_bots: bool) -> dict[str, Any]:
+    """For /stats/people: the suggested bots it leaves out (`hidden`, person keys; none when
+    bots are counted) and the persons with a suggested duplicate (`duplicates`, key -> the
+    shared name), kept like the figures; the key also holds the decisions they depend on
+    (bots and not-bots, pairs recorded as distinct)."""
+    conn = get_store().conn
+    seen = viewer()
+    decided = sorted(bots.decided_ids(conn))
+    distinct = sorted(conn.execute("SELECT a, b FROM person_distinct").fetchall())
+    where = [seen.include_private, sorted(seen.hidden_lists), seen.removals]
+    key = key_of("people-suggestions", include_bots, where, decided, distinct)
+
+    def compute() -> dict[str, Any]:
+        hidden = (
+            []
+            if include_bots
+            else sorted({b.key for b in bot_scores.suggestions(conn, seen, limit=1000)})
+        )
+        duplicates = {
+            person: suggestion.name
+            for suggestion in merges.suggestions(conn, limit=1000)
+            for person in suggestion.persons
+        }
+        return {"hidden": hidden, "duplicates": duplicates}
+
+    return kept(key, compute)

@@ -18,16 +18,13 @@ from flask import Blueprint, Response, make_response, request, url_for
 from flask.typing import ResponseReturnValue
 
 from analytics import activity, cohorts, network, responses
-from analytics import bots as bot_scores
 from analytics.cohorts import LAPSE_DAYS
 from analytics.frame import Frame
 from analytics.scope import Scope, resolve_scope
-from store import merges
-from webui.access import viewer
 from webui.auth import require_role
 from webui.extensions import get_store
 from webui.person_pages import suggestion_anchor
-from webui.stats_figures import FRAME_COUNTS, figures
+from webui.stats_figures import FRAME_COUNTS, figures, people_suggestions
 from webui.stats_params import (
     DEFAULT_LIMIT,
     Params,
@@ -208,14 +205,10 @@ def _window_args() -> dict[str, Any]:
 @require_role("facilitator")
 def people() -> ResponseReturnValue:
     found, scope = _setup(PEOPLE_TABLES)
-    conn = get_store().conn
     # suggested bots (analytics.bots, not yet decided) are left out like marked ones, unless
     # ?bots=include; "new" means something only when the window starts after the archive
-    hidden = (
-        set()
-        if scope.include_bots
-        else {b.key for b in bot_scores.suggestions(conn, viewer(), limit=1000)}
-    )
+    suggested = people_suggestions(scope.include_bots)
+    hidden = set(suggested["hidden"])
     if wants_csv():
         frame = frame_of(scope)
         if found.table == "posters":
@@ -226,11 +219,7 @@ def people() -> ResponseReturnValue:
         return render("stats_people.html", {}, table=table)
     extra = {"hidden": sorted(hidden)}
     found_figures = figures("people", scope, found, extra, lambda f: _people(f, found, hidden))
-    duplicates = {
-        key: suggestion.name
-        for suggestion in merges.suggestions(conn, limit=1000)
-        for key in suggestion.persons
-    }
+    duplicates = suggested["duplicates"]
     suggestions_url = url_for("persons.suggestions")
     posters = []
     for row in found_figures["posters"]:
