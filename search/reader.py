@@ -142,3 +142,16 @@ class ReaderSearch:
             include_private=self.viewer.include_private,
             persons=StorePersons(self.conn, self.viewer),
         )
+
+    def person_names(self, keys: Iterable[str]) -> dict[str, str]:
+        """The display name of each of these person keys this reader may know (as the sender
+        facet names them); a key unknown to it is left out."""
+        persons = StorePersons(self.conn, self.viewer)
+        out: dict[str, str] = {}
+        for key in keys:
+            identities = persons.identities_of(key)
+            refs = persons.persons_of(identities) if identities else {}
+            for ref in refs.values():
+                out[key] = ref.name
+                break
+        return out

@@ -29,16 +29,18 @@ from markupsafe import Markup, escape
 
 from search.base import Hit, SearchQueryError, SearchResult, Sort
 from search.query import HIGHLIGHT_END, HIGHLIGHT_START
+from search.query_edit import filters as query_filters
 from search.reader import ReaderSearch
-from webui import access
+from webui import access, search_view
 from webui.extensions import get_search, get_store
 from webui.obfuscate import obfuscate_address, obfuscate_text
+from webui.search_help import HELP
 from webui.views import render, wants_json
 
 bp = Blueprint("search_pages", __name__)
 access.init_blueprint(bp)
 
-PER_PAGE = 20
+PER_PAGE = 20  # also in webui.search_help's parameters
 DEEP_PAGE = 50
 """Next-page links beyond this page carry the backend's cursor (cheap deep pagination)."""
 SORTS: tuple[Sort, ...] = ("relevance", "date", "date_asc")
@@ -221,7 +223,11 @@ def group_by_thread(hits: list[Hit]) -> list[tuple[str, list[Hit]]]:
     return list(groups.items())
 
 
-def search_data(params: SearchParams, result: SearchResult | None) -> dict[str, Any]:
+def search_data(
+    params: SearchParams, result: SearchResult | None, names: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """The page's data (and its JSON twin); `names`: display names of the ``person:`` keys of
+    the query (for its filter chips)."""
     total = result.total if result else 0
     hits = result.hits if result else []
     data: dict[str, Any] = {
@@ -240,10 +246,16 @@ def search_data(params: SearchParams, result: SearchResult | None) -> dict[str, 
         "prev": None,
         "next_cursor": result.next_cursor if result else None,
         "exports": None,
+        "filters": search_view.active_filters(params.q, params.lists, names or {}, params.url),
+        "histogram": None,
+        "understood": search_view.understood(params.q),
     }
     if result is None:
         return data
+    data["histogram"] = search_view.histogram(result.facets.get("month", []), params.q, params.url)
     for name, values in result.facets.items():
+        if name == "month":  # the histogram
+            continue
         data["facets"][name] = []
         for value, count in values:
             if name == "list" and value in access.hidden_lists():
@@ -316,7 +328,17 @@ def search() -> ResponseReturnValue:
         data = search_data(params, None)
         data["error"] = str(exc)
         return render("search.html", data, 400)
-    return render("search.html", search_data(params, result))
+    return render("search.html", search_data(params, result, filter_names(params, result)))
+
+
+def filter_names(params: SearchParams, result: SearchResult | None) -> dict[str, str]:
+    """Display names of the query's ``person:`` keys: the sender facet's, else the store's."""
+    keys = {span.value.lower() for span in query_filters(params.q) if span.field == "person"}
+    names = {key: name for key, name in (result.person_names if result else {}).items()}
+    missing = keys - names.keys()
+    if missing and result is not None:
+        names.update(reader_search().person_names(sorted(missing)))
+    return names
 
 
 @bp.get("/search/help")
@@ -335,86 +357,3 @@ def message_path(key: str) -> str:
 
 def thread_path(thread_id: str) -> str:
     return f"{request.script_root}/threads/{thread_id}"
-
-
-# -- the syntax help (from docs/search.md; a test keeps the two in step) -----------------------
-
-HELP: dict[str, Any] = {
-    "syntax": [
-        {"examples": ["deferred callback"], "meaning": "both words (AND)"},
-        {"examples": ['"maybe deferred"'], "meaning": "the phrase"},
-        {"examples": ["-windows", '-"event loop"'], "meaning": "without the word / phrase"},
-        {
-            "examples": ["deferred OR callback"],
-            "meaning": "either; OR binds tighter than AND: `twisted deferred OR callback` is "
-            "`twisted AND (deferred OR callback)`; parentheses group: `(a b) OR c`; `AND` and "
-            "`NOT` are accepted",
-        },
-        {"examples": ["from:glyph@twistedmatrix.com"], "meaning": "sender address exactly"},
-        {
-            "examples": ["from:calder", 'from:"Jean-Paul Calderone"'],
-            "meaning": "sender name or address (a word prefix match on the last word)",
-        },
-        {
-            "examples": ["person:pjxq4hwqwq2ma"],
-            "meaning": "sent by that person, from any of their addresses or names (person keys: "
-            "the sender facet, `listarchive persons`); several `person:` terms mean any of them",
-        },
-        {
-            "examples": ["subject:release", 'subject:"release candidate"'],
-            "meaning": "in the subject; several `subject:` terms must all match",
-        },
-        {
-            "examples": ["list:twisted-python"],
-            "meaning": "on that list; several `list:` terms mean any of them; a list that "
-            "does not exist (or that you may not see) is refused",
-        },
-        {
-            "examples": ["thread:tabc123"],
-            "meaning": "in that thread (its id, as in `/threads/<id>`); several `thread:` terms "
-            "mean any of them",
-        },
-        {
-            "examples": ["after:2014-09-01", "before:2015"],
-            "meaning": "date filters: `after` inclusive, `before` exclusive; `YYYY-MM-DD`, "
-            "`YYYY-MM` or `YYYY`",
-        },
-        {
-            "examples": [
-                "foo@bar.com",
-                "http://twistedmatrix.com/trac/ticket/1234",
-                "2.5.0",
-                "CVE-2021-33038",
-                "twisted.internet.defer",
-            ],
-            "meaning": "matched whole, as an adjacent sequence of their parts",
-        },
-    ],
-    "notes": [
-        "Matching is case-insensitive, ignores accents, and stems English prose: `deferred` "
-        "also finds `defer` and `deferreds`; phrases match stems in order.",
-        "A query of filters alone (`list:twisted-python after:2014-09-01`) lists every matching "
-        "message, newest first. Otherwise results are ranked by relevance (subject weighs "
-        "most, then the sender, then the author's own text, then quoted text) or sorted by date.",
-        "Filters (`from:`, `person:`, `subject:`, `list:`, `thread:`, `after:`, `before:`) "
-        "apply to the whole query: they cannot be excluded or put inside parentheses, and `OR` "
-        "joins them only as `list:a OR list:b`, `from:a OR from:b`, `person:a OR person:b` or "
-        "`thread:a OR thread:b`.",
-        "Such queries, unbalanced quotes, bad dates and queries made only of exclusions are "
-        "rejected with a message saying why. Messages without a date are left out by date "
-        "filters.",
-        "The total is always the true number of matches; facets count the whole match set. "
-        "The sender facet is by person (name, and messages summed over all their addresses), "
-        "never by address.",
-        "Queries are bounded in length and in how deeply parentheses nest; a longer or deeper "
-        "query is refused with a message saying so.",
-    ],
-    "parameters": {
-        "q": "the query",
-        "list": "restrict to a list (repeatable)",
-        "sort": "relevance (default), date (newest first) or date_asc",
-        "page": f"page number, {PER_PAGE} results a page",
-        "group": "thread: show the hits of one thread together",
-        "cursor": "opaque cursor of a deep page (next links carry it)",
-    },
-}

@@ -15,7 +15,8 @@ from search.query import HIGHLIGHT_END, HIGHLIGHT_START
 from store.store import Store
 from tests.conftest import REPO
 from tests.webui.conftest import PRIVATE
-from webui.search_pages import HELP, facet_query, obfuscate_snippet, snippet_html
+from webui.search_help import HELP
+from webui.search_pages import facet_query, obfuscate_snippet, snippet_html
 
 S, E = HIGHLIGHT_START, HIGHLIGHT_END
 
@@ -105,8 +106,12 @@ def test_html_page_has_the_dom_hooks(client: FlaskClient) -> None:
     assert f'<p id="total">{total:,} messages</p>' in html
     assert '<nav id="facets" aria-label="Filters">' in html
     assert re.search(
-        r'<a class="facet" data-facet="year" href="[^"]+">\d{4} <span class="count">', html
+        r'<a class="facet active" data-facet="list" href="[^"]+"[^>]*>reality <span class="count">',
+        html,
     )
+    assert '<details id="facet-panel" class="facet-panel">' in html
+    assert re.search(r'<section class="facet-group" id="histogram" data-unit="year">', html)
+    assert re.search(r'<a href="/search\?q=[^"]+" class="bar" data-bucket="\d{4}"', html)
     assert '<nav id="pages" aria-label="Pages">' in html and 'rel="next"' in html
     assert re.search(r'<a class="subject" href="/messages/[a-z0-9]+">', html)
     assert re.search(r'<a class="thread" href="/threads/t[a-z0-9]+">', html)
