@@ -15,7 +15,7 @@ from tests.browser.conftest import Site, build_store, require_browser, serve
 
 require_browser()  # before playwright is imported
 
-from playwright.sync_api import Page, expect  # noqa: E402
+from playwright.sync_api import Browser, Page, expect  # noqa: E402
 
 LONG = 60  # more than one page of 50
 PNG = base64.b64decode(
@@ -128,3 +128,33 @@ def test_attachment_downloads_with_its_original_bytes(page: Page, site: Site) ->
         path = download.path()
         assert path is not None
         assert Path(path).read_bytes() == original
+
+
+def test_signature_box_sits_with_its_message(corpus_site: Site, browser: Browser) -> None:
+    """A real thread (reality, 'OBJECT PROXIES') beside its floated outline at 1280 px, and on a
+    phone: the collapsed signature box ends where its message does, never under the outline."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = ctx.new_page()
+        page.goto(f"{corpus_site.url}/search?q=%22object+proxies%22")
+        page.locator('main a[href^="/threads/"]').first.click()
+        page.wait_for_load_state("networkidle")
+        message = page.locator("#thread li.msg", has=page.locator("details.signature")).first
+        signature = message.locator("details.signature").first
+        for width in (1280, 390):
+            page.set_viewport_size({"width": width, "height": 900})
+            sig, box = signature.bounding_box(), message.bounding_box()
+            assert sig is not None and box is not None
+            assert box["x"] <= sig["x"] and sig["x"] + sig["width"] <= box["x"] + box["width"] + 1
+            assert sig["x"] + sig["width"] <= width
+            text = message.locator(".body > pre").last.bounding_box()
+            assert text is not None and text["y"] + text["height"] <= sig["y"] + 1
+            outline = page.locator("#outline-box").bounding_box()
+            assert outline is not None
+            side_by_side = outline["y"] < sig["y"] + sig["height"] and sig["y"] < (
+                outline["y"] + outline["height"]
+            )
+            if side_by_side:  # the outline floats beside the messages (wide screens)
+                assert sig["x"] + sig["width"] <= outline["x"], (sig, outline)
+    finally:
+        ctx.close()
