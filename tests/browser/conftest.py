@@ -21,11 +21,8 @@ import pytest
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from config.settings import load_settings
-from ingest.sources.mbox import MboxSource
-from ingest.sync import sync_list
-from search import indexer
-from search.factory import open_backend
 from store.store import Store
+from tests.support.stores import index_store, sync_mbox
 from webui import create_app
 
 if TYPE_CHECKING:  # playwright is imported only when installed (see require_browser)
@@ -83,15 +80,8 @@ def build_store(data_dir: Path, lists: dict[str, list[Path]]) -> None:
     store = Store(data_dir / "store.db")
     try:
         for name, files in lists.items():
-            paths = [str(p) for p in files]
-            store.add_list(name, "mbox", paths=paths)
-            summary = sync_list(store, name, MboxSource(paths), workers=1)
-            assert summary.clean, summary.as_dict()
-        backend = open_backend("sqlite", data_dir)
-        try:
-            indexer.catch_up(store, backend)
-        finally:
-            backend.close()
+            sync_mbox(store, name, [str(p) for p in files])
+        index_store(store, data_dir)
     finally:
         store.close()
 

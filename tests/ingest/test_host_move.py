@@ -18,31 +18,31 @@ from config.settings import ConfigError, load_settings
 from ingest.http import HttpFetcher
 from listarchive.cli import cli
 from tests.ingest.test_hostile_http import LIST, cli_run, search_total, serve_two_volumes
-from tests.support.hostile_server import HostileServer, Redirect, Serve, index_page, message
-
-
-def _server() -> Iterator[HostileServer]:
-    server = HostileServer()
-    server.start()
-    yield server
-    server.stop()
+from tests.support.hostile_server import (
+    HostileServer,
+    Redirect,
+    Serve,
+    index_page,
+    message,
+    running,
+)
 
 
 @pytest.fixture()
 def old() -> Iterator[HostileServer]:
     """The archive's old host: it redirects only the index to the new one."""
-    yield from _server()
+    yield from running()
 
 
 @pytest.fixture()
 def new() -> Iterator[HostileServer]:
-    yield from _server()
+    yield from running()
 
 
 @pytest.fixture()
 def third() -> Iterator[HostileServer]:
     """An origin nobody declared."""
-    yield from _server()
+    yield from running()
 
 
 def cli_json(data_dir: Path, *args: str) -> tuple[int, Any]:

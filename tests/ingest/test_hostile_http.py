@@ -30,29 +30,23 @@ from tests.support.hostile_server import (
     ShortBody,
     index_page,
     message,
+    running,
 )
 
 LIST = "/pipermail/demo/"
 SECRET_WORD = "zanzibarquux"
 
 
-def _server() -> Iterator[HostileServer]:
-    server = HostileServer()
-    server.start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture()
 def archive() -> Iterator[HostileServer]:
     """The list's own archive host."""
-    yield from _server()
+    yield from running()
 
 
 @pytest.fixture()
 def elsewhere() -> Iterator[HostileServer]:
     """Another origin: the same host, another port."""
-    yield from _server()
+    yield from running()
 
 
 def cli_run(data_dir: Path, *args: str, env: dict[str, str] | None = None) -> tuple[int, str]:

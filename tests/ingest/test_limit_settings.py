@@ -26,7 +26,7 @@ from store.store import Store
 from store.volume_writer import VolumeWriter
 from tests.support import bombs
 from tests.support.archive_server import ArchiveServer
-from tests.support.hostile_server import HostileServer, Redirect, Serve
+from tests.support.hostile_server import HostileServer, Redirect, Serve, running
 from tests.support.mailman2_server import HostedList, Mailman2Server
 
 MIB = 1024 * 1024
@@ -228,10 +228,7 @@ def test_max_deep_parts_bounds_the_text_search_below_the_depth_limit(tmp_path: P
 
 @pytest.fixture()
 def hostile() -> Iterator[HostileServer]:
-    server = HostileServer()
-    server.start()
-    yield server
-    server.stop()
+    yield from running()
 
 
 def test_max_redirects_bounds_a_request(hostile: HostileServer) -> None:

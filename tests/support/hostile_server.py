@@ -9,6 +9,7 @@ path, headers and body, so a test can assert what a second server never received
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from tests.support.httpbase import QuietHandler, QuietServer, serve_in_thread, shut_down
@@ -95,6 +96,14 @@ class HostileServer:
 
     def stop(self) -> None:
         shut_down(self._server)
+
+
+def running() -> Iterator[HostileServer]:
+    """A started server, stopped after the test (`yield from running()` in a fixture)."""
+    server = HostileServer()
+    server.start()
+    yield server
+    server.stop()
 
 
 def _make_handler(server: HostileServer) -> type[QuietHandler]:

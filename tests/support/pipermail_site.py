@@ -4,9 +4,11 @@ their per-message HTML pages), for the article map and the redirect tests."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from listarchive.cli import cli
@@ -50,3 +52,21 @@ def build_map(data: Path, name: str, *options: str) -> dict[str, object]:
     assert result.exit_code == 0, result.output
     payload: dict[str, object] = json.loads(result.stdout)
     return payload
+
+
+def synced_and_mapped(corpus: Path, tmp_path: Path, name: str = "tp") -> Path:
+    """`serve_and_sync` with no LISTARCHIVE_ variable from the environment, then the list
+    `name` mapped (`build_map`); the archive server is stopped before returning (the web UI
+    never calls the old host).  The data directory."""
+    server = ArchiveServer()
+    server.start()
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            for variable in list(os.environ):
+                if variable.startswith("LISTARCHIVE_"):
+                    patch.delenv(variable)
+            path = serve_and_sync(server, corpus, tmp_path)
+            build_map(path, name)
+    finally:
+        server.stop()
+    return path

@@ -12,12 +12,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from config.settings import load_settings
-from ingest.sources.mbox import MboxSource
-from ingest.sync import sync_list
-from search import indexer
-from search.factory import open_backend
 from store.store import Store
 from tests.conftest import PIPERMAIL
+from tests.support.stores import index_store, sync_mbox
 from webui import create_app
 
 PUBLIC = "reality"
@@ -33,14 +30,8 @@ def webui_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     try:
         for name, private in ((PUBLIC, False), (PRIVATE, True)):
             volumes = [str(p) for p in sorted((PIPERMAIL / "twisted" / name).glob("*.txt.gz"))]
-            store.add_list(name, "mbox", paths=volumes, private=private)
-            summary = sync_list(store, name, MboxSource(volumes), workers=1)
-            assert summary.clean, summary.as_dict()
-        backend = open_backend("sqlite", data)
-        try:
-            indexer.catch_up(store, backend)
-        finally:
-            backend.close()
+            sync_mbox(store, name, volumes, private=private)
+        index_store(store, data)
     finally:
         store.close()
     return data

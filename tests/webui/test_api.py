@@ -10,9 +10,8 @@ from flask.testing import FlaskClient
 from config.settings import load_settings
 from ingest.sources.mbox import MboxSource
 from ingest.sync import sync_list
-from search import indexer
-from search.factory import open_backend
 from store.store import Store
+from tests.support.stores import index_store
 from webui import create_app
 
 
@@ -23,9 +22,7 @@ def client(corpus: Path, tmp_path: Path) -> FlaskClient:
     volumes = [str(p) for p in sorted((corpus / "pipermail/twisted/reality").glob("*.txt.gz"))]
     store.add_list("reality", "mbox", paths=volumes)
     sync_list(store, "reality", MboxSource(volumes), workers=1)
-    backend = open_backend("sqlite", data)
-    indexer.catch_up(store, backend)
-    backend.close()
+    index_store(store, data)
     store.close()
     app = create_app(load_settings(env={}, overrides={"data_dir": data}))
     return app.test_client()

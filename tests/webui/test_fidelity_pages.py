@@ -14,10 +14,9 @@ from config.settings import load_settings
 from ingest.mboxsplit import split_mbox
 from ingest.sources.mbox import MboxSource
 from ingest.sync import sync_list
-from search import indexer
-from search.factory import open_backend
 from store.store import Store
 from tests.ingest.parse_support import PATHOLOGICAL
+from tests.support.stores import index_store
 from webui import create_app
 
 FIXTURES = PATHOLOGICAL / "fixtures"
@@ -51,11 +50,7 @@ def data(tmp_path: Path) -> Path:
         # as if stored before From_ lines were kept: its export rebuilds one
         store.conn.execute("UPDATE messages SET unixfrom = '' WHERE message_id LIKE '%HCLT%'")
         store.conn.commit()
-        backend = open_backend("sqlite", data)
-        try:
-            indexer.catch_up(store, backend)
-        finally:
-            backend.close()
+        index_store(store, data)
     finally:
         store.close()
     return data

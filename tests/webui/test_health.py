@@ -17,12 +17,11 @@ import pytest
 from flask.testing import FlaskClient
 
 from config.settings import load_settings
-from search import indexer
-from search.factory import open_backend
 from store import schema
 from store.store import Store
 from tests.conftest import REPO
 from tests.store.test_store_faults import damage_middle_leaves, overwrite_page, set_schema_version
+from tests.support.stores import index_store
 from tests.support.webauth import csrf_token_in
 from webui import create_app
 from webui.health import integrity
@@ -377,11 +376,7 @@ def test_a_lost_index_is_a_503_not_an_empty_archive(data: Path, how: str) -> Non
     assert status == 503 and "reindex" in body["checks"]["index"]["error"]
     store = Store(data / "store.db")
     try:
-        backend = open_backend("sqlite", data)
-        try:
-            indexer.catch_up(store, backend)
-        finally:
-            backend.close()
+        index_store(store, data)
     finally:
         store.close()
     assert client.get("/search.json?q=budget").status_code == 200

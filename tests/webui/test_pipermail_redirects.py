@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import sqlite3
 from collections.abc import Iterator
@@ -14,8 +13,7 @@ from flask.testing import FlaskClient
 from config.settings import load_settings
 from store.store import Store
 from tests.conftest import CORPUS
-from tests.support.archive_server import ArchiveServer
-from tests.support.pipermail_site import build_map, serve_and_sync
+from tests.support.pipermail_site import synced_and_mapped
 from webui import create_app
 
 OLD = "/pipermail/twisted-python"
@@ -24,15 +22,7 @@ OLD = "/pipermail/twisted-python"
 @pytest.fixture(scope="module")
 def synced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Synced and mapped once for the module (twisted-web, our `tw`, stays without a map)."""
-    server = ArchiveServer()
-    server.start()
-    with pytest.MonkeyPatch.context() as patch:
-        for name in list(os.environ):
-            if name.startswith("LISTARCHIVE_"):
-                patch.delenv(name)
-        path = serve_and_sync(server, CORPUS, tmp_path_factory.mktemp("pipermail"))
-        build_map(path, "tp")
-    server.stop()  # the web UI never calls the old host
+    path = synced_and_mapped(CORPUS, tmp_path_factory.mktemp("pipermail"))
     yield path
 
 

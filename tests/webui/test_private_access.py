@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 import sqlite3
 from collections.abc import Iterator
@@ -23,8 +22,7 @@ from werkzeug.test import TestResponse
 from config.settings import load_settings
 from store.store import Store
 from tests.conftest import CORPUS
-from tests.support.archive_server import ArchiveServer
-from tests.support.pipermail_site import build_map, serve_and_sync
+from tests.support.pipermail_site import synced_and_mapped
 from tests.support.webauth import login, session_csrf
 from tests.webui.conftest import PRIVATE, PUBLIC
 from webui import create_app
@@ -324,15 +322,7 @@ OLD = "/pipermail/twisted-python"
 @pytest.fixture(scope="module")
 def private_pipermail(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """twisted-python synced as our `tp`, mapped, then made private."""
-    server = ArchiveServer()
-    server.start()
-    with pytest.MonkeyPatch.context() as patch:
-        for name in list(os.environ):
-            if name.startswith("LISTARCHIVE_"):
-                patch.delenv(name)
-        path = serve_and_sync(server, CORPUS, tmp_path_factory.mktemp("private-pipermail"))
-        build_map(path, "tp")
-    server.stop()
+    path = synced_and_mapped(CORPUS, tmp_path_factory.mktemp("private-pipermail"))
     store = Store(path / "store.db")
     try:
         info = store.get_list("tp")

@@ -26,10 +26,9 @@ from flask.testing import FlaskClient
 from config.settings import load_settings
 from ingest.sources.mbox import MboxSource
 from ingest.sync import sync_list
-from search import indexer
-from search.factory import open_backend
 from store.store import Store
 from tests.support.removal_mail import ALPHA, H1, REMOVED_WORDS
+from tests.support.stores import index_store
 from tests.support.webauth import WebLogin, login
 from webui import create_app
 
@@ -60,11 +59,7 @@ def _build(root: Path) -> Archive:
         store.add_list(LIST, "mbox", paths=[str(volume)])
         summary = sync_list(store, LIST, MboxSource([str(volume)]), workers=1)
         assert summary.clean and summary.new_messages == 7, summary.as_dict()
-        backend = open_backend("sqlite", data)
-        try:
-            indexer.catch_up(store, backend)
-        finally:
-            backend.close()
+        index_store(store, data)
         rows = store.conn.execute("SELECT subject, key, thread_id FROM messages").fetchall()
     finally:
         store.close()

@@ -17,10 +17,9 @@ from flask.testing import FlaskClient
 from config.settings import load_settings
 from ingest.sources.mbox import MboxSource
 from ingest.sync import sync_list
-from search import indexer
-from search.factory import open_backend
 from store import identities, merges
 from store.store import Store
+from tests.support.stores import index_store
 from tests.support.webauth import login
 from webui import create_app
 
@@ -62,11 +61,7 @@ def app(tmp_path: Path) -> Flask:
             assert found is not None
             keys.append(found.key)
         merges.merge(store.conn, keys[0], [keys[1]], "test")  # one person, two addresses
-        backend = open_backend("sqlite", data)
-        try:
-            indexer.catch_up(store, backend)
-        finally:
-            backend.close()
+        index_store(store, data)
     finally:
         store.close()
     return create_app(load_settings(env={}, overrides={"data_dir": data}))

@@ -8,10 +8,7 @@ the issue report)."""
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -19,67 +16,20 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.served import probe, serving
 from webui.arrival import REFUSE_BODY, REFUSE_CHUNKED, REFUSE_HEAD, Arrival, arrival
 
 WORKERS, THREADS = 2, 2
 SLOW_CLIENTS = 4 * WORKERS * THREADS
 PROBES = 6
-PROBE_WAIT = 5.0
 TIMEOUT = 3  # web.timeout of the server under test: a request must arrive within it
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 @pytest.fixture
 def server(webui_data: Path, tmp_path: Path) -> Iterator[int]:
-    port = _free_port()
-    env = {
-        **os.environ,
-        "LISTARCHIVE_DATA_DIR": str(webui_data),
-        "LISTARCHIVE_WEB_THREADS": str(THREADS),
-        "LISTARCHIVE_WEB_TIMEOUT": str(TIMEOUT),
-    }
-    log = (tmp_path / "serve.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "listarchive.cli", "serve", "--port", str(port)]
-        + ["--workers", str(WORKERS)],
-        env=env,
-        cwd=tmp_path,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while _probe(port) is None:
-            assert proc.poll() is None, (tmp_path / "serve.log").read_text()
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.2)
+    settings = {"LISTARCHIVE_WEB_THREADS": str(THREADS), "LISTARCHIVE_WEB_TIMEOUT": str(TIMEOUT)}
+    with serving(webui_data, tmp_path, WORKERS, settings) as port:
         yield port
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-
-
-def _probe(port: int) -> bytes | None:
-    """The status line of GET /healthz, or None when not answered within PROBE_WAIT."""
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=PROBE_WAIT) as sock:
-            sock.settimeout(PROBE_WAIT)
-            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-            answer = sock.recv(64)
-    except OSError:
-        return None
-    return answer.split(b"\r\n")[0] if answer else None
 
 
 class SlowClients:
@@ -134,7 +84,7 @@ def test_health_probes_are_answered_during_a_slowloris(server: int) -> None:
         assert slow.connected == SLOW_CLIENTS
         answers = []
         for _ in range(PROBES):
-            answers.append(_probe(server))
+            answers.append(probe(server))
             if answers.count(None) == 2:
                 break  # taken down: no need to wait for every probe
             time.sleep(0.5)

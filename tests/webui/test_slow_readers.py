@@ -11,10 +11,7 @@ docs/security.md, from bench/slow_clients.py --readers."""
 from __future__ import annotations
 
 import http.client
-import os
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -25,10 +22,9 @@ import pytest
 
 from ingest.sources.mbox import MboxSource
 from ingest.sync import sync_list
-from search import indexer
-from search.factory import open_backend
 from store.store import Store
-from tests.webui.test_slow_clients import _free_port, _probe
+from tests.support.served import probe, serving
+from tests.support.stores import index_store
 
 WORKERS, THREADS = 1, 2
 READERS = 4 * WORKERS * THREADS
@@ -62,11 +58,7 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> Big:
         assert sync_list(store, "big-list", MboxSource([str(path)]), workers=1).clean
         key, thread_id = store.conn.execute("SELECT key, thread_id FROM messages").fetchone()
         raw = store.raw_bytes(key)
-        backend = open_backend("sqlite", root / "data")
-        try:
-            indexer.catch_up(store, backend)
-        finally:
-            backend.close()
+        index_store(store, root / "data")
     finally:
         store.close()
     assert raw is not None and len(raw) > 7_000_000
@@ -75,38 +67,13 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> Big:
 
 @pytest.fixture
 def server(big: Big, tmp_path: Path) -> Iterator[int]:
-    port = _free_port()
-    env = {
-        **os.environ,
-        "LISTARCHIVE_DATA_DIR": str(big.data),
+    settings = {
         "LISTARCHIVE_WEB_THREADS": str(THREADS),
         "LISTARCHIVE_WEB_TIMEOUT": str(TIMEOUT),
         "LISTARCHIVE_WEB_SEND_TIMEOUT": str(SEND_TIMEOUT),
     }
-    log = (tmp_path / "serve.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "listarchive.cli", "serve", "--port", str(port)]
-        + ["--workers", str(WORKERS)],
-        env=env,
-        cwd=tmp_path,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while _probe(port) is None:
-            assert proc.poll() is None, (tmp_path / "serve.log").read_text()
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.2)
+    with serving(big.data, tmp_path, WORKERS, settings) as port:
         yield port
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 def _reader(port: int, path: str) -> socket.socket:
@@ -143,7 +110,7 @@ def test_probes_are_answered_while_readers_do_not_read(server: int, big: Big) ->
     readers = [_reader(server, paths[i % 2]) for i in range(READERS)]
     try:
         time.sleep(1.0)  # every reader's response has filled its socket buffers
-        answers = [_probe(server) for _ in range(PROBES)]
+        answers = [probe(server) for _ in range(PROBES)]
         assert answers == [b"HTTP/1.1 200 OK"] * PROBES
         # each non-reader is cut once it has taken nothing for web.timeout seconds: reading
         # now gets what the kernels held, then the end (the rest would come, on a kept-alive
@@ -208,7 +175,7 @@ def test_clients_that_do_not_close_do_not_stall_the_loop(server: int) -> None:
     thread.start()
     try:
         time.sleep(1.0)
-        answers = [_probe(server) for _ in range(PROBES)]
+        answers = [probe(server) for _ in range(PROBES)]
     finally:
         stop.set()
         thread.join(timeout=10)

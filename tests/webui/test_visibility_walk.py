@@ -23,10 +23,9 @@ from flask.testing import FlaskClient
 from config.settings import load_settings
 from ingest.sources.mbox import MboxSource
 from ingest.sync import sync_list
-from search import indexer
-from search.factory import open_backend
 from store import communities
 from store.store import Store
+from tests.support.stores import index_store
 from tests.support.webauth import login
 from webui import create_app
 
@@ -147,11 +146,7 @@ def mixed(tmp_path_factory: pytest.TempPathFactory) -> Mixed:
             assert summary.clean, summary.as_dict()
         communities.upsert(store.conn, "opencom", [PUBLIC_LIST])
         communities.upsert(store.conn, "hushcom", [PRIVATE_LIST])
-        backend = open_backend("sqlite", data)
-        try:
-            indexer.catch_up(store, backend)
-        finally:
-            backend.close()
+        index_store(store, data)
         conn = store.conn
         keys = {
             str(mid).strip("<").split("@")[0]: str(key)
