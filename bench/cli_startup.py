@@ -1,16 +1,23 @@
-"""CLI start-up benchmark (issue 14): wall time of `listarchive search` and `lists` run from
-the shell, as a user runs them (a new Python process each time), p50/p95 over repeated runs,
-and what the process imported (the heavy modules it should not need).
+"""CLI start-up benchmark (issue 14): wall and CPU time of `listarchive search` and `lists` run
+from the shell, as a user runs them (a new Python process each time), p50/p95 over repeated
+runs, and what the process imported (the heavy modules it should not need).
 
     .venv/bin/python bench/ingest.py --keep /tmp/la-bench     # once, builds the store
     .venv/bin/python bench/cli_startup.py --data-dir /tmp/la-bench [--runs 30]
     .venv/bin/python -X importtime .venv/bin/listarchive --data-dir DIR lists 2>imports.txt
+
+With `--baseline DIR` (a checkout of another commit: `git worktree add --detach DIR COMMIT`)
+each command is also run from that checkout (`PYTHONPATH=DIR`, the same venv), alternating
+one run of each, so that both see the same load; `python -c pass` is timed in the same loop.
+The machine's load average is printed: on a shared machine compare within one run, and CPU
+milliseconds (user + system of the child) more than wall time.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -39,54 +46,87 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def _env() -> dict[str, str]:
+def _env(checkout: Path | None = None) -> dict[str, str]:
     """As an installed program runs: with compiled bytecode (a wheel install writes it).  A
     shell that sets PYTHONDONTWRITEBYTECODE would compile every module at each start; the
     bytecode goes to a cache outside the checkout."""
     env = dict(os.environ)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.setdefault("PYTHONPYCACHEPREFIX", "/tmp/listarchive-bench-pycache")
+    if checkout is not None:
+        env["PYTHONPATH"] = str(checkout)
+    else:
+        env.pop("PYTHONPATH", None)
     return env
+
+
+def timed(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall and CPU (user + system) milliseconds of one run of `argv`."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    subprocess.run(argv, capture_output=True, check=False, env=env, cwd="/")
+    wall = (time.perf_counter() - started) * 1000
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) * 1000
+    return wall, cpu
+
+
+def heavy_imported(argv: list[str], env: dict[str, str]) -> str:
+    probe = subprocess.run(
+        [sys.executable, "-c", PROBE.format(heavy=HEAVY), *argv],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+        cwd="/",  # not the checkout: `-c` puts the working directory first on sys.path
+    )
+    imported = [
+        line.split()[1:] for line in probe.stderr.splitlines() if line.startswith("IMPORTED")
+    ]
+    return ", ".join(imported[0]) if imported and imported[0] else "none"
+
+
+def line(label: str, walls: list[float], cpus: list[float]) -> str:
+    return (
+        f"{label:<24} wall p50 {statistics.median(walls):6.1f} p95 {percentile(walls, 0.95):6.1f}"
+        f" ms  cpu p50 {statistics.median(cpus):6.1f} ms"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--baseline", type=Path, default=None, help="another commit's checkout")
     args = parser.parse_args()
-    base = [str(LISTARCHIVE), "--data-dir", str(args.data_dir)]
-    env = _env()
-    for label, argv in COMMANDS.items():
-        subprocess.run(
-            base + argv, capture_output=True, check=False, env=env
-        )  # warm the page cache
-        times = []
+    variants = {"": _env()}
+    if args.baseline is not None:
+        variants = {"baseline ": _env(args.baseline.resolve()), "this ": _env()}
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    for label, command in COMMANDS.items():
+        argv = [str(LISTARCHIVE), "--data-dir", str(args.data_dir), *command]
+        for env in variants.values():
+            timed(argv, env)  # warm the page cache and the bytecode
+        walls: dict[str, list[float]] = {name: [] for name in variants}
+        cpus: dict[str, list[float]] = {name: [] for name in variants}
+        bare_walls: list[float] = []
+        bare_cpus: list[float] = []
         for _ in range(args.runs):
-            started = time.perf_counter()
-            subprocess.run(base + argv, capture_output=True, check=False, env=env)
-            times.append((time.perf_counter() - started) * 1000)
-        probe = subprocess.run(
-            [sys.executable, "-c", PROBE.format(heavy=HEAVY), "--data-dir", str(args.data_dir)]
-            + argv,
-            capture_output=True,
-            text=True,
-            check=False,
-            env=env,
-        )
-        imported = [
-            line.split()[1:] for line in probe.stderr.splitlines() if line.startswith("IMPORTED")
-        ]
-        print(
-            f"{label:<14} p50 {statistics.median(times):6.1f} ms  "
-            f"p95 {percentile(times, 0.95):6.1f} ms  ({args.runs} runs)  heavy modules imported: "
-            f"{', '.join(imported[0]) if imported and imported[0] else 'none'}"
-        )
-    bare = []
-    for _ in range(args.runs):
-        started = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "pass"], check=False, env=env)
-        bare.append((time.perf_counter() - started) * 1000)
-    print(f"{'python -c pass':<14} p50 {statistics.median(bare):6.1f} ms  (the floor)")
+            for name, env in variants.items():
+                wall, cpu = timed(argv, env)
+                walls[name].append(wall)
+                cpus[name].append(cpu)
+            wall, cpu = timed([sys.executable, "-c", "pass"], _env())
+            bare_walls.append(wall)
+            bare_cpus.append(cpu)
+        for name, env in variants.items():
+            heavy = heavy_imported(["--data-dir", str(args.data_dir), *command], env)
+            print(
+                f"{line(name + label, walls[name], cpus[name])}  ({args.runs} runs)  "
+                f"heavy modules imported: {heavy}"
+            )
+        print(f"{line('  python -c pass', bare_walls, bare_cpus)}  (the floor, same loop)")
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

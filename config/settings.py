@@ -12,7 +12,6 @@ import logging
 import os
 import re
 import stat
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -605,6 +604,8 @@ def load_settings(
     path = config_file if config_file is not None else DEFAULT_CONFIG_FILE
     used_file: Path | None = None
     if path.is_file():
+        import tomllib  # only when there is a file to read (issue 14, CLI start-up)
+
         try:
             with path.open("rb") as fh:
                 data = tomllib.load(fh)

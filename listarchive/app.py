@@ -17,17 +17,18 @@ from config.settings import ConfigError, Settings, check_origin, check_url
 from search import SQLITE_FILENAME
 from store import communities, files, list_origins, naming
 from store.errors import StoreCorruptError
-from store.records import ListInfo
 from store.store import Store, UnknownListError
 
 # What `search` and `lists` never use is imported where it is used (issue 14, CLI start-up:
 # tests/cli/test_startup_imports.py): the search backends (`refuse_store_over_index` opens
 # one only for a data directory without a store), the ingest pipeline (httpx, flanker; even
-# `ingest.archive_urls` only for a list's URL), the sync's locks and run records.
+# `ingest.archive_urls` only for a list's URL), the sync's locks and run records, the
+# store's message records.
 if TYPE_CHECKING:
     from ingest.http import HttpFetcher
     from ingest.sources.base import Source
     from ingest.sync import Limits, RunSummary
+    from store.records import ListInfo
 
 logger = logging.getLogger(__name__)
 

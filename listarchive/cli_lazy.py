@@ -54,14 +54,12 @@ LAZY_SUMMARIES: dict[str, str] = {
     "and the web UI go on.",
     "remove": "Hide a message (MESSAGE_KEY or --message-id ID) or its whole thread "
     "(--thread) from every page, search, export and statistic, and from every later sync.",
-    "removals": "The removals, newest first: what, who, when, why, and whether undone or "
-    "purged.",
+    "removals": "The removals, newest first: what, who, when, why, and whether undone or purged.",
     "restore": "Undo removal REMOVAL_ID: its messages are shown and synced again (not a "
     "purged one).",
     "users": "Web UI accounts: who may log in, with which role.",
     "persons": "The people who posted (identities grouped into persons), busiest first.",
-    "stats": "Messages, threads, participants, newcomers, lapsed and response times per "
-    "period.",
+    "stats": "Messages, threads, participants, newcomers, lapsed and response times per period.",
     "rosters": "Member rosters imported per list (current snapshot first, then history).",
     "audit": "Migration audit of COMMUNITY: who moved from the old list to the new one.",
     "meetings": "Meetings whose participant lists were imported (newest first).",
@@ -69,8 +67,7 @@ LAZY_SUMMARIES: dict[str, str] = {
     "reparse": "Parse the stored raw bytes again with the current parser (of LIST, or of "
     "every list): changed fields, senders, threads and index entries are updated, keys stay; "
     "quarantined messages that now parse are stored.",
-    "scheduler-health": "Exit 0 when `listarchive scheduler` wrote its heartbeat recently, "
-    "else 1.",
+    "scheduler-health": "Exit 0 when `listarchive scheduler` wrote its heartbeat recently, else 1.",
 }
 """Command name -> the first sentence of its help: what `--help` shows for a command not
 imported (click shortens it to the terminal's width, as it does a command's own help)."""

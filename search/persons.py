@@ -20,7 +20,6 @@ from collections.abc import Collection, Iterable, Mapping
 
 from search.base import FACET_SIZE, PersonRef, PersonResolver, SearchQueryError
 from search.query import Query, resolve_persons
-from store import identities as store_identities
 from store.persons import VisibleNames, has_visible_post
 from store.visibility import EVERYTHING, Visibility
 
@@ -39,6 +38,9 @@ class StorePersons:
         self._names = VisibleNames(conn, viewer)
 
     def identities_of(self, key: str) -> frozenset[int] | None:
+        # the identity rules only for a person: filter, never for a plain search (issue 14)
+        from store import identities as store_identities
+
         person = store_identities.resolve(self.conn, key)
         if person is None:
             return None
@@ -61,6 +63,8 @@ class StorePersons:
 
     def _own_post(self, key: str, person: int) -> bool:
         """An identity of `person` whose own key is `key` sent a post this reader may read."""
+        from store import identities as store_identities
+
         rows = self.conn.execute(
             "SELECT id, kind, value FROM identities WHERE person = ?", (person,)
         ).fetchall()
@@ -105,6 +109,8 @@ class StorePersons:
         that has such a post, which names the same person through the merge."""
         if not self.viewer.hides_messages:
             return keys
+        from store import identities as store_identities
+
         out = dict(keys)
         tainted = self._names.tainted()
         visible = self.viewer.messages("m")

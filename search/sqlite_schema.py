@@ -20,14 +20,13 @@ by the next rebuild) rather than returned to the filesystem.
 from __future__ import annotations
 
 import logging
-import secrets
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,14 +57,18 @@ def _schema(tables: Tables, tag: str) -> list[str]:
             date INTEGER,
             attachments TEXT NOT NULL,
             private INTEGER NOT NULL DEFAULT 0,
-            identity INTEGER NOT NULL DEFAULT 0
+            identity INTEGER NOT NULL DEFAULT 0,
+            own_bytes INTEGER NOT NULL DEFAULT 0,
+            texts BLOB NOT NULL DEFAULT x''
         )""",
         f"CREATE INDEX docs_private{tag} ON {docs} (id) WHERE private = 1",
         f"CREATE INDEX docs_date{tag} ON {docs} (date, key)",
         f"CREATE INDEX docs_from_addr{tag} ON {docs} (lower(from_addr))",
         f"CREATE INDEX docs_identity{tag} ON {docs} (identity)",
+        # contentless (issue 14): the text is not kept a third time; `docs.texts` holds the
+        # indexed bodies compressed, for snippets and for the 'delete' command
         f"CREATE VIRTUAL TABLE {fts} USING fts5 (subject, sender, body_own, body_quoted, "
-        "tokenize = 'porter unicode61 remove_diacritics 2')",
+        "content = '', tokenize = 'porter unicode61 remove_diacritics 2')",
         f"CREATE TABLE {tables.meta} (name TEXT PRIMARY KEY, value TEXT)",
         f"INSERT INTO {tables.meta} (name, value) VALUES ('schema_version', '{SCHEMA_VERSION}')",
     ]
@@ -108,6 +111,8 @@ def ensure_live(conn: sqlite3.Connection, path: Path) -> None:
 
 def begin_build(conn: sqlite3.Connection) -> None:
     """Empty new tables beside the live ones (a leftover of a rebuild that died is dropped)."""
+    import secrets  # a rebuild only: not imported by a search (issue 14, CLI start-up)
+
     _drop(conn, NEXT)
     for statement in _schema(NEXT, "_" + secrets.token_hex(4)):
         conn.execute(statement)

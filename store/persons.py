@@ -7,8 +7,7 @@ import sqlite3
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from store import removals
-from store.identities import display_names
+from store import removal_marks
 from store.names import fold, normalize_address
 from store.visibility import Visibility, not_removed
 
@@ -105,7 +104,7 @@ class VisibleNames:
             if self.viewer.removals:
                 parts.append(
                     "SELECT i.person FROM messages m JOIN identities i ON i.id = m.identity "
-                    f"WHERE m.key IN ({removals.ACTIVE_KEYS})"
+                    f"WHERE m.key IN ({removal_marks.ACTIVE_KEYS})"
                 )
             found: set[int] = set()
             if parts:
@@ -117,6 +116,8 @@ class VisibleNames:
         """`stored` (person id -> stored name) with the names of tainted persons replaced."""
         if not self.viewer.hides_messages:
             return stored
+        from store.identities import display_names  # not imported by a plain search
+
         redo = sorted(p for p in stored if p in self.tainted())
         out = dict(stored)
         visible = self.viewer.messages("m")

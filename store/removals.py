@@ -32,17 +32,13 @@ from datetime import UTC, datetime
 from store import identities, tx
 from store.errors import StoreError
 from store.records import MESSAGE_COLUMNS, StoredItem, compress_raw
+from store.removal_marks import ACTIVE_KEYS as ACTIVE_KEYS
+from store.removal_marks import any_active as any_active
 
 logger = logging.getLogger(__name__)
 
 MESSAGE, THREAD = "message", "thread"
 KINDS = (MESSAGE, THREAD)
-
-ACTIVE_KEYS = (
-    "SELECT rm.message_key FROM removal_marks rm JOIN removals r ON r.id = rm.removal "
-    "WHERE r.undone_at IS NULL"
-)
-"""SQL: the keys of the messages removed now (the one test, used by `store.visibility`)."""
 
 _CONTENT = MESSAGE_COLUMNS.index("content_hash")
 _RAW_SHA = MESSAGE_COLUMNS.index("raw_sha256")
@@ -307,14 +303,6 @@ def list_removals(conn: sqlite3.Connection, limit: int = 1000) -> list[Removal]:
         f"SELECT {_REMOVAL_COLUMNS} FROM removals ORDER BY id DESC LIMIT ?", (limit,)
     ).fetchall()
     return [_build(conn, r) for r in rows]
-
-
-def any_active(conn: sqlite3.Connection) -> bool:
-    """Some message is removed now (a store from before removals has none)."""
-    try:
-        return bool(conn.execute(f"SELECT EXISTS ({ACTIVE_KEYS})").fetchone()[0])
-    except sqlite3.OperationalError:  # a read-only store not yet migrated
-        return False
 
 
 def hidden_keys(conn: sqlite3.Connection, keys: Iterable[str] | None = None) -> set[str]:

@@ -15,26 +15,30 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from store import communities, faults, files, identities, quarantine, tx
-from store import threading as store_threading
+from store import communities, faults, files, tx
 from store.errors import StoreAccessError as StoreAccessError
 from store.errors import StoreCorruptError as StoreCorruptError
 from store.errors import StoreError as StoreError
 from store.errors import StoreFullError as StoreFullError
 from store.naming import check_name
-from store.reader import read_messages
-from store.records import (
-    ListInfo,
-    Quarantined,
-    SaveCounts,
-    StoredItem,
-    StoredMessage,
-    VolumeState,
-    decompress_raw,
-)
 from store.schema import checked_version, migrate
-from store.volume_writer import VolumeWriter
+
+# A reader (`listarchive search` opens the store read-only to check it) imports neither the
+# writers (identities, threading, quarantine, the volume writer) nor the message records and
+# reader (issue 14, CLI start-up: tests/cli/test_startup_imports.py): each method imports
+# what it uses.
+if TYPE_CHECKING:
+    from store.records import (
+        ListInfo,
+        Quarantined,
+        SaveCounts,
+        StoredItem,
+        StoredMessage,
+        VolumeState,
+    )
+    from store.volume_writer import VolumeWriter
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +116,8 @@ class Store:
         self.conn.execute("PRAGMA foreign_keys = ON")
         self.conn.execute("PRAGMA busy_timeout = 10000")
         if not self.readonly:
+            from store import identities
+
             self.conn.execute(
                 "INSERT OR IGNORE INTO meta (key, value) VALUES ('store_id', ?)",
                 (uuid.uuid4().hex,),
@@ -231,6 +237,8 @@ class Store:
             f"l.address, l.private FROM lists l {where}ORDER BY l.name",
             params,
         ).fetchall()
+        from store.records import ListInfo
+
         member_of = communities.of_lists(self.conn)
         return [
             ListInfo(
@@ -262,6 +270,8 @@ class Store:
             "status, error, limits, resume_offset, resume_fp FROM volumes WHERE list = ?",
             (list_id,),
         ).fetchall()
+        from store.records import VolumeState
+
         return {r[0]: VolumeState(*r) for r in rows}
 
     def record_volume(self, list_id: int, state: VolumeState) -> None:
@@ -329,6 +339,9 @@ class Store:
         volume is read whole again because a limit that quarantined some of its messages was
         raised: those rows are deleted first (`quarantine.release_held`), and the messages
         still over a limit are quarantined again with the limits now in force."""
+        from store import quarantine
+        from store.volume_writer import VolumeWriter
+
         with self.transaction() as conn:
             if release_held:
                 quarantine.release_held(conn, list_id, state.name)
@@ -354,6 +367,9 @@ class Store:
         """Thread every message not yet threaded (and re-link the threads they touch), in
         chunks of `chunk` new messages, one transaction each.  New messages' senders are
         named first (`store.identities`: their identities were assigned when stored)."""
+        from store import identities
+        from store import threading as store_threading
+
         identities.assign_missing(self.conn)
         identities.refresh_stale_names(self.conn)
         total = 0
@@ -407,6 +423,8 @@ class Store:
             count += 1
         if not count:
             return []
+        from store.reader import read_messages
+
         return read_messages(
             self.conn,
             f"{where} ORDER BY m.seq, m.key LIMIT ?",
@@ -415,9 +433,13 @@ class Store:
         )
 
     def get_message(self, key: str) -> StoredMessage | None:
+        from store.reader import read_messages
+
         found = read_messages(self.conn, "m.key = ?", (key,), with_bodies=True)
         return found[0] if found else None
 
     def raw_bytes(self, key: str) -> bytes | None:
         row = self.conn.execute("SELECT raw FROM messages WHERE key = ?", (key,)).fetchone()
+        from store.records import decompress_raw
+
         return decompress_raw(row[0]) if row else None

@@ -25,7 +25,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from store import removals
+from store import removal_marks
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +91,7 @@ EVERYTHING = Visibility(include_private=True)
 def for_reader(conn: sqlite3.Connection, *, include_private: bool) -> Visibility:
     """The visibility of a reader with or without private access, over this store's lists
     and its removals."""
-    removed = removals.any_active(conn)
+    removed = removal_marks.any_active(conn)
     if include_private:
         return Visibility(include_private=True, removals=removed)
     hidden = frozenset(str(r[0]) for r in conn.execute("SELECT name FROM lists WHERE private"))
@@ -101,7 +101,7 @@ def for_reader(conn: sqlite3.Connection, *, include_private: bool) -> Visibility
 def not_removed(alias: str = "m") -> str:
     """SQL condition on `messages {alias}`: the message is not removed (`store.removals`), for
     queries that take no reader (every reader is refused removed messages alike)."""
-    return f"{alias}.key NOT IN ({removals.ACTIVE_KEYS})"
+    return f"{alias}.key NOT IN ({removal_marks.ACTIVE_KEYS})"
 
 
 def is_private(list_flags: Sequence[bool]) -> bool:
