@@ -12,6 +12,12 @@ it from the store.  A rebuild (`clear` ... `finish_rebuild`) fills new tables be
 ones and swaps them in one transaction (`search.sqlite_schema`), so searches always see a
 complete index.
 
+The FTS5 table is contentless (issue 14: the store holds the text, a second copy here cost
+more than the inverted index): ``docs.texts`` keeps the indexed ``body_own`` and ``body_quoted``
+compressed (zlib, ``docs.own_bytes`` the UTF-8 length of the first), from which snippets are
+made and the exact indexed values are given back to FTS5's ``'delete'`` command when a document
+is replaced or removed (a contentless table forgets what it indexed).
+
 Indexed text is bounded (`search.snippets.TextLimits`: at most ``max_indexed_bytes`` of body
 text per message).  Snippets are made in Python (`search.snippets.make_snippet`) from the first
 ``max_snippet_bytes`` of ``body_own`` (then ``body_quoted``, then the subject), with matches
@@ -42,6 +48,7 @@ from search.base import (
 )
 from search.cursor import decode_cursor, encode_cursor
 from search.fts_sql import BM25, FtsPlan, build_plan, order_by
+from search.fts_texts import pack_texts, sender_text, unindex, unpack_texts
 from search.persons import resolve_query, sender_facet
 from search.query import DEFAULT_LIMITS, HIGHLIGHT_END, HIGHLIGHT_START, QueryLimits, parse_query
 from search.snippets import (
@@ -62,8 +69,6 @@ logger = logging.getLogger(__name__)
 _CHUNK = 500
 
 _SELECT = "d.key, d.message_id, d.lists, d.subject, d.from_name, d.from_addr, d.date, d.thread_id"
-_BODIES = "SELECT substr(body_own, 1, ?), substr(body_quoted, 1, ?) FROM fts WHERE rowid = ?"
-"""The start of both bodies of one document (characters; `_snippet` cuts them to bytes)."""
 
 
 def _epoch(value: datetime | None) -> int | None:
@@ -74,8 +79,9 @@ def _epoch(value: datetime | None) -> int | None:
     return int(value.timestamp())
 
 
-def _row(doc: IndexDoc, doc_id: int) -> tuple[int | str | None, ...]:
+def _row(doc: IndexDoc, doc_id: int) -> tuple[int | str | bytes | None, ...]:
     lists = "|" + "|".join(doc.lists) + "|" if doc.lists else ""
+    own_bytes, texts = pack_texts(doc.body_own, doc.body_quoted)
     return (
         doc_id,
         doc.key,
@@ -89,6 +95,8 @@ def _row(doc: IndexDoc, doc_id: int) -> tuple[int | str | None, ...]:
         "\n".join(doc.attachments),
         int(doc.private),
         doc.identity,
+        own_bytes,
+        texts,
     )
 
 
@@ -108,9 +116,10 @@ def _snippet(
     subject: str,
     max_bytes: int,
 ) -> str:
-    row = conn.execute(_BODIES, (max_bytes, max_bytes, doc_id)).fetchone()
-    own, quoted = row if row is not None else ("", "")
-    return best_snippet(str(own or ""), str(quoted or ""), phrases, subject, max_bytes)
+    row = conn.execute("SELECT own_bytes, texts FROM docs WHERE id = ?", (doc_id,)).fetchone()
+    own, quoted = unpack_texts(int(row[0]), bytes(row[1])) if row is not None else ("", "")
+    # the start of both bodies (characters; best_snippet cuts them to bytes)
+    return best_snippet(own[:max_bytes], quoted[:max_bytes], phrases, subject, max_bytes)
 
 
 class SqliteFtsBackend:
@@ -200,9 +209,7 @@ class SqliteFtsBackend:
         with self._write() as conn:
             existing = self._ids(conn, list(batch))
             if existing:
-                conn.executemany(
-                    f"DELETE FROM {t.fts} WHERE rowid = ?", [(i,) for i in existing.values()]
-                )
+                unindex(conn, t.docs, t.fts, list(existing.values()))
             (next_id,) = conn.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {t.docs}").fetchone()
             rows = []
             texts = []
@@ -212,11 +219,10 @@ class SqliteFtsBackend:
                 if doc_id is None:
                     doc_id, next_id = next_id, next_id + 1
                 rows.append(_row(doc, doc_id))
-                sender = f"{doc.from_name} {doc.from_addr}".strip()
+                sender = sender_text(doc.from_name, doc.from_addr)
                 texts.append((doc_id, doc.subject, sender, doc.body_own, doc.body_quoted))
-            conn.executemany(
-                f"INSERT OR REPLACE INTO {t.docs} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
-            )
+            marks = ", ".join("?" * len(rows[0]))
+            conn.executemany(f"INSERT OR REPLACE INTO {t.docs} VALUES ({marks})", rows)
             conn.executemany(
                 f"INSERT INTO {t.fts} (rowid, subject, sender, body_own, body_quoted)"
                 " VALUES (?, ?, ?, ?, ?)",
@@ -232,7 +238,7 @@ class SqliteFtsBackend:
             return 0
         with self._write() as conn:
             ids = [(i,) for i in self._ids(conn, wanted).values()]
-            conn.executemany(f"DELETE FROM {t.fts} WHERE rowid = ?", ids)
+            unindex(conn, t.docs, t.fts, [i for (i,) in ids])
             conn.executemany(f"DELETE FROM {t.docs} WHERE id = ?", ids)
         logger.debug("deleted %d of %d keys", len(ids), len(wanted))
         return len(ids)

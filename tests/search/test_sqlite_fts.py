@@ -316,3 +316,39 @@ def test_factory_kinds(tmp_path: Path) -> None:
         open_backend("elasticsearch", tmp_path, "http://127.0.0.1:9")
     with pytest.raises(SearchUnavailableError, match="unknown search backend"):
         open_backend("solr", tmp_path)
+
+
+def _indexed_terms(path: Path) -> set[str]:
+    """Every term the FTS5 index of the database at `path` holds (its `fts5vocab` rows)."""
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("CREATE VIRTUAL TABLE temp.vocab USING fts5vocab(main, fts, row)")
+        return {str(row[0]) for row in conn.execute("SELECT term FROM temp.vocab")}
+    finally:
+        conn.close()
+
+
+def test_sqlite_index_keeps_no_text_copy_and_forgets_replaced_terms(tmp_path: Path) -> None:
+    """The FTS5 table is contentless (issue 14): no `fts_content` table; a replaced or deleted
+    document's terms leave the index (its 'delete' gets the exact values from `docs.texts`),
+    and snippets come from `docs.texts`, multi-byte text split right between the bodies."""
+    path = tmp_path / "fts.db"
+    backend = SqliteFtsBackend(path)
+    first = replace(DOCS[0], body_own="Zwölf Boxkämpfer jagen Viktor", body_quoted="quux über")
+    backend.index([first, *DOCS[1:]])
+    assert {"zwolf", "quux"} <= _indexed_terms(path)
+    [hit] = backend.search("quux").hits
+    assert f"{HIGHLIGHT_START}quux{HIGHLIGHT_END}" in hit.snippet
+    [hit] = backend.search("viktor").hits
+    assert f"{HIGHLIGHT_START}Viktor{HIGHLIGHT_END}" in hit.snippet
+    backend.index([replace(first, body_own="tornado", body_quoted="", subject="Replaced")])
+    terms = _indexed_terms(path)
+    assert "tornado" in terms and "replac" in terms
+    assert not {"zwolf", "quux", "viktor"} & terms
+    backend.delete([first.key])
+    assert "tornado" not in _indexed_terms(path)
+    backend.close()
+    conn = sqlite3.connect(path)
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+    conn.close()
+    assert "fts_content" not in tables and "fts_docsize" in tables
