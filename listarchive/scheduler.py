@@ -31,6 +31,7 @@ import logging
 import re
 import signal
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import FrameType
@@ -150,6 +151,23 @@ def _run_job(settings: Settings, list_name: str, stop: threading.Event) -> None:
         logger.warning("search index not updated: %s", index_error)
     else:
         logger.info("search index: %d messages indexed", indexed)
+    if any(summary.new_messages for summary in summaries):
+        prepare_statistics(settings)
+
+
+def prepare_statistics(settings: Settings) -> None:
+    """The default statistics dashboards computed once into the store after a sync that
+    stored messages (`webui.stats_prepare`), so that no visitor waits for them."""
+    from webui import create_app  # lazy: the scheduler imports Flask only for this
+    from webui.stats_prepare import prepare
+
+    started = time.monotonic()
+    try:
+        answered = prepare(create_app(settings))
+    except Exception:  # the sync is done and stored: a failure here costs only speed
+        logger.exception("statistics not prepared")
+        return
+    logger.info("statistics: %d pages prepared in %.1f s", answered, time.monotonic() - started)
 
 
 def reload_settings(settings: Settings) -> Settings:

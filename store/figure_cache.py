@@ -82,5 +82,6 @@ def put(path: Path, key: str, current: str, value: str) -> bool:
 
 def clear(conn: sqlite3.Connection) -> int:
     """Forget every entry (benchmarks measuring cold requests); returns how many."""
-    found = conn.execute("DELETE FROM figure_cache").rowcount
+    with conn:
+        found = conn.execute("DELETE FROM figure_cache").rowcount
     return int(found)

@@ -29,7 +29,7 @@ from store import bots, merges, removals
 from store.store import Store
 from tests.support.webauth import login
 from tests.webui.conftest import PUBLIC
-from webui import create_app, stats_figures
+from webui import create_app, stats_figures, stats_prepare
 
 CSRF = re.compile(rb'name="csrf_token" value="[^"]*"')
 ANONYMOUS = (
@@ -194,3 +194,41 @@ def test_kept_figures_equal_the_frames_and_follow_every_change(
     removed = _same_three_ways(data, monkeypatch)
     top_threads = removed["f /stats?scope=all"][1]["threads_by_replies"]
     assert thread not in {t["thread"] for t in top_threads}
+
+
+def test_prepared_dashboards_are_served_without_computing(
+    data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    conn = sqlite3.connect(data / "store.db")
+    with conn:
+        conn.execute("DELETE FROM figure_cache")
+    conn.close()
+    _forget_frames()
+    expected = _answers(_app(data, cache=False), data)
+    _forget_frames()
+    assert stats_prepare.prepare(_app(data, cache=True)) == len(stats_prepare.ANONYMOUS) + len(
+        stats_prepare.FACILITATOR
+    )
+    _forget_frames()
+
+    def no_frame(*_args: Any) -> None:
+        raise AssertionError("a prepared figure was computed again")
+
+    monkeypatch.setattr(stats_figures, "frame_of", no_frame)
+    monkeypatch.setattr(bot_scores, "suggestions", no_frame)
+    monkeypatch.setattr(merges, "suggestions", no_frame)
+    app = _app(data, cache=True)
+    anonymous, facilitator = app.test_client(), app.test_client()
+    login(facilitator, data, "facilitator", username="figures", create=False)
+    checks = [
+        (anonymous, "/stats.json?scope=all", "a /stats?scope=all"),
+        (facilitator, "/stats.json?scope=all", "f /stats?scope=all"),
+        (facilitator, "/stats/people.json", "f /stats/people"),
+        (facilitator, "/stats/responses.json", "f /stats/responses"),
+        (facilitator, "/stats/network.json", "f /stats/network"),
+        (facilitator, "/stats/cohorts.json", "f /stats/cohorts"),
+    ]
+    for client, url, name in checks:
+        answer = client.get(url)
+        assert answer.status_code == 200, url
+        assert answer.get_json() == expected[name][1], url

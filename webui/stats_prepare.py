@@ -1,0 +1,72 @@
+"""Compute the statistics pages' default figures ahead of the first visitor (issue 14): after a
+sync that stored messages, the scheduler asks every default dashboard once, as an anonymous
+visitor and as a facilitator, so that the figures are in the store (`webui.stats_figures`)
+before a web worker is asked for them.
+
+The pages are produced by the application itself (the same views, parameters and keys as a
+browser's request), in request contexts of its own: the facilitator is an account that exists
+only for these requests (never stored, no session).  The answers are thrown away; only the
+figures they kept remain.  A page that fails is logged and skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import quote
+
+from flask import Flask, g
+
+from store.accounts import Account
+
+logger = logging.getLogger(__name__)
+
+PREPARER = Account("(statistics)", "facilitator", "", False)
+
+ANONYMOUS = ("/stats", "/stats?scope=all")
+FACILITATOR = (
+    "/stats",
+    "/stats?scope=all",
+    "/stats/people",
+    "/stats/responses",
+    "/stats/network",
+    "/stats/cohorts",
+)
+
+
+def _get(app: Flask, url: str, *, facilitator: bool) -> int:
+    with app.test_request_context(url, method="GET"):
+        if facilitator:
+            g.current_user = PREPARER
+        response = app.full_dispatch_request()
+        status = response.status_code
+        response.close()
+        return status
+
+
+def _communities(app: Flask, *, facilitator: bool) -> list[str]:
+    from webui.stats_params import choices
+
+    with app.test_request_context("/stats"):
+        if facilitator:
+            g.current_user = PREPARER
+        return [str(c) for c in choices()["communities"]]
+
+
+def prepare(app: Flask) -> int:
+    """Ask every default statistics page once as each kind of reader; returns how many
+    answered 200."""
+    answered = 0
+    for facilitator, urls in ((False, ANONYMOUS), (True, FACILITATOR)):
+        communities = _communities(app, facilitator=facilitator)
+        wanted = [*urls, *(f"/stats?community={quote(c)}" for c in communities)]
+        for url in wanted:
+            try:
+                status = _get(app, url, facilitator=facilitator)
+            except Exception:  # a page that fails here fails for its visitor too: logged
+                logger.exception("statistics not prepared: %s", url)
+                continue
+            if status == 200:
+                answered += 1
+            else:
+                logger.warning("statistics not prepared: %s answered %d", url, status)
+    return answered
