@@ -60,8 +60,11 @@ def test_list_page_groups_periods_by_year(client: FlaskClient) -> None:
 def test_list_page_threads_sorted_by_activity_or_date(
     client: FlaskClient, db: sqlite3.Connection
 ) -> None:
-    _, by_activity = page(client, f"/lists/{PUBLIC}/")
+    text, by_activity = page(client, f"/lists/{PUBLIC}/")
     assert by_activity["sort"] == "activity"
+    # the scoped count is labelled as such: Replies and Participants are of the whole thread
+    # (a thread with 4 messages in the window and 5 replies in all read as a contradiction)
+    assert '<th scope="col" class="count">In these 30 days</th>' in text
     active = by_activity["active_threads"]
     assert active, "the list's last 30 days of activity hold threads"
     counts = [t["in_scope"] for t in active]
