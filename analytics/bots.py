@@ -220,6 +220,12 @@ _CACHE: dict[tuple[object, ...], list[BotScore]] = {}
 _LOCK = threading.Lock()
 
 
+def clear_cache() -> None:
+    """Forget the cached scores (`webui.stats_prepare`)."""
+    with _LOCK:
+        _CACHE.clear()
+
+
 def _samples(
     conn: sqlite3.Connection, viewer: visibility.Visibility
 ) -> tuple[list[Sample], dict[int, tuple[str, ...]]]:

@@ -281,3 +281,10 @@ def load_frame(conn: sqlite3.Connection, scope: Scope) -> Frame:
         seen = _without_bots(loaded.with_scope(scope), marked)
         _keep(seen_key, seen)
     return seen.with_scope(scope)
+
+
+def clear_cache() -> None:
+    """Forget every loaded frame (a process that computed figures for the store and does
+    not serve them: `webui.stats_prepare`)."""
+    with _LOCK:
+        _CACHE.clear()

@@ -16,6 +16,8 @@ from urllib.parse import quote
 
 from flask import Flask, g
 
+from analytics import bots as bot_scores
+from analytics import facts, frame
 from store.accounts import Account
 
 logger = logging.getLogger(__name__)
@@ -54,7 +56,17 @@ def _communities(app: Flask, *, facilitator: bool) -> list[str]:
 
 def prepare(app: Flask) -> int:
     """Ask every default statistics page once as each kind of reader; returns how many
-    answered 200."""
+    answered 200.  The frames and scores computed are forgotten afterwards: this process
+    does not serve them, the store keeps what the pages need."""
+    try:
+        return _prepare(app)
+    finally:
+        frame.clear_cache()
+        facts.clear_cache()
+        bot_scores.clear_cache()
+
+
+def _prepare(app: Flask) -> int:
     answered = 0
     for facilitator, urls in ((False, ANONYMOUS), (True, FACILITATOR)):
         communities = _communities(app, facilitator=facilitator)
