@@ -199,7 +199,8 @@ class _Run:
         try:
             recent = getattr(source, "recent_volumes", None)
             if not full and recent is not None:
-                volumes = recent(states)  # the source knows its recent periods without an index
+                # the source knows its recent periods without an index
+                volumes = recent(states, also=raised)
             else:
                 discovered = source.volumes()
                 volumes = volumes_to_check(discovered, states, full, also=raised)

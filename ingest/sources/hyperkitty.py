@@ -44,7 +44,7 @@ import base64
 import hashlib
 import logging
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from urllib.parse import quote, unquote
 
@@ -191,15 +191,20 @@ class HyperKittySource:
         return root
 
     def recent_volumes(
-        self, states: Mapping[str, VolumeState], *, today: date | None = None
+        self,
+        states: Mapping[str, VolumeState],
+        *,
+        today: date | None = None,
+        also: Collection[str] = (),
     ) -> list[Volume]:
         """For incremental runs: the previous and current calendar month, plus months whose
-        last fetch failed, without asking for the month list (HyperKitty's months are calendar
+        last fetch failed or named in `also` (messages held in the quarantine by a limit
+        raised since), without asking for the month list (HyperKitty's months are calendar
         months, so the current one is known): a new message costs one or two requests."""
         months = set(recent_months(today or datetime.now(UTC).date()))
         for name, state in states.items():
             month = volume_month(name)
-            if state.status != "ok" and month is not None:
+            if (state.status != "ok" or name in also) and month is not None:
                 months.add(month)
         return [
             Volume(name=f"{y:04d}-{m:02d}", url=export_url(self.base_url, self.address, y, m))

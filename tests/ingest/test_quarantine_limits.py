@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,10 @@ import pytest
 from click.testing import CliRunner
 
 from ingest import chunked
+from ingest.http import HttpFetcher
 from ingest.incremental import volumes_to_check
 from ingest.sources.base import Volume
+from ingest.sources.hyperkitty import HyperKittySource
 from listarchive.cli import cli
 from store import schema
 from store.records import VolumeState
@@ -146,3 +149,13 @@ def test_the_migration_marks_too_large_rows_not_known(tmp_path: Path) -> None:
     rows = conn.execute("SELECT reason, limits FROM quarantine ORDER BY position").fetchall()
     assert rows == [(big, "{}"), ("no header block: not a message", "")]
     conn.close()
+
+
+def test_a_hyperkitty_month_with_held_messages_is_asked_in_a_recent_sync() -> None:
+    source = HyperKittySource("http://127.0.0.1:9/hyperkitty/", "l@example.org", HttpFetcher())
+    states = {"2020-01": VolumeState("2020-01", "u"), "2024-06": VolumeState("2024-06", "u")}
+    today = date(2024, 6, 15)
+    recent = [v.name for v in source.recent_volumes(states, today=today)]
+    assert recent == ["2024-05", "2024-06"]
+    again = source.recent_volumes(states, today=today, also={"2020-01"})
+    assert [v.name for v in again] == ["2020-01", *recent]
