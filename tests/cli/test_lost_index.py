@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import uuid
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from config.settings import load_settings
 from search.factory import open_configured
 from tests.cli.test_cli import invoke, ok, ok_json
 from tests.conftest import PIPERMAIL
+from tests.search.conftest import ES_URL, delete_es_indices
 
 VOLUME = PIPERMAIL / "twisted" / "reality" / "2000-January.txt.gz"  # 8 messages
 WORD = "reality"
@@ -89,3 +91,30 @@ def test_a_private_archive_lost_index_needs_include_private(data_dir: Path) -> N
 
 def test_a_fresh_data_dir_still_searches_to_nothing(data_dir: Path) -> None:
     assert ok_json(data_dir, "search", WORD) == {"total": 0, "hits": []}
+
+
+@pytest.mark.skipif(not ES_URL, reason="no Elasticsearch node: set LISTARCHIVE_TEST_ES_URL")
+def test_a_deleted_elasticsearch_index_is_exit_3(data_dir: Path) -> None:
+    prefix = f"test-{uuid.uuid4().hex[:12]}"
+    env = {
+        "LISTARCHIVE_SEARCH_BACKEND": "elasticsearch",
+        "LISTARCHIVE_SEARCH_URL": ES_URL,
+        "LISTARCHIVE_SEARCH_INDEX": prefix,
+    }
+    try:
+        ok(data_dir, "lists", "add", "reality", "--mbox", str(VOLUME))
+        assert invoke(data_dir, "sync", "--workers", "1", env=env).exit_code == 0
+        found = invoke(data_dir, "search", WORD, "--json", env=env)
+        assert found.exit_code == 0 and json.loads(found.stdout)["total"] > 0
+        delete_es_indices(prefix)
+        assert_reindex_hint(invoke(data_dir, "search", WORD, env=env), "empty")
+        assert invoke(data_dir, "reindex", env=env).exit_code == 0
+        assert json.loads(ok_env(data_dir, env, "search", WORD, "--json"))["total"] > 0
+    finally:
+        delete_es_indices(prefix)
+
+
+def ok_env(data_dir: Path, env: dict[str, str], *args: str) -> str:
+    result = invoke(data_dir, *args, env=env)
+    assert result.exit_code == 0, result.output
+    return result.stdout
