@@ -38,6 +38,8 @@ FIXED_PAGES: list[tuple[str, str, bool]] = [
     ("list", f"/lists/{NEW}/", False),
     ("search with results", "/search?q=usrp", False),
     ("search no results", "/search?q=zzqqxxnothing", False),
+    ("search with filters", f"/search?q=usrp+list:{NEW}+after:2021&sort=date", False),
+    ("search no results, filters", f"/search?q=zzqqxxnothing+list:{NEW}+after:2021-02", False),
     ("search help", "/search/help", False),
     ("error page", "/lists/no-such-list/", False),
     ("stats", "/stats", True),
