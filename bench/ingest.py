@@ -54,6 +54,23 @@ print(json.dumps({"count": count, "wall": time.perf_counter() - wall,
 """
 
 
+class CpuSampler(RssSampler):
+    """The CPU seconds the process itself used (not its workers), last seen before it ended."""
+
+    seconds = 0.0
+
+    def _run(self) -> None:
+        ticks = os.sysconf("SC_CLK_TCK")
+        while not self._stop.is_set():
+            try:
+                with open(f"/proc/{self.pid}/stat") as fh:
+                    fields = fh.read().rsplit(")", 1)[1].split()
+                self.seconds = (int(fields[11]) + int(fields[12])) / ticks
+            except (OSError, IndexError, ValueError):
+                pass
+            time.sleep(self.interval)
+
+
 def _children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -152,7 +169,8 @@ def main() -> None:
             stderr=subprocess.PIPE,
             env={**os.environ, **env_backend},
         )
-        with RssSampler(proc.pid) as sampler:
+        own = CpuSampler(proc.pid)
+        with RssSampler(proc.pid) as sampler, own:
             out, err = proc.communicate()
         wall, cpu = time.perf_counter() - started, _children_cpu() - cpu_before
         if proc.returncode != 0:
@@ -170,7 +188,10 @@ def main() -> None:
             f"{run['quarantined']} quarantined), threads {threads}"
         )
         print(f"messages indexed   {result['indexed']}")
-        print(f"wall time          {wall:.2f} s ({cpu:.2f} s CPU, sync process + workers)")
+        print(
+            f"wall time          {wall:.2f} s ({cpu:.2f} s CPU, sync process + workers: "
+            f"{own.seconds:.2f} s in the sync process)"
+        )
         archive = stored + run["duplicates"] + run["quarantined"]
         print(f"archive messages   {archive} (as split from the volumes, copies included)")
         print(

@@ -19,6 +19,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 
 from ingest.errors import SourceError
@@ -290,23 +291,28 @@ def _single(chunks: Iterable[bytes], limit: int, keep: int) -> Iterator[Piece]:
         yield message.piece(trim=False)
 
 
-def _first_line(text: ChunkSource, longest: int) -> bytes:
+def _first_line(chunks: Iterator[bytes], longest: int) -> tuple[bytes, list[bytes]]:
+    """The first line of the text (at most `longest` bytes) and the chunks read to find it,
+    which the caller cuts first: the volume is read (and gunzipped) once, not twice."""
     parts: list[bytes] = []
     size = 0
-    for chunk in text():
+    for chunk in chunks:
         parts.append(chunk)
         size += len(chunk)
         if b"\n" in chunk or size > longest:
             break
-    return b"".join(parts).split(b"\n", 1)[0][:longest]
+    head = parts[0] if len(parts) == 1 else b"".join(parts)
+    end = head.find(b"\n", 0, longest)
+    return head[: end if end >= 0 else longest], parts
 
 
 def split_stream(text: ChunkSource, max_message_bytes: int, keep: int = KEEP) -> Iterator[Piece]:
     """Cut a volume's text (see `volume_text`) into messages, as `split_mbox` would."""
     longest = max(max_message_bytes, _LONGEST_FROM_LINE)
-    first = _first_line(text, longest)
+    chunks = iter(text())
+    first, read = _first_line(chunks, longest)
     if not first.startswith(b"From "):
-        yield from _single(text(), max_message_bytes, keep)
+        yield from _single(chain(read, chunks), max_message_bytes, keep)
         return
     classify: Classify = _strict
     if not is_from_line(first):
@@ -323,4 +329,5 @@ def split_stream(text: ChunkSource, max_message_bytes: int, keep: int = KEEP) ->
             pass
         if not seen["strict"]:
             classify = _loose if seen["loose"] else _first_only
-    yield from _cut(text(), classify, max_message_bytes, keep, longest)
+        read, chunks = [], iter(text())  # from the start again
+    yield from _cut(chain(read, chunks), classify, max_message_bytes, keep, longest)
