@@ -214,6 +214,12 @@ def test_roster_pages(client: FlaskClient, app: Flask) -> None:
     )
     assert sum(1 for r in rows if r[0] == "old_not_joined") == 4
     assert client.get("/rosters/nope.json").status_code == 404
+    # a window after the archive's last post: the page says so instead of "0 posters"
+    assert "No posts on" not in client.get(f"/rosters/{OLD}").get_data(as_text=True)
+    late = client.get(f"/rosters/{OLD}.json?since=2025-01-01").get_json()
+    assert not late["posts_since"] and late["last_post"]
+    html = client.get(f"/rosters/{OLD}?since=2025-01-01").get_data(as_text=True)
+    assert f"No posts on {OLD} since 2025-01-01 (its last post: {late['last_post']})" in html
 
 
 def test_meeting_forms_need_the_csrf_token(client: FlaskClient, app: Flask, data: Path) -> None:
