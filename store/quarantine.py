@@ -7,6 +7,7 @@ show the same rows; `head` reads a bounded prefix of an item's bytes in SQL."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ class QuarantineItem:
     """Bytes stored."""
     sha256: str
     created_at: str
+    limits: str = ""
+    """Quarantined by a limit (too large): the limits in force then (JSON); else ''."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -40,18 +43,33 @@ class QuarantineItem:
             "size": self.size,
             "sha256": self.sha256,
             "created_at": self.created_at,
+            "limits": _limits(self.limits),
         }
+
+
+def _limits(recorded: str) -> dict[str, Any] | None:
+    """The recorded limits as an object ({} when not known: a row from before they were
+    recorded), or None for a message no limit quarantined."""
+    if not recorded:
+        return None
+    try:
+        found = json.loads(recorded)
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}
 
 
 _ITEM = (
     "SELECT q.id, l.name, q.origin, q.position, q.reason, length(q.raw), q.raw_sha256, "
-    "q.created_at FROM quarantine q JOIN lists l ON l.id = q.list "
+    "q.created_at, q.limits FROM quarantine q JOIN lists l ON l.id = q.list "
 )
 
 
 def _item(row: Sequence[Any]) -> QuarantineItem:
     # a reason may quote a URL (a list added before credentials were refused)
-    return QuarantineItem(row[0], row[1], row[2], row[3], redact(row[4]), row[5], row[6], row[7])
+    return QuarantineItem(
+        row[0], row[1], row[2], row[3], redact(row[4]), row[5], row[6], row[7], row[8]
+    )
 
 
 def _where(viewer: Visibility, list_name: str | None) -> tuple[str, list[object]]:

@@ -44,6 +44,14 @@ def _quarantine(data_dir: Path) -> list[tuple[int, str, str]]:
         return [(int(p), str(r), str(lim)) for p, r, lim in rows]
 
 
+def _listed(data_dir: Path) -> list[Any]:
+    """`listarchive quarantine --json`, each row's `limits`."""
+    args = ["--data-dir", str(data_dir), "quarantine", "--json"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    return [row["limits"] for row in json.loads(result.stdout)]
+
+
 def _stored(data_dir: Path) -> int:
     with sqlite3.connect(data_dir / "store.db") as conn:
         return int(conn.execute("SELECT count(*) FROM messages").fetchone()[0])
@@ -73,6 +81,7 @@ def test_a_quarantined_message_is_retried_when_its_limit_is_raised(big_list: Pat
     [(position, reason, limits)] = _quarantine(data_dir)
     assert position == 1 and "larger than sync.max_message_bytes (100000)" in reason
     assert json.loads(limits) == {"max_message_bytes": 100_000}
+    assert _listed(data_dir) == [{"max_message_bytes": 100_000}]
     # the same limit, or a lower one: the volume is not read again
     assert not _read(_sync(data_dir, 100_000))
     assert not _read(_sync(data_dir, 50_000))
@@ -102,6 +111,7 @@ def test_a_row_without_its_limits_is_retried_once(big_list: Path) -> None:
     _sync(data_dir, 100_000)
     with sqlite3.connect(data_dir / "store.db") as conn:
         conn.execute("UPDATE quarantine SET limits = '{}'")
+    assert _listed(data_dir) == [{}]
     run = _sync(data_dir, 100_000)
     assert _read(run) and run["quarantined"] == 1
     assert json.loads(_quarantine(data_dir)[0][2]) == {"max_message_bytes": 100_000}
@@ -119,6 +129,7 @@ def test_a_parse_failure_records_no_limits(tmp_path: Path, data_dir: Path) -> No
     run = _sync(data_dir, 100_000)
     rows = _quarantine(data_dir)
     assert run["quarantined"] == len(rows) == 1 and rows[0][2] == "", rows
+    assert _listed(data_dir) == [None]
     assert not _read(_sync(data_dir, 1_000_000))
 
 
