@@ -155,9 +155,28 @@ def _run_job(settings: Settings, list_name: str, stop: threading.Event) -> None:
         prepare_statistics(settings)
 
 
+_PREPARING = threading.Lock()
+_PREPARE_AGAIN = threading.Event()
+
+
 def prepare_statistics(settings: Settings) -> None:
     """The default statistics dashboards computed once into the store after a sync that
-    stored messages (`webui.stats_prepare`), so that no visitor waits for them."""
+    stored messages (`webui.stats_prepare`), so that no visitor waits for them.  One
+    preparation at a time: syncs that end while one runs ask for one more, run once after
+    it (by whichever job is preparing), not one each."""
+    _PREPARE_AGAIN.set()
+    while _PREPARING.acquire(blocking=False):
+        try:
+            while _PREPARE_AGAIN.is_set():
+                _PREPARE_AGAIN.clear()
+                _prepare_once(settings)
+        finally:
+            _PREPARING.release()
+        if not _PREPARE_AGAIN.is_set():  # else asked for between the loop and the release
+            return
+
+
+def _prepare_once(settings: Settings) -> None:
     from webui import create_app  # lazy: the scheduler imports Flask only for this
     from webui.stats_prepare import prepare
 
