@@ -35,8 +35,15 @@ FACILITATOR = (
 )
 
 
+def _base_url(app: Flask) -> str | None:
+    """`web.base_url` when set: its path is the URL root the live pages' links carry (the
+    figures are keyed on it)."""
+    base = str(app.config["LISTARCHIVE_SETTINGS"]["web.base_url"])
+    return base.rstrip("/") + "/" if base else None
+
+
 def _get(app: Flask, url: str, *, facilitator: bool) -> int:
-    with app.test_request_context(url, method="GET"):
+    with app.test_request_context(url, method="GET", base_url=_base_url(app)):
         if facilitator:
             g.current_user = PREPARER
         response = app.full_dispatch_request()
@@ -48,7 +55,7 @@ def _get(app: Flask, url: str, *, facilitator: bool) -> int:
 def _communities(app: Flask, *, facilitator: bool) -> list[str]:
     from webui.stats_params import choices
 
-    with app.test_request_context("/stats"):
+    with app.test_request_context("/stats", base_url=_base_url(app)):
         if facilitator:
             g.current_user = PREPARER
         return [str(c) for c in choices()["communities"]]
