@@ -9,6 +9,8 @@ runs, and what the process imported (the heavy modules it should not need).
 With `--baseline DIR` (a checkout of another commit: `git worktree add --detach DIR COMMIT`)
 each command is also run from that checkout (`PYTHONPATH=DIR`, the same venv), alternating
 one run of each, so that both see the same load; `python -c pass` is timed in the same loop.
+`--this DIR` runs the measured code from a checkout too (default: this working tree);
+`--baseline-data-dir` gives the baseline its own store when the schema changed between the two.
 The machine's load average is printed: on a shared machine compare within one run, and CPU
 milliseconds (user + system of the child) more than wall time.
 """
@@ -61,11 +63,14 @@ def _env(checkout: Path | None = None) -> dict[str, str]:
 
 
 def timed(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Wall and CPU (user + system) milliseconds of one run of `argv`."""
+    """Wall and CPU (user + system) milliseconds of one run of `argv`, which must succeed (a
+    command that fails early, e.g. on an index it cannot read, would time its error)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    subprocess.run(argv, capture_output=True, check=False, env=env, cwd="/")
+    done = subprocess.run(argv, capture_output=True, check=False, env=env, cwd="/")
     wall = (time.perf_counter() - started) * 1000
+    if done.returncode != 0:
+        sys.exit(f"{' '.join(argv)} exited {done.returncode}: {done.stderr.decode()[-500:]}")
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) * 1000
     return wall, cpu
@@ -98,29 +103,38 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--baseline", type=Path, default=None, help="another commit's checkout")
+    parser.add_argument("--this", type=Path, default=None, help="the measured code's checkout")
+    parser.add_argument("--baseline-data-dir", type=Path, default=None)
     args = parser.parse_args()
-    variants = {"": _env()}
+    this = _env(args.this.resolve() if args.this is not None else None)
+    variants = {"": this}
     if args.baseline is not None:
-        variants = {"baseline ": _env(args.baseline.resolve()), "this ": _env()}
+        variants = {"baseline ": _env(args.baseline.resolve()), "this ": this}
+    data_dirs = {name: args.data_dir for name in variants}
+    if args.baseline_data_dir is not None:
+        data_dirs["baseline "] = args.baseline_data_dir
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     for label, command in COMMANDS.items():
-        argv = [str(LISTARCHIVE), "--data-dir", str(args.data_dir), *command]
-        for env in variants.values():
-            timed(argv, env)  # warm the page cache and the bytecode
+        argvs = {
+            name: [str(LISTARCHIVE), "--data-dir", str(data_dirs[name]), *command]
+            for name in variants
+        }
+        for name, env in variants.items():
+            timed(argvs[name], env)  # warm the page cache and the bytecode
         walls: dict[str, list[float]] = {name: [] for name in variants}
         cpus: dict[str, list[float]] = {name: [] for name in variants}
         bare_walls: list[float] = []
         bare_cpus: list[float] = []
         for _ in range(args.runs):
             for name, env in variants.items():
-                wall, cpu = timed(argv, env)
+                wall, cpu = timed(argvs[name], env)
                 walls[name].append(wall)
                 cpus[name].append(cpu)
             wall, cpu = timed([sys.executable, "-c", "pass"], _env())
             bare_walls.append(wall)
             bare_cpus.append(cpu)
         for name, env in variants.items():
-            heavy = heavy_imported(["--data-dir", str(args.data_dir), *command], env)
+            heavy = heavy_imported(argvs[name][1:], env)
             print(
                 f"{line(name + label, walls[name], cpus[name])}  ({args.runs} runs)  "
                 f"heavy modules imported: {heavy}"

@@ -93,7 +93,7 @@ def lists(ctx: click.Context, as_json: bool) -> None:
     """Show the lists (or add one with `lists add`)."""
     if ctx.invoked_subcommand is not None:
         return
-    with store_session(ctx) as store:
+    with store_session(ctx, reading=True) as store:
         rows: list[dict[str, Any]] = [
             {
                 "name": info.name,

@@ -11,8 +11,9 @@ import click
 
 from config.settings import ConfigError, Settings, ensure_data_dir
 from listarchive import app
-from store import faults
+from store import faults, files
 from store.errors import StoreAccessError, StoreCorruptError, StoreFullError, StoreVersionError
+from store.schema import MIGRATIONS, current_version
 from store.store import Store, StoreError
 
 STORE_UNUSABLE_EXIT = 3
@@ -76,22 +77,44 @@ def store_errors() -> Iterator[None]:
         raise click.ClickException(str(exc)) from exc
 
 
-class StoreSession:
-    """`with store_session(ctx) as store:` opens the store with clear errors, closes it after."""
+def open_reader(settings: Settings) -> Store | None:
+    """The store opened read-only, for a command that only reads (`lists`), when that answers
+    as `app.open_store` would; None when it must be opened for writing: no store yet, an older
+    schema to migrate, or lists or communities in the settings file to apply.  A reader takes
+    no write lock (a sync in progress does not hold it up) and leaves no log to checkpoint."""
+    if settings.lists or settings.communities or not files.holds_data(settings.store_path):
+        return None
+    store = Store(settings.store_path, readonly=True)
+    try:
+        if current_version(store.conn) == len(MIGRATIONS):
+            return store
+    except BaseException:
+        store.close()
+        raise
+    store.close()
+    return None
 
-    def __init__(self, ctx: click.Context) -> None:
+
+class StoreSession:
+    """`with store_session(ctx) as store:` opens the store with clear errors, closes it after.
+    `reading`: the command only reads, so the store is opened read-only when that answers the
+    same (`open_reader`)."""
+
+    def __init__(self, ctx: click.Context, *, reading: bool = False) -> None:
         self.ctx = ctx
+        self.reading = reading
 
     def __enter__(self) -> Store:
         settings = current_settings(self.ctx)
         with store_errors():
             ensure_data_dir(settings)
-            self.store = app.open_store(settings)
+            reader = open_reader(settings) if self.reading else None
+            self.store = reader if reader is not None else app.open_store(settings)
         return self.store
 
     def __exit__(self, *exc: object) -> None:
         self.store.close()
 
 
-def store_session(ctx: click.Context) -> StoreSession:
-    return StoreSession(ctx)
+def store_session(ctx: click.Context, *, reading: bool = False) -> StoreSession:
+    return StoreSession(ctx, reading=reading)
