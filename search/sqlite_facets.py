@@ -18,30 +18,41 @@ def compute_facets(
     conn: sqlite3.Connection, plan: FtsPlan
 ) -> tuple[dict[str, list[tuple[str, int]]], list[tuple[int, int]]]:
     """The list, year and month facets of the matches of `plan`, and the count per sender
-    identity (every identity: exact)."""
-    groups = "SELECT d.lists, strftime('%Y-%m', d.date, 'unixepoch'), d.identity, count(*)"
+    identity (every identity: exact).
+
+    The match set is read once into a materialised CTE and grouped three times (by lists, by
+    month, by identity): a single GROUP BY over all three would return a row per combination,
+    ~5x more rows for a month than for a year facet, each then summed in Python."""
+    columns = "d.lists AS l, strftime('%Y-%m', d.date, 'unixepoch') AS mo, d.identity AS i"
     if plan.match is None:
-        sql = f"{groups} FROM docs d WHERE {plan.where} GROUP BY 1, 2, 3"
+        source = f"SELECT {columns} FROM docs d WHERE {plan.where}"
         params: tuple[object, ...] = plan.params
     else:
-        sql = (
-            f"{groups} FROM fts JOIN docs d ON d.id = fts.rowid WHERE fts MATCH ? "
-            f"AND {plan.where} GROUP BY 1, 2, 3"
+        source = (
+            f"SELECT {columns} FROM fts JOIN docs d ON d.id = fts.rowid WHERE fts MATCH ? "
+            f"AND {plan.where}"
         )
         params = (plan.match, *plan.params)
+    sql = (
+        f"WITH m AS MATERIALIZED ({source}) "
+        "SELECT 0, l, count(*) FROM m GROUP BY l "
+        "UNION ALL SELECT 1, mo, count(*) FROM m WHERE mo IS NOT NULL GROUP BY mo "
+        "UNION ALL SELECT 2, i, count(*) FROM m WHERE i GROUP BY i"
+    )
     lists: Counter[str] = Counter()
     years: Counter[str] = Counter()
     months: Counter[str] = Counter()
     senders: Counter[int] = Counter()
-    for list_text, month, identity, count in conn.execute(sql, params):
-        for name in str(list_text).split("|"):
-            if name:
-                lists[name] += count
-        if month:
-            years[str(month)[:4]] += count
-            months[str(month)] += count
-        if identity:
-            senders[int(identity)] += count
+    for kind, value, count in conn.execute(sql, params):
+        if kind == 0:
+            for name in str(value).split("|"):
+                if name:
+                    lists[name] += count
+        elif kind == 1:
+            years[str(value)[:4]] += count
+            months[str(value)] += count
+        else:
+            senders[int(value)] += count
     facets = {
         "list": _top(lists),
         "year": sorted(years.items(), reverse=True),
