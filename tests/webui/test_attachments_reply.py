@@ -161,6 +161,8 @@ def test_scrubbed_links_only_to_the_lists_own_archive(client: FlaskClient) -> No
     assert client.get(f"/messages/{key}/attachments/0").status_code == 404
     page = client.get(f"/messages/{key}").get_data(as_text=True)
     assert "evil.example.net" not in page
+    # the unlinked one says why it cannot be downloaded (not a bare name), the linked one does not
+    assert page.count("its link points outside the list's archive site") == 1
 
 
 def test_reply_link_answers_on_the_list(client: FlaskClient) -> None:
