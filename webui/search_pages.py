@@ -270,7 +270,8 @@ def search_data(
             }
             if name == "sender":  # a person: shown by name, filtered by key
                 entry["key"] = value
-                entry["value"] = obfuscate_text(result.person_names.get(value, value))
+                shown = obfuscate_text(result.person_names.get(value, value))
+                entry["value"] = shown or search_view.NO_NAME
             data["facets"][name].append(entry)
     if params.group == "thread":
         data["groups"] = [

@@ -34,6 +34,9 @@ LABELS = {
     "before": "before",
 }
 
+NO_NAME = "(no name)"
+"""How a person without a display name is shown (their address never is)."""
+
 UrlFor = Callable[..., str]
 """`SearchParams.url`: the search page's URL with changes applied."""
 
@@ -47,7 +50,9 @@ def active_filters(
     out: list[dict[str, Any]] = []
     for span in filters(q):
         value = span.value
-        shown = names.get(value.lower(), value) if span.field == "person" else value
+        shown = value
+        if span.field == "person":
+            shown = names.get(value.lower(), value) or NO_NAME
         rest = without(q, span)
         out.append(
             {

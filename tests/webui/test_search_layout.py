@@ -180,3 +180,17 @@ def test_a_bad_query_keeps_the_form_and_the_reason(web: FlaskClient) -> None:
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert 'value="after:2020-13-01"' in html and 'id="search-error"' in html
+
+
+def test_a_person_without_a_name_is_shown_as_such(web: FlaskClient, db: Any) -> None:
+    """Old pipermail senders can have no display name: never an empty link, nor an address."""
+    row = db.execute(
+        "SELECT p.key FROM persons p JOIN identities i ON i.person = p.id "
+        "JOIN messages m ON m.identity = i.id JOIN memberships ms ON ms.message = m.id "
+        "JOIN lists l ON l.id = ms.list WHERE p.name = '' AND l.name = 'reality' LIMIT 1"
+    ).fetchone()
+    assert row is not None, "the corpus has a sender without a name on `reality`"
+    data = _json(web, f"/search?q=person:{row[0]}")
+    (entry,) = data["facets"]["sender"]
+    assert (entry["key"], entry["value"]) == (row[0], "(no name)")
+    assert [c["label"] for c in data["filters"]] == ["sender: (no name)"]
