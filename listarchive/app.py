@@ -15,7 +15,7 @@ import click
 
 from config.settings import ConfigError, Settings, check_origin, check_url
 from search import SQLITE_FILENAME
-from store import communities, files, list_origins, naming
+from store import files, list_origins, naming
 from store.errors import StoreCorruptError
 from store.store import Store, UnknownListError
 
@@ -155,6 +155,8 @@ def check_declared_names(settings: Settings) -> None:
 
 def _declare_communities(settings: Settings, store: Store) -> None:
     """Apply the `[communities.NAME]` tables of the settings file to the store."""
+    from store import communities
+
     current = {c.name: c for c in communities.all_communities(store.conn)}
     for declared in settings.communities:
         # its `lists`, and the `[lists.X]` that name it as their `community`; a list may be

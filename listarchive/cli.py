@@ -22,8 +22,6 @@ from listarchive.cli_common import IndexUnusable, current_settings, store_errors
 from listarchive.cli_lazy import LazyGroup
 from listarchive.cli_text import plural
 from store import list_origins
-from store.communities import CommunityError
-from store.communities import get as get_community
 from store.errors import StoreFullError
 from store.redact import redact
 from store.store import Store
@@ -304,6 +302,9 @@ def search(
     with store_errors():
         app.verify_store(settings)  # an index never answers for a lost or damaged store
     if community:
+        from store.communities import CommunityError
+        from store.communities import get as get_community
+
         with store_session(ctx) as store:
             try:
                 list_names += get_community(store.conn, community).lists

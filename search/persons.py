@@ -20,7 +20,6 @@ from collections.abc import Collection, Iterable, Mapping
 
 from search.base import FACET_SIZE, PersonRef, PersonResolver, SearchQueryError
 from search.query import Query, resolve_persons
-from store.persons import VisibleNames, has_visible_post
 from store.visibility import EVERYTHING, Visibility
 
 logger = logging.getLogger(__name__)
@@ -35,6 +34,9 @@ class StorePersons:
     def __init__(self, conn: sqlite3.Connection, viewer: Visibility = EVERYTHING) -> None:
         self.conn = conn
         self.viewer = viewer
+        # constructed for person: filters and sender names only, never for a plain search
+        from store.persons import VisibleNames
+
         self._names = VisibleNames(conn, viewer)
 
     def identities_of(self, key: str) -> frozenset[int] | None:
@@ -54,6 +56,8 @@ class StorePersons:
         key it is shown (`_shown_keys`) or the key of an address of theirs with such a post;
         so neither a key merged into a public poster nor the live key of a public poster merged
         into it answers for an address known only from private posts."""
+        from store.persons import has_visible_post
+
         if not has_visible_post(self.conn, person, self.viewer):
             return False
         if self._own_post(key, person):

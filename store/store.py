@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from store import communities, faults, files, tx
+from store import faults, files, tx
 from store.errors import StoreAccessError as StoreAccessError
 from store.errors import StoreCorruptError as StoreCorruptError
 from store.errors import StoreError as StoreError
@@ -26,9 +26,9 @@ from store.naming import check_name
 from store.schema import checked_version, migrate
 
 # A reader (`listarchive search` opens the store read-only to check it) imports neither the
-# writers (identities, threading, quarantine, the volume writer) nor the message records and
-# reader (issue 14, CLI start-up: tests/cli/test_startup_imports.py): each method imports
-# what it uses.
+# writers (identities, threading, quarantine, the volume writer) nor the message records,
+# reader and communities (issue 14, CLI start-up: tests/cli/test_startup_imports.py): each
+# method imports what it uses.
 if TYPE_CHECKING:
     from store.records import (
         ListInfo,
@@ -203,6 +203,8 @@ class Store:
                 ),
             )
             if community:
+                from store import communities
+
                 list_id = conn.execute("SELECT id FROM lists WHERE name = ?", (name,)).fetchone()
                 communities.join(conn, int(list_id[0]), community)
             if before is not None and bool(before[1]) != private:
@@ -237,6 +239,7 @@ class Store:
             f"l.address, l.private FROM lists l {where}ORDER BY l.name",
             params,
         ).fetchall()
+        from store import communities
         from store.records import ListInfo
 
         member_of = communities.of_lists(self.conn)
