@@ -73,6 +73,10 @@ HELP: dict[str, Any] = {
         "The total is always the true number of matches; facets count the whole match set. "
         "The sender facet is by person (name, and messages summed over all their addresses), "
         "never by address.",
+        "The date histogram beside the results counts the matches by month (when they span at "
+        "most 36 months) or by year; a bar narrows the search to its period by replacing its "
+        "`after:` and `before:` filters. Each filter of the query is shown as a chip whose "
+        "link is the same search without it.",
         "Queries are bounded in length and in how deeply parentheses nest; a longer or deeper "
         "query is refused with a message saying so.",
     ],
