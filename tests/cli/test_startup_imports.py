@@ -15,6 +15,8 @@ import pytest
 
 from listarchive.cli import cli
 from listarchive.cli_lazy import LAZY_COMMANDS, LAZY_SUMMARIES
+from tests.cli.test_cli import setup_lists
+from tests.support.archive_server import ArchiveServer
 
 HEAVY = ("httpx", "elasticsearch", "elastic_transport", "flask", "flanker", "gunicorn")
 RUN_THEN_LIST_MODULES = (
@@ -46,6 +48,40 @@ def test_light_commands_import_nothing_heavy(data_dir: Path, args: tuple[str, ..
     assert "listarchive.cli" in modules and out  # the command ran
     assert sorted(name for name in HEAVY if name in modules) == []
     assert sorted(name for name in modules if name.split(".")[0] == "ingest") == []
+
+
+WRITERS = (
+    "store.threading",
+    "store.quarantine",
+    "store.volume_writer",
+    "store.removals",
+    "search.indexer",
+    "search.index_guard",
+    "store.runs",
+    "store.locks",
+    "tomllib",  # no settings file here
+)
+"""What only a sync, a reindex or a removal uses (several of them dataclass-heavy)."""
+
+
+def test_a_search_imports_no_writer_nor_message_records(
+    archive_server: ArchiveServer, corpus: Path, data_dir: Path
+) -> None:
+    setup_lists(archive_server, corpus, data_dir, sync=True)  # a store and an index to read
+    out, modules = _imported(data_dir, "search", "reality", "--json")
+    assert json.loads(out)["total"] > 0
+    out, modules_listing = _imported(data_dir, "lists", "--json")
+    assert len(json.loads(out)) == 2
+    assert sorted(name for name in WRITERS if name in modules_listing) == []
+    unused = (*WRITERS, "store.records", "store.models", "store.identities", "store.reader")
+    assert sorted(name for name in unused if name in modules) == []
+
+
+def test_lists_imports_no_search_module_nor_writer(data_dir: Path) -> None:
+    _imported(data_dir, "lists")  # creates the store: the second run opens it read-only
+    _out, modules = _imported(data_dir, "lists", "--json")
+    assert sorted(name for name in WRITERS if name in modules) == []
+    assert sorted(name for name in modules if name.split(".")[0] == "search" and "." in name) == []
 
 
 def test_help_imports_no_command_module(data_dir: Path) -> None:
