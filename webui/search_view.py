@@ -99,6 +99,7 @@ def histogram(months: list[tuple[str, int]], q: str, url: UrlFor) -> dict[str, A
     (``month`` or ``year``), and every period from the first match to the last with its count
     and, when it has matches, the URL of the search narrowed to it.  None without dated
     matches."""
+    months = [(m, c) for m, c in months if 1 <= int(m[:4]) < 9999]  # a period ends in range
     if not months:
         return None
     try:

@@ -23,7 +23,7 @@ from search.factory import open_backend
 from search.query import parse_date
 from store.store import Store
 from tests.search.conftest import BACKENDS, ES_URL, delete_es_indices
-from webui import create_app
+from webui import create_app, search_view
 
 
 @pytest.fixture(params=BACKENDS, scope="module")
@@ -194,3 +194,21 @@ def test_a_person_without_a_name_is_shown_as_such(web: FlaskClient, db: Any) -> 
     (entry,) = data["facets"]["sender"]
     assert (entry["key"], entry["value"]) == (row[0], "(no name)")
     assert [c["label"] for c in data["filters"]] == ["sender: (no name)"]
+
+
+def test_the_histogram_spans_first_to_last_month_and_skips_impossible_years() -> None:
+    def url(**changes: Any) -> str:
+        return "/search?q=" + str(changes["q"])
+
+    months = [("0000-05", 1), ("1999-11", 2), ("2000-02", 3), ("9999-12", 1)]
+    histogram = search_view.histogram(months, "x", url)
+    assert histogram is not None and histogram["unit"] == "month"
+    assert [(b["value"], b["count"]) for b in histogram["buckets"]] == [
+        ("1999-11", 2),
+        ("1999-12", 0),
+        ("2000-01", 0),
+        ("2000-02", 3),
+    ]
+    assert histogram["buckets"][1]["url"] is None
+    assert histogram["buckets"][0]["url"] == "/search?q=x after:1999-11 before:1999-12"
+    assert search_view.histogram([("9999-12", 4)], "x", url) is None
