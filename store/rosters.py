@@ -210,10 +210,11 @@ def import_roster(
     conn.execute("COMMIT")
     stored = next(r for r in all_rosters(conn) if r.id == roster_id)
     logger.info(
-        "roster of %s as of %s: %d members (%d added, %d removed)",
+        "roster of %s as of %s: %d member%s (%d added, %d removed)",
         list_name,
         stored.as_of,
         stored.members,
+        "" if stored.members == 1 else "s",
         len(after - before),
         len(before - after),
     )

@@ -73,3 +73,14 @@ def test_errors(store: Store) -> None:
     with pytest.raises(rosters.RosterError, match="YYYY-MM-DD"):
         rosters.import_roster(store.conn, "forum-old", _parsed("a@x.org"), source="f", as_of="June")
     assert rosters.current_roster(store.conn, "forum-old") is None
+
+
+def test_the_import_log_line_has_the_right_plural(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level("INFO", logger="store.rosters"):
+        rosters.import_roster(store.conn, "forum-old", _parsed("a@x.org"), source="f1")
+        rosters.import_roster(store.conn, "forum-old", _parsed("a@x.org", "b@x.org"), source="f2")
+    lines = [r.getMessage() for r in caplog.records if r.name == "store.rosters"]
+    assert lines[0].endswith(": 1 member (1 added, 0 removed)"), lines
+    assert lines[1].endswith(": 2 members (1 added, 0 removed)"), lines
