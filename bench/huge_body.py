@@ -54,9 +54,8 @@ def build(folder: Path, mib: int) -> None:
         head = MAILS.split("placeholder")[0].split("\n", 1)[1]
         raw = (head + body).encode()
         store.conn.execute(
-            "UPDATE messages SET body = ?, body_own = '', body_quoted = ?, raw = ?, raw_size = ? "
-            "WHERE key = ?",
-            (body, body, zlib.compress(raw, 1), len(raw), key),
+            "UPDATE messages SET body = ?, raw = ?, raw_size = ? WHERE key = ?",
+            (body, zlib.compress(raw, 1), len(raw), key),
         )
     finally:
         store.close()

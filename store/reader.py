@@ -8,11 +8,14 @@ import zlib
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 
+from store.body_parts import BodyParts, split_body
 from store.records import StoredMessage
+
+_NO_PARTS = BodyParts("", "", "")
 
 _COLUMNS = (
     "m.id, m.key, m.message_id, m.message_id_norm, m.from_name, m.from_addr, m.subject, "
-    "m.subject_norm, m.date, {bodies}, m.thread_id, m.parent_key, m.depth, m.attachments, "
+    "m.subject_norm, m.date, {body}, m.thread_id, m.parent_key, m.depth, m.attachments, "
     "m.flags, m.seq, m.identity"
 )
 
@@ -28,10 +31,11 @@ def read_messages(
     *,
     with_bodies: bool = False,
 ) -> list[StoredMessage]:
-    """Messages matching a WHERE clause on alias `m`, with their list names."""
-    bodies = "m.body, m.body_own, m.body_quoted" if with_bodies else "'', '', ''"
+    """Messages matching a WHERE clause on alias `m`, with their list names; `with_bodies`:
+    with the body and its parts (derived from it, `store.body_parts`)."""
+    body = "m.body" if with_bodies else "''"
     rows = conn.execute(
-        f"SELECT {_COLUMNS.format(bodies=bodies)} FROM messages m WHERE {where}", params
+        f"SELECT {_COLUMNS.format(body=body)} FROM messages m WHERE {where}", params
     ).fetchall()
     if not rows:
         return []
@@ -46,6 +50,7 @@ def read_messages(
             chunk,
         ):
             lists[message].append(name)
+    parts = [split_body(r[9]) if r[9] else _NO_PARTS for r in rows]
     return [
         StoredMessage(
             key=r[1],
@@ -57,18 +62,18 @@ def read_messages(
             subject_norm=r[7],
             date=_date(r[8]),
             body=r[9],
-            body_own=r[10],
-            body_quoted=r[11],
-            thread_id=r[12],
-            parent_key=r[13],
-            depth=r[14],
+            body_own=part.own,
+            body_quoted=part.quoted,
+            thread_id=r[10],
+            parent_key=r[11],
+            depth=r[12],
             lists=tuple(lists[r[0]]),
-            attachments=tuple(a[0] for a in json.loads(r[15]) if a[0]),
-            flags=tuple(json.loads(r[16])),
-            seq=r[17],
-            identity=r[18],
+            attachments=tuple(a[0] for a in json.loads(r[13]) if a[0]),
+            flags=tuple(json.loads(r[14])),
+            seq=r[15],
+            identity=r[16],
         )
-        for r in rows
+        for r, part in zip(rows, parts, strict=True)
     ]
 
 

@@ -39,8 +39,6 @@ MESSAGE_COLUMNS = (
     "date_offset",
     "date_source",
     "body",
-    "body_own",
-    "body_quoted",
     "signature",
     "is_html_only",
     "attachments",
@@ -50,7 +48,10 @@ MESSAGE_COLUMNS = (
     "raw_sha256",
     "unixfrom",
 )
-"""Columns of a stored message row, in the order of `StoredItem.row` (seq is added last)."""
+"""Columns of a stored message row, in the order of `StoredItem.row` (seq is added last).
+
+The body's parts (own text, quoted text) are not stored: `store.reader` derives them from
+`body` (`store.body_parts.split_body`, issue 14)."""
 
 
 def _json_list(values: list[Any]) -> str:
@@ -79,8 +80,6 @@ def message_row(message: Message, raw: bytes) -> tuple[Any, ...]:
         m.date_offset_minutes,
         m.date_source,
         m.body,
-        m.body_own,
-        m.body_quoted,
         m.signature,
         int(m.is_html_only),
         _json_list([[a.filename, a.content_type, a.size, a.scrubbed_url] for a in m.attachments]),
@@ -196,6 +195,7 @@ class StoredMessage:
     date: datetime | None
     body: str
     body_own: str
+    """Derived from `body` when read (`store.body_parts`); '' when read without bodies."""
     body_quoted: str
     thread_id: str | None
     parent_key: str | None

@@ -233,7 +233,7 @@ def _purge(conn: sqlite3.Connection, keys: Sequence[str]) -> None:
         conn.execute(
             "UPDATE messages SET from_name = '', from_addr = '', to_json = '[]', cc_json = '[]', "
             "subject = '', subject_norm = '', list_tag = '', date = NULL, date_offset = NULL, "
-            "body = '', body_own = '', body_quoted = '', signature = '', attachments = '[]', "
+            "body = '', signature = '', attachments = '[]', "
             f"unixfrom = '', raw = ?, raw_size = 0 WHERE key IN ({marks})",
             (empty, *part),
         )

@@ -348,6 +348,13 @@ MIGRATIONS: tuple[str, ...] = (
         value TEXT NOT NULL
     );
     """,
+    # a message's own and quoted text are derived from its body when read (issue 14, store
+    # size: `store.body_parts`), not stored as two more copies of it; the pages they held are
+    # free in the file until a VACUUM (docs/architecture.md, "Store size")
+    """
+    ALTER TABLE messages DROP COLUMN body_own;
+    ALTER TABLE messages DROP COLUMN body_quoted;
+    """,
 )
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from click.testing import CliRunner, Result
 
 from listarchive.cli import cli
+from store.body_parts import split_body
 from tests.support.archive_server import ArchiveServer
 
 AUTHOR_PATH = "/pipermail/divunal-author/"
@@ -211,9 +212,11 @@ def literal_matches(data_dir: Path, term: str) -> set[str]:
     longer word, address, URL or version)."""
     pattern = re.compile(r"(?<![\w.@/~-])" + re.escape(term) + r"(?![\w@/~-]|\.\w)", re.I)
     found = set()
-    for key, *texts in store_rows(
-        data_dir, "SELECT key, subject, from_name, from_addr, body_own, body_quoted FROM messages"
+    for key, subject, from_name, from_addr, body in store_rows(
+        data_dir, "SELECT key, subject, from_name, from_addr, body FROM messages"
     ):
+        parts = split_body(body)  # what the index holds: the own and quoted text
+        texts = (subject, from_name, from_addr, parts.own, parts.quoted)
         if any(pattern.search(text) for text in texts):
             found.add(key)
     return found

@@ -91,7 +91,7 @@ def test_a_message_whose_index_document_fails_is_skipped_with_the_reason(
     assert code == 0, out
     conn = sqlite3.connect(data_dir / "store.db")
     conn.execute(
-        "UPDATE messages SET body_own = CAST(X'66696e646d65c328' AS TEXT), "
+        "UPDATE messages SET body = CAST(X'66696e646d65c328' AS TEXT), "
         "seq = seq + 100 WHERE message_id_norm = 'm1@example.org'"
     )
     conn.execute("UPDATE messages SET seq = seq + 100 WHERE message_id_norm != 'm1@example.org'")
