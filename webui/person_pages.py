@@ -23,11 +23,10 @@ from analytics.person import ListActivity, PersonPeriod, StartedThread, person_a
 from store import bots, identities, merges, removals
 from store.identities import IdentityRef
 from store.persons import list_persons
-from store.visibility import not_removed
-from webui import stats_params
-from webui.access import viewer
+from webui import merge_suggestions, stats_params
 from webui.auth import current_user, require_role
 from webui.extensions import get_store, get_writable_store
+from webui.stats_figures import bot_suggestions, kept, key_of
 from webui.views import CsvTable, render, wants_json
 
 bp = Blueprint("persons", __name__)
@@ -172,11 +171,6 @@ def person(key: str) -> ResponseReturnValue:
     return render("person.html", data, table=table)
 
 
-def suggestion_anchor(name: str) -> str:
-    """The id of a merge suggestion on /persons/suggestions (linked from /stats/people)."""
-    return "s-" + "-".join(name.casefold().split())
-
-
 @bp.get("/persons/suggestions")
 @bp.get("/persons/suggestions.json", endpoint="suggestions_json")
 @bp.get("/persons/suggestions.csv", endpoint="suggestions_csv")
@@ -186,80 +180,14 @@ def suggestions() -> ResponseReturnValue:
     full (staff only: the page needs the facilitator role, as /persons) with the posts and
     first/last post day of each, the person's total, and "Different people" for every pair."""
     conn = get_store().conn
-    found = merges.suggestions(conn)
-    names = dict(conn.execute("SELECT key, name FROM persons"))
-    keys = {k for s in found for k in s.persons}
-    detail = _identity_detail(conn, keys)
-    distinct = {
-        (str(a), str(b))
-        for a, b in conn.execute(
-            "SELECT pa.key, pb.key FROM person_distinct d "
-            "JOIN persons pa ON pa.id = d.a JOIN persons pb ON pb.id = d.b"
-        )
-    }
-    data = {
-        "suggestions": [
-            {
-                "name": s.name,
-                "anchor": suggestion_anchor(s.name),
-                "persons": [
-                    {
-                        "key": k,
-                        "name": names.get(k, ""),
-                        "messages": n,  # posts signed with the suggestion's name
-                        **detail.get(k, _NO_DETAIL),
-                        "url": url_for("persons.person", key=k),
-                    }
-                    for k, n in zip(s.persons, s.messages, strict=True)
-                ],
-                "pairs": [
-                    [a, b]
-                    for i, a in enumerate(s.persons)
-                    for b in s.persons[i + 1 :]
-                    if (a, b) not in distinct and (b, a) not in distinct
-                ],
-            }
-            for s in found
-        ]
-    }
-    rows = [
-        [s.name, k, names.get(k, ""), n]
-        for s in found
-        for k, n in zip(s.persons, s.messages, strict=True)
-    ]
-    table = CsvTable("merge-suggestions.csv", ["suggestion", "key", "name", "messages"], rows)
+    distinct_ids = sorted(conn.execute("SELECT a, b FROM person_distinct").fetchall())
+    # kept in the store like the statistics (webui.stats_figures): every sender name grouped
+    found = kept(key_of("merge-suggestions", distinct_ids), lambda: merge_suggestions.data(conn))
+    header = ["suggestion", "key", "name", "messages"]
+    table = CsvTable("merge-suggestions.csv", header, found["rows"])
+    data = {"suggestions": found["suggestions"]}
     g.full_addresses = True  # addresses in full (staff): base.html's footer says so
     return render("person_suggestions.html", data, table=table)
-
-
-_NO_DETAIL: dict[str, Any] = {"total": 0, "first": None, "last": None, "identities": []}
-
-
-def _identity_detail(conn: Any, keys: set[str]) -> dict[str, dict[str, Any]]:
-    """Per person key: its total of posts, first and last post day, and each identity (kind,
-    value in full, posts, first, last), busiest first; removed messages are not counted."""
-    found: dict[str, dict[str, Any]] = {}
-    if not keys:
-        return found
-    marks = ",".join("?" * len(keys))
-    query = (
-        "SELECT p.key, i.kind, i.value, COUNT(m.id), MIN(m.date), MAX(m.date) "
-        "FROM persons p JOIN identities i ON i.person = p.id "
-        f"LEFT JOIN messages m ON m.identity = i.id AND {not_removed('m')} "
-        f"WHERE p.key IN ({marks}) AND i.kind != 'unknown' "
-        "GROUP BY p.key, i.id ORDER BY COUNT(m.id) DESC, i.value"
-    )
-    for key, kind, value, posts, first, last in conn.execute(query, sorted(keys)):
-        person = found.setdefault(str(key), {**_NO_DETAIL, "identities": []})
-        person["identities"].append(
-            {"kind": kind, "value": value, "posts": posts, "first": _day(first), "last": _day(last)}
-        )
-        person["total"] += int(posts)
-        if first is not None and (person["first"] is None or _day(first) < person["first"]):
-            person["first"] = _day(first)
-        if last is not None and (person["last"] is None or _day(last) > person["last"]):
-            person["last"] = _day(last)
-    return found
 
 
 @bp.get("/persons/bots")
@@ -271,12 +199,10 @@ def bots_page() -> ResponseReturnValue:
     with their score and reasons; the CSV has both, one row per person."""
     conn = get_store().conn
     marked = bots.decisions(conn)
-    suggested = bot_scores.suggestions(conn, viewer())
+    suggested = bot_suggestions()
     data = {
         "marked": [{**d.as_dict(), "url": url_for("persons.person", key=d.key)} for d in marked],
-        "suggestions": [
-            {**s.as_dict(), "url": url_for("persons.person", key=s.key)} for s in suggested
-        ],
+        "suggestions": [{**s, "url": url_for("persons.person", key=s["key"])} for s in suggested],
         "threshold": bot_scores.THRESHOLD,
     }
     header = ["key", "name", "state", "score", "posts", "reasons", "at", "actor", "reason"]
@@ -284,7 +210,17 @@ def bots_page() -> ResponseReturnValue:
         [d.key, d.name, d.state, "", "", "", d.at, d.actor, d.reason] for d in marked
     ]
     rows += [
-        [s.key, s.name, "suggested", s.score, s.posts, "; ".join(s.reasons), "", "", ""]
+        [
+            s["key"],
+            s["name"],
+            "suggested",
+            s["score"],
+            s["posts"],
+            "; ".join(s["reasons"]),
+            "",
+            "",
+            "",
+        ]
         for s in suggested
     ]
     return render("bots.html", data, table=CsvTable("bots.csv", header, rows))

@@ -146,3 +146,19 @@ def people_suggestions(include_bots: bool) -> dict[str, Any]:
         return {"hidden": hidden, "duplicates": duplicates}
 
     return kept(key, compute)
+
+
+def bot_suggestions() -> list[dict[str, Any]]:
+    """For /persons/bots: every suggested bot (`analytics.bots.suggestions`, as dicts), kept
+    like the figures and keyed also on the decisions and the reader's access."""
+    conn = get_store().conn
+    seen = viewer()
+    decided = sorted(bots.decided_ids(conn))
+    where = [seen.include_private, sorted(seen.hidden_lists), seen.removals]
+    key = key_of("bot-suggestions", where, decided)
+
+    def compute() -> dict[str, Any]:
+        return {"found": [s.as_dict() for s in bot_scores.suggestions(conn, seen)]}
+
+    found: list[dict[str, Any]] = kept(key, compute)["found"]
+    return found

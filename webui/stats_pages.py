@@ -23,7 +23,7 @@ from analytics.frame import Frame
 from analytics.scope import Scope, resolve_scope
 from webui.auth import require_role
 from webui.extensions import get_store
-from webui.person_pages import suggestion_anchor
+from webui.merge_suggestions import suggestion_anchor
 from webui.stats_figures import FRAME_COUNTS, figures, people_suggestions
 from webui.stats_params import (
     DEFAULT_LIMIT,

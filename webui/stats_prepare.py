@@ -32,6 +32,8 @@ FACILITATOR = (
     "/stats/responses",
     "/stats/network",
     "/stats/cohorts",
+    "/persons/suggestions",
+    "/persons/bots",
 )
 
 

@@ -49,6 +49,8 @@ FACILITATOR = (
     "/stats/network?bots=include&limit=10",
     "/stats/cohorts",
     "/stats/cohorts?period=quarter&horizon=4&lapse_days=60",
+    "/persons/suggestions",
+    "/persons/bots",
 )
 
 
@@ -227,6 +229,8 @@ def test_prepared_dashboards_are_served_without_computing(
         (facilitator, "/stats/responses.json", "f /stats/responses"),
         (facilitator, "/stats/network.json", "f /stats/network"),
         (facilitator, "/stats/cohorts.json", "f /stats/cohorts"),
+        (facilitator, "/persons/suggestions.json", "f /persons/suggestions"),
+        (facilitator, "/persons/bots.json", "f /persons/bots"),
     ]
     for client, url, name in checks:
         answer = client.get(url)
