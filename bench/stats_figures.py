@@ -41,6 +41,8 @@ PAGES = (
     ("facilitator", "/stats/responses"),
     ("facilitator", "/stats/network"),
     ("facilitator", "/stats/cohorts"),
+    ("facilitator", "/persons/suggestions"),
+    ("facilitator", "/persons/bots"),
 )
 
 

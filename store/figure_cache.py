@@ -56,6 +56,9 @@ def put(path: Path, key: str, current: str, value: str) -> bool:
         return False
     try:
         conn.execute("PRAGMA busy_timeout = 0")
+        # figures name people and subjects: once dropped (a purge, a removal, a newer state)
+        # their bytes are overwritten, as the store does for deleted content
+        conn.execute("PRAGMA secure_delete = ON")
         conn.execute("BEGIN IMMEDIATE")
         if state(conn) != current:  # the archive changed while the figures were computed
             conn.execute("ROLLBACK")
@@ -78,6 +81,12 @@ def put(path: Path, key: str, current: str, value: str) -> bool:
         return False
     finally:
         conn.close()
+
+
+def drop(conn: sqlite3.Connection) -> None:
+    """Forget every entry inside the caller's transaction (a removal: kept figures may name
+    the removed messages' subjects and senders, and a purge leaves nothing of them)."""
+    conn.execute("DELETE FROM figure_cache")
 
 
 def clear(conn: sqlite3.Connection) -> int:

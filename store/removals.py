@@ -29,7 +29,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from store import identities, tx
+from store import figure_cache, identities, tx
 from store.errors import StoreError
 from store.records import MESSAGE_COLUMNS, StoredItem, compress_raw
 from store.removal_marks import ACTIVE_KEYS as ACTIVE_KEYS
@@ -114,6 +114,7 @@ def _stamp(conn: sqlite3.Connection, keys: Sequence[str]) -> None:
     seq = _next_seq(conn)
     for part, marks in _chunks(sorted(set(keys))):
         conn.execute(f"UPDATE messages SET seq = ? WHERE key IN ({marks})", (seq, *part))
+    figure_cache.drop(conn)  # kept figures may name what was removed (subjects, senders)
 
 
 # -- what a removal covers -------------------------------------------------------------------

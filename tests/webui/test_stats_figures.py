@@ -193,6 +193,7 @@ def test_kept_figures_equal_the_frames_and_follow_every_change(
         removals.remove(conn, "thread", thread, keys, reason="test", actor="test")
     finally:
         store.close()
+    assert _kept(data) == 0  # kept figures named the thread: they go with it, not later
     removed = _same_three_ways(data, monkeypatch)
     top_threads = removed["f /stats?scope=all"][1]["threads_by_replies"]
     assert thread not in {t["thread"] for t in top_threads}
