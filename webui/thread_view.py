@@ -9,6 +9,7 @@ with the request's viewer, and the outline is built from those same messages onl
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +24,9 @@ from webui.views import iso
 
 THREAD_PAGE = 50
 """Messages per thread page (the outline lists them all)."""
+_SUBJECT_PREFIX = re.compile(
+    r"^\s*(?:(?:re|aw|sv|antw|fwd?)\s*(?:\[\d+\])?\s*:\s*|\[[^\]]{1,60}\]\s*)+", re.IGNORECASE
+)
 
 
 def _page_arg(pages: int) -> int:
@@ -30,6 +34,11 @@ def _page_arg(pages: int) -> int:
     if not raw.isdigit() or not 1 <= int(raw) <= max(pages, 1):
         abort(404 if raw.isdigit() else 400, f"page must be a number from 1 to {max(pages, 1)}")
     return int(raw)
+
+
+def _bare_subject(subject: str) -> str:
+    """`Re: [Twisted-Python] Re: Foo  bar` -> `foo bar`: reply prefixes and list tags off."""
+    return " ".join(_SUBJECT_PREFIX.sub("", subject).split()).casefold()
 
 
 def _neighbour(thread_id: str | None) -> dict[str, Any] | None:
@@ -79,17 +88,20 @@ def thread_data(
         m = messages[i]
         item = message_dict(m, (m.depth or 0) - top)
         items.append({**item, "depth": 0} if view == "flat" else item)
+    root_subject = _bare_subject(info.subject or messages[0].subject)
     outline = [
         {
             "key": m.key,
             "subject": obfuscate_text(m.subject),
+            # the thread's own subject again (`Re: [list] ...`): the outline names the author
+            "same_subject": at > 0 and _bare_subject(m.subject) == root_subject,
             "from": mailbox(m.from_name, m.from_addr),
             "date": iso(m.date),
             "depth": (m.depth or 0) - top,
             "page": page_of[m.key],
             "url": (page_url(page_of[m.key]) if page_of[m.key] != page else "") + f"#m-{m.key}",
         }
-        for m in messages
+        for at, m in enumerate(messages)
     ]
     lists = sorted({name for m in messages for name in m.lists})
     first_list = next((n for m in messages for n in m.lists), None)

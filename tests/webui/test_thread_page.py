@@ -109,6 +109,14 @@ def test_outline_is_whole_and_messages_come_in_pages(client: FlaskClient) -> Non
             assert entry["url"] == f"/threads/{tid}?page=2#m-{entry['key']}"
         assert f'href="{entry["url"]}"' in text
     assert max(e["depth"] for e in data["outline"]) >= 2
+    # the replies' "Re: Long thread" is the thread's subject: the outline names the author
+    # instead of repeating it 59 times (the JSON keeps the subject)
+    assert [e["same_subject"] for e in data["outline"]] == [False] + [True] * (LONG - 1)
+    assert all(e["subject"] == "Re: Long thread" for e in data["outline"][1:])
+    second = data["outline"][1]
+    name = second["from"]["name"] or second["from"]["address"]
+    assert f'data-key="{second["key"]}">{name}</a>' in text
+    assert text.count(">Re: Long thread</a>") == THREAD_PAGE - 1  # the message headings only
     text2, data2 = _get(client, f"/threads/{tid}?page=2")
     assert len(data2["messages"]) == LONG - THREAD_PAGE
     assert {m["key"] for m in data2["messages"]}.isdisjoint(on_page)
