@@ -16,8 +16,9 @@ import sqlite3
 import zlib
 
 TEXTS_LEVEL = 6
-"""zlib level of `docs.texts`: on twisted-python 6 keeps ~15 % less than 1, for ~1 s more CPU
-in a whole rebuild (docs/architecture.md)."""
+"""zlib level of `docs.texts`: on twisted-python (33,311 messages) level 6 keeps 22.05 MB, level
+1 22.79 MB, for about the same CPU (1.6 s against 1.4 s for all of them; docs/architecture.md,
+"Store size")."""
 
 _CHUNK = 500
 
