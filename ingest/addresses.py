@@ -2,8 +2,9 @@
 
 Pipermail's obfuscated form is recognised by a regex first (flanker would reject it).  Other
 headers go to flanker (imported lazily, its grammar chatter hidden); when flanker finds no
-valid mailbox, `email.utils.getaddresses` (more lenient) is the fallback, and a
-`left (comment)` form is kept verbatim as a last resort.
+valid mailbox, a bare `Name local@domain` header (old mailers wrote no `<>`) gives its one
+address token and the name around it; then `email.utils.getaddresses` (more lenient) is the
+fallback, and a `left (comment)` form is kept verbatim as a last resort.
 """
 
 from __future__ import annotations
@@ -30,6 +31,12 @@ _VALID = re.compile(r"[^@\s<>()\",;]+@[^@\s<>()\",;]+")
 _COMMENT_FORM = re.compile(r"\s*([^<>()\"]+?)\s*\(([^()]*)\)\s*")
 _AT_WORD = re.compile(r"^([^\s@()<>\"]+) at ([^\s@()<>\"]+\.[^\s@()<>\"]+)$")
 _WS = re.compile(r"\s+")
+_LOCAL = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+_ADDR_SPEC = re.compile(rf"{_LOCAL}@{_LABEL}(?:\.{_LABEL})*\.?")
+_LOCAL_PART = re.compile(_LOCAL)
+_AT_DOMAIN = re.compile(rf"{_LABEL}(?:\.{_LABEL})+\.?")
+_NOT_BARE = re.compile(r"[<>,;]")
 _flanker: ModuleType | None = None
 _CACHED = 8192
 """Distinct header values whose parse is remembered (per process)."""
@@ -150,8 +157,13 @@ def _parse_value(value: str) -> tuple[Address, ...]:
         # the stdlib's raw name for the same address, which decode_header repairs
         names = {a.lower(): n for n, a in lenient if n}
         pairs = [(n or names.get(a.lower(), ""), a) for n, a in pairs]
-    else:  # flanker rejects it (or is unavailable): the stdlib is more lenient
-        pairs = lenient
+    else:  # flanker rejects it (or is unavailable)
+        bare = _bare_mailbox(value)
+        if bare is not None:
+            return (bare,)
+        # the stdlib is more lenient (its items of a To/Cc list may be bare mailboxes too);
+        # `@host` alone (what it makes of `a@host b@host`) is no address
+        pairs = [_unbare(n, a) for n, a in lenient if not a.startswith("@")]
         if not pairs or any(not _VALID.fullmatch(a) and not _AT_WORD.match(a) for _, a in pairs):
             odd = _COMMENT_FORM.fullmatch(value)
             if odd:  # e.g. an archive's own obfuscation: keep it verbatim
@@ -161,3 +173,40 @@ def _parse_value(value: str) -> tuple[Address, ...]:
             continue
         out.append(_make(name, addr))
     return tuple(out)
+
+
+def _unbare(name: str, addr: str) -> tuple[str, str]:
+    bare = _bare_mailbox(addr) if " " in addr.strip() else None
+    return (name or bare.name, bare.address) if bare is not None else (name, addr)
+
+
+def _bare_mailbox(value: str) -> Address | None:
+    """`Glyph Lefkowitz glyph@divunal.com`: a header without `<>` whose words hold exactly
+    one address (an addr-spec token, or pipermail's `local at domain`; written twice counts
+    once), the other words being the display name.  None for anything else: an address is
+    never made from words that are not one."""
+    if _NOT_BARE.search(value):
+        return None
+    words = value.split()
+    found: set[str] = set()
+    rest: list[str] = []
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if _ADDR_SPEC.fullmatch(word):
+            found.add(word.rstrip(".").lower())
+            i += 1
+        elif (
+            i + 2 < len(words)
+            and words[i + 1] == "at"
+            and _LOCAL_PART.fullmatch(word)
+            and _AT_DOMAIN.fullmatch(words[i + 2])
+        ):
+            found.add(f"{word}@{words[i + 2].rstrip('.')}".lower())
+            i += 3
+        else:
+            rest.append(word)
+            i += 1
+    if len(found) != 1:
+        return None
+    return Address(name=_clean_name(" ".join(rest)) if rest else "", address=found.pop())
