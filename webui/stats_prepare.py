@@ -70,17 +70,25 @@ def prepare(app: Flask) -> int:
     try:
         return _prepare(app)
     finally:
-        frame.clear_cache()
-        facts.clear_cache()
-        bot_scores.clear_cache()
+        _forget()
+
+
+def _forget() -> None:
+    frame.clear_cache()
+    facts.clear_cache()
+    bot_scores.clear_cache()
 
 
 def _prepare(app: Flask) -> int:
     answered = 0
     for facilitator, urls in ((False, ANONYMOUS), (True, FACILITATOR)):
-        communities = _communities(app, facilitator=facilitator)
-        wanted = [*urls, *(f"/stats?community={quote(c)}" for c in communities)]
-        for url in wanted:
+        _forget()  # one scope's frames at a time: the peak is that of one worker's
+        communities = [
+            f"/stats?community={quote(c)}" for c in _communities(app, facilitator=facilitator)
+        ]
+        for url in [*urls, *communities]:
+            if url in communities:
+                _forget()
             try:
                 status = _get(app, url, facilitator=facilitator)
             except Exception:  # a page that fails here fails for its visitor too: logged
