@@ -183,8 +183,8 @@ def _unbare(name: str, addr: str) -> tuple[str, str]:
 def _bare_mailbox(value: str) -> Address | None:
     """`Glyph Lefkowitz glyph@divunal.com`: a header without `<>` whose words hold exactly
     one address (an addr-spec token, or pipermail's `local at domain`; written twice counts
-    once), the other words being the display name.  None for anything else: an address is
-    never made from words that are not one."""
+    once), the other words (none with an `@`) being the display name.  None for anything
+    else: an address is never made from words that are not one."""
     if _NOT_BARE.search(value):
         return None
     words = value.split()
@@ -207,6 +207,6 @@ def _bare_mailbox(value: str) -> Address | None:
         else:
             rest.append(word)
             i += 1
-    if len(found) != 1:
-        return None
+    if len(found) != 1 or any("@" in word for word in rest):
+        return None  # none, several, or garbled ones around it (`a@b m@i@g (a@b m@i@g)`)
     return Address(name=_clean_name(" ".join(rest)) if rest else "", address=found.pop())

@@ -88,6 +88,13 @@ def test_no_address_is_made_from_what_is_not_one(header: str) -> None:
     assert parse_from(header).address == ""
 
 
+def test_a_garbled_header_keeps_its_verbatim_form() -> None:
+    """r-sig-finance 2020q4 (pathological/mined/mbox_from_quirks): one token looks valid,
+    the words around it are broken addresses; taking it would make a sender up."""
+    header = "borkrese@rch m@iii@g oii gm@ii@com (borkrese@rch m@iii@g oii gm@ii@com)"
+    assert parse_from(header).address != "borkrese@rch"
+
+
 def test_a_list_with_separators_is_not_one_bare_mailbox() -> None:
     found = parse_address_list(["Jane Doe jane@example.org, joe@example.org"])
     assert "joe@example.org" in {a.address for a in found}
