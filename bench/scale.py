@@ -161,10 +161,9 @@ def web(data_dir: Path, quick: bool = False) -> dict[str, Any]:
             continue
         clear_figure_cache(data_dir)
         cold[url] = run_child(data_dir, 0, [url])["pages"][url]["first_ms"]
-        if quick:
-            continue
-        restart[url] = run_child(data_dir, 0, [url])["pages"][url]["first_ms"]
-        logger.info("cold %-50s %8.0f ms, restart %8.0f ms", url, cold[url], restart[url])
+        if not quick:
+            restart[url] = run_child(data_dir, 0, [url])["pages"][url]["first_ms"]
+        logger.info("cold %-50s %8.0f ms, restart %s ms", url, cold[url], restart.get(url))
     clear_figure_cache(data_dir)
     warm = run_child(data_dir, 2 if quick else WARM_ROUNDS, urls)
     pages = {}
