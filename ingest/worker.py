@@ -197,21 +197,9 @@ def build_item(
 _INT64 = 1 << 63
 
 
-_PLAIN = frozenset({str, int, bytes, float, type(None)})
-
-
 def unstorable(row: Sequence[object]) -> str:
     """Why SQLite would refuse to bind `row` (a text with lone surrogates, an integer out of
     range, a value of another type), or "" when it would not."""
-    if _PLAIN.issuperset(map(type, row)):
-        # the usual row, checked in C: all its texts encode at once, its integers in range
-        try:
-            "".join([v for v in row if type(v) is str]).encode("utf-8")
-            numbers = [v for v in row if type(v) is int]
-            if not numbers or (-_INT64 <= min(numbers) and max(numbers) < _INT64):
-                return ""
-        except UnicodeEncodeError:
-            pass  # the loop below names the column
     for name, value in zip(MESSAGE_COLUMNS, row, strict=False):
         if value is None or isinstance(value, bytes | float):
             continue
