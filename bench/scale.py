@@ -184,7 +184,7 @@ def web(data_dir: Path, quick: bool = False) -> dict[str, Any]:
         "worker_rss_mb": memory["VmRSS"] / 1024,
         "worker_peak_rss_mb": memory["VmHWM"] / 1024,
         "cold_max_ms": max(cold.values()),
-        "restart_max_ms": max(restart.values(), default=0.0),
+        "restart_max_ms": max(restart.values()) if restart else None,
         "warm_p95_max_ms": max(page["warm_p95_ms"] for page in pages.values()),
         "all_warm_p95_ms": nearest_rank(
             [t for p in warm["pages"].values() for t in p["warm_ms"]], 95
@@ -242,7 +242,9 @@ def row(result: dict[str, Any]) -> list[str]:
         f"{total:,.0f} MB ({total * 1e6 / build['mbox_bytes']:.2f}x mbox)",
         f"{result['search_fts5']['p50_ms']:.1f} / {result['search_fts5']['p95_ms']:.1f} ms",
         f"{es['p50_ms']:.1f} / {es['p95_ms']:.1f} ms" if es else "-",
-        f"{web_['cold_max_ms']:,.0f} / {web_['restart_max_ms']:,.0f} ms",
+        f"{web_['cold_max_ms']:,.0f} / {web_.get('restart_max_ms') or 0:,.0f} ms"
+        if web_.get("restart_max_ms")
+        else f"{web_['cold_max_ms']:,.0f} ms / -",
         f"{web_['warm_p95_max_ms']:,.0f} ms",
         f"{web_['worker_rss_mb']:.0f} MB (peak {web_['worker_peak_rss_mb']:.0f})",
         f"{one['sync_list']['wall_s']:.2f} s (all lists {one['sync_all']['wall_s']:.1f} s)",
