@@ -84,6 +84,9 @@ def open_reader(settings: Settings) -> Store | None:
     no write lock (a sync in progress does not hold it up) and leaves no log to checkpoint."""
     if settings.lists or settings.communities or not files.holds_data(settings.store_path):
         return None
+    # a reader tightens an exposed store as the writer's open does (it never creates one)
+    for path in (settings.store_path, *files.side_files(settings.store_path)):
+        files.tighten(path)
     store = Store(settings.store_path, readonly=True)
     try:
         if current_version(store.conn) == len(MIGRATIONS):
