@@ -146,16 +146,17 @@ def apply_changes(store: Store, changes: Sequence[Change]) -> tuple[int, set[str
 
 def unthread(store: Store, threads: set[str], message_ids: Sequence[int]) -> None:
     """Mark the messages of `threads` (and `message_ids`) unthreaded: `Store.rethread` then
-    rebuilds those threads from the current fields."""
+    rebuilds those threads from the current fields.  The threads' own rows go now: a thread
+    whose root's Message-ID changed (a synthetic id made from a sender now parsed) would not
+    be found again by its old id and stay, empty."""
     with store.transaction() as conn:
         ordered = sorted(threads)
         for start in range(0, len(ordered), 900):
             part = ordered[start : start + 900]
-            conn.execute(
-                f"UPDATE messages SET thread_id = NULL WHERE thread_id IN "
-                f"({','.join('?' * len(part))})",
-                part,
-            )
+            marks = ",".join("?" * len(part))
+            conn.execute(f"UPDATE messages SET thread_id = NULL WHERE thread_id IN ({marks})", part)
+            conn.execute(f"DELETE FROM msgnodes WHERE thread_id IN ({marks})", part)
+            conn.execute(f"DELETE FROM threads WHERE thread_id IN ({marks})", part)
         conn.executemany(
             "UPDATE messages SET thread_id = NULL WHERE id = ?", [(i,) for i in message_ids]
         )

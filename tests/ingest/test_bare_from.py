@@ -162,6 +162,13 @@ def test_reparse_gives_a_store_built_before_the_rule_its_senders(
         "SELECT count(DISTINCT i.person) FROM identities i JOIN messages m ON m.identity = i.id"
     ).fetchone()[0]
     assert glyph == [("Glyph Lefkowitz",)]
+    # the synthetic ids (no Message-ID in 1999) changed with the sender: no empty thread stays
+    threads = conn.execute("SELECT count(*) FROM threads").fetchone()[0]
+    used = conn.execute("SELECT count(DISTINCT thread_id) FROM messages").fetchone()[0]
+    assert (
+        threads,
+        conn.execute("SELECT count(*) FROM messages WHERE thread_id IS NULL").fetchone()[0],
+    ) == (used, 0)
     assert persons == len(
         {parse_from(h).address for h in _from_headers(corpus / REALITY / "1999-August.txt.gz")}
     )
