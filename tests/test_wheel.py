@@ -18,6 +18,7 @@ from scripts.wheelenv import missing_from_wheel
 from search import elastic
 from search.base import SearchUnavailableError
 from tests.search.conftest import ES_URL, delete_es_indices
+from tests.support.es_app import es_env
 from tests.support.wheel_fixture import Installed
 from webui import create_app, startup
 
@@ -60,11 +61,7 @@ def test_missing_mapping_fails_sync_reindex_and_healthz(
     no_mapping: None, corpus: Path, tmp_path: Path
 ) -> None:
     prefix = f"test-{uuid.uuid4().hex[:12]}"
-    env = {
-        "LISTARCHIVE_SEARCH_BACKEND": "elasticsearch",
-        "LISTARCHIVE_SEARCH_URL": ES_URL,
-        "LISTARCHIVE_SEARCH_INDEX": prefix,
-    }
+    env = es_env(prefix)
     data = tmp_path / "data"
     volumes = sorted((corpus / "pipermail/twisted/divunal-devel").glob("*.txt.gz"))[:2]
     runner = CliRunner()

@@ -20,6 +20,7 @@ from tests.cli.test_cli import invoke, ok, ok_json
 from tests.conftest import PIPERMAIL
 from tests.search.conftest import ES_URL, delete_es_indices
 from tests.store.test_store_faults import overwrite_page
+from tests.support.es_app import es_env
 
 VOLUME = PIPERMAIL / "twisted" / "reality" / "2000-January.txt.gz"  # 8 messages
 WORD = "reality"  # found in that volume
@@ -178,11 +179,7 @@ def test_check_an_index_of_another_store(synced: Path) -> None:
 @pytest.mark.skipif(not ES_URL, reason="no Elasticsearch node: set LISTARCHIVE_TEST_ES_URL")
 def test_a_lost_store_is_not_replaced_beside_an_elasticsearch_index(data_dir: Path) -> None:
     prefix = f"test-{uuid.uuid4().hex[:12]}"
-    env = {
-        "LISTARCHIVE_SEARCH_BACKEND": "elasticsearch",
-        "LISTARCHIVE_SEARCH_URL": ES_URL,
-        "LISTARCHIVE_SEARCH_INDEX": prefix,
-    }
+    env = es_env(prefix)
     try:
         assert invoke(data_dir, "lists", "add", "reality", "--mbox", str(VOLUME)).exit_code == 0
         assert invoke(data_dir, "sync", "--workers", "1", env=env).exit_code == 0

@@ -19,6 +19,7 @@ from store import communities
 from store.schema import MIGRATIONS
 from store.store import Store
 from tests.search.conftest import ES_URL, delete_es_indices
+from tests.support.es_app import es_env
 from tests.support.webauth import login
 from webui import create_app
 
@@ -195,11 +196,7 @@ def test_migration_keeps_single_memberships(tmp_path: Path) -> None:
 @pytest.mark.skipif(not ES_URL, reason="no Elasticsearch node: set LISTARCHIVE_TEST_ES_URL")
 def test_elasticsearch_community_search(data: Path) -> None:
     prefix = f"test-{uuid.uuid4().hex[:12]}"
-    env = {
-        "LISTARCHIVE_SEARCH_BACKEND": "elasticsearch",
-        "LISTARCHIVE_SEARCH_URL": ES_URL,
-        "LISTARCHIVE_SEARCH_INDEX": prefix,
-    }
+    env = es_env(prefix)
     try:
         _ok(data, "communities", "add", "divunal", "--lists", ",".join(FORUM))
         _ok(data, "communities", "add", "twisted", "--lists", ",".join(UMBRELLA))

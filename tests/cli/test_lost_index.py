@@ -18,6 +18,7 @@ from search.factory import open_configured
 from tests.cli.test_cli import invoke, ok, ok_json
 from tests.conftest import PIPERMAIL
 from tests.search.conftest import ES_URL, delete_es_indices
+from tests.support.es_app import es_env
 
 VOLUME = PIPERMAIL / "twisted" / "reality" / "2000-January.txt.gz"  # 8 messages
 WORD = "reality"
@@ -96,11 +97,7 @@ def test_a_fresh_data_dir_still_searches_to_nothing(data_dir: Path) -> None:
 @pytest.mark.skipif(not ES_URL, reason="no Elasticsearch node: set LISTARCHIVE_TEST_ES_URL")
 def test_a_deleted_elasticsearch_index_is_exit_3(data_dir: Path) -> None:
     prefix = f"test-{uuid.uuid4().hex[:12]}"
-    env = {
-        "LISTARCHIVE_SEARCH_BACKEND": "elasticsearch",
-        "LISTARCHIVE_SEARCH_URL": ES_URL,
-        "LISTARCHIVE_SEARCH_INDEX": prefix,
-    }
+    env = es_env(prefix)
     try:
         ok(data_dir, "lists", "add", "reality", "--mbox", str(VOLUME))
         assert invoke(data_dir, "sync", "--workers", "1", env=env).exit_code == 0

@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 import shutil
 import sqlite3
-import uuid
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -20,11 +19,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from config.settings import load_settings
-from search import indexer
-from search.factory import open_backend
 from search.query import parse_date
-from store.store import Store
-from tests.search.conftest import BACKENDS, ES_URL, delete_es_indices
+from tests.search.conftest import BACKENDS
+from tests.support.es_app import es_app
 from webui import create_app, search_view
 
 
@@ -34,23 +31,8 @@ def backend_app(request: pytest.FixtureRequest, webui_data: Path) -> Iterator[Fl
     if request.param == "sqlite":
         yield create_app(load_settings(env={}, overrides={"data_dir": webui_data}))
         return
-    prefix = f"test-{uuid.uuid4().hex[:12]}"
-    store = Store(webui_data / "store.db")
-    backend = open_backend("elasticsearch", webui_data, ES_URL, index_prefix=prefix)
-    try:
-        indexer.catch_up(store, backend)
-    finally:
-        backend.close()
-        store.close()
-    env = {
-        "LISTARCHIVE_SEARCH_BACKEND": "elasticsearch",
-        "LISTARCHIVE_SEARCH_URL": ES_URL,
-        "LISTARCHIVE_SEARCH_INDEX": prefix,
-    }
-    try:
-        yield create_app(load_settings(env=env, overrides={"data_dir": webui_data}))
-    finally:
-        delete_es_indices(prefix)
+    with es_app(webui_data) as app:
+        yield app
 
 
 @pytest.fixture()

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,11 +20,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from config.settings import load_settings
-from search import indexer
-from search.factory import open_backend
 from store import merges
 from store.store import Store
-from tests.search.conftest import BACKENDS, ES_URL, delete_es_indices
+from tests.search.conftest import BACKENDS
+from tests.support.es_app import es_app
 from tests.support.webauth import login
 from tests.webui.test_visibility_walk import PRIVATE_LIST, Mixed, mixed
 from webui import create_app
@@ -43,23 +41,8 @@ def app(request: pytest.FixtureRequest, mixed: Mixed) -> Iterator[Flask]:
     if request.param == "sqlite":
         yield create_app(load_settings(env={}, overrides={"data_dir": mixed.data}))
         return
-    prefix = f"test-{uuid.uuid4().hex[:12]}"
-    store = Store(mixed.data / "store.db")
-    backend = open_backend("elasticsearch", mixed.data, ES_URL, index_prefix=prefix)
-    try:
-        indexer.catch_up(store, backend)
-    finally:
-        backend.close()
-        store.close()
-    env = {
-        "LISTARCHIVE_SEARCH_BACKEND": "elasticsearch",
-        "LISTARCHIVE_SEARCH_URL": ES_URL,
-        "LISTARCHIVE_SEARCH_INDEX": prefix,
-    }
-    try:
-        yield create_app(load_settings(env=env, overrides={"data_dir": mixed.data}))
-    finally:
-        delete_es_indices(prefix)
+    with es_app(mixed.data) as app:
+        yield app
 
 
 def _person(data: Path, address: str) -> str:
