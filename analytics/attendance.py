@@ -12,7 +12,7 @@ import appear), the persons of the meeting's community first (one-word guesses o
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -100,23 +100,50 @@ def reference_day(conn: sqlite3.Connection, community: str = "") -> date:
 _QUIET = {"last_post": None, "recent_posts": 0, "active": False}
 
 
+Suggest = Callable[[sqlite3.Connection, list[str], str], dict[str, list[dict[str, Any]]]]
+
+
+def suggestions(
+    conn: sqlite3.Connection, names: list[str], community: str = ""
+) -> dict[str, list[dict[str, Any]]]:
+    """Each of `names` -> its candidates (`{"id", "key", "name", "reason"}`, best first; the
+    one person of a `matched` grade as "same name"), from every person who posted, the
+    `community`'s persons first.  Depends only on the messages, the persons and the
+    community's lists (the web UI keeps it per state of the archive)."""
+    if not names:
+        return {}
+    index = load_index(conn)
+    preferred = community_persons(conn, community)
+    found: dict[str, list[dict[str, Any]]] = {}
+    for name in names:
+        graded = match_name(name, index, preferred)
+        candidates = [_candidate(c.person, c.reason) for c in graded.candidates]
+        if graded.status == MATCHED and graded.person is not None:
+            candidates = [_candidate(graded.person, "same name")]
+        found[name] = candidates
+    return found
+
+
 def meeting_report(
-    conn: sqlite3.Connection, name: str, *, days: int = DAYS, today: date | None = None
+    conn: sqlite3.Connection,
+    name: str,
+    *,
+    days: int = DAYS,
+    today: date | None = None,
+    suggest: Suggest = suggestions,
 ) -> dict[str, Any]:
-    """A meeting, each participant with match, person, suggestions and activity."""
+    """A meeting, each participant with match, person, suggestions and activity;
+    `suggest(conn, unmatched names, community)`: `suggestions` or a kept copy of it."""
     meeting = meetings.get_meeting(conn, name)
     everyone = meetings.participants(conn, meeting)
-    index = load_index(conn) if any(p.person is None for p in everyone) else None
-    preferred = community_persons(conn, meeting.community) if index is not None else None
+    unmatched = sorted({p.name for p in everyone if p.person is None})
+    graded = suggest(conn, unmatched, meeting.community) if unmatched else {}
     rows: list[dict[str, Any]] = []
     suggested: dict[int, list[dict[str, Any]]] = {}
     for p in everyone:
         status = p.match
-        if p.person is None and index is not None:
-            graded = match_name(p.name, index, preferred)
-            candidates = [_candidate(c.person, c.reason) for c in graded.candidates]
-            if graded.status == MATCHED and graded.person is not None:
-                candidates = [_candidate(graded.person, "same name")]
+        if p.person is None:
+            candidates = [dict(c) for c in graded[p.name]]
             suggested[p.position] = candidates
             if p.match != meetings.UNMATCHED:  # a removed match stays removed
                 status = SUGGESTED if candidates else NONE

@@ -15,7 +15,7 @@ import time
 from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from analytics import periods
 from analytics.frame import Frame, Post
@@ -54,6 +54,18 @@ class Facts:
     is_first: list[bool]  # ... its author's first post in the scope
     is_last: list[bool]  # ... its author's last post in the scope
     by_period: dict[str, list[int]]  # period -> per post: its period index (filled on demand)
+    indexes: list[PostIndex] = field(default_factory=list)  # `post_index`, made on demand
+
+
+@dataclass(frozen=True, slots=True)
+class PostIndex:
+    """Positions in `frame.posts` (ascending, so in date order) of each person's posts, of
+    the posts replying to each person, and of each thread's posts: one person's page reads
+    their posts without a pass over the frame."""
+
+    by_person: dict[int, list[int]]
+    by_parent_person: dict[int, list[int]]
+    by_thread: dict[str, list[int]]
 
 
 _CACHE: OrderedDict[int, tuple[list[Post], Facts]] = OrderedDict()
@@ -119,6 +131,29 @@ def clear_cache() -> None:
     """Forget every computed frame's facts (benchmarks measuring cold requests)."""
     with _LOCK:
         _CACHE.clear()
+
+
+def post_index(frame: Frame) -> PostIndex:
+    """The frame's `PostIndex` (made once per loaded frame, kept with its facts)."""
+    found = facts(frame)
+    if found.indexes:
+        return found.indexes[0]
+    by_person: dict[int, list[int]] = {}
+    by_parent: dict[int, list[int]] = {}
+    by_thread: dict[str, list[int]] = {}
+    for i, post in enumerate(frame.posts):
+        by_person.setdefault(post.person, []).append(i)
+        if post.parent_person is not None:
+            by_parent.setdefault(post.parent_person, []).append(i)
+        by_thread.setdefault(post.thread, []).append(i)
+    index = PostIndex(by_person, by_parent, by_thread)
+    found.indexes[:] = [index]
+    return index
+
+
+def in_span(positions: list[int], span: range) -> list[int]:
+    """The `positions` (ascending) inside `span` (a window of `window`)."""
+    return positions[bisect_left(positions, span.start) : bisect_left(positions, span.stop)]
 
 
 def period_indexes(frame: Frame, period: str) -> list[int]:

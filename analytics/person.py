@@ -8,11 +8,19 @@ window; a started thread's replies are counted over the scope's whole history (a
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass
 
 from analytics import periods
-from analytics.facts import PersonTotal, first_posts, in_window, ranked, thread_starts
+from analytics.facts import (
+    PersonTotal,
+    first_posts,
+    in_span,
+    post_index,
+    ranked,
+    thread_starts,
+    window,
+)
 from analytics.frame import Frame, Post
 
 
@@ -70,9 +78,12 @@ def person_activity(
     """`person_id`'s activity (all zeros when they have no post in the window)."""
     periods.check_period(period)
     starts = thread_starts(frame)
-    mine = [p for p in in_window(frame) if p.person == person_id]
+    index, span, posts = post_index(frame), window(frame), frame.posts
+    mine = [posts[i] for i in in_span(index.by_person.get(person_id, []), span)]
     received = Counter(
-        p.person for p in in_window(frame) if p.parent_person == person_id and p.person != person_id
+        posts[i].person
+        for i in in_span(index.by_parent_person.get(person_id, []), span)
+        if posts[i].person != person_id
     )
     given = Counter(
         p.parent_person
@@ -154,32 +165,32 @@ def _lists(frame: Frame, mine: list[Post]) -> list[ListActivity]:
 
 def _started(frame: Frame, started: list[Post], limit: int | None) -> list[StartedThread]:
     """The threads the person started inside the window, newest first."""
-    wanted = {p.thread: p for p in started}
-    messages: Counter[str] = Counter()
-    replies: Counter[str] = Counter()
-    people: dict[str, set[int]] = defaultdict(set)
-    first_reply: dict[str, int] = {}
-    for post in frame.posts:
-        root = wanted.get(post.thread)
-        if root is None:
-            continue
-        messages[post.thread] += 1
-        people[post.thread].add(post.person)
-        if post.person != root.person:
-            replies[post.thread] += 1
-            first_reply.setdefault(post.thread, post.date - root.date)
     chosen = sorted(started, key=lambda p: (-p.date, -p.id))
     if limit is not None:
         chosen = chosen[:limit]
-    return [
-        StartedThread(
-            p.thread,
-            ref.subject if (ref := frame.threads.get(p.thread)) else "",
-            periods.iso(p.date) or "",
-            messages[p.thread],
-            replies[p.thread],
-            len(people[p.thread]),
-            first_reply.get(p.thread),
+    by_thread, posts = post_index(frame).by_thread, frame.posts
+    found = []
+    for root in chosen:
+        replies = 0
+        people = set()
+        first_reply = None
+        for i in by_thread[root.thread]:  # the thread's posts in the scope, whole history
+            post = posts[i]
+            people.add(post.person)
+            if post.person != root.person:
+                replies += 1
+                if first_reply is None:
+                    first_reply = post.date - root.date
+        ref = frame.threads.get(root.thread)
+        found.append(
+            StartedThread(
+                root.thread,
+                ref.subject if ref else "",
+                periods.iso(root.date) or "",
+                len(by_thread[root.thread]),
+                replies,
+                len(people),
+                first_reply,
+            )
         )
-        for p in chosen
-    ]
+    return found

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -41,18 +42,39 @@ class _People:
     names: dict[int, tuple[str, str]]  # person -> (key, name)
 
 
-def _people(conn: sqlite3.Connection) -> _People:
+def _people(
+    conn: sqlite3.Connection, member_addresses: Iterable[str], posters: Iterable[int] = ()
+) -> _People:
+    """The persons of `member_addresses` (those that have an identity) and of `posters`,
+    with their addresses and names: read for them only, not for the whole archive."""
     person_of: dict[str, int] = {}
+    for part, marks in _chunks(sorted(set(member_addresses))):
+        for value, person in conn.execute(
+            f"SELECT value, person FROM identities WHERE kind = ? AND value IN ({marks})",
+            [ADDRESS, *part],
+        ):
+            person_of[str(value)] = int(person)
+    wanted = sorted(set(person_of.values()) | set(posters))
     addresses: dict[int, list[str]] = defaultdict(list)
-    for value, person in conn.execute(
-        "SELECT value, person FROM identities WHERE kind = ? ORDER BY value", (ADDRESS,)
-    ):
-        person_of[str(value)] = int(person)
-        addresses[int(person)].append(str(value))
-    names = {
-        int(i): (str(k), str(n)) for i, k, n in conn.execute("SELECT id, key, name FROM persons")
-    }
+    names: dict[int, tuple[str, str]] = {}
+    for part, marks in _chunks(wanted):
+        for person, value in conn.execute(
+            f"SELECT person, value FROM identities WHERE kind = ? AND person IN ({marks}) "
+            "ORDER BY value",
+            [ADDRESS, *part],
+        ):
+            addresses[int(person)].append(str(value))
+        for i, k, n in conn.execute(
+            f"SELECT id, key, name FROM persons WHERE id IN ({marks})", part
+        ):
+            names[int(i)] = (str(k), str(n))
     return _People(person_of, dict(addresses), names)
+
+
+def _chunks(values: list[Any], size: int = 500) -> Iterator[tuple[list[Any], str]]:
+    for start in range(0, len(values), size):
+        part = values[start : start + size]
+        yield part, ",".join("?" * len(part))
 
 
 def _day(ts: int | None) -> str | None:
@@ -80,7 +102,6 @@ def list_report(
 ) -> dict[str, Any]:
     """The roster report of one list (see the module docstring)."""
     roster = _roster_or_fail(conn, list_name)
-    people = _people(conn)
     members = rosters.members(conn, roster.id)
     start = since or date.fromisoformat(roster.as_of) - timedelta(days=365)
     start_ts = int(datetime(start.year, start.month, start.day, tzinfo=UTC).timestamp())
@@ -98,6 +119,7 @@ def list_report(
         in_window += post.date >= start_ts
         list_last = post.date if list_last is None else max(list_last, post.date)
     member_addresses = {m.address for m in members}
+    people = _people(conn, member_addresses, (p for p, n in recent.items() if n))
     member_persons = {people.person_of[a] for a in member_addresses if a in people.person_of}
     never = [
         _member(m, people)
@@ -150,9 +172,9 @@ def list_report(
 
 def old_not_joined(conn: sqlite3.Connection, old_list: str, new_list: str) -> list[dict[str, Any]]:
     """Members of the old list's current roster who are not on the new list's roster."""
-    people = _people(conn)
     old = rosters.members(conn, _roster_or_fail(conn, old_list).id)
     new = rosters.members(conn, _roster_or_fail(conn, new_list).id)
+    people = _people(conn, [m.address for m in [*old, *new]])
     new_addresses = {m.address for m in new}
     new_persons = {people.person_of[a] for a in new_addresses if a in people.person_of}
     return [

@@ -4,7 +4,7 @@ persons as one reader may see them (`has_visible_post`, `VisibleNames`)."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from store import removal_marks
@@ -24,16 +24,9 @@ class PersonRow:
     addresses: tuple[str, ...]
 
 
-def list_persons(
-    conn: sqlite3.Connection,
-    *,
-    search: str = "",
-    limit: int = 100,
-    offset: int = 0,
-) -> tuple[int, list[PersonRow]]:
-    """(total, one page) of live persons who have posted, busiest first; `search` matches
-    names, addresses and keys (accent- and case-insensitive).  Personal data: callers show
-    this to logged-in roles only."""
+def person_rows(conn: sqlite3.Connection) -> list[PersonRow]:
+    """Every live person who has posted, busiest first (then by name and key), with their
+    non-removed messages counted and their addresses: the directory before any search."""
     rows = conn.execute(
         f"""
         SELECT p.id, p.key, p.name, COUNT(m.id), MIN(m.date), MAX(m.date)
@@ -49,24 +42,37 @@ def list_persons(
         "SELECT person, value FROM identities WHERE kind = 'address' ORDER BY value"
     ):
         addresses.setdefault(int(person), []).append(str(value))
+    found = [
+        PersonRow(str(key), str(name), int(count), first, last, tuple(addresses.get(int(pid), ())))
+        for pid, key, name, count, first, last in rows
+    ]
+    found.sort(key=lambda r: (-r.messages, r.name.casefold(), r.key))
+    return found
+
+
+def list_persons(
+    conn: sqlite3.Connection,
+    *,
+    search: str = "",
+    limit: int = 100,
+    offset: int = 0,
+    rows: Sequence[PersonRow] | None = None,
+) -> tuple[int, list[PersonRow]]:
+    """(total, one page) of live persons who have posted, busiest first; `search` matches
+    names, addresses and keys (accent- and case-insensitive); `rows`: `person_rows(conn)`
+    when the caller has them (the web UI keeps them per state of the archive).  Personal
+    data: callers show this to logged-in roles only."""
+    everyone = person_rows(conn) if rows is None else rows
     needle = fold(search.strip())
     address_needle = normalize_address(search) or needle
     found = [
-        PersonRow(
-            str(key),
-            str(name),
-            int(count),
-            first,
-            last,
-            tuple(addresses.get(int(pid), ())),
-        )
-        for pid, key, name, count, first, last in rows
+        r
+        for r in everyone
         if not needle
-        or needle in fold(str(name))
-        or any(address_needle in a for a in addresses.get(int(pid), ()))
-        or needle == str(key)
+        or needle in fold(r.name)
+        or any(address_needle in a for a in r.addresses)
+        or needle == r.key
     ]
-    found.sort(key=lambda r: (-r.messages, r.name.casefold(), r.key))
     return len(found), found[offset : offset + limit]
 
 

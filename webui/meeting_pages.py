@@ -21,6 +21,7 @@ from flask.typing import ResponseReturnValue
 from analytics import attendance
 from store import meetings, tags
 from store.persons import list_persons
+from webui import stats_figures
 from webui.auth import current_user, require_role
 from webui.extensions import get_store, get_writable_store
 from webui.views import CsvTable, render, wants_json
@@ -90,7 +91,9 @@ def index() -> ResponseReturnValue:
 def meeting(name: str) -> ResponseReturnValue:
     days = _days()
     try:
-        report = attendance.meeting_report(get_store().conn, name, days=days)
+        report = attendance.meeting_report(
+            get_store().conn, name, days=days, suggest=stats_figures.meeting_suggestions
+        )
     except meetings.MeetingError:
         abort(404, f"No meeting {name}.")
     for p in report["participants"]:
@@ -125,7 +128,13 @@ def _lookup(participants: list[dict[str, Any]]) -> dict[str, Any] | None:
     if not where.isdigit() or not any(p["position"] == int(where) for p in participants):
         abort(400, "find must be the #position of a participant")
     q = request.args.get("q", "").strip()
-    total, found = list_persons(get_store().conn, search=q, limit=LOOKUP_LIMIT) if q else (0, [])
+    total, found = (
+        list_persons(
+            get_store().conn, search=q, limit=LOOKUP_LIMIT, rows=stats_figures.person_rows()
+        )
+        if q
+        else (0, [])
+    )
     return {
         "position": int(where),
         "q": q,

@@ -23,7 +23,7 @@ from analytics.person import ListActivity, PersonPeriod, StartedThread, person_a
 from store import bots, identities, merges, removals
 from store.identities import IdentityRef
 from store.persons import list_persons
-from webui import merge_suggestions, stats_params
+from webui import merge_suggestions, stats_figures, stats_params
 from webui.auth import current_user, require_role
 from webui.extensions import get_store, get_writable_store
 from webui.stats_figures import bot_suggestions, kept, key_of
@@ -56,7 +56,13 @@ def directory() -> ResponseReturnValue:
     q = request.args.get("q", "").strip()
     page = _page_number()
     limit = 100_000 if request.path.endswith(".csv") else PAGE
-    total, rows = list_persons(get_store().conn, search=q, limit=limit, offset=(page - 1) * PAGE)
+    total, rows = list_persons(
+        get_store().conn,
+        search=q,
+        limit=limit,
+        offset=(page - 1) * PAGE,
+        rows=stats_figures.person_rows(),
+    )
     persons = [
         {
             "key": r.key,

@@ -15,9 +15,11 @@ alone: the equivalence tests compare both).  CSV twins always compute from the f
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
+import sqlite3
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -25,10 +27,11 @@ from typing import Any
 
 from flask import current_app, request
 
+from analytics import attendance
 from analytics import bots as bot_scores
 from analytics.frame import Frame
 from analytics.scope import Scope
-from store import bots, figure_cache, merges
+from store import bots, figure_cache, merges, persons
 from webui.access import viewer
 from webui.extensions import get_store
 from webui.stats_params import Params, frame_of
@@ -36,6 +39,8 @@ from webui.stats_params import Params, frame_of
 logger = logging.getLogger(__name__)
 
 FRAME_COUNTS = "_frame"  # the frame's own numbers, for `scope_data`
+STORE_CODE = ("names.py", "name_match.py", "persons.py", "merges.py")
+"""Store modules whose results are kept here too (name matching, the directory, merges)."""
 
 
 @cache
@@ -44,6 +49,7 @@ def code_digest() -> str:
     root = Path(__file__).resolve().parents[1]
     paths = sorted((root / "analytics").glob("*.py"))
     paths += [root / "webui" / n for n in ("stats_pages.py", "stats_params.py", "obfuscate.py")]
+    paths += [root / "store" / n for n in STORE_CODE]
     digest = hashlib.sha256()
     for path in paths:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
@@ -162,3 +168,37 @@ def bot_suggestions() -> list[dict[str, Any]]:
 
     found: list[dict[str, Any]] = kept(key, compute)["found"]
     return found
+
+
+def meeting_suggestions(
+    conn: sqlite3.Connection, names: list[str], community: str
+) -> dict[str, list[dict[str, Any]]]:
+    """For a meeting's page: `analytics.attendance.suggestions`, kept like the figures and
+    keyed also on the names and the community's lists (its persons are ranked first)."""
+    lists = [
+        int(r[0])
+        for r in conn.execute(
+            "SELECT list FROM list_communities WHERE community = ? ORDER BY list", (community,)
+        )
+    ]
+    key = key_of("meeting-suggestions", names, community, lists)
+    found: dict[str, list[dict[str, Any]]] = kept(
+        key, lambda: attendance.suggestions(conn, names, community)
+    )
+    return found
+
+
+def person_rows() -> list[persons.PersonRow]:
+    """For the persons directory (and a meeting's look-up): `store.persons.person_rows`,
+    kept like the figures (it depends on the archive's state alone)."""
+    conn = get_store().conn
+
+    def compute() -> dict[str, Any]:
+        return {"rows": [dataclasses.astuple(r) for r in persons.person_rows(conn)]}
+
+    return [
+        persons.PersonRow(key, name, messages, first, last, tuple(addresses))
+        for key, name, messages, first, last, addresses in kept(key_of("person-rows"), compute)[
+            "rows"
+        ]
+    ]
