@@ -22,14 +22,16 @@ def compute_facets(
 
     The match set is read once into a materialised CTE and grouped three times (by lists, by
     month, by identity): a single GROUP BY over all three would return a row per combination,
-    ~5x more rows for a month than for a year facet, each then summed in Python."""
+    ~5x more rows for a month than for a year facet, each then summed in Python.  The FTS5
+    table is the outer loop (`search.fts_page`: the planner would run the MATCH again for each
+    row of a `docs` index that a filter such as `from:ADDRESS` has)."""
     columns = "d.lists AS l, strftime('%Y-%m', d.date, 'unixepoch') AS mo, d.identity AS i"
     if plan.match is None:
         source = f"SELECT {columns} FROM docs d WHERE {plan.where}"
         params: tuple[object, ...] = plan.params
     else:
         source = (
-            f"SELECT {columns} FROM fts JOIN docs d ON d.id = fts.rowid WHERE fts MATCH ? "
+            f"SELECT {columns} FROM fts CROSS JOIN docs d ON d.id = fts.rowid WHERE fts MATCH ? "
             f"AND {plan.where}"
         )
         params = (plan.match, *plan.params)

@@ -47,7 +47,8 @@ from search.base import (
     Sort,
 )
 from search.cursor import decode_cursor, encode_cursor
-from search.fts_sql import BM25, FtsPlan, build_plan, order_by
+from search.fts_page import Row, filtered_page, filtered_total, matched_page, matched_total
+from search.fts_sql import FtsPlan, build_plan
 from search.fts_texts import pack_texts, sender_text, unindex, unpack_texts
 from search.persons import resolve_query, sender_facet
 from search.query import DEFAULT_LIMITS, HIGHLIGHT_END, HIGHLIGHT_START, QueryLimits, parse_query
@@ -67,8 +68,6 @@ __all__ = ["HIGHLIGHT_END", "HIGHLIGHT_START", "SCHEMA_VERSION", "SqliteFtsBacke
 logger = logging.getLogger(__name__)
 
 _CHUNK = 500
-
-_SELECT = "d.key, d.message_id, d.lists, d.subject, d.from_name, d.from_addr, d.date, d.thread_id"
 
 
 def _epoch(value: datetime | None) -> int | None:
@@ -360,46 +359,31 @@ class SqliteFtsBackend:
         limit: int,
         offset: int,
     ) -> tuple[int, list[Hit]]:
-        params = (plan.match, *plan.params)
-        source = "fts JOIN docs d ON d.id = fts.rowid WHERE fts MATCH ?"
-        if plan.where == "1":
-            (total,) = conn.execute("SELECT count(*) FROM fts WHERE fts MATCH ?", params).fetchone()
-        else:
-            sql = f"SELECT count(*) FROM {source} AND {plan.where}"
-            (total,) = conn.execute(sql, params).fetchone()
+        total = matched_total(conn, plan)
         if limit == 0 or total <= offset:
-            return int(total), []
-        score = BM25 if sort == "relevance" else "0.0"
-        sql = (
-            f"SELECT {_SELECT}, fts.rowid, {score} FROM {source}"
-            f" AND {plan.where} ORDER BY {order_by(plan, sort)} LIMIT ? OFFSET ?"
-        )
+            return total, []
         hits = []
         max_bytes = self.text_limits.max_snippet_bytes
-        for row in conn.execute(sql, (*params, limit, offset)).fetchall():
-            snippet = _snippet(conn, row[8], phrases, str(row[3]), max_bytes)
-            hits.append(self._hit(row[:8], snippet, -float(row[9])))
-        return int(total), hits
+        for row in matched_page(conn, plan, sort, limit, offset, total):
+            snippet = _snippet(conn, int(row[8] or 0), phrases, str(row[3]), max_bytes)
+            hits.append(self._hit(row[:8], snippet, -float(row[9] or 0.0)))
+        return total, hits
 
     def _filtered(
         self, conn: sqlite3.Connection, plan: FtsPlan, sort: Sort, limit: int, offset: int
     ) -> tuple[int, list[Hit]]:
-        sql = f"SELECT count(*) FROM docs d WHERE {plan.where}"
-        (total,) = conn.execute(sql, plan.params).fetchone()
+        total = filtered_total(conn, plan)
         if limit == 0 or total <= offset:
-            return int(total), []
-        sql = (
-            f"SELECT {_SELECT}, d.id FROM docs d WHERE {plan.where}"
-            f" ORDER BY {order_by(plan, sort)} LIMIT ? OFFSET ?"
-        )
+            return total, []
         hits = []
         max_bytes = self.text_limits.max_snippet_bytes
-        for row in conn.execute(sql, (*plan.params, limit, offset)).fetchall():
-            hits.append(self._hit(row[:8], _snippet(conn, row[8], (), str(row[3]), max_bytes), 0.0))
-        return int(total), hits
+        for row in filtered_page(conn, plan, sort, limit, offset):
+            snippet = _snippet(conn, int(row[8] or 0), (), str(row[3]), max_bytes)
+            hits.append(self._hit(row[:8], snippet, 0.0))
+        return total, hits
 
     @staticmethod
-    def _hit(row: tuple[str | int | None, ...], snippet: str, score: float) -> Hit:
+    def _hit(row: Row, snippet: str, score: float) -> Hit:
         key, message_id, lists, subject, from_name, from_addr, date, thread_id = row
         return Hit(
             key=str(key),
