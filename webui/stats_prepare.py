@@ -1,7 +1,7 @@
 """Compute the statistics pages' default figures ahead of the first visitor (issue 14): after a
 sync that stored messages, the scheduler asks every default dashboard once, as an anonymous
-visitor and as a facilitator, so that the figures are in the store (`webui.stats_figures`)
-before a web worker is asked for them.
+visitor and as a facilitator (the person directory and every meeting's page too), so that the
+figures are in the store (`webui.stats_figures`) before a web worker is asked for them.
 
 The pages are produced by the application itself (the same views, parameters and keys as a
 browser's request), in request contexts of its own: the facilitator is an account that exists
@@ -34,6 +34,7 @@ FACILITATOR = (
     "/stats/cohorts",
     "/persons/suggestions",
     "/persons/bots",
+    "/persons",
 )
 
 
@@ -63,6 +64,16 @@ def _communities(app: Flask, *, facilitator: bool) -> list[str]:
         return [str(c) for c in choices()["communities"]]
 
 
+def _meetings(app: Flask) -> list[str]:
+    """Every meeting's page (its name suggestions are kept: `stats_figures`)."""
+    from store import meetings
+    from webui.extensions import get_store
+
+    with app.test_request_context("/meetings", base_url=_base_url(app)):
+        conn = get_store().conn
+        return [f"/meetings/{quote(m.name)}" for m, _counts in meetings.all_meetings(conn)]
+
+
 def prepare(app: Flask) -> int:
     """Ask every default statistics page once as each kind of reader; returns how many
     answered 200.  The frames and scores computed are forgotten afterwards: this process
@@ -86,7 +97,8 @@ def _prepare(app: Flask) -> int:
         communities = [
             f"/stats?community={quote(c)}" for c in _communities(app, facilitator=facilitator)
         ]
-        for url in [*urls, *communities]:
+        extra = _meetings(app) if facilitator else []
+        for url in [*urls, *communities, *extra]:
             if url in communities:
                 _forget()
             try:

@@ -5,7 +5,8 @@ directory (a page, a search, a meeting's look-up) and the meeting's page, HTML, 
 answer the same with the store cache off, on and empty (computed and kept) and on and filled
 (read back in a fresh application, with the computation made to fail); and after each change
 they depend on (a sync of a new sender, a merge, a confirmed participant, a list joining the
-community, a removal) the kept answers are not served: they are again the computed ones."""
+community, a removal) the kept answers are not served: they are again the computed ones.
+The scheduler's preparation (`webui.stats_prepare`) keeps them before the first visitor."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ from store import communities, meetings, merges, persons, removals
 from store.store import Store
 from tests.support.webauth import login
 from tests.webui.conftest import PRIVATE, PUBLIC
-from webui import create_app
+from webui import create_app, stats_prepare
 
 CSRF = re.compile(rb'name="csrf_token" value="[^"]*"')
 MEETING = "kept-call"
@@ -81,6 +82,10 @@ def _kept(data: Path) -> int:
         conn.close()
 
 
+def _fail(*_args: Any) -> None:
+    raise AssertionError("a kept answer was computed again")
+
+
 def _same_three_ways(data: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """The answers with the cache off, on (computed and kept) and on (read back), all equal;
     returns them."""
@@ -88,12 +93,8 @@ def _same_three_ways(data: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, A
     computed = _answers(_app(data, cache=True), data)
     assert _kept(data) > 0
     with monkeypatch.context() as patched:
-
-        def fail(*_args: Any) -> None:
-            raise AssertionError("a kept answer was computed again")
-
-        patched.setattr(attendance, "suggestions", fail)
-        patched.setattr(persons, "person_rows", fail)
+        patched.setattr(attendance, "suggestions", _fail)
+        patched.setattr(persons, "person_rows", _fail)
         read_back = _answers(_app(data, cache=True), data)
     for url, answer in expected.items():
         assert computed[url] == answer, f"{url}: computed with the cache on differs"
@@ -203,3 +204,17 @@ def test_kept_directory_and_meeting_suggestions_follow_every_change(
     assert _kept(data) == 0
     removed = _same_three_ways(data, monkeypatch)
     assert removed["/persons"][1]["total"] == confirmed["/persons"][1]["total"] - 1
+
+
+def test_prepared_directory_and_meetings_are_served_without_computing(
+    data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = _answers(_app(data, cache=False), data)
+    asked = len(stats_prepare.ANONYMOUS) + len(stats_prepare.FACILITATOR)
+    asked += 2 + 1  # the community's /stats as each reader, the meeting's page
+    assert stats_prepare.prepare(_app(data, cache=True)) == asked
+    monkeypatch.setattr(attendance, "suggestions", _fail)
+    monkeypatch.setattr(persons, "person_rows", _fail)
+    answers = _answers(_app(data, cache=True), data)
+    for url in (f"/meetings/{MEETING}", "/persons", "/persons?q=glyph"):
+        assert answers[url] == expected[url], url
