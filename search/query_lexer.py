@@ -5,8 +5,7 @@ before anything recurses over it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from search.base import SearchQueryError
 
@@ -17,8 +16,7 @@ FILTER_FIELDS = frozenset({"from", "person", "subject", "list", "thread", "after
 TokenKind = Literal["word", "phrase", "field", "or", "and", "not", "minus", "lparen", "rparen"]
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):  # not a dataclass: ~1 ms less at import (issue 14, CLI start-up)
     kind: TokenKind
     text: str = ""
     field: str = ""

@@ -18,12 +18,18 @@ import Stemmer
 from search.query import split_words
 
 _STEMMER = Stemmer.Stemmer("porter", 100_000)
-_IDENTIFIER = re.compile(
-    r"(?:[a-z][a-z0-9+.-]*://[^\s<>\"')\]]+)"  # URLs
-    r"|(?:[\w.+-]+@[\w-]+(?:\.[\w-]+)+)"  # addresses
-    r"|(?:\b\w+(?:[.\-/:]\w+)+\b)",  # versions, dotted names, CVE-2021-33038, a/b paths
-    re.IGNORECASE,
-)
+
+
+@lru_cache(maxsize=1)
+def _identifier() -> re.Pattern[str]:
+    """Compiled when first used (Elasticsearch indexing): a search from the shell never needs
+    it (issue 14, CLI start-up)."""
+    return re.compile(
+        r"(?:[a-z][a-z0-9+.-]*://[^\s<>\"')\]]+)"  # URLs
+        r"|(?:[\w.+-]+@[\w-]+(?:\.[\w-]+)+)"  # addresses
+        r"|(?:\b\w+(?:[.\-/:]\w+)+\b)",  # versions, dotted names, CVE-2021-33038, a/b paths
+        re.IGNORECASE,
+    )
 
 
 def fold(text: str) -> str:
@@ -55,10 +61,11 @@ def identifiers(*texts: str) -> list[str]:
     Whitespace-separated tokens holding a separator are checked one by one: much faster than
     running the identifier pattern over whole message bodies."""
     found: dict[str, None] = {}
+    pattern = _identifier()
     for text in texts:
         for token in text.split():
             if "." in token or "@" in token or "/" in token or ":" in token or "-" in token:
-                match = _IDENTIFIER.search(token)
+                match = pattern.search(token)
                 if match is not None:
                     value = match.group(0).rstrip(".,;:!?").lower()
                     if 2 < len(value) <= 256:
