@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from analytics import periods
-from analytics.frame import Frame, Post
+from analytics.frame import Frame, Post, long_lived
 
 CACHE_SIZE = 8
 
@@ -119,7 +119,8 @@ def facts(frame: Frame) -> Facts:
         if hit is not None and hit[0] is frame.posts:
             _CACHE.move_to_end(key)
             return hit[1]
-    found = _compute(frame.posts)
+    with long_lived():  # out of the collector's passes (`analytics.frame.long_lived`)
+        found = _compute(frame.posts)
     with _LOCK:
         _CACHE[key] = (frame.posts, found)  # holding the list keeps its id from being reused
         while len(_CACHE) > CACHE_SIZE:
@@ -141,12 +142,13 @@ def post_index(frame: Frame) -> PostIndex:
     by_person: dict[int, list[int]] = {}
     by_parent: dict[int, list[int]] = {}
     by_thread: dict[str, list[int]] = {}
-    for i, post in enumerate(frame.posts):
-        by_person.setdefault(post.person, []).append(i)
-        if post.parent_person is not None:
-            by_parent.setdefault(post.parent_person, []).append(i)
-        by_thread.setdefault(post.thread, []).append(i)
-    index = PostIndex(by_person, by_parent, by_thread)
+    with long_lived():
+        for i, post in enumerate(frame.posts):
+            by_person.setdefault(post.person, []).append(i)
+            if post.parent_person is not None:
+                by_parent.setdefault(post.parent_person, []).append(i)
+            by_thread.setdefault(post.thread, []).append(i)
+        index = PostIndex(by_person, by_parent, by_thread)
     found.indexes[:] = [index]
     return index
 

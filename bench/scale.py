@@ -176,6 +176,9 @@ def web(data_dir: Path, quick: bool = False) -> dict[str, Any]:
             "first_in_worker_ms": page["first_ms"],
             "warm_p50_ms": nearest_rank(page["warm_ms"], 50),
             "warm_p95_ms": nearest_rank(page["warm_ms"], 95),
+            "first_in_worker_cpu_ms": page["first_cpu_ms"],
+            "warm_cpu_p50_ms": nearest_rank(page["warm_cpu_ms"], 50),
+            "warm_cpu_p95_ms": nearest_rank(page["warm_cpu_ms"], 95),
         }
         logger.info("%-50s %s", url, pages[url])
     memory = warm["memory_kb"]
