@@ -20,7 +20,6 @@ from flask.typing import ResponseReturnValue
 
 from analytics import attendance
 from store import meetings, tags
-from store.persons import list_persons
 from webui import stats_figures
 from webui.auth import current_user, require_role
 from webui.extensions import get_store, get_writable_store
@@ -128,13 +127,7 @@ def _lookup(participants: list[dict[str, Any]]) -> dict[str, Any] | None:
     if not where.isdigit() or not any(p["position"] == int(where) for p in participants):
         abort(400, "find must be the #position of a participant")
     q = request.args.get("q", "").strip()
-    total, found = (
-        list_persons(
-            get_store().conn, search=q, limit=LOOKUP_LIMIT, rows=stats_figures.person_rows()
-        )
-        if q
-        else (0, [])
-    )
+    total, found = stats_figures.person_page(q, LOOKUP_LIMIT, 0) if q else (0, [])
     return {
         "position": int(where),
         "q": q,

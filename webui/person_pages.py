@@ -22,7 +22,6 @@ from analytics.facts import PersonTotal
 from analytics.person import ListActivity, PersonPeriod, StartedThread, person_activity
 from store import bots, identities, merges, removals
 from store.identities import IdentityRef
-from store.persons import list_persons
 from webui import merge_suggestions, stats_figures, stats_params
 from webui.auth import current_user, require_role
 from webui.extensions import get_store, get_writable_store
@@ -56,13 +55,7 @@ def directory() -> ResponseReturnValue:
     q = request.args.get("q", "").strip()
     page = _page_number()
     limit = 100_000 if request.path.endswith(".csv") else PAGE
-    total, rows = list_persons(
-        get_store().conn,
-        search=q,
-        limit=limit,
-        offset=(page - 1) * PAGE,
-        rows=stats_figures.person_rows(),
-    )
+    total, rows = stats_figures.person_page(q, limit, (page - 1) * PAGE)
     persons = [
         {
             "key": r.key,

@@ -196,9 +196,33 @@ def person_rows() -> list[persons.PersonRow]:
     def compute() -> dict[str, Any]:
         return {"rows": [dataclasses.astuple(r) for r in persons.person_rows(conn)]}
 
+    return _rows(kept(key_of("person-rows"), compute)["rows"])
+
+
+def person_page(search: str, limit: int, offset: int) -> tuple[int, list[persons.PersonRow]]:
+    """`store.persons.list_persons` for one page of the directory (or a look-up): a page
+    without a search is kept itself (a visit reads that page back, not every person); a
+    search filters the kept rows (one entry per search would push the dashboards' figures
+    out of the store's `MAX_ENTRIES`)."""
+    conn = get_store().conn
+
+    def compute() -> dict[str, Any]:
+        total, rows = persons.list_persons(
+            conn, search=search, limit=limit, offset=offset, rows=person_rows()
+        )
+        return {"total": total, "rows": [dataclasses.astuple(r) for r in rows]}
+
+    if search.strip():
+        total, rows = persons.list_persons(
+            conn, search=search, limit=limit, offset=offset, rows=person_rows()
+        )
+        return total, rows
+    found = kept(key_of("person-page", limit, offset), compute)
+    return int(found["total"]), _rows(found["rows"])
+
+
+def _rows(found: list[list[Any]]) -> list[persons.PersonRow]:
     return [
         persons.PersonRow(key, name, messages, first, last, tuple(addresses))
-        for key, name, messages, first, last, addresses in kept(key_of("person-rows"), compute)[
-            "rows"
-        ]
+        for key, name, messages, first, last, addresses in found
     ]
