@@ -32,6 +32,10 @@ class FtsPlan(NamedTuple):  # not a dataclass: cheaper to import (issue 14)
     """SQL condition over the docs table ``d`` (``1`` when there is none)."""
     params: tuple[str | int, ...]
     """Parameters of `where`, in order."""
+    by_sender: bool = False
+    """`where` names senders (``from:``, ``person:``) and no list or thread: the documents
+    it selects can be listed from the sender indexes (addresses, identities, the FTS
+    ``sender`` column), a few of them, without reading every matching row."""
 
 
 def day_epoch(day: date) -> int:
@@ -98,6 +102,8 @@ def build_plan(query: Query, lists: tuple[str, ...] = ()) -> FtsPlan:
     """Translate `query`, restricted to any of `lists` if given (in addition to ``list:``)."""
     conditions: list[str] = []
     params: tuple[str | int, ...] = ()
+    by_sender = bool(query.from_terms or query.persons)
+    by_sender &= not (query.lists or query.threads or any(lists))
     for names in (query.lists, tuple(name for name in lists if name)):
         if names:
             clause, values = _any_list(names)
@@ -130,7 +136,7 @@ def build_plan(query: Query, lists: tuple[str, ...] = ()) -> FtsPlan:
         conditions.append("d.id NOT IN (SELECT rowid FROM fts WHERE fts MATCH ?)")
         params += (" OR ".join(negative),)
     where = " AND ".join(conditions) if conditions else "1"
-    return FtsPlan(match=match, where=where, params=params)
+    return FtsPlan(match=match, where=where, params=params, by_sender=by_sender)
 
 
 def order_by(plan: FtsPlan, sort: Sort) -> str:

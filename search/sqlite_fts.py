@@ -38,6 +38,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from search import fts_page
 from search.base import (
     Hit,
     IndexDoc,
@@ -47,7 +48,7 @@ from search.base import (
     Sort,
 )
 from search.cursor import decode_cursor, encode_cursor
-from search.fts_page import Row, filtered_page, filtered_total, matched_page, matched_total
+from search.fts_page import Row
 from search.fts_sql import FtsPlan, build_plan
 from search.fts_texts import pack_texts, sender_text, unindex, unpack_texts
 from search.persons import resolve_query, sender_facet
@@ -105,7 +106,7 @@ def _public_only(conn: sqlite3.Connection, plan: FtsPlan) -> FtsPlan:
     if conn.execute("SELECT 1 FROM docs WHERE private = 1 LIMIT 1").fetchone() is None:
         return plan
     where = "d.private = 0" if plan.where == "1" else f"({plan.where}) AND d.private = 0"
-    return FtsPlan(match=plan.match, where=where, params=plan.params)
+    return FtsPlan(match=plan.match, where=where, params=plan.params, by_sender=False)
 
 
 def _snippet(
@@ -359,12 +360,13 @@ class SqliteFtsBackend:
         limit: int,
         offset: int,
     ) -> tuple[int, list[Hit]]:
-        total = matched_total(conn, plan)
+        source = fts_page.match_source(conn, plan)
+        total = fts_page.matched_total(conn, plan, source)
         if limit == 0 or total <= offset:
             return total, []
         hits = []
         max_bytes = self.text_limits.max_snippet_bytes
-        for row in matched_page(conn, plan, sort, limit, offset, total):
+        for row in fts_page.matched_page(conn, plan, source, sort, (limit, offset, total)):
             snippet = _snippet(conn, int(row[8] or 0), phrases, str(row[3]), max_bytes)
             hits.append(self._hit(row[:8], snippet, -float(row[9] or 0.0)))
         return total, hits
@@ -372,12 +374,12 @@ class SqliteFtsBackend:
     def _filtered(
         self, conn: sqlite3.Connection, plan: FtsPlan, sort: Sort, limit: int, offset: int
     ) -> tuple[int, list[Hit]]:
-        total = filtered_total(conn, plan)
+        total = fts_page.filtered_total(conn, plan)
         if limit == 0 or total <= offset:
             return total, []
         hits = []
         max_bytes = self.text_limits.max_snippet_bytes
-        for row in filtered_page(conn, plan, sort, limit, offset):
+        for row in fts_page.filtered_page(conn, plan, sort, limit, offset):
             snippet = _snippet(conn, int(row[8] or 0), (), str(row[3]), max_bytes)
             hits.append(self._hit(row[:8], snippet, 0.0))
         return total, hits

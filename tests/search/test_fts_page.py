@@ -2,7 +2,8 @@
 
 Each page is checked against one query that sorts every match (the definition of the order:
 bm25 then key, or date then key), over documents made so that every path is taken: scores
-tied across a page's end, the date index walked for a common word, the join for a rare one.
+tied across a page's end (and, with a slack of 1, past the matches the first read holds), the
+date index walked for a common word, the join for a rare one, the ids of a sender's documents.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from search import fts_page
 from search.base import IndexDoc, Sort
 from search.fts_sql import BM25, build_plan
 from search.persons import resolve_query
@@ -73,14 +75,34 @@ def _full_order(path: Path, query: str, sort: Sort) -> list[str]:
     return [str(key) for (key,) in rows]
 
 
+@pytest.mark.parametrize("slack", [fts_page._SLACK, 1])
 @pytest.mark.parametrize("sort", ["relevance", "date"])
 @pytest.mark.parametrize(
-    "query", ["common", "twin", "rare", "common filler", "common list:alpha", "twin -rare"]
+    "query",
+    [
+        "common",
+        "twin",
+        "rare",
+        "common filler",
+        "common list:alpha",
+        "twin -rare",
+        "common after:2010-06-01",
+        "common before:2010-09-01 from:same@example.org",  # senders, many matches: their ids
+        'twin from:"same sender"',
+        "rare from:s20@example.org",  # few matches: the rows
+    ],
 )
 @pytest.mark.parametrize("limit", [1, 3, 7, 20])
 def test_pages_are_the_full_order_cut(
-    backend: SqliteFtsBackend, query: str, sort: Sort, limit: int
+    backend: SqliteFtsBackend,
+    query: str,
+    sort: Sort,
+    limit: int,
+    slack: int,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # slack 1: the twenty tied scores of "twin" run past what the first read holds
+    monkeypatch.setattr(fts_page, "_SLACK", slack)
     expected = _full_order(backend.path, query, sort)
     assert expected  # every query of the list matches
     pages: list[str] = []

@@ -68,12 +68,13 @@ def test_subject_terms_are_column_filters() -> None:
 
 def test_from_address_is_exact_and_names_are_prefixes() -> None:
     assert plan("from:Glyph@TwistedMatrix.com") == FtsPlan(
-        None, "lower(d.from_addr) IN (?)", ("glyph@twistedmatrix.com",)
+        None, "lower(d.from_addr) IN (?)", ("glyph@twistedmatrix.com",), by_sender=True
     )
     assert plan('from:calder from:"Jean-Paul Ca"') == FtsPlan(
         None,
         "d.id IN (SELECT rowid FROM fts WHERE fts MATCH ?)",
         ('sender : ("calder" * OR "jean paul ca" *)',),
+        by_sender=True,
     )
     mixed = plan("from:a@b.org from:glyph reactor")
     assert mixed.match == '"reactor"'
@@ -91,6 +92,16 @@ def test_lists_dates_and_argument_lists() -> None:
         " AND (instr(lower(d.lists), ?) > 0) AND d.date >= ? AND d.date < ?"
     )
     assert result.params == ("|a|", "|b|", "|web|", 1409529600, 1420070400)
+
+
+def test_by_sender_says_whether_sender_indexes_list_the_filtered_documents() -> None:
+    assert plan("x from:a@b.org from:glyph").by_sender
+    assert plan("x from:a@b.org after:2014-09 before:2015").by_sender  # dates checked after
+    assert not plan("x after:2014-09 before:2015").by_sender  # a date range: too many
+    assert not plan("x from:a@b.org list:a").by_sender
+    assert not plan("x from:a@b.org", lists=("web",)).by_sender
+    assert not plan("x from:a@b.org thread:abc").by_sender
+    assert not plan("x").by_sender
 
 
 def test_day_epoch_is_utc_midnight() -> None:
