@@ -18,7 +18,6 @@ import sqlite3
 import sys
 import tempfile
 import time
-import zlib
 from pathlib import Path
 
 # run as a script: make the repository root importable instead of bench/ itself
@@ -27,6 +26,7 @@ sys.path[0] = str(Path(__file__).resolve().parents[1])
 from config.settings import load_settings  # noqa: E402
 from ingest.sources.mbox import MboxSource  # noqa: E402
 from ingest.sync import sync_list  # noqa: E402
+from store import content  # noqa: E402
 from store.store import Store  # noqa: E402
 from webui import create_app  # noqa: E402
 
@@ -53,9 +53,11 @@ def build(folder: Path, mib: int) -> None:
         body = LINE * (mib * 1024 * 1024 // len(LINE))
         head = MAILS.split("placeholder")[0].split("\n", 1)[1]
         raw = (head + body).encode()
+        stream, body_bytes, body_chars = content.pack(body, raw)
         store.conn.execute(
-            "UPDATE messages SET body = ?, raw = ?, raw_size = ? WHERE key = ?",
-            (body, zlib.compress(raw, 1), len(raw), key),
+            "UPDATE messages SET content = ?, body_bytes = ?, body_chars = ?, raw_size = ? "
+            "WHERE key = ?",
+            (stream, body_bytes, body_chars, len(raw), key),
         )
     finally:
         store.close()

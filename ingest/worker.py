@@ -181,6 +181,9 @@ def build_item(
         raise Rejected(f"parser failure: {_describe(exc)}", failure=True) from None
     try:
         item = StoredItem.build(message, raw, origin, position)
+    except UnicodeEncodeError as exc:  # the body, encoded into the row's stored stream
+        reason = f"message cannot be stored: column body: {_describe(exc)}"
+        raise Rejected(f"parser failure: {reason}", failure=True) from None
     except Exception as exc:
         raise Rejected(f"parser failure: fingerprint: {_describe(exc)}", failure=True) from None
     try:

@@ -3,7 +3,8 @@
 Pure SQL reads returning frozen dataclasses.  What a reader may see is decided by
 `store.visibility` (a `Visibility` passed in as `viewer`): invisible lists and messages are
 never read, and a thread is summarised from its visible messages.  Message bodies are read
-bounded (`max_body_chars`, cut in SQL), so a huge stored body never reaches a page whole.
+bounded (`max_body_chars`: only the bytes those characters can take are inflated from the
+stored stream, `store.content`), so a huge stored body never reaches a page whole.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from store import communities
+from store.content import body_text
 from store.visibility import Visibility, is_private, not_removed
 
 _VOLUME_SUFFIXES = (".txt.gz", ".txt", ".mbox.gz", ".mbox", ".gz")
@@ -178,22 +180,28 @@ def period_messages(
 
 
 def _detail_columns(viewer: Visibility, max_body_chars: int | None) -> str:
-    """The columns `_details` reads; bodies cut to `max_body_chars` in SQL (None: whole, 0:
-    none)."""
-    length = "length(m.body)"
+    """The columns `_details` reads; signatures cut to `max_body_chars` in SQL (None: whole,
+    0: none), bodies by `_body` from the stored stream (`store.content`)."""
     if max_body_chars is None:
-        body, signature = "m.body", "m.signature"
+        stream, signature, length = "m.content", "m.signature", "m.body_chars"
     elif max_body_chars <= 0:  # no body wanted (neighbours, checks): not even its length
-        body, signature, length = "''", "''", "0"
+        stream, signature, length = "NULL", "''", "0"
     else:
         bound = max(int(max_body_chars), 0)
-        body, signature = f"substr(m.body, 1, {bound})", f"substr(m.signature, 1, {bound})"
+        stream, signature, length = "m.content", f"substr(m.signature, 1, {bound})", "m.body_chars"
     return (
         "m.id, m.key, m.message_id, m.from_name, m.from_addr, m.to_json, m.cc_json, m.subject, "
-        f"m.date, m.date_offset, {body}, {signature}, m.is_html_only, m.attachments, "
+        f"m.date, m.date_offset, {stream}, {signature}, m.is_html_only, m.attachments, "
         f"m.thread_id, {viewer.parent_key('m')}, m.depth, m.thread_pos, m.raw_size, "
-        f"{length}, m.parent_key, m.date_source"
+        f"{length}, m.parent_key, m.date_source, m.body_bytes"
     )
+
+
+def _body(stream: bytes | None, body_bytes: int, max_body_chars: int | None) -> str:
+    """The body of a `_details` row, at most `max_body_chars` characters of it inflated."""
+    if stream is None:
+        return ""
+    return body_text(stream, body_bytes, max_body_chars)
 
 
 def _pairs(text: str) -> tuple[tuple[str, str], ...]:
@@ -242,7 +250,7 @@ def _details(
                 subject=r[7],
                 date=_date(r[8]),
                 date_offset=r[9],
-                body=r[10],
+                body=_body(r[10], r[22], max_body_chars),
                 signature=r[11],
                 is_html_only=bool(r[12]),
                 attachments=tuple(

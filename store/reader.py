@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import zlib
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 
 from store.body_parts import BodyParts, split_body
+from store.content import body_text, raw_pieces
 from store.records import StoredMessage
 
 _NO_PARTS = BodyParts("", "", "")
 
 _COLUMNS = (
     "m.id, m.key, m.message_id, m.message_id_norm, m.from_name, m.from_addr, m.subject, "
-    "m.subject_norm, m.date, {body}, m.thread_id, m.parent_key, m.depth, m.attachments, "
-    "m.flags, m.seq, m.identity"
+    "m.subject_norm, m.date, {body}, m.body_bytes, m.thread_id, m.parent_key, m.depth, "
+    "m.attachments, m.flags, m.seq, m.identity"
 )
 
 
@@ -33,7 +33,7 @@ def read_messages(
 ) -> list[StoredMessage]:
     """Messages matching a WHERE clause on alias `m`, with their list names; `with_bodies`:
     with the body and its parts (derived from it, `store.body_parts`)."""
-    body = "m.body" if with_bodies else "''"
+    body = "m.content" if with_bodies else "NULL"
     rows = conn.execute(
         f"SELECT {_COLUMNS.format(body=body)} FROM messages m WHERE {where}", params
     ).fetchall()
@@ -50,7 +50,8 @@ def read_messages(
             chunk,
         ):
             lists[message].append(name)
-    parts = [split_body(r[9]) if r[9] else _NO_PARTS for r in rows]
+    bodies = [body_text(r[9], r[10]) if r[9] is not None else "" for r in rows]
+    parts = [split_body(body) if body else _NO_PARTS for body in bodies]
     return [
         StoredMessage(
             key=r[1],
@@ -61,19 +62,19 @@ def read_messages(
             subject=r[6],
             subject_norm=r[7],
             date=_date(r[8]),
-            body=r[9],
+            body=body,
             body_own=part.own,
             body_quoted=part.quoted,
-            thread_id=r[10],
-            parent_key=r[11],
-            depth=r[12],
+            thread_id=r[11],
+            parent_key=r[12],
+            depth=r[13],
             lists=tuple(lists[r[0]]),
-            attachments=tuple(a[0] for a in json.loads(r[13]) if a[0]),
-            flags=tuple(json.loads(r[14])),
-            seq=r[15],
-            identity=r[16],
+            attachments=tuple(a[0] for a in json.loads(r[14]) if a[0]),
+            flags=tuple(json.loads(r[15])),
+            seq=r[16],
+            identity=r[17],
         )
-        for r, part in zip(rows, parts, strict=True)
+        for r, body, part in zip(rows, bodies, parts, strict=True)
     ]
 
 
@@ -85,19 +86,8 @@ def raw_chunks(conn: sqlite3.Connection, key: str, chunk: int = RAW_CHUNK) -> It
     """The original bytes of message `key`, decompressed piece by piece from the stored blob
     (neither the compressed nor the whole message is ever in memory at once); nothing for an
     unknown key."""
-    row = conn.execute("SELECT id FROM messages WHERE key = ?", (key,)).fetchone()
+    row = conn.execute("SELECT id, body_bytes FROM messages WHERE key = ?", (key,)).fetchone()
     if row is None:
         return
-    inflate = zlib.decompressobj()
-    with conn.blobopen("messages", "raw", int(row[0]), readonly=True) as blob:
-        while True:
-            data = blob.read(chunk)
-            if not data:
-                break
-            out = inflate.decompress(data, chunk)
-            while out:
-                yield out
-                out = inflate.decompress(inflate.unconsumed_tail, chunk)
-    rest = inflate.flush()
-    if rest:
-        yield rest
+    with conn.blobopen("messages", "content", int(row[0]), readonly=True) as blob:
+        yield from raw_pieces(iter(lambda: blob.read(chunk), b""), int(row[1]), chunk)

@@ -4,21 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from store import content
 from store.models import Message
-
-
-def compress_raw(raw: bytes) -> bytes:
-    return zlib.compress(raw, 1)
-
-
-def decompress_raw(data: bytes) -> bytes:
-    return zlib.decompress(data)
-
 
 MESSAGE_COLUMNS = (
     "key",
@@ -38,20 +29,22 @@ MESSAGE_COLUMNS = (
     "date",
     "date_offset",
     "date_source",
-    "body",
+    "body_bytes",
+    "body_chars",
     "signature",
     "is_html_only",
     "attachments",
     "flags",
-    "raw",
+    "content",
     "raw_size",
     "raw_sha256",
     "unixfrom",
 )
 """Columns of a stored message row, in the order of `StoredItem.row` (seq is added last).
 
-The body's parts (own text, quoted text) are not stored: `store.reader` derives them from
-`body` (`store.body_parts.split_body`, issue 14)."""
+The body and the raw bytes are one compressed stream, `content` (`store.content`); the
+body's parts (own text, quoted text) are not stored: `store.reader` derives them from the
+body (`store.body_parts.split_body`, issue 14)."""
 
 
 def _json_list(values: list[Any]) -> str:
@@ -61,6 +54,7 @@ def _json_list(values: list[Any]) -> str:
 def message_row(message: Message, raw: bytes) -> tuple[Any, ...]:
     """The messages-table row for a parsed message (built in the parsing worker)."""
     m = message
+    packed, body_bytes, body_chars = content.pack(m.body, raw)
     return (
         m.key,
         m.message_id,
@@ -79,12 +73,13 @@ def message_row(message: Message, raw: bytes) -> tuple[Any, ...]:
         int(m.date.timestamp()) if m.date else None,
         m.date_offset_minutes,
         m.date_source,
-        m.body,
+        body_bytes,
+        body_chars,
         m.signature,
         int(m.is_html_only),
         _json_list([[a.filename, a.content_type, a.size, a.scrubbed_url] for a in m.attachments]),
         _json_list(list(m.flags)),
-        compress_raw(raw),
+        packed,
         len(raw),
         hashlib.sha256(raw).hexdigest(),
         m.unixfrom,

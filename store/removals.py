@@ -30,8 +30,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from store import figure_cache, identities, tx
+from store.content import EMPTY
 from store.errors import StoreError
-from store.records import MESSAGE_COLUMNS, StoredItem, compress_raw
+from store.records import MESSAGE_COLUMNS, StoredItem
 from store.removal_marks import ACTIVE_KEYS as ACTIVE_KEYS
 from store.removal_marks import any_active as any_active
 
@@ -219,7 +220,7 @@ def _purge(conn: sqlite3.Connection, keys: Sequence[str]) -> None:
     """Blank the rows of `keys`: raw bytes, headers shown, text, attachments and date go;
     key, Message-ID, fingerprints and thread links stay (the tombstone and the thread's
     shape).  Their senders' display names are worked out again without them."""
-    empty = compress_raw(b"")
+    empty, body_bytes, body_chars = EMPTY
     ordered = sorted(set(keys))
     persons: set[int] = set()
     for part, marks in _chunks(ordered):
@@ -234,9 +235,9 @@ def _purge(conn: sqlite3.Connection, keys: Sequence[str]) -> None:
         conn.execute(
             "UPDATE messages SET from_name = '', from_addr = '', to_json = '[]', cc_json = '[]', "
             "subject = '', subject_norm = '', list_tag = '', date = NULL, date_offset = NULL, "
-            "body = '', signature = '', attachments = '[]', "
-            f"unixfrom = '', raw = ?, raw_size = 0 WHERE key IN ({marks})",
-            (empty, *part),
+            "body_bytes = ?, body_chars = ?, signature = '', attachments = '[]', "
+            f"unixfrom = '', content = ?, raw_size = 0 WHERE key IN ({marks})",
+            (body_bytes, body_chars, empty, *part),
         )
         conn.execute(f"UPDATE threads SET subject = '' WHERE root_key IN ({marks})", part)
     identities.refresh_names(conn, persons)

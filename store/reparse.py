@@ -16,17 +16,21 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from store import identities, removals
+from store.content import body_text
 from store.records import MESSAGE_COLUMNS, VolumeState
 from store.store import Store, utcnow_iso
 
 COMPARED = tuple(
-    c for c in MESSAGE_COLUMNS if c not in ("key", "raw", "raw_size", "raw_sha256", "unixfrom")
+    c for c in MESSAGE_COLUMNS if c not in ("key", "content", "raw_size", "raw_sha256", "unixfrom")
 )
 """The parsed columns a re-parse may change (the raw bytes, and so their size and digest, and
-the key never do; nor the From_ line, which is not in the raw bytes)."""
+the key never do; nor the From_ line, which is not in the raw bytes).  The body is in the
+stored stream with the raw bytes (`store.content`): compared apart, reported as "body"."""
 THREADING = frozenset({"message_id_norm", "in_reply_to", "refs", "subject_norm", "date"})
 SENDER = frozenset({"from_addr", "from_name"})
 _INDEX = {name: i for i, name in enumerate(MESSAGE_COLUMNS)}
+_BODY_BYTES = COMPARED.index("body_bytes")
+_BODY_SIZES = ("body_bytes", "body_chars")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +38,7 @@ class StoredRaw:
     id: int
     key: str
     raw: bytes
+    body: str
     unixfrom: str
     """The stored From_ line; for a message stored before From_ lines were kept, one rebuilt
     from the stored date when the parser took the date from the envelope, so that date is
@@ -72,7 +77,7 @@ def stored_batches(
     while True:
         params: tuple[object, ...] = (last, list_id, batch) if list_id else (last, batch)
         rows = conn.execute(
-            f"SELECT m.id, m.key, m.raw, m.raw_size, m.thread_id, m.identity, m.unixfrom, "
+            f"SELECT m.id, m.key, m.content, m.raw_size, m.thread_id, m.identity, m.unixfrom, "
             f"{columns} "
             f"FROM messages m WHERE m.id > ? {on_list} ORDER BY m.id LIMIT ?",
             params,
@@ -86,17 +91,42 @@ def stored_batches(
             if not r[3] or r[1] in hidden:
                 continue
             fields = tuple(r[7:])
+            stream = zlib.decompress(r[2])
+            body_bytes = int(fields[_BODY_BYTES])
             unixfrom = str(r[6]) or (
                 _envelope(fields[date_at]) if fields[source_at] == "unixfrom" else ""
             )
             found.append(
-                StoredRaw(int(r[0]), str(r[1]), zlib.decompress(r[2]), unixfrom, fields, r[4], r[5])
+                StoredRaw(
+                    int(r[0]),
+                    str(r[1]),
+                    stream[body_bytes:],
+                    stream[:body_bytes].decode("utf-8"),
+                    unixfrom,
+                    fields,
+                    r[4],
+                    r[5],
+                )
             )
         yield found
 
 
 def changed_columns(stored: StoredRaw, row: Sequence[object]) -> list[str]:
-    return [c for c, old in zip(COMPARED, stored.fields, strict=True) if row[_INDEX[c]] != old]
+    """The parsed fields of `row` that differ from the stored ones ("body" for the body, the
+    sizes of its text included)."""
+    changed = [
+        c
+        for c, old in zip(COMPARED, stored.fields, strict=True)
+        if row[_INDEX[c]] != old and c not in _BODY_SIZES
+    ]
+    stream, body_bytes = row[_INDEX["content"]], row[_INDEX["body_bytes"]]
+    if (
+        not isinstance(stream, bytes)
+        or not isinstance(body_bytes, int)
+        or body_text(stream, body_bytes) != stored.body
+    ):
+        changed.append("body")
+    return changed
 
 
 @dataclass(slots=True)
@@ -114,12 +144,12 @@ def apply_changes(store: Store, changes: Sequence[Change]) -> tuple[int, set[str
         return 0, set()
     threads: set[str] = set()
     moved = 0
-    assignments = ", ".join(f"{c} = ?" for c in COMPARED)
+    assignments = ", ".join(f"{c} = ?" for c in (*COMPARED, "content"))
     with store.transaction() as conn:
         seq = store._next_seq(conn)  # noqa: SLF001 - the store's own sequence, one writer
         senders = identities.Assigner(conn)
         for change in changes:
-            values = [change.row[_INDEX[c]] for c in COMPARED]
+            values = [change.row[_INDEX[c]] for c in (*COMPARED, "content")]
             identity = change.stored.identity
             if SENDER & set(change.columns):
                 new = senders.identity(

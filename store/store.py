@@ -23,7 +23,7 @@ from store.errors import StoreCorruptError as StoreCorruptError
 from store.errors import StoreError as StoreError
 from store.errors import StoreFullError as StoreFullError
 from store.naming import check_name
-from store.schema import checked_version, migrate
+from store.schema import MIGRATIONS, checked_version, migrate
 
 # A reader (`listarchive search` opens the store read-only to check it) imports neither the
 # writers (identities, threading, quarantine, the volume writer) nor the message records,
@@ -103,8 +103,13 @@ class Store:
         if self.readonly:
             uri = f"file:{path}?mode=ro"
             self.conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
-            if checked_version(self.conn) == 0:  # reads the header: damage shows here
+            version = checked_version(self.conn)  # reads the header: damage shows here
+            if version == 0:
                 raise StoreError(f"{path} holds no store: run `listarchive sync` first")
+            if version < len(MIGRATIONS):  # made by an older version: brought up to date once
+                self.conn.close()
+                Store(path).close()
+                self.conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
         else:
             files.create_private(path)  # before SQLite: its -wal and -shm get this mode
             self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -442,7 +447,9 @@ class Store:
         return found[0] if found else None
 
     def raw_bytes(self, key: str) -> bytes | None:
-        row = self.conn.execute("SELECT raw FROM messages WHERE key = ?", (key,)).fetchone()
-        from store.records import decompress_raw
+        row = self.conn.execute(
+            "SELECT content, body_bytes FROM messages WHERE key = ?", (key,)
+        ).fetchone()
+        from store.content import raw_bytes
 
-        return decompress_raw(row[0]) if row else None
+        return raw_bytes(row[0], row[1]) if row else None

@@ -34,7 +34,7 @@ from search.base import Hit, SearchBackend, SearchResult
 from search.factory import open_configured
 from search.reader import ReaderSearch
 from store import queries
-from store.records import decompress_raw
+from store.content import raw_bytes
 from store.store import Store
 from store.visibility import Visibility
 from webui import access
@@ -90,8 +90,10 @@ def mboxrd_entry(envelope: Envelope, raw: bytes, original: str = "") -> bytes:
 
 
 def _raw_and_from_line(store: Store, key: str) -> tuple[bytes, str] | None:
-    row = store.conn.execute("SELECT raw, unixfrom FROM messages WHERE key = ?", (key,)).fetchone()
-    return (decompress_raw(row[0]), str(row[1])) if row else None
+    row = store.conn.execute(
+        "SELECT content, body_bytes, unixfrom FROM messages WHERE key = ?", (key,)
+    ).fetchone()
+    return (raw_bytes(row[0], row[1]), str(row[2])) if row else None
 
 
 def mbox_stream(store: Store, batches: Iterator[list[Envelope]]) -> Iterator[bytes]:

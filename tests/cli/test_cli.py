@@ -15,6 +15,7 @@ from click.testing import CliRunner, Result
 
 from listarchive.cli import cli
 from store.body_parts import split_body
+from store.content import body_text
 from tests.support.archive_server import ArchiveServer
 
 AUTHOR_PATH = "/pipermail/divunal-author/"
@@ -212,10 +213,12 @@ def literal_matches(data_dir: Path, term: str) -> set[str]:
     longer word, address, URL or version)."""
     pattern = re.compile(r"(?<![\w.@/~-])" + re.escape(term) + r"(?![\w@/~-]|\.\w)", re.I)
     found = set()
-    for key, subject, from_name, from_addr, body in store_rows(
-        data_dir, "SELECT key, subject, from_name, from_addr, body FROM messages"
+    for key, subject, from_name, from_addr, stream, body_bytes in store_rows(
+        data_dir, "SELECT key, subject, from_name, from_addr, content, body_bytes FROM messages"
     ):
-        parts = split_body(body)  # what the index holds: the own and quoted text
+        parts = split_body(
+            body_text(stream, body_bytes)
+        )  # what the index holds: the own and quoted text
         texts = (subject, from_name, from_addr, parts.own, parts.quoted)
         if any(pattern.search(text) for text in texts):
             found.add(key)

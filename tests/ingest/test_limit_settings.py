@@ -21,6 +21,7 @@ from ingest.sources.base import Volume
 from listarchive import app
 from listarchive.cli import cli
 from search import index_guard
+from store.content import body_text
 from store.records import MESSAGE_COLUMNS, Quarantined, SaveCounts, StoredItem
 from store.store import Store
 from store.volume_writer import VolumeWriter
@@ -220,10 +221,16 @@ def test_max_deep_parts_bounds_the_text_search_below_the_depth_limit(tmp_path: P
     default = worker.parse_volume("mbox", volume, deep, app.worker_limits(load_settings(env=env)))
     few = load_settings(env=env | {"LISTARCHIVE_SYNC_MAX_DEEP_PARTS": "3"})
     bounded = worker.parse_volume("mbox", volume, deep, app.worker_limits(few))
-    body = MESSAGE_COLUMNS.index("body")
-    assert "deep secret text" in str(default.items[0].row[body])
-    assert "deep secret text" not in str(bounded.items[0].row[body])
-    assert "no text was found" in str(bounded.items[0].row[body])
+    stream, size = MESSAGE_COLUMNS.index("content"), MESSAGE_COLUMNS.index("body_bytes")
+
+    def body(row: tuple[object, ...]) -> str:
+        data, length = row[stream], row[size]
+        assert isinstance(data, bytes) and isinstance(length, int)
+        return body_text(data, length)
+
+    assert "deep secret text" in body(default.items[0].row)
+    assert "deep secret text" not in body(bounded.items[0].row)
+    assert "no text was found" in body(bounded.items[0].row)
 
 
 @pytest.fixture()

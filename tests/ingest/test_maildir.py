@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 import mailbox
 import sqlite3
-import zlib
 from pathlib import Path
 
 from click.testing import CliRunner
 
 from listarchive.cli import cli
+from store.content import raw_bytes
 
 MBOX = "mbox/apache-ponymail-foal/users_ponymail_apache_org_2022-01.mbox"
 OLD_NAME = "1000000000.M1P1Q1.archive.example.org"
@@ -68,7 +68,9 @@ def test_maildir_list_imports_cur_and_new_and_ignores_tmp(
     conn = sqlite3.connect(data_dir / "store.db")
     assert "not delivered yet" not in {r[0] for r in conn.execute("SELECT subject FROM messages")}
     # the bytes are the files' own (flags are in file names, never in the message)
-    stored = {zlib.decompress(r[0]) for r in conn.execute("SELECT raw FROM messages")}
+    stored = {
+        raw_bytes(r[0], r[1]) for r in conn.execute("SELECT content, body_bytes FROM messages")
+    }
     assert stored == {p.read_bytes() for sub in ("cur", "new") for p in (root / sub).iterdir()}
     code, out = run(data_dir, "lists", "--json")
     assert json.loads(out)[0]["source_type"] == "maildir"

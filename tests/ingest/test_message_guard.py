@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import zlib
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -90,9 +91,11 @@ def test_a_message_whose_index_document_fails_is_skipped_with_the_reason(
     code, out = run(data_dir, "sync")
     assert code == 0, out
     conn = sqlite3.connect(data_dir / "store.db")
+    damaged = b"findme\xc3("  # not UTF-8
     conn.execute(
-        "UPDATE messages SET body = CAST(X'66696e646d65c328' AS TEXT), "
-        "seq = seq + 100 WHERE message_id_norm = 'm1@example.org'"
+        "UPDATE messages SET content = ?, body_bytes = ?, "
+        "seq = seq + 100 WHERE message_id_norm = 'm1@example.org'",
+        (zlib.compress(damaged), len(damaged)),
     )
     conn.execute("UPDATE messages SET seq = seq + 100 WHERE message_id_norm != 'm1@example.org'")
     conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 100 WHERE key = 'change_seq'")

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from ingest import worker
 from ingest.parse import parse_message
 from listarchive.cli import cli
+from store.content import body_text
 from store.models import Message
 
 UTF7 = "pathological/fixtures/mailman-3.3.10/ascii_in_utf7.eml"
@@ -108,10 +109,11 @@ def test_reparse_repairs_fields_threads_identities_and_index(
     assert "<m1@example.org>" in _hits(data_dir, "number1")
     conn = sqlite3.connect(data_dir / "store.db")
     assert conn.execute("SELECT count(*) FROM quarantine").fetchone()[0] == 0
-    [(body, lists)] = conn.execute(
-        "SELECT m.body, count(ms.list) FROM messages m JOIN memberships ms ON ms.message = m.id "
-        "WHERE m.from_addr = 'user@example.com'"
+    [(stream, body_bytes, lists)] = conn.execute(
+        "SELECT m.content, m.body_bytes, count(ms.list) FROM messages m "
+        "JOIN memberships ms ON ms.message = m.id WHERE m.from_addr = 'user@example.com'"
     ).fetchall()
+    body = body_text(stream, body_bytes)
     assert "Can i haz wiki write permissions" in body and lists == 1
 
     code, out = run(data_dir, "reparse", "--workers", "1", "--json")  # idempotent

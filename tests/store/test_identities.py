@@ -6,7 +6,6 @@ from __future__ import annotations
 import gzip
 import json
 import sqlite3
-import zlib
 from email import message_from_bytes
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from click.testing import CliRunner
 
 from listarchive.cli import cli
 from store import identities, merges
+from store.content import raw_bytes
 from store.identities import ADDRESS, NAME, UNKNOWN, IdentityRef, identify
 from store.names import initials_match, is_full_name, name_key, normalize_address
 
@@ -282,8 +282,8 @@ def test_pipermail_copies_and_full_messages_of_one_sender(corpus: Path, tmp_path
     assert runner.invoke(cli, ["--data-dir", str(data), "sync"]).exit_code == 0
     conn = sqlite3.connect(data / "store.db", isolation_level=None)
     senders = [
-        str(message_from_bytes(zlib.decompress(raw))["From"])
-        for (raw,) in conn.execute("SELECT raw FROM messages")
+        str(message_from_bytes(raw_bytes(stream, body_bytes))["From"])
+        for (stream, body_bytes) in conn.execute("SELECT content, body_bytes FROM messages")
     ]
     assert sum("patchvonbraun at gmail.com" in f for f in senders) == 1
     assert sum("usrp-users at lists.ettus.com" in f for f in senders) == 9

@@ -13,7 +13,7 @@ def dump_store(path: Path) -> dict[str, list[tuple[Any, ...]]]:
         return {
             "messages": conn.execute(
                 "SELECT key, message_id, message_id_norm, content_hash, subject, date, "
-                "raw_sha256, thread_id, parent_key, depth, thread_pos, body FROM messages "
+                "raw_sha256, thread_id, parent_key, depth, thread_pos, content FROM messages "
                 "ORDER BY key"
             ).fetchall(),
             "memberships": conn.execute(
