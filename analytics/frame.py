@@ -73,13 +73,8 @@ class Frame:
     persons: dict[int, PersonRef]
     threads: dict[str, ThreadRef]
     list_names: dict[int, str]
-    by_key: dict[str, Post] = field(default_factory=dict)
     undated_by: dict[int, int] = field(default_factory=dict)  # undated posts per person
     bot_posts: int = 0  # dated posts by bots in the scope (left out unless include_bots)
-
-    def __post_init__(self) -> None:
-        if not self.by_key:  # given by `with_scope`: the same posts, the same index
-            self.by_key = {p.key: p for p in self.posts}
 
     def in_window(self) -> list[Post]:
         """The posts inside the scope's date window (a slice: posts are sorted by date)."""
@@ -102,7 +97,6 @@ class Frame:
             self.persons,
             self.threads,
             self.list_names,
-            by_key=self.by_key,
             undated_by=self.undated_by,
             bot_posts=self.bot_posts,
         )
