@@ -36,6 +36,9 @@ highlight more characters than this is refused, so the bound sent is never more.
 
 _WORD = re.compile(r"[^\W_]+")
 _TRAILING_WORD = re.compile(r"[^\W_]+\Z")
+_NOT_WORD = re.compile(r"[\W_]")
+SNIPPET_HEAD = 2048
+"""Characters of a body a snippet is first looked for in (`make_snippet`)."""
 
 
 class TextLimits(NamedTuple):  # not a dataclass: cheaper to import (issue 14)
@@ -103,24 +106,23 @@ def lead(text: str, words: int = SNIPPET_WORDS) -> str:
     return " ".join(parts[:words]) + (" …" if len(parts) > words else "")
 
 
-def make_snippet(
-    text: str,
-    phrases: tuple[tuple[str, ...], ...],
-    *,
-    cut: bool = False,
-    words: int = SNIPPET_WORDS,
-) -> str | None:
-    """A window of `words` words of `text` holding the most distinct `phrases` (stems), with
-    each match between `HIGHLIGHT_START` and `HIGHLIGHT_END`; None if none occurs.  `cut`
-    says `text` is a prefix (the snippet then ends with an ellipsis).  One pass: the time is
-    linear in the length of `text`, which the caller bounds."""
-    if not phrases or not text:
-        return None
-    spans = [(m.start(), m.end()) for m in _WORD.finditer(text)]
-    if text.isascii():  # folding keeps every offset: stem all words in one call
+class _Window(NamedTuple):
+    words: int
+    """How many words the text has."""
+    matches: list[tuple[int, int, int]]
+    """(first word, words, phrase number) of each match, in order."""
+    best: int
+    """The window's first word."""
+    complete: bool
+    """The window holds every phrase (no window can do better)."""
+
+
+def _window(text: str, phrases: tuple[tuple[str, ...], ...], words: int) -> _Window | None:
+    """The first window of `words` words of `text` holding the most distinct `phrases`."""
+    if text.isascii():  # folding keeps every word: stem them all in one call
         stems = stem_words(text)
     else:
-        stems = [stem(fold(text[start:end])) for start, end in spans]
+        stems = [stem(fold(word)) for word in _WORD.findall(text)]
     by_first: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
     for number, phrase in enumerate(phrases):
         by_first.setdefault(phrase[0], []).append((number, phrase))
@@ -142,7 +144,47 @@ def make_snippet(
             best, best_score = begin, score
             if score[0] == len(phrases):  # every phrase: no window can do better
                 break
-    end = min(len(spans), best + words)
+    return _Window(len(stems), matches, best, best_score[0] == len(phrases))
+
+
+def make_snippet(
+    text: str,
+    phrases: tuple[tuple[str, ...], ...],
+    *,
+    cut: bool = False,
+    words: int = SNIPPET_WORDS,
+) -> str | None:
+    """A window of `words` words of `text` holding the most distinct `phrases` (stems), with
+    each match between `HIGHLIGHT_START` and `HIGHLIGHT_END`; None if none occurs.  `cut`
+    says `text` is a prefix (the snippet then ends with an ellipsis).  One pass: the time is
+    linear in the length of `text`, which the caller bounds.
+
+    The first `SNIPPET_HEAD` characters (to the end of a word) are tried first (issue 14: a
+    page of hits cost more in snippets than in SQL): a window there holding every phrase,
+    with words after it, is the window of the whole text too (the first such window wins,
+    and an earlier window scores the same on a prefix or less), so the snippet is the same."""
+    if not phrases or not text:
+        return None
+    if len(text) > SNIPPET_HEAD:
+        stop = _NOT_WORD.search(text, SNIPPET_HEAD)
+        if stop is not None:
+            head = text[: stop.start()]
+            found = _window(head, phrases, words)
+            if found is not None and found.complete and found.best + words < found.words:
+                return _render(head, found, words, cut)
+    found = _window(text, phrases, words)
+    return None if found is None else _render(text, found, words, cut)
+
+
+def _render(text: str, found: _Window, words: int, cut: bool) -> str:
+    matches, best = found.matches, found.best
+    end = min(found.words, best + words)
+    spans: list[tuple[int, int]] = []  # of the words up to the window's end only
+    for match in _WORD.finditer(text):
+        spans.append(match.span())
+        if len(spans) == end:
+            break
+    starts = [m[0] for m in matches]
     pieces: list[str] = ["… "] if best > 0 else []
     position = spans[best][0]
     for first, length, _ in matches[bisect_left(starts, best) :]:
@@ -154,8 +196,9 @@ def make_snippet(
         pieces.append(HIGHLIGHT_START + text[spans[first][0] : spans[first + length - 1][1]])
         pieces.append(HIGHLIGHT_END)
         position = spans[first + length - 1][1]
-    pieces.append(text[position : spans[end - 1][1]] if end < len(spans) else text[position:])
-    if end < len(spans) or cut:
+    last = end < found.words
+    pieces.append(text[position : spans[end - 1][1]] if last else text[position:])
+    if last or cut:
         pieces.append(" …")
     return " ".join("".join(pieces).split())
 
