@@ -28,7 +28,6 @@ import threading
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import NamedTuple
 
 from store import bots, identities, visibility
@@ -164,6 +163,7 @@ def score(
     for s in posts:
         mine[s.person].append(s)
     found: list[BotScore] = []
+    of_subject: dict[str, str] = {}  # subjects repeat (a thread's replies): each templated once
     for person, own in mine.items():
         n = len(own)
         if n < min_posts:
@@ -171,11 +171,13 @@ def score(
         threads: dict[str, set[str]] = defaultdict(set)
         templates: Counter[str] = Counter()
         for s in own:
-            t = template(s.subject)
+            t = of_subject.get(s.subject)
+            if t is None:
+                t = of_subject[s.subject] = template(s.subject)
             templates[t] += 1
             threads[t].add(s.thread or s.key)
         fixed = sum(c for t, c in templates.items() if t and len(threads[t]) >= TEMPLATE_THREADS)
-        hours = Counter(datetime.fromtimestamp(s.date or 0, UTC).hour for s in own)
+        hours = Counter(int(s.date or 0) // 3600 % 24 for s in own)  # the UTC hour
         hour, in_hour = hours.most_common(1)[0]
         given = sum(1 for s in own if s.parent and author.get(s.parent) not in (None, person))
         unanswered = sum(1 for s in own if s.key not in answered)
