@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from analytics import periods
-from analytics.frame import Frame, Post, long_lived
+from analytics.frame import Frame, Post, long_lived, thaw
 
 CACHE_SIZE = 8
 
@@ -123,8 +123,11 @@ def facts(frame: Frame) -> Facts:
         found = _compute(frame.posts)
     with _LOCK:
         _CACHE[key] = (frame.posts, found)  # holding the list keeps its id from being reused
+        dropped = len(_CACHE) > CACHE_SIZE
         while len(_CACHE) > CACHE_SIZE:
             _CACHE.popitem(last=False)
+    if dropped:
+        thaw()
     return found
 
 
@@ -132,6 +135,7 @@ def clear_cache() -> None:
     """Forget every computed frame's facts (benchmarks measuring cold requests)."""
     with _LOCK:
         _CACHE.clear()
+    thaw()
 
 
 def post_index(frame: Frame) -> PostIndex:

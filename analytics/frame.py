@@ -260,8 +260,11 @@ def _cached(key: tuple[object, ...]) -> Frame | None:
 def _keep(key: tuple[object, ...], frame: Frame) -> None:
     with _LOCK:
         _CACHE[key] = frame
+        dropped = len(_CACHE) > CACHE_SIZE
         while len(_CACHE) > CACHE_SIZE:
             _CACHE.popitem(last=False)
+    if dropped:
+        thaw()
 
 
 def load_frame(conn: sqlite3.Connection, scope: Scope) -> Frame:
@@ -283,7 +286,7 @@ def load_frame(conn: sqlite3.Connection, scope: Scope) -> Frame:
 
 
 _GC_LOCK = threading.Lock()
-_GC_HELD = [0, False]  # loads under way, and whether the collector was on before the first
+_GC_HELD = [0, False, False]  # loads under way, the collector on before the first, thawed
 
 
 @contextmanager
@@ -307,9 +310,23 @@ def long_lived() -> Iterator[None]:
     finally:
         with _GC_LOCK:
             _GC_HELD[0] -= 1
+            if _GC_HELD[0] == 0 and _GC_HELD[2]:  # frames were dropped during the load
+                _GC_HELD[2] = False
+                gc.collect()
             gc.freeze()
             if _GC_HELD[0] == 0 and _GC_HELD[1]:
                 gc.enable()
+
+
+def thaw() -> None:
+    """Give every frozen object back to the collector (`gc.unfreeze`), when frames (or facts)
+    are dropped: an object frozen while alive that became garbage in a reference cycle (an
+    application, a request's objects) is collected again; the next `long_lived` freezes what
+    still lives.  Costs one full collection over the live frames, once per drop."""
+    with _GC_LOCK:
+        gc.unfreeze()
+        if _GC_HELD[0]:  # during a load: collected before its end freezes again
+            _GC_HELD[2] = True
 
 
 def clear_cache() -> None:
@@ -317,3 +334,4 @@ def clear_cache() -> None:
     not serve them: `webui.stats_prepare`)."""
     with _LOCK:
         _CACHE.clear()
+    thaw()
