@@ -62,7 +62,7 @@ from search.snippets import (
 )
 from search.sqlite_facets import compute_facets
 from search.sqlite_schema import LIVE, NEXT, SCHEMA_VERSION, begin_build, ensure_live, swap_in
-from store.files import create_private
+from store.files import PAGE_SIZE, create_private
 
 __all__ = ["HIGHLIGHT_END", "HIGHLIGHT_START", "SCHEMA_VERSION", "SqliteFtsBackend"]
 
@@ -149,6 +149,7 @@ class SqliteFtsBackend:
         except (OSError, sqlite3.Error) as exc:
             raise SearchUnavailableError(f"cannot open search index {path}: {exc}") from exc
         try:
+            self._conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")  # a new file's only
             self._conn.execute("PRAGMA journal_mode = WAL")
             self._conn.execute("PRAGMA synchronous = NORMAL")
             self._conn.execute("PRAGMA cache_size = -65536")

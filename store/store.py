@@ -113,6 +113,9 @@ class Store:
         else:
             files.create_private(path)  # before SQLite: its -wal and -shm get this mode
             self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            # a new file's page size (an existing file keeps its own): bigger pages hold
+            # more rows each and leave less of a large row's last overflow page unused
+            self.conn.execute(f"PRAGMA page_size = {files.PAGE_SIZE}")
             self.conn.execute("PRAGMA journal_mode = WAL")
             self.conn.execute("PRAGMA synchronous = NORMAL")
             # deleted content (removals, purges) is overwritten, not left in free pages

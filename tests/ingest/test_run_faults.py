@@ -22,6 +22,7 @@ from ingest import sync
 from ingest.sources.base import Volume
 from listarchive import app
 from listarchive.cli import cli
+from store.files import PAGE_SIZE
 from store.store import Store
 from tests.support import bombs
 from tests.support.archive_server import ArchiveServer
@@ -193,7 +194,7 @@ def test_a_full_disk_met_by_another_command_says_so(
             conn.execute(
                 "INSERT INTO runs (list, started_at, status, summary) VALUES "
                 "((SELECT id FROM lists), '2026-01-01T00:00:00+00:00', 'running', ?)",
-                (json.dumps({"owner": owner, "pad": "x" * 3800}),),
+                (json.dumps({"owner": owner, "pad": "x" * (PAGE_SIZE - 300)}),),
             )
     store.close()
     monkeypatch.setattr(app, "open_store", _limit_pages(0))
