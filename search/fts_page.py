@@ -70,11 +70,11 @@ def matched_total(conn: sqlite3.Connection, plan: FtsPlan, source: str) -> int:
 
 def _rows(conn: sqlite3.Connection, ranked: list[tuple[int, float]]) -> list[Row]:
     """The hit rows of `ranked` (id, score) pairs, in their order."""
-    if not ranked:
-        return []
-    marks = ", ".join("?" * len(ranked))
-    sql = f"SELECT {FIELDS}, d.id FROM docs d WHERE d.id IN ({marks})"
-    found = {int(row[8]): row for row in conn.execute(sql, [doc_id for doc_id, _ in ranked])}
+    found: dict[int, Row] = {}
+    for start in range(0, len(ranked), _CHUNK):  # a page may be longer than SQLite's limit
+        chunk = [doc_id for doc_id, _ in ranked[start : start + _CHUNK]]
+        sql = f"SELECT {FIELDS}, d.id FROM docs d WHERE d.id IN ({', '.join('?' * len(chunk))})"
+        found.update((int(row[8]), row) for row in conn.execute(sql, chunk))
     return [(*found[doc_id], score) for doc_id, score in ranked if doc_id in found]
 
 

@@ -75,7 +75,7 @@ def _full_order(path: Path, query: str, sort: Sort) -> list[str]:
     return [str(key) for (key,) in rows]
 
 
-@pytest.mark.parametrize("slack", [fts_page._SLACK, 1])
+@pytest.mark.parametrize(("slack", "chunk"), [(fts_page._SLACK, fts_page._CHUNK), (1, 7)])
 @pytest.mark.parametrize("sort", ["relevance", "date"])
 @pytest.mark.parametrize(
     "query",
@@ -99,10 +99,13 @@ def test_pages_are_the_full_order_cut(
     sort: Sort,
     limit: int,
     slack: int,
+    chunk: int,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # slack 1: the twenty tied scores of "twin" run past what the first read holds
+    # slack 1: the twenty tied scores of "twin" run past what the first read holds; chunks
+    # of 7: a page's rows and keys are read in several statements
     monkeypatch.setattr(fts_page, "_SLACK", slack)
+    monkeypatch.setattr(fts_page, "_CHUNK", chunk)
     expected = _full_order(backend.path, query, sort)
     assert expected  # every query of the list matches
     pages: list[str] = []
