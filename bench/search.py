@@ -2,11 +2,16 @@
 
 .venv/bin/python bench/ingest.py --keep /tmp/la-bench     # once, builds the store
 .venv/bin/python bench/search.py --data-dir /tmp/la-bench [--backend sqlite]
+
+`--dump FILE` writes each query's total, page keys, snippets and next cursor (both sorts) as
+JSON, to compare two versions' answers; `--index-only` reads a copy of the index without its
+store (no check that the index is complete: the store is 2 GB at 300k messages).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import sys
@@ -118,6 +123,8 @@ def main() -> None:
     )
     parser.add_argument("--es-index", default="listarchive-bench")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--dump", type=Path, default=None, help="answers as JSON, to compare")
+    parser.add_argument("--index-only", action="store_true", help="no store (sqlite only)")
     args = parser.parse_args()
     kinds = ["sqlite"] if args.backend == "sqlite" else ["sqlite", "elasticsearch"]
     for kind in kinds:
@@ -126,14 +133,22 @@ def main() -> None:
 
 def measure(kind: str, args: argparse.Namespace) -> None:
     backend = open_backend(kind, args.data_dir, args.es_url, index_prefix=args.es_index)
-    store = Store(args.data_dir / "store.db")
-    if backend.count() != store.message_count():
-        print(f"building the {kind} index from the store ...")
-        indexer.rebuild(store, backend)
-    store.close()
+    if not args.index_only:
+        store = Store(args.data_dir / "store.db")
+        if backend.count() != store.message_count():
+            print(f"building the {kind} index from the store ...")
+            indexer.rebuild(store, backend)
+        store.close()
     qs = queries()
+    answers = {}
     for q in qs:  # warm caches once
-        backend.search(q, limit=20)
+        for sort in ("relevance", "date"):
+            r = backend.search(q, limit=20, sort=sort)
+            hits = [[hit.key, hit.snippet] for hit in r.hits]
+            answers[f"{sort} {q}"] = {"total": r.total, "hits": hits, "next": r.next_cursor}
+    if args.dump is not None:
+        args.dump.write_text(json.dumps(answers, indent=0, ensure_ascii=False))
+    cpu_before = time.process_time()
     times: dict[Sort, list[float]] = {"relevance": [], "date": []}
     totals = []
     for _ in range(args.rounds):
@@ -143,10 +158,12 @@ def measure(kind: str, args: argparse.Namespace) -> None:
                 result = backend.search(q, limit=20, sort=sort)
                 times[sort].append((time.perf_counter() - started) * 1000)
                 totals.append(result.total)
+    cpu = time.process_time() - cpu_before
     backend.close()
     print(
         f"backend {kind}: {len(qs)} queries x {args.rounds} rounds x 2 sorts, "
-        f"median total {statistics.median(totals):.0f} hits"
+        f"median total {statistics.median(totals):.0f} hits, {cpu:.2f} s CPU, "
+        f"load average {os.getloadavg()[0]:.2f}"
     )
     for sort, values in times.items():
         print(
