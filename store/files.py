@@ -21,8 +21,8 @@ DIR_MODE = 0o700
 SIDE_FILES = ("-wal", "-shm", "-journal")
 PAGE_SIZE = 16384
 """SQLite page size of a new store or index file (issue 14, store size: on twisted-python the
-store takes 81.8 MB at 16384 against 93.8 MB at 4096, most of it the unused last overflow
-page of each row larger than a page; docs/architecture.md, "Store size")."""
+store takes 89.3 MB at 16384 against 97.1 MB at 4096 after a fresh sync, the difference the
+unused last overflow page of each row larger than a page; docs/architecture.md, "Store size")."""
 
 
 def side_files(path: Path) -> list[Path]:
