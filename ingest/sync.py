@@ -13,6 +13,13 @@ volume that failed to parse (a limit, no archive) keeps its validators and the l
 (`Limits.in_force`): while it is unchanged it is reported failed again ("unchanged since it
 failed: ...") without being parsed again, until one of those limits is raised or the run is
 asked to (`retry_failed`, `sync --retry-failed`): then it is fetched and parsed again.
+
+Threading and the search index's catch-up do not wait for the last volume: every
+`TAIL_EVERY` new messages, while later volumes are still being parsed, the store is threaded
+and the caller's `catch_up` runs (the CLI catches the index up), so that this work overlaps
+with the workers' parsing instead of running alone after it.  Threading does not depend on
+how its work is cut (`store.threading.rethread`) and the index catches up by change sequence,
+so the store and the index end the same as with all of it done at the end.
 """
 
 from __future__ import annotations
@@ -50,6 +57,8 @@ logger = logging.getLogger(__name__)
 
 PARSE_WINDOW = 6
 """Volumes downloaded ahead of the one being stored (`sync.parse_window`)."""
+TAIL_EVERY = 3000
+"""New messages stored between two rounds of threading and `catch_up` during a run."""
 
 __all__ = [
     "Limits",
@@ -80,6 +89,8 @@ def sync_list(
     spool_root: Path | None = None,
     parse_window: int = PARSE_WINDOW,
     retry_failed: bool = False,
+    catch_up: Callable[[], None] | None = None,
+    tail_every: int = TAIL_EVERY,
 ) -> RunSummary:
     """Fetch, parse, store and thread one list; never raises for a bad volume or message.
 
@@ -92,6 +103,9 @@ def sync_list(
     At most `parse_window` downloaded volumes wait for their turn to be stored.  A volume
     that failed under lower limits than `limits`, or any failed one with `retry_failed`, is
     fetched and parsed again (not reported "unchanged since it failed").
+    Every `tail_every` new messages (0: never), while volumes are still in flight, the
+    store is threaded and `catch_up` is called (e.g. the search index's catch-up): the work
+    that would otherwise wait for the last volume overlaps with parsing (module doc).
 
     The run always ends with a recorded status: an unexpected error fails the run
     (`failed`, with the reason) and is not raised, except a full disk (`StoreFullError`,
@@ -106,6 +120,7 @@ def sync_list(
     try:
         run = _Run(store, info.id, source, summary, workers, limits, Spool(spool_root))
         run.parse_window, run.retry_failed = parse_window, retry_failed
+        run.catch_up, run.tail_every = catch_up, tail_every
         run.sync(progress, on_volumes, stop, full, deadline)
     except StoreFullError as exc:
         summary.error = f"{exc}: free space and run sync again"
@@ -172,6 +187,10 @@ class _Run:
         self.executor = make_executor(workers)
         self.parse_window = PARSE_WINDOW
         self.retry_failed = False
+        self.catch_up: Callable[[], None] | None = None
+        self.tail_every = TAIL_EVERY
+        self.tailed = 0
+        """New messages of the run when the store was last threaded (`_tail`)."""
         self.releasing: set[str] = set()
         """Volumes read whole again because a limit that quarantined some of their messages
         was raised since (`store.quarantine.held`): those rows go when the volume is stored."""
@@ -333,6 +352,19 @@ class _Run:
             _discard(job)
         if progress is not None:
             progress(job.download.volume.name, status)
+        if pending and self.tail_every > 0:
+            self._tail()
+
+    def _tail(self) -> None:
+        """Thread the store and call `catch_up` once `tail_every` new messages were stored
+        since the last time: called while volumes are in flight, it keeps the sync process
+        busy while the workers parse them (the last round runs after the last volume)."""
+        if self.summary.new_messages - self.tailed < self.tail_every:
+            return
+        self.tailed = self.summary.new_messages
+        self.store.rethread()
+        if self.catch_up is not None:
+            self.catch_up()
 
     def _recover(self, pending: deque[_Job]) -> None:
         """A parser worker died (killed by the OOM killer, a segfault): the pool is broken and

@@ -387,6 +387,7 @@ def sync(
     runs.abandon_dead(store.conn)  # runs a killed or crashed sync left `running`
     fetcher = make_fetcher(settings)
     summaries = []
+    during = _IndexDuringSync(settings, store)
     try:
         for info in selected:
             if stop is not None and stop.is_set():
@@ -404,12 +405,33 @@ def sync(
                     stop,
                     full(info.name) if full is not None else True,
                     retry_failed,
+                    during,
                 )
             )
     finally:
         fetcher.close()
     indexed, error = searching.update_index(settings, store)
-    return summaries, indexed, error
+    return summaries, indexed + during.count, error
+
+
+class _IndexDuringSync:
+    """The search index caught up while a sync's later volumes are still parsed
+    (`ingest.sync.TAIL_EVERY`; `sync` finishes it after the last list): `count` documents
+    so far.  An index found down is not asked again during the run."""
+
+    def __init__(self, settings: Settings, store: Store) -> None:
+        self.settings, self.store = settings, store
+        self.count = 0
+        self.down = False
+
+    def __call__(self) -> None:
+        if self.down:
+            return
+        from listarchive import searching
+
+        count, error = searching.update_index(self.settings, self.store)
+        self.count += count
+        self.down = bool(error)
 
 
 def _selected_lists(store: Store, names: Sequence[str]) -> list[ListInfo]:
@@ -440,6 +462,7 @@ def _sync_locked(
     stop: threading.Event | None,
     full: bool,
     retry_failed: bool = False,
+    catch_up: Callable[[], None] | None = None,
 ) -> RunSummary:
     from store import locks
 
@@ -463,6 +486,7 @@ def _sync_locked(
             owner,
             full,
             retry_failed,
+            catch_up,
         )
     finally:
         try:
@@ -483,6 +507,7 @@ def _sync_one(
     owner: str,
     full: bool,
     retry_failed: bool,
+    catch_up: Callable[[], None] | None = None,
 ) -> RunSummary:
     from ingest.sync import sync_list
     from store import locks
@@ -516,6 +541,7 @@ def _sync_one(
             spool_root=spool_root(settings),
             parse_window=settings["sync.parse_window"],
             retry_failed=retry_failed,
+            catch_up=catch_up,
         )
     finally:
         if bar is not None:
