@@ -20,13 +20,13 @@ from flask.typing import ResponseReturnValue
 from analytics import bots as bot_scores
 from analytics.facts import PersonTotal
 from analytics.person import ListActivity, PersonPeriod, StartedThread, person_activity
-from store import bots, identities, merges, removals
+from store import bots, figure_cache, identities, merges, removals
 from store.identities import IdentityRef
 from webui import merge_suggestions, stats_figures, stats_params
 from webui.auth import current_user, require_role
 from webui.extensions import get_store, get_writable_store
 from webui.stats_figures import bot_suggestions, kept, key_of
-from webui.views import CsvTable, render, wants_json
+from webui.views import CsvTable, render, wants_csv, wants_json
 
 bp = Blueprint("persons", __name__)
 
@@ -181,12 +181,20 @@ def suggestions() -> ResponseReturnValue:
     conn = get_store().conn
     distinct_ids = sorted(conn.execute("SELECT a, b FROM person_distinct").fetchall())
     # kept in the store like the statistics (webui.stats_figures): every sender name grouped
-    found = kept(key_of("merge-suggestions", distinct_ids), lambda: merge_suggestions.data(conn))
+    key = key_of("merge-suggestions", distinct_ids)
+    found = kept(key, lambda: merge_suggestions.data(conn))
     header = ["suggestion", "key", "name", "messages"]
     table = CsvTable("merge-suggestions.csv", header, found["rows"])
-    data = {"suggestions": found["suggestions"]}
+    data: dict[str, Any] = {"suggestions": found["suggestions"]}
+    fill = None
+    if not wants_json() and not wants_csv():  # the page: its list rendered once per state
+        store = get_store()  # the store's file too: a process may serve several (tests)
+        state = (
+            f"{store.path}:{key}:{figure_cache.state(conn)}" if stats_figures.enabled() else None
+        )
+        data["listing"], fill = merge_suggestions.listing(state, found["suggestions"])
     g.full_addresses = True  # addresses in full (staff): base.html's footer says so
-    return render("person_suggestions.html", data, table=table)
+    return render("person_suggestions.html", data, table=table, fill=fill)
 
 
 @bp.get("/persons/bots")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -91,9 +91,12 @@ def render(
     status: int = 200,
     *,
     table: CsvTable | None = None,
+    fill: Callable[[str], str] | None = None,
 ) -> Response:
     """The page `template` rendered with `data`, or `data` as JSON when JSON is wanted, or
-    `table` as CSV when the path ends with `.csv` (404 for a page without a table)."""
+    `table` as CSV when the path ends with `.csv` (404 for a page without a table).
+    `fill(html)`: the page's HTML as sent (a large part put in after rendering, not copied
+    through the template: `webui.merge_suggestions.listing`)."""
     if wants_csv():
         if table is None:
             abort(404, "This page has no CSV export.")
@@ -101,7 +104,8 @@ def render(
     elif wants_json():
         response = jsonify(data)
     else:
-        response = Response(render_template(template, **data), mimetype="text/html")
+        html = render_template(template, **data)
+        response = Response(fill(html) if fill else html, mimetype="text/html")
     response.status_code = status
     response.vary.add("Accept")
     return response
