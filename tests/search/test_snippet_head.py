@@ -71,3 +71,32 @@ def test_a_window_running_past_the_head_is_made_from_the_whole_body(before_end: 
     found = make_snippet(text, phrases)
     assert found == _whole(text, phrases, False)
     assert found is not None and found.count(" ") == 32 + 1  # "… " + 32 words + " …"
+
+
+@pytest.mark.parametrize("before_end", range(1, 42))
+def test_every_window_end_near_the_head_s_end_gives_the_whole_body_s_snippet(
+    before_end: int,
+) -> None:
+    """Windows ending just before, at and just after the head's last word: the head's window
+    is taken only when words of the head follow it (otherwise the ellipsis would differ)."""
+    body = _body(random.Random(100 + before_end), 1000)
+    head = _head_words(body)
+    body[head - before_end] = "reactor"
+    text = " ".join(body)
+    phrases = _phrases("reactor")
+    assert make_snippet(text, phrases) == _whole(text, phrases, False)
+
+
+@pytest.mark.parametrize("late", [0, 50, 400])
+def test_a_head_without_every_phrase_does_not_decide(late: int) -> None:
+    """The head holds one phrase only; a window past it holds both: that one is the snippet."""
+    body = _body(random.Random(late), 1200)
+    head = _head_words(body)
+    body[10] = "reactor"
+    body[head + 5 + late] = "reactor"
+    body[head + 8 + late] = "deferred"
+    text = " ".join(body)
+    phrases = _phrases("reactor", "deferred")
+    found = make_snippet(text, phrases)
+    assert found == _whole(text, phrases, False)
+    assert found is not None and "\x02deferred\x03" in found
