@@ -80,8 +80,9 @@ def store_errors() -> Iterator[None]:
 def open_reader(settings: Settings) -> Store | None:
     """The store opened read-only, for a command that only reads (`lists`), when that answers
     as `app.open_store` would; None when it must be opened for writing: no store yet, an older
-    schema to migrate, or lists or communities in the settings file to apply.  A reader takes
-    no write lock (a sync in progress does not hold it up) and leaves no log to checkpoint."""
+    schema still there (the read-only `Store` migrates one first, once), or lists or
+    communities in the settings file to apply.  A reader takes no write lock (a sync in
+    progress does not hold it up, except while it migrates) and leaves no log to checkpoint."""
     if settings.lists or settings.communities or not files.holds_data(settings.store_path):
         return None
     # a reader tightens an exposed store as the writer's open does (it never creates one)

@@ -1,7 +1,8 @@
 """`listarchive lists` only reads (issue 14, CLI start-up): on a store at the current schema,
 with nothing declared in a settings file, it opens the store read-only, so a sync holding the
-write lock does not hold it up, and it answers exactly as the writer's open does; a store
-that needs migrating, or declarations to apply, still gets the writer's open."""
+write lock does not hold it up, and it answers exactly as the writer's open does; declarations
+to apply still get the writer's open, and a store that needs migrating is migrated once by the
+read-only open (`Store`) first."""
 
 from __future__ import annotations
 
@@ -62,10 +63,26 @@ def test_a_reader_only_where_it_answers_as_the_writer(tmp_path: Path) -> None:
     assert open_reader(load_settings(declaring, overrides={"data_dir": data_dir})) is None
 
     conn = sqlite3.connect(data_dir / "store.db", isolation_level=None)
-    try:  # as a store of the previous release, its last migration still to run
-        conn.execute(
-            "UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(len(MIGRATIONS) - 1),)
+    try:  # as a store of schema 14, migration 15 (the body and raw bytes stream) to run
+        conn.executescript(
+            "ALTER TABLE messages ADD COLUMN body TEXT NOT NULL DEFAULT '';"
+            "ALTER TABLE messages ADD COLUMN raw BLOB NOT NULL DEFAULT x'';"
+            "ALTER TABLE messages DROP COLUMN content;"
+            "ALTER TABLE messages DROP COLUMN body_bytes;"
+            "ALTER TABLE messages DROP COLUMN body_chars;"
+            "UPDATE meta SET value = '14' WHERE key = 'schema_version';"
         )
     finally:
         conn.close()
-    assert open_reader(settings) is None
+    # its readers need the new schema: a read-only open brings it up to date once, then
+    # answers as the writer does
+    reader = open_reader(settings)
+    assert reader is not None and reader.readonly
+    try:
+        version = reader.conn.execute(
+            "SELECT value FROM meta WHERE key = 'schema_version'"
+        ).fetchone()
+        assert version == (str(len(MIGRATIONS)),)
+    finally:
+        reader.close()
+    assert len(MIGRATIONS) == 15, "a newer migration: make this store one of the version before"
