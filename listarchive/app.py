@@ -408,6 +408,9 @@ def sync(
                     during,
                 )
             )
+    except BaseException:
+        during.close()  # its backend, if the rounds opened one
+        raise
     finally:
         fetcher.close()
     indexed, error = during.finish()
@@ -445,7 +448,7 @@ class _IndexDuringSync:
         except SearchError as exc:
             logger.warning("search index not updated: %s", exc)
             self.down = True
-            self._close()
+            self.close()
             return str(exc)
         return ""
 
@@ -455,9 +458,9 @@ class _IndexDuringSync:
             error = self._catch_up()
             return self.count, error
         finally:
-            self._close()
+            self.close()
 
-    def _close(self) -> None:
+    def close(self) -> None:
         if self.backend is not None:
             backend, self.backend = self.backend, None
             backend.close()
