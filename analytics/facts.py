@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from analytics import periods
-from analytics.frame import Frame, Post, long_lived, thaw
+from analytics.frame import Frame, Post, held_posts, long_lived, on_drop, thaw
 
 CACHE_SIZE = 8
 
@@ -129,6 +129,18 @@ def facts(frame: Frame) -> Facts:
     if dropped:
         thaw()
     return found
+
+
+def _prune() -> None:
+    """Forget the facts of post lists that no cached frame holds any more (told by
+    `analytics.frame` when it drops frames): they would keep the posts alive."""
+    held = {id(posts) for posts in held_posts()}
+    with _LOCK:
+        for key in [key for key in _CACHE if key not in held]:
+            del _CACHE[key]
+
+
+on_drop(_prune)
 
 
 def clear_cache() -> None:

@@ -28,10 +28,11 @@ import sqlite3
 import threading
 from bisect import bisect_left
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from operator import attrgetter
+from sys import intern
 from typing import Any, NamedTuple
 
 from analytics.scope import Scope
@@ -165,10 +166,10 @@ def _load(conn: sqlite3.Connection, scope: Scope) -> Frame:
         posts.append(
             Post(
                 mid,
-                key,
+                intern(key),  # one string per key, thread and parent across every frame
                 date,
-                thread,
-                parent,
+                intern(thread),
+                intern(parent) if parent else None,
                 person_of.get(identity, 0),
                 # a reply to a message the archive lacks answers someone unknown
                 parent_of.get(parent) if parent and direct != 0 else None,
@@ -228,7 +229,8 @@ def _threads(
     threads: dict[str, ThreadRef] = {}
     for tid, subject, root in conn.execute("SELECT thread_id, subject, root_key FROM threads"):
         if tid in wanted:
-            threads[str(tid)] = ThreadRef(str(tid), str(subject), root)
+            tid = intern(str(tid))
+            threads[tid] = ThreadRef(tid, intern(str(subject)), intern(root) if root else root)
     if not viewer.hides_messages:
         return threads
     hidden = sorted(thread_queries.threads_with_hidden(conn, viewer) & wanted)
@@ -240,6 +242,24 @@ def _threads(
 _CACHE: OrderedDict[tuple[object, ...], Frame] = OrderedDict()
 _LOCK = threading.Lock()
 CACHE_SIZE = 16  # a loaded frame and the one the metrics see (without bots), per scope
+CACHE_POSTS = [2_000_000]  # posts the cached frames may hold (`web.frame_cache_posts`)
+_ON_DROP: list[Callable[[], None]] = []  # told when frames are dropped (`facts`' cache)
+
+
+def set_cache_posts(limit: int) -> None:
+    """Bound the frames kept by the posts they hold (the most recent frame is always kept)."""
+    CACHE_POSTS[0] = limit
+    _keep_within()
+
+
+def on_drop(listener: Callable[[], None]) -> None:
+    _ON_DROP.append(listener)
+
+
+def held_posts() -> list[list[Post]]:
+    """The distinct post lists of the cached frames (what derived caches may keep)."""
+    with _LOCK:
+        return list({id(frame.posts): frame.posts for frame in _CACHE.values()}.values())
 
 
 def _cache_key(conn: sqlite3.Connection, scope: Scope) -> tuple[object, ...]:
@@ -257,14 +277,35 @@ def _cached(key: tuple[object, ...]) -> Frame | None:
         return found
 
 
+def _held() -> int:
+    """Posts held by the cached frames: a loaded frame's, and a frame without bots' only when
+    its loaded frame (whose posts it shares) is not cached."""
+    return sum(
+        0 if len(key) > _KEY_PARTS and key[:_KEY_PARTS] in _CACHE else len(frame.posts)
+        for key, frame in _CACHE.items()
+    )
+
+
+_KEY_PARTS = 5  # `_cache_key`'s; a frame without bots' key has more
+
+
+def _keep_within() -> bool:
+    with _LOCK:
+        dropped = False
+        while len(_CACHE) > 1 and (len(_CACHE) > CACHE_SIZE or _held() > CACHE_POSTS[0]):
+            _CACHE.popitem(last=False)
+            dropped = True
+    if dropped:
+        for listener in _ON_DROP:
+            listener()
+        thaw()
+    return dropped
+
+
 def _keep(key: tuple[object, ...], frame: Frame) -> None:
     with _LOCK:
         _CACHE[key] = frame
-        dropped = len(_CACHE) > CACHE_SIZE
-        while len(_CACHE) > CACHE_SIZE:
-            _CACHE.popitem(last=False)
-    if dropped:
-        thaw()
+    _keep_within()
 
 
 def load_frame(conn: sqlite3.Connection, scope: Scope) -> Frame:

@@ -171,6 +171,13 @@ SETTINGS: tuple[Setting, ...] = (
         "export) before it is cut; one taking none of it for web.timeout seconds is cut sooner.",
     ),
     Setting(
+        "web.frame_cache_posts",
+        int,
+        2_000_000,
+        "Posts the statistics' frames cached in each web process may hold; past it the least "
+        "recently used frames are dropped with their facts (the newest is always kept).",
+    ),
+    Setting(
         "web.health_check_interval",
         float,
         300.0,
@@ -660,6 +667,7 @@ def check_settings(settings: Settings) -> None:
         "web.max_body_chars",
         "web.quarantine_view_bytes",
         "web.ops_page_size",
+        "web.frame_cache_posts",
         "web.threads",
         "web.timeout",
         "web.send_timeout",

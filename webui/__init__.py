@@ -17,6 +17,7 @@ from typing import Any
 
 from flask import Flask
 
+from analytics import frame
 from config.settings import Settings, load_settings
 from webui import (
     api,
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app = Flask(__name__)
     app.config["LISTARCHIVE_SETTINGS"] = settings or load_settings(overrides=overrides or None)
     startup.check_data_dir(app.config["LISTARCHIVE_SETTINGS"])  # ConfigError: cannot serve
+    frame.set_cache_posts(app.config["LISTARCHIVE_SETTINGS"]["web.frame_cache_posts"])
     startup.check_package_files(app)  # ConfigError: templates or static files not installed
     extensions.init_app(app)
     startup.init_app(app)  # a store newer than this program: 503 on every route

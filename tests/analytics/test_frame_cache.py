@@ -1,0 +1,63 @@
+"""The per-process frame cache bounded by the posts it holds (`web.frame_cache_posts`), on the
+twisted-python 2018 volumes (49 posts, tests/analytics/conftest.py)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+
+import pytest
+
+from analytics import activity, facts, frame
+from analytics.scope import resolve_scope
+
+
+@pytest.fixture()
+def empty_caches() -> Iterator[None]:
+    limit = frame.CACHE_POSTS[0]
+    frame.clear_cache()
+    facts.clear_cache()
+    yield
+    frame.set_cache_posts(limit)
+    frame.clear_cache()
+    facts.clear_cache()
+
+
+def _series(conn: sqlite3.Connection, private: bool) -> list[activity.PeriodActivity]:
+    scope = resolve_scope(conn, lists=["twisted-python"], include_private=private)
+    return activity.series(frame.load_frame(conn, scope))
+
+
+def test_bound_drops_oldest_frame_and_its_facts(
+    twisted_db: sqlite3.Connection, empty_caches: None
+) -> None:
+    expected = [_series(twisted_db, False), _series(twisted_db, True)]
+    frame.clear_cache()
+    facts.clear_cache()
+    frame.set_cache_posts(49)  # one frame of these volumes
+    public = frame.load_frame(twisted_db, resolve_scope(twisted_db, lists=["twisted-python"]))
+    facts.facts(public)
+    assert len(frame.held_posts()) == 1 and facts._CACHE
+    assert _series(twisted_db, True) == expected[1]
+    held = frame.held_posts()
+    assert len(held) == 1 and held[0] is not public.posts  # the public frame was dropped
+    assert all(entry[0] is not public.posts for entry in facts._CACHE.values())
+    assert _series(twisted_db, False) == expected[0]  # loaded again, the same answer
+    frame.set_cache_posts(1000)
+    assert _series(twisted_db, True) == expected[1]
+    assert len(frame.held_posts()) == 2
+
+
+def test_frames_share_strings(twisted_db: sqlite3.Connection, empty_caches: None) -> None:
+    public = frame.load_frame(twisted_db, resolve_scope(twisted_db, lists=["twisted-python"]))
+    private = frame.load_frame(
+        twisted_db, resolve_scope(twisted_db, lists=["twisted-python"], include_private=True)
+    )
+    assert public.posts is not private.posts
+    for a, b in zip(public.posts, private.posts, strict=True):
+        assert a.key is b.key and a.thread is b.thread
+    replies = [p for p in public.posts if p.parent]
+    keys = {p.key: p.key for p in public.posts}
+    assert replies and any(p.parent in keys for p in replies)
+    assert all(p.parent is keys[p.parent] for p in replies if p.parent in keys)
+    assert all(public.threads[p.thread].id is p.thread for p in public.posts)
