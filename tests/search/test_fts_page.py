@@ -75,7 +75,10 @@ def _full_order(path: Path, query: str, sort: Sort) -> list[str]:
     return [str(key) for (key,) in rows]
 
 
-@pytest.mark.parametrize(("slack", "chunk"), [(fts_page._SLACK, fts_page._CHUNK), (1, 7)])
+@pytest.mark.parametrize(
+    ("slack", "chunk", "deep"),
+    [(fts_page._SLACK, fts_page._CHUNK, fts_page._DEEP), (1, 7, fts_page._DEEP), (1, 7, 0)],
+)
 @pytest.mark.parametrize("sort", ["relevance", "date"])
 @pytest.mark.parametrize(
     "query",
@@ -100,12 +103,15 @@ def test_pages_are_the_full_order_cut(
     limit: int,
     slack: int,
     chunk: int,
+    deep: int,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # slack 1: the twenty tied scores of "twin" run past what the first read holds; chunks
-    # of 7: a page's rows and keys are read in several statements
+    # of 7: a page's rows and keys are read in several statements; deep 0: every relevance
+    # page is sorted by SQLite (`_sorted`)
     monkeypatch.setattr(fts_page, "_SLACK", slack)
     monkeypatch.setattr(fts_page, "_CHUNK", chunk)
+    monkeypatch.setattr(fts_page, "_DEEP", deep)
     expected = _full_order(backend.path, query, sort)
     assert expected  # every query of the list matches
     pages: list[str] = []
@@ -118,6 +124,24 @@ def test_pages_are_the_full_order_cut(
         if result.next_cursor is None:
             break
     assert pages == expected
+
+
+def test_a_deep_page_is_sorted_by_sqlite(
+    backend: SqliteFtsBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past `_DEEP` matches, no key is read for every match up to the page (the cursor's
+    offset is the reader's: what Python holds must not grow with it)."""
+    expected = _full_order(backend.path, "common", "relevance")
+    monkeypatch.setattr(fts_page, "_DEEP", 10)
+
+    def no_keys(conn: sqlite3.Connection, ids: list[int]) -> dict[int, bytes]:
+        raise AssertionError(f"keys of {len(ids)} matches read for a deep page")
+
+    monkeypatch.setattr(fts_page, "_keys", no_keys)
+    deep = backend.search("common", limit=5, offset=len(expected) - 5)
+    assert [hit.key for hit in deep.hits] == expected[-5:]
+    with pytest.raises(AssertionError, match="keys of"):  # a shallow page still reads them
+        backend.search("common", limit=5, offset=0)
 
 
 def test_tied_scores_cross_page_ends(backend: SqliteFtsBackend) -> None:
