@@ -78,7 +78,10 @@ def _compute(posts: list[Post]) -> Facts:
     lasts: dict[int, Post] = {}
     first_replies: dict[str, Post] = {}
     sizes: dict[str, int] = {}
-    months = []
+    days: list[int] = []
+    months: list[int] = []
+    day_int: dict[int, int] = {}
+    month_of: dict[int, int] = {}  # day -> month: one int object a day, not one a post
     for post in posts:
         start = starts.setdefault(post.thread, post)
         firsts.setdefault(post.person, post)
@@ -86,8 +89,14 @@ def _compute(posts: list[Post]) -> Facts:
         sizes[post.thread] = sizes.get(post.thread, 0) + 1
         if post.person != start.person and post.thread not in first_replies:
             first_replies[post.thread] = post
-        tm = time.gmtime(post.date)
-        months.append(tm.tm_year * 12 + tm.tm_mon - 1)
+        day = post.date // 86400
+        month = month_of.get(day)
+        if month is None:
+            tm = time.gmtime(day * 86400)  # a UTC day lies in one month
+            month = month_of[day] = tm.tm_year * 12 + tm.tm_mon - 1
+            day_int[day] = day
+        days.append(day_int[day])
+        months.append(month)
     dates = [p.date for p in posts]
     return Facts(
         starts=starts,
@@ -97,7 +106,7 @@ def _compute(posts: list[Post]) -> Facts:
         first_replies=first_replies,
         sizes=sizes,
         dates=dates,
-        days=[d // 86400 for d in dates],
+        days=days,
         hours=[d % 86400 // 3600 for d in dates],
         months=months,
         threads=[p.thread for p in posts],
@@ -180,7 +189,8 @@ def period_indexes(frame: Frame, period: str) -> list[int]:
     indexes = found.by_period.get(period)
     if indexes is None:
         periods.check_period(period)
-        indexes = [periods.from_month(m, period) for m in found.months]
+        of_month = {m: periods.from_month(m, period) for m in set(found.months)}
+        indexes = [of_month[m] for m in found.months]  # one int object a period
         found.by_period[period] = indexes
     return indexes
 
