@@ -400,15 +400,46 @@ def checked_version(conn: sqlite3.Connection) -> int:
 
 
 def migrate(conn: sqlite3.Connection) -> int:
-    """Bring the schema up to date; returns the resulting version."""
-    version = checked_version(conn)
+    """Bring the schema up to date; returns the resulting version.
+
+    Each migration and its version number are one transaction, begun IMMEDIATE and with the
+    version read again inside it: several processes may open an older store at once (a
+    read-only open migrates it, `store.store`), and the ones that waited find it done
+    instead of running a migration again ("duplicate column name")."""
+    if checked_version(conn) == len(MIGRATIONS):
+        return len(MIGRATIONS)
     conn.create_function("listarchive_pack", 2, _pack, deterministic=True)
-    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-        conn.executescript("BEGIN;" + script + ";COMMIT;")
-        with conn:
-            conn.execute(
-                "INSERT INTO meta (key, value) VALUES ('schema_version', ?) "
-                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (str(number),),
-            )
-    return len(MIGRATIONS)
+    while True:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = checked_version(conn)
+            if version < len(MIGRATIONS):
+                for statement in _statements(MIGRATIONS[version]):
+                    conn.execute(statement)
+                conn.execute(
+                    "INSERT INTO meta (key, value) VALUES ('schema_version', ?) "
+                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    (str(version + 1),),
+                )
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        if version + 1 >= len(MIGRATIONS):
+            return len(MIGRATIONS)
+
+
+def _statements(script: str) -> list[str]:
+    """The statements of a migration script, each ending at a semicolon that ends a complete
+    statement (`sqlite3.complete_statement`: not one in a string or a comment)."""
+    found: list[str] = []
+    start = 0
+    for end, char in enumerate(script):
+        if char == ";" and sqlite3.complete_statement(script[start : end + 1]):
+            found.append(script[start : end + 1])
+            start = end + 1
+    rest = script[start:]
+    if any(line.strip() and not line.strip().startswith("--") for line in rest.splitlines()):
+        found.append(rest)
+    return found
