@@ -399,6 +399,10 @@ def checked_version(conn: sqlite3.Connection) -> int:
     return version
 
 
+MIGRATION_WAIT_MS = 30 * 60 * 1000
+"""How long `migrate` waits for another connection's write lock (its migration)."""
+
+
 def migrate(conn: sqlite3.Connection) -> int:
     """Bring the schema up to date; returns the resulting version.
 
@@ -409,6 +413,9 @@ def migrate(conn: sqlite3.Connection) -> int:
     if checked_version(conn) == len(MIGRATIONS):
         return len(MIGRATIONS)
     conn.create_function("listarchive_pack", 2, _pack, deterministic=True)
+    # an opener that finds another migrating waits for it (minutes for migration 15 at a
+    # million messages) rather than failing after the connection's default 5 s
+    conn.execute(f"PRAGMA busy_timeout = {MIGRATION_WAIT_MS}")
     while True:
         conn.execute("BEGIN IMMEDIATE")
         try:
