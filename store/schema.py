@@ -360,13 +360,14 @@ MIGRATIONS: tuple[str, ...] = (
     # 15: a message's body and its raw bytes in one compressed stream, `content` (issue 14,
     # store size: `store.content`): the body is mostly a substring of the raw bytes, so the
     # pair compresses to about what the raw bytes alone took.  `listarchive_pack` is
-    # `store.content.pack`, given to SQLite by `migrate`.
+    # `store.content.pack`, given to SQLite by `migrate`, and `listarchive_chars` Python's
+    # len (SQLite's length() of a text stops at its first NUL: a body may hold one).
     """
     ALTER TABLE messages ADD COLUMN content BLOB NOT NULL DEFAULT x'';
     ALTER TABLE messages ADD COLUMN body_bytes INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE messages ADD COLUMN body_chars INTEGER NOT NULL DEFAULT 0;
     UPDATE messages SET content = listarchive_pack(body, raw),
-        body_bytes = length(CAST(body AS BLOB)), body_chars = length(body);
+        body_bytes = length(CAST(body AS BLOB)), body_chars = listarchive_chars(body);
     ALTER TABLE messages DROP COLUMN body;
     ALTER TABLE messages DROP COLUMN raw;
     """,
@@ -413,6 +414,7 @@ def migrate(conn: sqlite3.Connection) -> int:
     if checked_version(conn) == len(MIGRATIONS):
         return len(MIGRATIONS)
     conn.create_function("listarchive_pack", 2, _pack, deterministic=True)
+    conn.create_function("listarchive_chars", 1, len, deterministic=True)
     # an opener that finds another migrating waits for it (minutes for migration 15 at a
     # million messages) rather than failing after the connection's default 5 s
     conn.execute(f"PRAGMA busy_timeout = {MIGRATION_WAIT_MS}")

@@ -81,3 +81,16 @@ def test_readers_opening_an_older_store_together_all_read_it(tmp_path: Path) -> 
         assert found is not None and found.body == BODY
     finally:
         store.close()
+
+
+def test_migration_15_counts_the_characters_of_a_body_holding_a_nul(tmp_path: Path) -> None:
+    """A body may hold a NUL (the parser keeps it): its stored length is Python's, as a new
+    store's (`store.content.pack`), not SQLite's length(), which stops at the NUL."""
+    path = tmp_path / "store.db"
+    conn = _old_store(path)
+    conn.execute("UPDATE messages SET body = ? WHERE key = 'k2'", ("ab\x00cdef",))
+    conn.commit()
+    assert migrate(conn) == len(MIGRATIONS)
+    row = conn.execute("SELECT body_bytes, body_chars FROM messages WHERE key = 'k2'").fetchone()
+    conn.close()
+    assert row == (7, 7)
