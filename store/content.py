@@ -36,10 +36,26 @@ def body_text(content: bytes, body_bytes: int, max_chars: int | None = None) -> 
     """The body (None: whole; else its first `max_chars` characters, inflating at most the
     bytes those can take).  Raises UnicodeDecodeError for damaged text, zlib.error for a
     damaged stream."""
+    return body_from_blocks((content,), body_bytes, max_chars)
+
+
+def body_from_blocks(blocks: Iterable[bytes], body_bytes: int, max_chars: int | None = None) -> str:
+    """`body_text` of the stream given `blocks` at a time (a blob read piece by piece): no
+    block is asked for once the inflated bytes hold what the body (or its first `max_chars`
+    characters) needs, so a message's raw bytes (its attachments) are not read for its page."""
     if body_bytes <= 0 or (max_chars is not None and max_chars <= 0):
         return ""
     want = body_bytes if max_chars is None else min(body_bytes, _MAX_UTF8 * max_chars)
-    data = zlib.decompressobj().decompress(content, want)
+    inflate = zlib.decompressobj()
+    parts: list[bytes] = []
+    have = 0
+    for block in blocks:
+        out = inflate.decompress(block, want - have)
+        parts.append(out)
+        have += len(out)
+        if have >= want or inflate.eof:
+            break
+    data = b"".join(parts)
     if want == body_bytes:
         text = data.decode("utf-8")
     else:  # cut inside the body: a character split at the cut is left out, nothing before it

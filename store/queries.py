@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from store import communities
-from store.content import body_text
+from store.content import body_from_blocks
 from store.visibility import Visibility, is_private, not_removed
 
 _VOLUME_SUFFIXES = (".txt.gz", ".txt", ".mbox.gz", ".mbox", ".gz")
@@ -181,27 +181,45 @@ def period_messages(
 
 def _detail_columns(viewer: Visibility, max_body_chars: int | None) -> str:
     """The columns `_details` reads; signatures cut to `max_body_chars` in SQL (None: whole,
-    0: none), bodies by `_body` from the stored stream (`store.content`)."""
+    0: none), bodies by `_body` from the stored stream (`store.content`), read from its blob
+    (`m.id`) only as far as they need: the stream itself is not a column read here."""
     if max_body_chars is None:
-        stream, signature, length = "m.content", "m.signature", "m.body_chars"
+        signature, length = "m.signature", "m.body_chars"
     elif max_body_chars <= 0:  # no body wanted (neighbours, checks): not even its length
-        stream, signature, length = "NULL", "''", "0"
+        signature, length = "''", "0"
     else:
         bound = max(int(max_body_chars), 0)
-        stream, signature, length = "m.content", f"substr(m.signature, 1, {bound})", "m.body_chars"
+        signature, length = f"substr(m.signature, 1, {bound})", "m.body_chars"
     return (
         "m.id, m.key, m.message_id, m.from_name, m.from_addr, m.to_json, m.cc_json, m.subject, "
-        f"m.date, m.date_offset, {stream}, {signature}, m.is_html_only, m.attachments, "
+        f"m.date, m.date_offset, NULL, {signature}, m.is_html_only, m.attachments, "
         f"m.thread_id, {viewer.parent_key('m')}, m.depth, m.thread_pos, m.raw_size, "
         f"{length}, m.parent_key, m.date_source, m.body_bytes"
     )
 
 
-def _body(stream: bytes | None, body_bytes: int, max_body_chars: int | None) -> str:
-    """The body of a `_details` row, at most `max_body_chars` characters of it inflated."""
-    if stream is None:
+BODY_BLOCK = 1 << 14
+"""Compressed bytes `_body` reads from a stored stream per step."""
+
+
+def _blocks(conn: sqlite3.Connection, rowid: int) -> Generator[bytes, None, None]:
+    """The stored stream of message `rowid`, BODY_BLOCK bytes at a time from its blob."""
+    with conn.blobopen("messages", "content", rowid, readonly=True) as blob:
+        yield from iter(lambda: blob.read(BODY_BLOCK), b"")
+
+
+def _body(conn: sqlite3.Connection, rowid: int, body_bytes: int, max_body_chars: int | None) -> str:
+    """The body of a `_details` row, at most `max_body_chars` characters of it inflated and
+    only the start of its stream read (not the raw bytes and attachments after the body)."""
+    if body_bytes <= 0 or (max_body_chars is not None and max_body_chars <= 0):
         return ""
-    return body_text(stream, body_bytes, max_body_chars)
+    blocks = _blocks(conn, rowid)
+    try:
+        return body_from_blocks(blocks, body_bytes, max_body_chars)
+    except sqlite3.OperationalError:  # the row went between the SELECT and the blob's open
+        return ""
+    finally:
+        blocks.close()
 
 
 def _pairs(text: str) -> tuple[tuple[str, str], ...]:
@@ -250,7 +268,7 @@ def _details(
                 subject=r[7],
                 date=_date(r[8]),
                 date_offset=r[9],
-                body=_body(r[10], r[22], max_body_chars),
+                body=_body(conn, r[0], r[22], max_body_chars),
                 signature=r[11],
                 is_html_only=bool(r[12]),
                 attachments=tuple(
