@@ -199,25 +199,43 @@ def person_rows() -> list[persons.PersonRow]:
     return _rows(kept(key_of("person-rows"), compute)["rows"])
 
 
+KEPT_ROWS = 500
+"""The directory pages kept (`person_page`): those starting before this row (the first five of
+100); a later page filters the kept rows like a search, so no visit to `/persons?page=N` adds
+an entry past them (each would push a dashboard's figures out of `MAX_ENTRIES`)."""
+
+
 def person_page(search: str, limit: int, offset: int) -> tuple[int, list[persons.PersonRow]]:
-    """`store.persons.list_persons` for one page of the directory (or a look-up): a page
-    without a search is kept itself (a visit reads that page back, not every person); a
-    search filters the kept rows (one entry per search would push the dashboards' figures
-    out of the store's `MAX_ENTRIES`)."""
+    """`store.persons.list_persons` for one page of the directory (or a look-up): one of the
+    first pages without a search is kept itself (a visit reads that page back, not every
+    person); a search or a later page filters the kept rows (one entry per search or page
+    would push the dashboards' figures out of the store's `MAX_ENTRIES`); a page past the end
+    (its total from the first page) is empty and neither computed nor kept."""
     conn = get_store().conn
 
-    def compute() -> dict[str, Any]:
-        total, rows = persons.list_persons(
-            conn, search=search, limit=limit, offset=offset, rows=person_rows()
-        )
-        return {"total": total, "rows": [dataclasses.astuple(r) for r in rows]}
+    def page(start: int) -> Callable[[], dict[str, Any]]:
+        def compute() -> dict[str, Any]:
+            total, rows = persons.list_persons(
+                conn, search=search, limit=limit, offset=start, rows=person_rows()
+            )
+            return {"total": total, "rows": [dataclasses.astuple(r) for r in rows]}
+
+        return compute
 
     if search.strip():
         total, rows = persons.list_persons(
             conn, search=search, limit=limit, offset=offset, rows=person_rows()
         )
         return total, rows
-    found = kept(key_of("person-page", limit, offset), compute)
+    first = kept(key_of("person-page", limit, 0), page(0))
+    if offset == 0:
+        return int(first["total"]), _rows(first["rows"])
+    if offset >= int(first["total"]):
+        return int(first["total"]), []
+    if offset >= KEPT_ROWS:
+        found = page(offset)()
+    else:
+        found = kept(key_of("person-page", limit, offset), page(offset))
     return int(found["total"]), _rows(found["rows"])
 
 
