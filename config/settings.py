@@ -178,6 +178,14 @@ SETTINGS: tuple[Setting, ...] = (
         "recently used frames are dropped with their facts (the newest is always kept).",
     ),
     Setting(
+        "web.prepared_meetings",
+        int,
+        20,
+        "Meetings (the most recent by date) whose pages are prepared after each sync that "
+        "stored messages (their name suggestions kept in the store); older ones are computed "
+        "on their first visit. 0: none.",
+    ),
+    Setting(
         "web.health_check_interval",
         float,
         300.0,
@@ -691,7 +699,12 @@ def check_settings(settings: Settings) -> None:
     ):
         if settings[name] < 1:
             raise ConfigError(f"{name} must be at least 1")
-    for name in ("sync.dedup_digests", "sync.max_redirects", "sync.max_login_renewals"):
+    for name in (
+        "sync.dedup_digests",
+        "sync.max_redirects",
+        "sync.max_login_renewals",
+        "web.prepared_meetings",
+    ):
         if settings[name] < 0:
             raise ConfigError(f"{name} must be at least 0")
     if settings["web.health_check_interval"] < 0:

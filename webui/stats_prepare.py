@@ -1,6 +1,7 @@
 """Compute the statistics pages' default figures ahead of the first visitor (issue 14): after a
 sync that stored messages, the scheduler asks every default dashboard once, as an anonymous
-visitor and as a facilitator (the person directory and every meeting's page too), so that the
+visitor and as a facilitator (the person directory and the `web.prepared_meetings` most recent
+meetings' pages too: each costs 1.2-1.5 s CPU at 300k messages), so that the
 figures are in the store (`webui.stats_figures`) before a web worker is asked for them.
 
 The pages are produced by the application itself (the same views, parameters and keys as a
@@ -65,13 +66,17 @@ def _communities(app: Flask, *, facilitator: bool) -> list[str]:
 
 
 def _meetings(app: Flask) -> list[str]:
-    """Every meeting's page (its name suggestions are kept: `stats_figures`)."""
+    """The pages of the `web.prepared_meetings` most recent meetings (their name suggestions
+    are kept: `stats_figures`); an older meeting's is computed on its first visit."""
     from store import meetings
     from webui.extensions import get_store
 
+    wanted = int(app.config["LISTARCHIVE_SETTINGS"]["web.prepared_meetings"])
     with app.test_request_context("/meetings", base_url=_base_url(app)):
-        conn = get_store().conn
-        return [f"/meetings/{quote(m.name)}" for m, _counts in meetings.all_meetings(conn)]
+        found = meetings.all_meetings(get_store().conn)  # newest date first
+    chosen = [f"/meetings/{quote(m.name)}" for m, _counts in found[: max(wanted, 0)]]
+    logger.info("statistics: preparing %d of %d meetings' pages", len(chosen), len(found))
+    return chosen
 
 
 def prepare(app: Flask) -> int:
