@@ -144,7 +144,7 @@ class CallCounter:
 
 def run(mode: str, count: int, base: str, keep: Path | None, profile: Path | None) -> None:
     from config.settings import load_settings
-    from listarchive import app, scheduler
+    from listarchive import app, scheduler, syncing
 
     data_dir = (keep / mode) if keep else Path(tempfile.mkdtemp(prefix=f"la-bench-{mode}-"))
     if data_dir.exists():
@@ -164,7 +164,7 @@ def run(mode: str, count: int, base: str, keep: Path | None, profile: Path | Non
         if mode == "cli":
             for name in names:
                 app.add_list(store, name, f"{base}/l/{name}/", (), "")
-        summaries, indexed, error = app.sync(settings, store, [])
+        summaries, indexed, error = syncing.sync(settings, store, [])
     finally:
         store.close()
     assert not error, error

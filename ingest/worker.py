@@ -64,7 +64,7 @@ again (`ingest.sync`)."""
 @dataclass(frozen=True, slots=True)
 class Limits:
     """The `sync.*` settings a worker needs (defaults: the settings' defaults; the app builds
-    them from the settings, `listarchive.app.worker_limits`)."""
+    them from the settings, `listarchive.syncing.worker_limits`)."""
 
     max_volume_bytes: int = 2 * GIB
     max_message_bytes: int = 64 * MIB

@@ -213,7 +213,7 @@ def sync(
     retry_failed: bool,
 ) -> None:
     """Fetch, parse, store, thread and index lists (all lists when none is named)."""
-    from listarchive import reports
+    from listarchive import reports, syncing
     from store import unindexable
 
     settings = current_settings(ctx)
@@ -221,7 +221,7 @@ def sync(
     with store_session(ctx) as store:
         mark = unindexable.last_id(store.conn)
         try:
-            summaries, indexed, index_error = app.sync(
+            summaries, indexed, index_error = syncing.sync(
                 settings,
                 store,
                 names,

@@ -11,10 +11,9 @@ from ingest.errors import SourceError
 from ingest.http import HttpFetcher
 from ingest.pipermail_map import PeriodResult, map_list
 from ingest.sources.pipermail import PipermailSource
-from listarchive import app
-from listarchive.app import make_fetcher
 from listarchive.cli_common import current_settings, store_session
 from listarchive.cli_text import plural
+from listarchive.syncing import make_fetcher, make_source
 from store import list_origins
 from store.records import ListInfo
 from store.store import Store, StoreError
@@ -28,7 +27,7 @@ def found_index(
     allowed origins (its URL's and the declared ones), so `index_url` is where the archive's
     pages are now and `policy` where they may be fetched from.  Raises `SourceError`."""
     origins = list_origins.allowed_origins(store.conn, info.name)
-    source = app.make_source(settings, info, fetcher, allow_origins=origins)
+    source = make_source(settings, info, fetcher, allow_origins=origins)
     if not isinstance(source, PipermailSource):
         raise SourceError(info.name, f"list {info.name} is not a pipermail archive")
     source.index()

@@ -9,9 +9,9 @@ import click
 
 from ingest.reparse import ReparseReport, reparse
 from listarchive import searching
-from listarchive.app import worker_limits
 from listarchive.cli_common import current_settings, store_session
 from listarchive.cli_text import plural
+from listarchive.syncing import worker_limits
 from store import locks
 from store.store import UnknownListError
 

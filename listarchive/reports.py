@@ -17,9 +17,9 @@ from ingest.completeness import (
 from ingest.errors import SourceError
 from ingest.http import HttpFetcher
 from ingest.sync import RunSummary
-from listarchive.app import make_fetcher
 from listarchive.cli_pipermail import found_index
 from listarchive.cli_text import plural
+from listarchive.syncing import make_fetcher
 from store import quarantine
 from store.records import ListInfo
 from store.redact import redact

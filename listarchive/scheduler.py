@@ -43,7 +43,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from config.settings import ConfigError, Settings, load_settings
-from listarchive import app, heartbeat, reports
+from listarchive import app, heartbeat, reports, syncing
 from store import faults
 from store.runs import last_full_check
 from store.store import Store
@@ -136,7 +136,7 @@ def full_check_due(settings: Settings, store: Store, list_name: str) -> bool:
 def _run_job(settings: Settings, list_name: str, stop: threading.Event) -> None:
     store = app.open_store(settings, declare=False)
     try:
-        summaries, indexed, index_error = app.sync(
+        summaries, indexed, index_error = syncing.sync(
             settings,
             store,
             [list_name],

@@ -18,7 +18,7 @@ from config.settings import SETTINGS_BY_NAME, load_settings
 from ingest import sync, worker
 from ingest.origins import OriginPolicy
 from ingest.sources.base import Volume
-from listarchive import app
+from listarchive import syncing
 from listarchive.cli import cli
 from search import index_guard
 from store.content import body_text
@@ -57,7 +57,7 @@ def _sync(data_dir: Path, env: dict[str, str], *args: str) -> dict[str, Any]:
 def test_worker_limits_default_to_the_settings_defaults_and_follow_them() -> None:
     """`Limits()` (what tools and tests use) is what the default settings give, and each
     `sync.*` bound reaches the worker's limits."""
-    assert app.worker_limits(load_settings(env={})) == worker.Limits()
+    assert syncing.worker_limits(load_settings(env={})) == worker.Limits()
     names = {
         "max_volume_bytes": "sync.max_volume_bytes",
         "max_message_bytes": "sync.max_message_bytes",
@@ -69,7 +69,7 @@ def test_worker_limits_default_to_the_settings_defaults_and_follow_them() -> Non
         "max_deep_parts": "sync.max_deep_parts",
     }
     overrides = {setting: 7 + n for n, setting in enumerate(names.values())}
-    limits = app.worker_limits(load_settings(env={}, overrides=overrides))
+    limits = syncing.worker_limits(load_settings(env={}, overrides=overrides))
     assert {field: getattr(limits, field) for field in names} == {
         field: overrides[setting] for field, setting in names.items()
     }
@@ -198,9 +198,11 @@ def test_index_page_bytes_bounds_a_catch_up_page(
 def test_dedup_digests_bounds_the_copies_a_worker_remembers(tmp_path: Path) -> None:
     data = bombs.message(1) * 5
     volume = Volume("v", str(tmp_path / "v.mbox"))
-    default = worker.parse_volume("mbox", volume, data, app.worker_limits(load_settings(env={})))
+    default = worker.parse_volume(
+        "mbox", volume, data, syncing.worker_limits(load_settings(env={}))
+    )
     assert (len(default.items), default.repeats) == (1, 4)
-    none = app.worker_limits(load_settings(env={"LISTARCHIVE_SYNC_DEDUP_DIGESTS": "0"}))
+    none = syncing.worker_limits(load_settings(env={"LISTARCHIVE_SYNC_DEDUP_DIGESTS": "0"}))
     parsed = worker.parse_volume("mbox", volume, data, none)
     assert (len(parsed.items), parsed.repeats) == (5, 0)  # each copy parsed (duplicates)
 
@@ -218,9 +220,11 @@ def test_max_deep_parts_bounds_the_text_search_below_the_depth_limit(tmp_path: P
     deep = b"From alice@example.org  Thu May  1 10:00:00 2008\n" + bombs.deep_mime(40)
     volume = Volume("v", str(tmp_path / "v.mbox"))
     env = {"LISTARCHIVE_SYNC_MAX_MIME_DEPTH": "5"}
-    default = worker.parse_volume("mbox", volume, deep, app.worker_limits(load_settings(env=env)))
+    default = worker.parse_volume(
+        "mbox", volume, deep, syncing.worker_limits(load_settings(env=env))
+    )
     few = load_settings(env=env | {"LISTARCHIVE_SYNC_MAX_DEEP_PARTS": "3"})
-    bounded = worker.parse_volume("mbox", volume, deep, app.worker_limits(few))
+    bounded = worker.parse_volume("mbox", volume, deep, syncing.worker_limits(few))
     stream, size = MESSAGE_COLUMNS.index("content"), MESSAGE_COLUMNS.index("body_bytes")
 
     def body(row: tuple[object, ...]) -> str:
@@ -243,7 +247,7 @@ def test_max_redirects_bounds_a_request(hostile: HostileServer) -> None:
     hostile.routes["/b"] = Redirect(hostile.url("/c"))
     hostile.routes["/c"] = Serve(b"From x\n")
     for env, ok in (({}, True), ({"LISTARCHIVE_SYNC_MAX_REDIRECTS": "1"}, False)):
-        fetcher = app.make_fetcher(load_settings(env=env))
+        fetcher = syncing.make_fetcher(load_settings(env=env))
         try:
             policy = OriginPolicy.for_url(hostile.url("/"))
             result = fetcher.get(hostile.url("/a"), policy=policy)
@@ -361,9 +365,9 @@ def test_max_login_renewals_bounds_the_logins_of_a_run(
             )
             store = Store(settings.store_path)
             info = store.add_list("bpf", "pipermail", url=server.url(f"/mailman/private/{name}/"))
-            fetcher = app.make_fetcher(settings)
+            fetcher = syncing.make_fetcher(settings)
             try:
-                source = app.make_source(settings, info, fetcher)
+                source = syncing.make_source(settings, info, fetcher)
                 results = [source.download(v, None) for v in source.volumes()[:5]]
             finally:
                 fetcher.close()
