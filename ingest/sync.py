@@ -191,6 +191,9 @@ class _Run:
         self.tail_every = TAIL_EVERY
         self.tailed = 0
         """New messages of the run when the store was last threaded (`_tail`)."""
+        self.index_failures = 0
+        self.index_warning = 0
+        """Mid-run index catch-ups that raised, and where their line is in `summary.warnings`."""
         self.releasing: set[str] = set()
         """Volumes read whole again because a limit that quarantined some of their messages
         was raised since (`store.quarantine.held`): those rows go when the volume is stored."""
@@ -364,7 +367,24 @@ class _Run:
         self.tailed = self.summary.new_messages
         self.store.rethread()
         if self.catch_up is not None:
-            self.catch_up()
+            try:
+                self.catch_up()
+            except Exception as exc:  # the index is derived from the store: the sync goes on
+                self._index_failed(exc)
+
+    def _index_failed(self, exc: Exception) -> None:
+        """A mid-run index catch-up raised: logged with its traceback and counted in one line
+        of the run's warnings; the catch-up after the sync tries again."""
+        logger.exception("sync %s: search index catch-up failed", self.summary.list_name)
+        self.index_failures += 1
+        warnings = self.summary.warnings
+        if self.index_failures > 1:
+            warnings.pop(self.index_warning)
+        self.index_warning = len(warnings)
+        warnings.append(
+            f"search index catch-up failed {self.index_failures} time(s) during the sync "
+            f"(tried again after it): {type(exc).__name__}: {exc}"
+        )
 
     def _recover(self, pending: deque[_Job]) -> None:
         """A parser worker died (killed by the OOM killer, a segfault): the pool is broken and
