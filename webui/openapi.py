@@ -3,6 +3,7 @@
 Every JSON route of the app (a rule ending in `.json` or starting with `/api/`, and `/healthz`)
 must be described here: tests/webui/test_openapi.py walks the app's url_map and fails on a route
 without documentation.  Pages answer with their JSON twin also under `Accept: application/json`.
+The component schemas the paths refer to are in `webui.openapi_schemas`.
 """
 
 from __future__ import annotations
@@ -12,11 +13,9 @@ from typing import Any
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
+from webui.openapi_schemas import OBJECT, SCHEMAS, ref
+
 bp = Blueprint("openapi", __name__)
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
 
 
 def _path_param(name: str, description: str) -> dict[str, Any]:
@@ -64,181 +63,16 @@ def _get(
     return {"get": operation}
 
 
-_NULLABLE_STR = {"type": ["string", "null"]}
-_OBJECT = {"type": "object", "additionalProperties": True}
-
 _SEARCH_PARAMS = [
     _query("q", "the query (syntax: /search/help.json)"),
     _query("list", "restrict to a list (repeatable)"),
     _query("sort", "result order", {"type": "string", "enum": ["relevance", "date", "date_asc"]}),
 ]
 
-SCHEMAS: dict[str, Any] = {
-    "Error": {
-        "type": "object",
-        "required": ["error"],
-        "properties": {
-            "error": {
-                "type": "object",
-                "required": ["status", "message"],
-                "properties": {"status": {"type": "integer"}, "message": {"type": "string"}},
-            }
-        },
-    },
-    "Hit": {
-        "type": "object",
-        "required": ["id", "subject", "date", "thread_id", "snippet"],
-        "properties": {
-            "id": {"type": "string", "description": "message key (permalink /messages/{id})"},
-            "message_id": {"type": "string"},
-            "lists": {"type": "array", "items": {"type": "string"}},
-            "subject": {"type": "string"},
-            "from_name": {"type": "string"},
-            "from_addr": {"type": "string"},
-            "date": {**_NULLABLE_STR, "format": "date-time"},
-            "thread_id": {"type": "string"},
-            "snippet": {"type": "string", "description": "text around the matches"},
-            "url": {"type": "string"},
-            "thread_url": {"type": "string"},
-        },
-    },
-    "Facet": {
-        "type": "object",
-        "required": ["value", "count"],
-        "properties": {
-            "value": {
-                "type": "string",
-                "description": "list name, year, or (sender) the person's display name",
-            },
-            "key": {
-                "type": "string",
-                "description": "sender facet only: the person key (the link filters person:KEY)",
-            },
-            "count": {"type": "integer"},
-            "active": {"type": "boolean"},
-            "query": {"type": "string", "description": "the query with this filter toggled"},
-            "url": {"type": "string"},
-        },
-    },
-    "ApiSearchResult": {
-        "type": "object",
-        "required": ["total", "hits", "facets", "next_cursor"],
-        "properties": {
-            "total": {"type": "integer", "description": "true number of matches, never capped"},
-            "next_cursor": _NULLABLE_STR,
-            "facets": {
-                "type": "object",
-                "description": "list, year and month (YYYY-MM, every month with a match, "
-                "oldest first: the date histogram): [value, count]; sender (by person, never "
-                "an address): [person key, count, display name]",
-                "additionalProperties": {
-                    "type": "array",
-                    "items": {
-                        "type": "array",
-                        "prefixItems": [
-                            {"type": "string"},
-                            {"type": "integer"},
-                            {"type": "string"},
-                        ],
-                        "minItems": 2,
-                    },
-                },
-            },
-            "hits": {"type": "array", "items": _ref("Hit")},
-        },
-    },
-    "SearchPage": {
-        "type": "object",
-        "required": ["query", "total", "page", "per_page", "pages", "hits", "facets"],
-        "properties": {
-            "query": {"type": "string"},
-            "lists": {"type": "array", "items": {"type": "string"}},
-            "sort": {"type": "string", "enum": ["relevance", "date", "date_asc"]},
-            "group": _NULLABLE_STR,
-            "page": {"type": "integer"},
-            "per_page": {"type": "integer"},
-            "pages": {"type": "integer"},
-            "total": {"type": "integer", "description": "true number of matches, never capped"},
-            "hits": {"type": "array", "items": _ref("Hit")},
-            "facets": {
-                "type": "object",
-                "description": "list, year, month and sender (person) facets over the match set",
-                "additionalProperties": {"type": "array", "items": _ref("Facet")},
-            },
-            "groups": {
-                "type": ["array", "null"],
-                "description": "with group=thread: the page's hits by thread",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "thread_id": {"type": "string"},
-                        "hits": {"type": "array", "items": {"type": "string"}},
-                    },
-                },
-            },
-            "next": _NULLABLE_STR,
-            "prev": _NULLABLE_STR,
-            "next_cursor": _NULLABLE_STR,
-            "exports": {"type": ["object", "null"], "additionalProperties": {"type": "string"}},
-        },
-    },
-    "SearchHelp": {
-        "type": "object",
-        "required": ["syntax"],
-        "properties": {
-            "syntax": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "examples": {"type": "array", "items": {"type": "string"}},
-                        "meaning": {"type": "string"},
-                    },
-                },
-            },
-            "notes": {"type": "array", "items": {"type": "string"}},
-            "parameters": {"type": "object", "additionalProperties": {"type": "string"}},
-        },
-    },
-    "Health": {
-        "type": "object",
-        "required": ["status", "messages", "indexed"],
-        "properties": {
-            "status": {"type": "string"},
-            "messages": {"type": "integer"},
-            "indexed": {"type": "integer"},
-        },
-    },
-    "Page": {
-        **_OBJECT,
-        "description": "the data the HTML page shows (see docs/webui-contract.md)",
-    },
-    "Message": {
-        **_OBJECT,
-        "description": "a message as its page and thread pages show it",
-        "required": ["key", "parent_key", "body", "body_truncated", "body_length", "source_url"],
-        "properties": {
-            "key": {"type": "string"},
-            "parent_key": {**_NULLABLE_STR, "description": "null: a reply to an unknown message"},
-            "body": {"type": "string", "description": "at most web.max_body_chars characters"},
-            "body_truncated": {"type": "boolean", "description": "the body was cut"},
-            "body_length": {"type": "integer", "description": "characters of the whole body"},
-            "raw_size": {"type": "integer", "description": "bytes of the original message"},
-            "source_url": {"type": "string", "description": "the original bytes, whole"},
-        },
-    },
-    "MessagePage": {**_OBJECT, "required": ["message"], "properties": {"message": _ref("Message")}},
-    "ThreadPage": {
-        **_OBJECT,
-        "required": ["thread", "messages"],
-        "properties": {"messages": {"type": "array", "items": _ref("Message")}},
-    },
-}
-
 PATHS: dict[str, Any] = {
     "/api/search": _get(
         "search messages",
-        _ref("ApiSearchResult"),
+        ref("ApiSearchResult"),
         [
             *_SEARCH_PARAMS,
             _query("limit", "page size (0-100, default 20)", {"type": "integer"}),
@@ -248,11 +82,11 @@ PATHS: dict[str, Any] = {
         ],
         ("400",),
     ),
-    "/healthz": _get("health: message and index counts", _ref("Health"), errors=()),
-    "/api/openapi.json": _get("this description", _OBJECT, errors=()),
+    "/healthz": _get("health: message and index counts", ref("Health"), errors=()),
+    "/api/openapi.json": _get("this description", OBJECT, errors=()),
     "/search.json": _get(
         "the search page's data",
-        _ref("SearchPage"),
+        ref("SearchPage"),
         [
             *_SEARCH_PARAMS,
             _query("page", "page number (20 a page)", {"type": "integer", "minimum": 1}),
@@ -261,31 +95,31 @@ PATHS: dict[str, Any] = {
         ],
         ("400",),
     ),
-    "/search/help.json": _get("the query syntax", _ref("SearchHelp"), errors=()),
-    "/index.json": _get("communities and lists, recent threads", _ref("Page"), errors=()),
+    "/search/help.json": _get("the query syntax", ref("SearchHelp"), errors=()),
+    "/index.json": _get("communities and lists, recent threads", ref("Page"), errors=()),
     "/lists/{name}.json": _get(
-        "a list and its periods", _ref("Page"), [_path_param("name", "list name")]
+        "a list and its periods", ref("Page"), [_path_param("name", "list name")]
     ),
     "/lists/{name}/{period}.json": _get(
         "the messages of a list's period",
-        _ref("Page"),
+        ref("Page"),
         [_path_param("name", "list name"), _path_param("period", "period (volume) name")],
     ),
     "/threads/{thread_id}.json": _get(
-        "a thread and its messages", _ref("ThreadPage"), [_path_param("thread_id", "thread id")]
+        "a thread and its messages", ref("ThreadPage"), [_path_param("thread_id", "thread id")]
     ),
     "/messages/{key}.json": _get(
-        "a message", _ref("MessagePage"), [_path_param("key", "message key (permalink)")]
+        "a message", ref("MessagePage"), [_path_param("key", "message key (permalink)")]
     ),
     # -- persons (facilitator role; 401 without a session) --
     "/audit.json": _get(
         "communities that can be audited, with old/new lists and dates (secretariat)",
-        _ref("Page"),
+        ref("Page"),
         errors=(),
     ),
     "/persons.json": _get(
         "persons who posted, busiest first (personal data)",
-        _ref("Page"),
+        ref("Page"),
         [
             _query("q", "match names, addresses or keys"),
             _query("page", "page number (100 a page)", {"type": "integer", "minimum": 1}),
@@ -294,16 +128,16 @@ PATHS: dict[str, Any] = {
     ),
     "/persons/{key}.json": _get(
         "one person: identities, names, tags, lists (merged keys redirect)",
-        _ref("Page"),
+        ref("Page"),
         [_path_param("key", "person key")],
     ),
     "/persons/suggestions.json": _get(
-        "suggested merges: one full name from different addresses", _ref("Page"), errors=()
+        "suggested merges: one full name from different addresses", ref("Page"), errors=()
     ),
-    "/persons/events.json": _get("the record of merges, splits and undos", _ref("Page"), errors=()),
+    "/persons/events.json": _get("the record of merges, splits and undos", ref("Page"), errors=()),
     "/persons/bots.json": _get(
         "persons marked as bots or not (who, when, why) and suggested bots with score and reasons",
-        _ref("Page"),
+        ref("Page"),
         errors=(),
     ),
 }
@@ -328,31 +162,31 @@ PATHS.update(
         "/stats.json": _get(
             "engagement of the scope: activity, cohorts, responses, weekdays, hours, top "
             "threads (aggregate numbers, public lists only without a session)",
-            _ref("Page"),
+            ref("Page"),
             [*_STATS_PARAMS, _LAPSE],
             ("400", "404"),
         ),
         "/stats/people.json": _get(
             "top posters and newcomers (facilitator role; 401 without a session)",
-            _ref("Page"),
+            ref("Page"),
             _STATS_PARAMS,
             ("400", "404"),
         ),
         "/stats/responses.json": _get(
             "reply share, time to first reply, unanswered threads (facilitator role)",
-            _ref("Page"),
+            ref("Page"),
             _STATS_PARAMS,
             ("400", "404"),
         ),
         "/stats/network.json": _get(
             "who answers whom: connectors, pairs, edges (facilitator role)",
-            _ref("Page"),
+            ref("Page"),
             _STATS_PARAMS,
             ("400", "404"),
         ),
         "/stats/cohorts.json": _get(
             "retention of first-post cohorts, newcomers/returning/lapsed (facilitator role)",
-            _ref("Page"),
+            ref("Page"),
             [
                 *_STATS_PARAMS,
                 _LAPSE,
@@ -373,7 +207,7 @@ PATHS.update(
             "migration audit of a community: summary, persons by status, messages to the old "
             "list after the cutover/close, cross-posted messages, continued threads "
             "(secretariat role)",
-            _ref("Page"),
+            ref("Page"),
             [
                 _path_param("community", "community name"),
                 _query("window", "days before the cutover (365)", {"type": "integer"}),
@@ -390,33 +224,33 @@ PATHS.update(
         ),
         "/rosters.json": _get(
             "imported roster snapshots and the communities with both rosters (secretariat)",
-            _ref("Page"),
+            ref("Page"),
             errors=(),
         ),
         "/rosters/{name}.json": _get(
             "a list's roster report: members who never posted, posters who are not members "
             "(secretariat)",
-            _ref("Page"),
+            ref("Page"),
             [_path_param("name", "list name"), _SINCE],
             ("400", "404"),
         ),
         "/rosters/community/{name}.json": _get(
             "a community's roster report: old members who have not joined the new list, and "
             "both lists' reports (secretariat)",
-            _ref("Page"),
+            ref("Page"),
             [_path_param("name", "community name"), _SINCE],
             ("400", "404"),
         ),
         "/meetings.json": _get(
             "imported meetings, and every tag with its persons and their activity "
             "(facilitator role)",
-            _ref("Page"),
+            ref("Page"),
             [_DAYS],
             ("400",),
         ),
         "/meetings/{name}.json": _get(
             "a meeting's participants: match, person, suggestions, activity (facilitator)",
-            _ref("Page"),
+            ref("Page"),
             [_path_param("name", "meeting name"), _DAYS],
             ("400", "404"),
         ),
@@ -427,7 +261,7 @@ PATHS.update(
 PATHS["/removals.json"] = _get(
     "removals, newest first: kind, target, reason, actor, dates, purged, message keys and "
     "subjects, undo URL (secretariat)",
-    _ref("Page"),
+    ref("Page"),
     errors=(),
 )
 
@@ -442,26 +276,26 @@ PATHS.update(
         "/runs.json": _get(
             "sync runs newest first (the `runs` and `lists` of `listarchive runs --json`), the "
             "failing lists, paging (secretariat)",
-            _ref("Page"),
+            ref("Page"),
             [_query("list", "one list's runs"), _query("status", "runs of one status", _RUN_STATUS)]
             + _PAGING,
             ("400", "404"),
         ),
         "/runs/{run_id}.json": _get(
             "one run: its whole summary, failed volumes, warnings (secretariat)",
-            _ref("Page"),
+            ref("Page"),
             [_path_param("run_id", "run id")],
         ),
         "/quarantine.json": _get(
             "quarantined messages: reason, list, origin volume, position, size, date (secretariat)",
-            _ref("Page"),
+            ref("Page"),
             [_query("list", "one list's quarantine"), *_PAGING],
             ("400", "404"),
         ),
         "/quarantine/{item_id}.json": _get(
             "one quarantined message: its first web.quarantine_view_bytes as text (undecodable "
             "bytes replaced), and the URL of the raw bytes (secretariat)",
-            _ref("Page"),
+            ref("Page"),
             [_path_param("item_id", "quarantine item id")],
         ),
     }
@@ -483,8 +317,8 @@ SPEC: dict[str, Any] = {
     "components": {
         "schemas": SCHEMAS,
         "responses": {
-            "BadRequest": _json("bad query or parameter, with the reason", _ref("Error")),
-            "NotFound": _json("unknown list, period, thread or message", _ref("Error")),
+            "BadRequest": _json("bad query or parameter, with the reason", ref("Error")),
+            "NotFound": _json("unknown list, period, thread or message", ref("Error")),
         },
     },
 }

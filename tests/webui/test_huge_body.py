@@ -19,7 +19,7 @@ from ingest.sync import sync_list
 from store import queries, reader, visibility
 from store.store import Store
 from webui import create_app
-from webui.openapi import SCHEMAS
+from webui.openapi_schemas import SCHEMAS
 
 BOUND = 5_000
 LINE = "> a quoted line of the huge message, with someone@example.org in it -- and more\n"
