@@ -5,8 +5,9 @@
 body is mostly a substring of the raw bytes, so deflate's window finds it again: on
 twisted-python the pair takes 33.8 MB where the compressed raw bytes alone took 32.7 MB and
 the plain body 47.9 MB more (docs/architecture.md, "Store size").  The body comes first: a
-page reads it by inflating only the bytes it shows (`body_text` with a bound); the raw bytes
-are what follows it (`raw_bytes`, `raw_pieces`).
+page reads the stream's start from its blob and inflates only the bytes it shows
+(`body_from_blocks`, `store.queries`), not the raw bytes and attachments after the body; the
+raw bytes are what follows it (`raw_bytes`, `raw_pieces`).
 """
 
 from __future__ import annotations
