@@ -20,6 +20,9 @@ and the caller's `catch_up` runs (the CLI catches the index up), so that this wo
 with the workers' parsing instead of running alone after it.  Threading does not depend on
 how its work is cut (`store.threading.rethread`) and the index catches up by change sequence,
 so the store and the index end the same as with all of it done at the end.
+
+What a run writes to the store (each volume's transaction, a failed volume's record, the
+run's end) is in `ingest.sync_store`.
 """
 
 from __future__ import annotations
@@ -32,15 +35,15 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
 from pathlib import Path
 
 from ingest import chunked
 from ingest.errors import SourceError
 from ingest.incremental import volumes_to_check
 from ingest.run_summary import RunSummary, VolumeFailure
-from ingest.sources.base import Download, Source, Volume
-from ingest.spool import Spool, discard
+from ingest.sources.base import Source, Volume
+from ingest.spool import Spool
+from ingest.sync_store import Job, VolumeStoring, discard_job, finish_run, worker_death
 from ingest.worker import (
     DEFAULT_LIMITS,
     QUARANTINING_LIMITS,
@@ -51,7 +54,7 @@ from ingest.worker import (
 )
 from store import locks, quarantine, runs, tx
 from store.records import VolumeState
-from store.store import Store, StoreFullError, utcnow_iso
+from store.store import Store, StoreFullError
 
 logger = logging.getLogger(__name__)
 
@@ -125,19 +128,19 @@ def sync_list(
     except StoreFullError as exc:
         summary.error = f"{exc}: free space and run sync again"
         logger.error("sync %s: %s", list_name, summary.error)
-        _finish_run(store, run_id, summary, "failed", quiet=True)
+        finish_run(store, run_id, summary, "failed", quiet=True)
         raise
     except Exception as exc:
         if tx.is_full(exc):
             full_error = StoreFullError(store.path)
             summary.error = f"{full_error}: free space and run sync again"
-            _finish_run(store, run_id, summary, "failed", quiet=True)
+            finish_run(store, run_id, summary, "failed", quiet=True)
             raise full_error from exc
         logger.exception("sync %s: failed", list_name)
         summary.error = f"sync failed: {type(exc).__name__}: {exc}"
-        _finish_run(store, run_id, summary, "failed", quiet=True)
+        finish_run(store, run_id, summary, "failed", quiet=True)
         return summary
-    _finish_run(store, run_id, summary)
+    finish_run(store, run_id, summary)
     logger.info(
         "sync %s: done: %d fetched, %d unchanged, %d failed volumes; %d new, %d duplicates, "
         "%d quarantined",
@@ -152,19 +155,7 @@ def sync_list(
     return summary
 
 
-@dataclass(slots=True)
-class _Job:
-    download: Download
-    future: Future[ParsedVolume] | None
-    failed: str = ""
-    """Why the parse failed outside the parser (its worker died)."""
-    out: str = ""
-    """The spool file the worker writes the parsed batches to."""
-    split: bool = False
-    """A large volume, parsed split across the workers (`ingest.chunked`)."""
-
-
-class _Run:
+class _Run(VolumeStoring):
     """One list's volumes through download, parse (in worker processes) and store."""
 
     def __init__(
@@ -236,7 +227,7 @@ class _Run:
         summary.warnings = list(getattr(source, "warnings", [])) + summary.warnings
         if on_volumes is not None:
             on_volumes(len(volumes))
-        pending: deque[_Job] = deque()
+        pending: deque[Job] = deque()
         downloaded = 0
         try:
             for index, volume in enumerate(volumes):
@@ -258,7 +249,7 @@ class _Run:
                     # remember them, so the next run makes a conditional request there
                     assert download.state is not None
                     store.record_volume(self.list_id, download.state)
-                job = _Job(download, None)
+                job = Job(download, None)
                 if download.status != "unchanged":
                     downloaded += 1
                 if chunked.splits(download):
@@ -274,7 +265,7 @@ class _Run:
         finally:
             self.executor.shutdown(wait=True, cancel_futures=True)
             for job in pending:  # not stored (an error is on its way up)
-                _discard(job)
+                discard_job(job)
             self.spool.close()
         if summary.parser_failures:
             summary.needs_attention = True
@@ -322,14 +313,7 @@ class _Run:
         elif not getattr(self.source, "warnings", None):
             self.summary.warnings.append("the source holds no volumes: nothing to import")
 
-    def _no_message(self, volume: str, size: int) -> None:
-        """A volume of bytes (once decompressed: an empty month's gzip is no warning) without
-        a message in them (not an archive?): worth a warning."""
-        if size:
-            self.summary.needs_attention = True
-            self.summary.warnings.append(f"volume {volume}: {size} bytes but no message in them")
-
-    def _submit(self, job: _Job) -> Future[ParsedVolume]:
+    def _submit(self, job: Job) -> Future[ParsedVolume]:
         download = job.download
         return self.executor.submit(
             parse_volume,
@@ -341,7 +325,7 @@ class _Run:
             job.out,
         )
 
-    def _finish(self, pending: deque[_Job], progress: ProgressCallback | None) -> None:
+    def _finish(self, pending: deque[Job], progress: ProgressCallback | None) -> None:
         job = pending[0]
         if job.future is not None:
             try:
@@ -352,7 +336,7 @@ class _Run:
         try:
             status = self._store(job)
         finally:
-            _discard(job)
+            discard_job(job)
         if progress is not None:
             progress(job.download.volume.name, status)
         if pending and self.tail_every > 0:
@@ -386,7 +370,7 @@ class _Run:
             f"(tried again after it): {type(exc).__name__}: {exc}"
         )
 
-    def _recover(self, pending: deque[_Job]) -> None:
+    def _recover(self, pending: deque[Job]) -> None:
         """A parser worker died (killed by the OOM killer, a segfault): the pool is broken and
         every volume in flight in it failed.  Each is parsed again, alone, in a new pool; the
         one whose worker dies again is the culprit and fails; the others are stored."""
@@ -402,7 +386,7 @@ class _Run:
             try:
                 job.future.result()
             except BrokenProcessPool as exc:
-                job.failed = f"parser worker died: {_worker_death(exc)}"
+                job.failed = f"parser worker died: {worker_death(exc)}"
                 job.future = None
                 logger.error("volume %s: %s", job.download.volume.name, job.failed)
                 self._new_pool()
@@ -411,114 +395,8 @@ class _Run:
         self.executor.shutdown(wait=True, cancel_futures=True)
         self.executor = make_executor(self.workers)
 
-    def _store(self, job: _Job) -> str:
-        download, summary = job.download, self.summary
-        if download.status == "unchanged":
-            if download.state is not None and download.state.status == "failed":
-                # the same bytes as when the volume failed: it would fail again
-                self._report_failure(download, f"unchanged since it failed: {download.state.error}")
-                return "failed"
-            summary.volumes_unchanged += 1
-            return "unchanged"
-        if job.split:
-            return self._store_split(job)
-        if job.failed or download.status == "failed" or job.future is None:
-            self._fail(download, job.failed or download.error or "download failed")
-            return "failed"
-        parsed = job.future.result()
-        if parsed.error:
-            # remembered with the volume's validators: not parsed again while unchanged
-            self._fail(download, parsed.error, download.state)
-            return "failed"
-        assert download.state is not None
-        release = download.volume.name in self.releasing
-        with self.store.volume_writer(self.list_id, download.state, release_held=release) as writer:
-            for batch in parsed.read_batches():
-                writer.add(batch.items, batch.quarantined)
-            writer.state = dataclasses.replace(
-                download.state, message_count=parsed.count + parsed.repeats
-            )
-        counts = writer.counts
-        summary.parser_failures += parsed.failures
-        if not (parsed.count or parsed.repeats):
-            self._no_message(download.volume.name, parsed.text_bytes)
-        summary.volumes_fetched += 1
-        summary.new_messages += counts.new
-        summary.duplicates += counts.duplicates + parsed.repeats
-        summary.quarantined += counts.quarantined
-        summary.removed += counts.removed
-        logger.debug(
-            "%s: %d new, %d duplicates", download.volume.name, counts.new, counts.duplicates
-        )
-        return "fetched"
 
-    def _store_split(self, job: _Job) -> str:
-        """A large volume, or a grown file's new end, parsed by every worker and stored in
-        its one transaction (`ingest.chunked`).  When a worker dies the volume is rolled
-        back and parsed once more in a new pool; a second death fails it."""
-        download, summary = job.download, self.summary
-        reader = getattr(self.source, "reader", None)
-        raw = reader(download) if reader else chunked.range_chunks(Path(download.path))
-        for attempt in (1, 2):
-            try:
-                done = chunked.store_split(
-                    self.store,
-                    self.list_id,
-                    self.executor,
-                    self.workers,
-                    download,
-                    self.limits,
-                    raw,
-                    release_held=download.volume.name in self.releasing,
-                )
-                break
-            except BrokenProcessPool as exc:
-                self._new_pool()
-                if attempt == 2:
-                    self._fail(download, f"parser worker died: {_worker_death(exc)}")
-                    return "failed"
-            except SourceError as exc:
-                self._fail(download, exc.reason, download.state)
-                return "failed"
-            except OSError as exc:
-                self._fail(download, f"cannot read {download.path}: {exc.strerror}")
-                return "failed"
-        summary.parser_failures += done.failures
-        if not (done.count or done.repeats or download.start):
-            self._no_message(download.volume.name, done.text_bytes)
-        summary.volumes_fetched += 1
-        summary.new_messages += done.new
-        summary.duplicates += done.duplicates + done.repeats
-        summary.quarantined += done.quarantined
-        summary.removed += done.removed
-        logger.debug("%s: %d new, %d duplicates", download.volume.name, done.new, done.duplicates)
-        return "fetched"
-
-    def _fail(self, download: Download, error: str, state: VolumeState | None = None) -> None:
-        """Count and record a failed volume; with `state` (its bytes were read), its
-        validators and sha256 are kept, so unchanged bytes are not parsed again."""
-        self._report_failure(download, error)
-        volume = download.volume
-        failed = VolumeState(name=volume.name, url=volume.url, fetched_at=utcnow_iso())
-        failed = dataclasses.replace(
-            state or failed, status="failed", error=error, limits=self.limits.in_force()
-        )
-        self.store.record_volume(self.list_id, dataclasses.replace(failed, message_count=0))
-
-    def _report_failure(self, download: Download, error: str) -> None:
-        summary = self.summary
-        summary.volumes_failed += 1
-        summary.failures.append(VolumeFailure(download.volume.name, error))
-        logger.warning("volume %s failed: %s", download.volume.name, error)
-
-
-def _discard(job: _Job) -> None:
-    """Delete a job's spool files: the download's (if spooled) and the parsed batches."""
-    job.download.discard()
-    discard(job.out)
-
-
-def _ready(job: _Job) -> bool:
+def _ready(job: Job) -> bool:
     return job.future is None or job.future.done()
 
 
@@ -532,30 +410,7 @@ def _broken(future: Future[ParsedVolume]) -> bool:
     return False
 
 
-def _worker_death(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
-    return f"{text} (killed, out of memory, or crashed)"
-
-
 def _deadline_line(deadline: float, left: int) -> str:
     seconds = f"{deadline:.3f}".rstrip("0").rstrip(".")
     noun = "volume" if left == 1 else "volumes"
     return f"run deadline of {seconds} s reached; {left} {noun} left for the next run"
-
-
-def _finish_run(
-    store: Store, run_id: int, summary: RunSummary, status: str = "", *, quiet: bool = False
-) -> None:
-    """Record how the run ended.  `quiet`: after a failure, a record that cannot be written
-    (the disk is full) is logged, not raised; the next sync marks the run abandoned."""
-    if not status:
-        if summary.interrupted:
-            status = "interrupted"
-        else:
-            status = "ok" if summary.clean else ("error" if summary.error else "partial")
-    try:
-        runs.finish_run(store.conn, run_id, status, summary.as_dict())
-    except Exception as exc:
-        if not quiet:
-            raise
-        logger.error("run %d could not be recorded as %s: %s", run_id, status, exc)
