@@ -126,12 +126,10 @@ def _chunks(values: list[Any], size: int = 900) -> Iterator[tuple[list[Any], str
 
 
 def _load(conn: sqlite3.Connection, scope: Scope) -> Frame:
-    posts: list[Post] = []
     undated = 0
     undated_by: dict[int, int] = {}
     marks = ",".join("?" * len(scope.list_ids))
     on_lists: dict[int, tuple[int, ...]] = {}
-    rows: list[tuple[Any, ...]] = []
     if scope.list_ids:
         shared: dict[tuple[int, ...], tuple[int, ...]] = {}  # one tuple per combination
         for message, list_id in conn.execute(
@@ -139,15 +137,31 @@ def _load(conn: sqlite3.Connection, scope: Scope) -> Frame:
         ):
             both = tuple(sorted((*on_lists.get(message, ()), list_id)))
             on_lists[message] = shared.setdefault(both, both)
-        # one pass over the covering index is cheaper than a join, even for a single list
-        rows = [r for r in conn.execute(_POSTS) if r[0] in on_lists]
     viewer = visibility.for_reader(conn, include_private=scope.include_private)
-    if viewer.removals:  # removed messages count for nobody (store.removals)
-        gone = removals.hidden_keys(conn)
-        rows = [r for r in rows if r[1] not in gone]
+    gone = removals.hidden_keys(conn) if viewer.removals else frozenset()
     person_of: dict[int, int] = dict(conn.execute("SELECT id, person FROM identities").fetchall())
-    parent_of: dict[str, int] = {r[1]: person_of.get(r[5], 0) for r in rows}
-    missing = sorted({r[4] for r in rows if r[4] and r[4] not in parent_of})
+    parent_of: dict[str, int] = {}  # key -> author, for every message of the scope
+    made: list[Post] = []  # parent_person holds parent_direct until the parents are known
+    # One pass over the covering index (cheaper than a join, even for a single list), each row
+    # made into its post at once: the rows are never all held, so the objects a post keeps
+    # (its id, date and key) are not spread among freed ones the heap cannot give back.
+    for mid, key, date, thread, parent, identity, direct in conn.execute(_POSTS):
+        lists = on_lists.get(mid)
+        if lists is None or key in gone:
+            continue
+        key = intern(key)  # one string per key, thread and parent across every frame
+        person = person_of.get(identity, 0)
+        parent_of[key] = person
+        if date is None or thread is None:
+            if date is None:
+                undated += 1
+                undated_by[person] = undated_by.get(person, 0) + 1
+            continue
+        parent = intern(parent) if parent else None
+        held = direct if parent else None
+        made.append(Post(mid, key, date, intern(thread), parent, person, held, lists))
+    del on_lists
+    missing = sorted({p.parent for p in made if p.parent and p.parent not in parent_of})
     for part, part_marks in _chunks(missing):
         for key, identity in conn.execute(
             f"SELECT m.key, m.identity FROM messages m WHERE m.key IN ({part_marks}) "
@@ -155,28 +169,7 @@ def _load(conn: sqlite3.Connection, scope: Scope) -> Frame:
             part,
         ):
             parent_of[key] = person_of.get(identity, 0)
-    for mid, key, date, thread, parent, identity, direct in rows:
-        if date is None or thread is None:
-            if date is None:
-                undated += 1
-                who = person_of.get(identity, 0)
-                undated_by[who] = undated_by.get(who, 0) + 1
-            continue
-        if parent and parent not in parent_of:  # not in the archive, or not visible
-            parent = None
-        posts.append(
-            Post(
-                mid,
-                intern(key),  # one string per key, thread and parent across every frame
-                date,
-                intern(thread),
-                intern(parent) if parent else None,
-                person_of.get(identity, 0),
-                # a reply to a message the archive lacks answers someone unknown
-                parent_of.get(parent) if parent and direct != 0 else None,
-                on_lists[mid],
-            )
-        )
+    posts = _with_parents(made, parent_of)
     posts.sort(key=attrgetter("date", "id"))
     person_ids = sorted(
         {p.person for p in posts} | {p.parent_person for p in posts if p.parent_person}
@@ -194,6 +187,27 @@ def _load(conn: sqlite3.Connection, scope: Scope) -> Frame:
         if int(i) in scope.list_ids
     }
     return Frame(scope, posts, undated, persons, threads, names, undated_by=undated_by)
+
+
+def _with_parents(made: list[Post], parent_of: dict[str, int]) -> list[Post]:
+    """`made`'s posts (in place) with who each replies to, in place of the `parent_direct`
+    `_load` kept there: a reply to a message not in the archive, or not visible, replies to
+    nobody (`parent` None); one to a message the archive lacks (`parent_direct` 0) answers
+    someone unknown (None).  A post replaced is freed before the next is made."""
+    for i, post in enumerate(made):
+        parent = post.parent
+        if parent is None:
+            continue
+        if parent not in parent_of:
+            made[i] = Post(
+                post.id, post.key, post.date, post.thread, None, post.person, None, post.lists
+            )
+        else:
+            who = parent_of[parent] if post.parent_person != 0 else None
+            made[i] = Post(
+                post.id, post.key, post.date, post.thread, parent, post.person, who, post.lists
+            )
+    return made
 
 
 def _without_bots(frame: Frame, marked: frozenset[int]) -> Frame:
