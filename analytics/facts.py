@@ -12,15 +12,18 @@ from __future__ import annotations
 import math
 import threading
 import time
+from array import array
 from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from analytics import periods
 from analytics.frame import Frame, Post, held_posts, long_lived, on_drop, thaw
 
 CACHE_SIZE = 8
+_K = TypeVar("_K", int, str)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,9 +53,10 @@ class Facts:
     threads: list[str]
     persons: list[int]
     parents: list[int | None]  # the person replied to
-    is_start: list[bool]  # the post is its thread's first post in the scope
-    is_first: list[bool]  # ... its author's first post in the scope
-    is_last: list[bool]  # ... its author's last post in the scope
+    # flags, one byte a post (1: yes), for compress and sum (a list of bools: 8 bytes a post)
+    is_start: bytes  # the post is its thread's first post in the scope
+    is_first: bytes  # ... its author's first post in the scope
+    is_last: bytes  # ... its author's last post in the scope
     by_period: dict[str, list[int]]  # period -> per post: its period index (filled on demand)
     indexes: list[PostIndex] = field(default_factory=list)  # `post_index`, made on demand
 
@@ -61,11 +65,12 @@ class Facts:
 class PostIndex:
     """Positions in `frame.posts` (ascending, so in date order) of each person's posts, of
     the posts replying to each person, and of each thread's posts: one person's page reads
-    their posts without a pass over the frame."""
+    their posts without a pass over the frame.  Arrays of C ints (4 bytes a position, where
+    lists held a pointer and an int object for each)."""
 
-    by_person: dict[int, list[int]]
-    by_parent_person: dict[int, list[int]]
-    by_thread: dict[str, list[int]]
+    by_person: dict[int, array[int]]
+    by_parent_person: dict[int, array[int]]
+    by_thread: dict[str, array[int]]
 
 
 _CACHE: OrderedDict[int, tuple[list[Post], Facts]] = OrderedDict()
@@ -112,9 +117,9 @@ def _compute(posts: list[Post]) -> Facts:
         threads=[p.thread for p in posts],
         persons=[p.person for p in posts],
         parents=[p.parent_person for p in posts],
-        is_start=[starts[p.thread] is p for p in posts],
-        is_first=[firsts[p.person] is p for p in posts],
-        is_last=[lasts[p.person] is p for p in posts],
+        is_start=bytes(starts[p.thread] is p for p in posts),
+        is_first=bytes(firsts[p.person] is p for p in posts),
+        is_last=bytes(lasts[p.person] is p for p in posts),
         by_period={"month": months},
     )
 
@@ -164,21 +169,28 @@ def post_index(frame: Frame) -> PostIndex:
     found = facts(frame)
     if found.indexes:
         return found.indexes[0]
-    by_person: dict[int, list[int]] = {}
-    by_parent: dict[int, list[int]] = {}
-    by_thread: dict[str, list[int]] = {}
+    by_person: dict[int, array[int]] = {}
+    by_parent: dict[int, array[int]] = {}
+    by_thread: dict[str, array[int]] = {}
     with long_lived():
         for i, post in enumerate(frame.posts):
-            by_person.setdefault(post.person, []).append(i)
+            _positions(by_person, post.person).append(i)
             if post.parent_person is not None:
-                by_parent.setdefault(post.parent_person, []).append(i)
-            by_thread.setdefault(post.thread, []).append(i)
+                _positions(by_parent, post.parent_person).append(i)
+            _positions(by_thread, post.thread).append(i)
         index = PostIndex(by_person, by_parent, by_thread)
     found.indexes[:] = [index]
     return index
 
 
-def in_span(positions: list[int], span: range) -> list[int]:
+def _positions(index: dict[_K, array[int]], key: _K) -> array[int]:
+    found = index.get(key)
+    if found is None:
+        found = index[key] = array("i")
+    return found
+
+
+def in_span(positions: Sequence[int], span: range) -> Sequence[int]:
     """The `positions` (ascending) inside `span` (a window of `window`)."""
     return positions[bisect_left(positions, span.start) : bisect_left(positions, span.stop)]
 
