@@ -4,6 +4,7 @@ browser tests."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -32,3 +33,12 @@ def sync_mbox(
     summary = sync_list(store, name, MboxSource(list(paths)), workers=1)
     assert summary.clean, summary.as_dict()
     return summary
+
+
+def kept_figures(data_dir: Path) -> int:
+    """How many entries the store's figure cache (`store.figure_cache`) holds."""
+    conn = sqlite3.connect(data_dir / "store.db")
+    try:
+        return int(conn.execute("SELECT count(*) FROM figure_cache").fetchone()[0])
+    finally:
+        conn.close()

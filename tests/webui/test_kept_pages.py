@@ -13,7 +13,6 @@ from __future__ import annotations
 import mailbox
 import re
 import shutil
-import sqlite3
 from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
@@ -28,6 +27,7 @@ from ingest.sources.mbox import MboxSource
 from ingest.sync import sync_list
 from store import communities, meetings, merges, persons, removals
 from store.store import Store
+from tests.support.stores import kept_figures
 from tests.support.webauth import login
 from tests.webui.conftest import PRIVATE, PUBLIC
 from webui import create_app, stats_prepare
@@ -74,14 +74,6 @@ def _answers(app: Flask, data: Path) -> dict[str, Any]:
     return found
 
 
-def _kept(data: Path) -> int:
-    conn = sqlite3.connect(data / "store.db")
-    try:
-        return int(conn.execute("SELECT count(*) FROM figure_cache").fetchone()[0])
-    finally:
-        conn.close()
-
-
 def _fail(*_args: Any) -> None:
     raise AssertionError("a kept answer was computed again")
 
@@ -91,7 +83,7 @@ def _same_three_ways(data: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, A
     returns them."""
     expected = _answers(_app(data, cache=False), data)
     computed = _answers(_app(data, cache=True), data)
-    assert _kept(data) > 0
+    assert kept_figures(data) > 0
     with monkeypatch.context() as patched:
         patched.setattr(attendance, "suggestions", _fail)
         patched.setattr(persons, "person_rows", _fail)
@@ -201,7 +193,7 @@ def test_kept_directory_and_meeting_suggestions_follow_every_change(
         removals.remove(store.conn, "message", keys[0], keys, reason="test", actor="test")
 
     _change(data, remove_newcomer)
-    assert _kept(data) == 0
+    assert kept_figures(data) == 0
     removed = _same_three_ways(data, monkeypatch)
     assert removed["/persons"][1]["total"] == confirmed["/persons"][1]["total"] - 1
 

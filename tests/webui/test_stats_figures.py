@@ -27,6 +27,7 @@ from ingest.sources.mbox import MboxSource
 from ingest.sync import sync_list
 from store import bots, merges, removals
 from store.store import Store
+from tests.support.stores import kept_figures
 from tests.support.webauth import login
 from tests.webui.conftest import PUBLIC
 from webui import create_app, stats_figures, stats_prepare
@@ -84,14 +85,6 @@ def _answers(app: Flask, data: Path) -> dict[str, Any]:
     return found
 
 
-def _kept(data: Path) -> int:
-    conn = sqlite3.connect(data / "store.db")
-    try:
-        return int(conn.execute("SELECT count(*) FROM figure_cache").fetchone()[0])
-    finally:
-        conn.close()
-
-
 def _same_three_ways(data: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """The answers with the cache off, on (computed and kept) and on (read back), all equal;
     returns them."""
@@ -99,7 +92,7 @@ def _same_three_ways(data: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, A
     expected = _answers(_app(data, cache=False), data)
     _forget_frames()
     computed = _answers(_app(data, cache=True), data)
-    assert _kept(data) > 0
+    assert kept_figures(data) > 0
     _forget_frames()
     with monkeypatch.context() as patched:
 
@@ -193,7 +186,7 @@ def test_kept_figures_equal_the_frames_and_follow_every_change(
         removals.remove(conn, "thread", thread, keys, reason="test", actor="test")
     finally:
         store.close()
-    assert _kept(data) == 0  # kept figures named the thread: they go with it, not later
+    assert kept_figures(data) == 0  # kept figures named the thread: they go with it, not later
     removed = _same_three_ways(data, monkeypatch)
     top_threads = removed["f /stats?scope=all"][1]["threads_by_replies"]
     assert thread not in {t["thread"] for t in top_threads}
