@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from store import persons
+from tests.support.stores import kept_figures
 from tests.support.webauth import login
-from tests.webui.test_kept_pages import _app, _fail, _kept, data  # noqa: F401 (fixture)
+from tests.webui.test_kept_pages import _app, _fail, data  # noqa: F401 (fixture)
 from webui import person_pages, stats_figures
 
 PAGE = 10
@@ -39,10 +40,10 @@ def test_distinct_pages_keep_a_bounded_number_of_entries(
     total = expected[1]["total"]
     assert total > 2 * PAGE, "the fixture needs more than two pages of persons"
     last = (total - 1) // PAGE + 1
-    before = _kept(data)
+    before = kept_figures(data)
     computed = _pages(data, True, range(1, 40))
     # the person rows, pages 1 and 2: not one entry per page visited
-    assert _kept(data) - before == 3
+    assert kept_figures(data) - before == 3
     assert computed == expected
     for page, answer in expected.items():
         assert answer["total"] == total and answer["page"] == page
@@ -52,4 +53,4 @@ def test_distinct_pages_keep_a_bounded_number_of_entries(
         p: expected[p] for p in range(last + 1, last + 30)
     }
     assert _pages(data, True, range(10**6, 10**6 + 1))[10**6]["persons"] == []
-    assert _kept(data) - before == 3
+    assert kept_figures(data) - before == 3
