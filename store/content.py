@@ -12,6 +12,7 @@ raw bytes are what follows it (`raw_bytes`, `raw_pieces`).
 
 from __future__ import annotations
 
+import sqlite3
 import zlib
 from collections.abc import Iterable, Iterator
 
@@ -103,3 +104,10 @@ def raw_pieces(blocks: Iterable[bytes], body_bytes: int, chunk: int) -> Iterator
     rest = cut(inflate.flush())
     if rest:
         yield rest
+
+
+def blob_blocks(conn: sqlite3.Connection, rowid: int, size: int) -> Iterator[bytes]:
+    """The stored stream of message `rowid` read from its blob `size` bytes at a time (the
+    whole column is never fetched at once)."""
+    with conn.blobopen("messages", "content", rowid, readonly=True) as blob:
+        yield from iter(lambda: blob.read(size), b"")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from store import communities
-from store.content import body_from_blocks
+from store.content import blob_blocks, body_from_blocks
 from store.visibility import Visibility, is_private, not_removed
 
 _VOLUME_SUFFIXES = (".txt.gz", ".txt", ".mbox.gz", ".mbox", ".gz")
@@ -204,8 +204,7 @@ BODY_BLOCK = 1 << 14
 
 def _blocks(conn: sqlite3.Connection, rowid: int) -> Generator[bytes, None, None]:
     """The stored stream of message `rowid`, BODY_BLOCK bytes at a time from its blob."""
-    with conn.blobopen("messages", "content", rowid, readonly=True) as blob:
-        yield from iter(lambda: blob.read(BODY_BLOCK), b"")
+    yield from blob_blocks(conn, rowid, BODY_BLOCK)
 
 
 def _body(conn: sqlite3.Connection, rowid: int, body_bytes: int, max_body_chars: int | None) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 
 from store.body_parts import BodyParts, split_body
-from store.content import body_text, raw_pieces
+from store.content import blob_blocks, body_text, raw_pieces
 from store.records import StoredMessage
 
 _NO_PARTS = BodyParts("", "", "")
@@ -89,5 +89,4 @@ def raw_chunks(conn: sqlite3.Connection, key: str, chunk: int = RAW_CHUNK) -> It
     row = conn.execute("SELECT id, body_bytes FROM messages WHERE key = ?", (key,)).fetchone()
     if row is None:
         return
-    with conn.blobopen("messages", "content", int(row[0]), readonly=True) as blob:
-        yield from raw_pieces(iter(lambda: blob.read(chunk), b""), int(row[1]), chunk)
+    yield from raw_pieces(blob_blocks(conn, int(row[0]), chunk), int(row[1]), chunk)
