@@ -152,6 +152,14 @@ SETTINGS: tuple[Setting, ...] = (
         "Rows per page of the runs and quarantine pages (`?per_page=` up to 500).",
     ),
     Setting(
+        "web.suggestions_page_size",
+        int,
+        100,
+        "Merge suggestions per page of /persons/suggestions and its JSON twin (`?page=N`; the "
+        "busiest names first, at most 1,000 in all); the page's HTML grows with each "
+        "suggestion's persons and pairs.",
+    ),
+    Setting(
         "web.threads",
         int,
         8,
@@ -675,6 +683,7 @@ def check_settings(settings: Settings) -> None:
         "web.max_body_chars",
         "web.quarantine_view_bytes",
         "web.ops_page_size",
+        "web.suggestions_page_size",
         "web.frame_cache_posts",
         "web.threads",
         "web.timeout",

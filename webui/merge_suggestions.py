@@ -1,7 +1,9 @@
 """The data of /persons/suggestions (`webui.person_pages`): merge suggestions
-(`store.merges.suggestions`) with each person's addresses in full, posts and first and last
-post day, and the pairs not yet recorded as different people.  Computed once per state of
-the archive and kept in the store (`webui.stats_figures.kept`)."""
+(`store.merges.suggestions`, the `stats_figures.SUGGESTIONS_SHOWN` busiest names) with each
+person's addresses in full, posts and first and last post day, and the pairs not yet recorded
+as different people.  Computed once per state of the archive and kept in the store
+(`webui.stats_figures.kept`), then shown `web.suggestions_page_size` a page (`page`): the
+first `KEPT_PAGES` pages are kept too, so a visit reads its page back, not the whole list."""
 
 from __future__ import annotations
 
@@ -12,14 +14,22 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import render_template, url_for
+from flask import render_template, request, url_for
 from markupsafe import Markup, escape
 
 from store import merges
 from store.visibility import not_removed
+from webui import stats_figures
+from webui.extensions import settings
 from webui.sessions import csrf_token
+from webui.stats_figures import kept, key_of
 
 KEPT_LISTINGS = 4
+KEPT_PAGES = 10
+"""Pages of suggestions kept in the store each (every page at 100 a page of the 1,000 shown:
+`stats_figures.SUGGESTIONS_SHOWN`); a later page is cut from the kept whole list, so however
+small the page size, a crawl of every page adds no more than this many entries (each would
+push a dashboard's figures toward the store's `MAX_ENTRIES`)."""
 _TOKEN = secrets.token_hex(16)  # stands for the reader's CSRF token in a kept listing
 _MARK = secrets.token_hex(16)  # stands for the listing in the rendered page
 _LISTINGS: OrderedDict[str, list[str]] = OrderedDict()
@@ -27,7 +37,9 @@ Fill = Callable[[str], str]
 _LOCK = threading.Lock()
 
 
-def listing(key: str | None, suggestions: list[dict[str, Any]]) -> tuple[Markup, Fill]:
+def listing(
+    key: str | None, suggestions: list[dict[str, Any]], number: int = 1
+) -> tuple[Markup, Fill]:
     """The page's list of suggestions (`_merge_suggestions.html`): a mark for the page's
     template and the `views.render` fill that puts the list's HTML in its place.  With a
     `key` (the kept figures' key and the archive's state) the list is rendered once per
@@ -47,6 +59,7 @@ def listing(key: str | None, suggestions: list[dict[str, Any]]) -> tuple[Markup,
             token=_TOKEN,
             merge_url=url_for("persons.merge"),
             distinct_url=url_for("persons.distinct"),
+            page=number,
         )
         parts = html.split(_TOKEN)
         if key is not None:
@@ -73,9 +86,84 @@ def suggestion_anchor(name: str) -> str:
     return "s-" + "-".join(name.casefold().split())
 
 
+def page_size() -> int:
+    return int(settings()["web.suggestions_page_size"])
+
+
+def suggestion_url(name: str, rank: int) -> str:
+    """The link to one suggestion (`rank`: its place from 0, busiest first): its anchor on the
+    page showing it (no `?page=` on the first, as before pages)."""
+    number = rank // page_size() + 1
+    url = (
+        url_for("persons.suggestions", page=number)
+        if number > 1
+        else url_for("persons.suggestions")
+    )
+    return f"{url}#{suggestion_anchor(name)}"
+
+
+def csv_rows(suggestions: list[dict[str, Any]]) -> list[list[Any]]:
+    """The CSV twin's rows: one per suggested person (suggestion, key, name, signed posts)."""
+    return [
+        [s["name"], p["key"], p["name"], p["messages"]] for s in suggestions for p in s["persons"]
+    ]
+
+
+def whole(conn: Any, distinct_ids: list[Any]) -> dict[str, Any]:
+    """Every suggestion shown (`data`), kept in the store like the statistics
+    (`webui.stats_figures`): every sender name grouped, each person's identities counted."""
+    return kept(key_of("merge-suggestions", distinct_ids), lambda: data(conn))
+
+
+def page(conn: Any, distinct_ids: list[Any], number: int) -> dict[str, Any]:
+    """Page `number` (from 1) of the suggestions: the `total`, the page's `suggestions` and
+    the `key` of what it shows.  The count is kept apart from the whole list (a tiny entry:
+    a page past the end reads nothing else and keeps nothing); the first `KEPT_PAGES` pages
+    are kept each, a later one is cut from the whole list."""
+    size = page_size()
+    key = key_of("merge-suggestions-page", distinct_ids, size, number)
+
+    def count() -> dict[str, Any]:
+        return {"total": len(whole(conn, distinct_ids)["suggestions"])}
+
+    def cut() -> dict[str, Any]:
+        start = (number - 1) * size
+        return {"suggestions": whole(conn, distinct_ids)["suggestions"][start : start + size]}
+
+    total = int(kept(key_of("merge-suggestions-count", distinct_ids), count)["total"])
+    if number > 1 and (number - 1) * size >= total:
+        shown: dict[str, Any] = {"suggestions": []}
+    elif number > KEPT_PAGES:
+        shown = cut()
+    else:
+        shown = kept(key, cut)
+    return {"total": total, "suggestions": shown["suggestions"], "key": key}
+
+
+def paging(number: int, total: int) -> dict[str, Any]:
+    """The page's place for its twin: `page`, `per_page`, `pages`, `total` and the `prev` and
+    `next` pages' URLs in the same form (page or JSON; None where there is none).  Past the
+    end `prev` is the last page (the first when there is none)."""
+    size = page_size()
+    pages = -(-total // size)
+    endpoint = request.endpoint or "persons.suggestions"
+
+    def link(n: int) -> str:
+        return url_for(endpoint, page=n)
+
+    return {
+        "page": number,
+        "per_page": size,
+        "pages": pages,
+        "total": total,
+        "prev": link(min(number - 1, max(pages, 1))) if number > 1 else None,
+        "next": link(number + 1) if number < pages else None,
+    }
+
+
 def data(conn: Any) -> dict[str, Any]:
-    """The page's suggestions (JSON-ready) and its CSV rows (`rows`)."""
-    found = merges.suggestions(conn)
+    """Every suggestion shown (JSON-ready), busiest first."""
+    found = merges.suggestions(conn, limit=stats_figures.SUGGESTIONS_SHOWN)
     names = dict(conn.execute("SELECT key, name FROM persons"))
     keys = {k for s in found for k in s.persons}
     detail = identity_detail(conn, keys)
@@ -111,12 +199,7 @@ def data(conn: Any) -> dict[str, Any]:
             for s in found
         ]
     }
-    rows = [
-        [s.name, k, names.get(k, ""), n]
-        for s in found
-        for k, n in zip(s.persons, s.messages, strict=True)
-    ]
-    return {**data, "rows": rows}
+    return data
 
 
 _NO_DETAIL: dict[str, Any] = {"total": 0, "first": None, "last": None, "identities": []}

@@ -132,7 +132,17 @@ PATHS: dict[str, Any] = {
         [_path_param("key", "person key")],
     ),
     "/persons/suggestions.json": _get(
-        "suggested merges: one full name from different addresses", ref("Page"), errors=()
+        "suggested merges: one full name from different addresses, busiest first, a page "
+        "at a time (page, per_page, pages, total, prev and next URLs)",
+        ref("Page"),
+        [
+            _query(
+                "page",
+                "page number (web.suggestions_page_size a page; past the end: empty)",
+                {"type": "integer", "minimum": 1},
+            )
+        ],
+        ("400",),
     ),
     "/persons/events.json": _get("the record of merges, splits and undos", ref("Page"), errors=()),
     "/persons/bots.json": _get(

@@ -25,12 +25,13 @@ from store.identities import IdentityRef
 from webui import merge_suggestions, stats_figures, stats_params
 from webui.auth import current_user, require_role
 from webui.extensions import get_store, get_writable_store
-from webui.stats_figures import bot_suggestions, kept, key_of
+from webui.stats_figures import bot_suggestions
 from webui.views import CsvTable, render, wants_csv, wants_json
 
 bp = Blueprint("persons", __name__)
 
 PAGE = 100
+FILE = "merge-suggestions.csv"
 
 
 def _day(ts: int | None) -> str | None:
@@ -177,22 +178,32 @@ def person(key: str) -> ResponseReturnValue:
 def suggestions() -> ResponseReturnValue:
     """Merge suggestions with what a facilitator needs to decide: each person's addresses in
     full (staff only: the page needs the facilitator role, as /persons) with the posts and
-    first/last post day of each, the person's total, and "Different people" for every pair."""
+    first/last post day of each, the person's total, and "Different people" for every pair.
+    `web.suggestions_page_size` a page (`?page=N`, a page past the end is empty); the CSV
+    twin has every suggestion shown, or one page's with `?page=`."""
     conn = get_store().conn
+    number = _page_number()
     distinct_ids = sorted(conn.execute("SELECT a, b FROM person_distinct").fetchall())
-    # kept in the store like the statistics (webui.stats_figures): every sender name grouped
-    key = key_of("merge-suggestions", distinct_ids)
-    found = kept(key, lambda: merge_suggestions.data(conn))
     header = ["suggestion", "key", "name", "messages"]
-    table = CsvTable("merge-suggestions.csv", header, found["rows"])
-    data: dict[str, Any] = {"suggestions": found["suggestions"]}
+    if wants_csv() and "page" not in request.args:  # the export: every suggestion shown
+        found = merge_suggestions.whole(conn, distinct_ids)
+        rows = merge_suggestions.csv_rows(found["suggestions"])
+        return render("person_suggestions.html", {}, table=CsvTable(FILE, header, rows))
+    found = merge_suggestions.page(conn, distinct_ids, number)
+    table = CsvTable(FILE, header, merge_suggestions.csv_rows(found["suggestions"]))
+    data: dict[str, Any] = {
+        "suggestions": found["suggestions"],
+        **merge_suggestions.paging(number, found["total"]),
+    }
     fill = None
     if not wants_json() and not wants_csv():  # the page: its list rendered once per state
         store = get_store()  # the store's file too: a process may serve several (tests)
         state = (
-            f"{store.path}:{key}:{figure_cache.state(conn)}" if stats_figures.enabled() else None
+            f"{store.path}:{found['key']}:{figure_cache.state(conn)}"
+            if stats_figures.enabled()
+            else None
         )
-        data["listing"], fill = merge_suggestions.listing(state, found["suggestions"])
+        data["listing"], fill = merge_suggestions.listing(state, found["suggestions"], number)
     g.full_addresses = True  # addresses in full (staff): base.html's footer says so
     return render("person_suggestions.html", data, table=table, fill=fill)
 
@@ -290,7 +301,9 @@ def distinct() -> ResponseReturnValue:
     if not first or not second:
         abort(400, "give the two person keys `a` and `b`")
     event = _attempt(merges.mark_distinct, first, second)
-    return _done(event, url_for("persons.suggestions"))
+    back = request.form.get("page", "").strip()  # the page of suggestions the form was on
+    number = int(back) if back.isdigit() and 1 < int(back) <= 10**6 else None
+    return _done(event, url_for("persons.suggestions", page=number))
 
 
 @bp.post("/persons/<key>/split")

@@ -41,6 +41,18 @@ logger = logging.getLogger(__name__)
 FRAME_COUNTS = "_frame"  # the frame's own numbers, for `scope_data`
 STORE_CODE = ("names.py", "name_match.py", "persons.py", "merges.py")
 """Store modules whose results are kept here too (name matching, the directory, merges)."""
+WEBUI_CODE = (
+    "stats_pages.py",
+    "stats_params.py",
+    "obfuscate.py",
+    "stats_figures.py",
+    "merge_suggestions.py",
+)
+"""The web modules whose results are kept (the shapes of the kept values are theirs too)."""
+SUGGESTIONS_SHOWN = 1000
+"""Merge suggestions (the busiest names first) that /persons/suggestions lists over its pages
+and /stats/people flags as possible duplicates: the same ones, so that a flag's link lands on
+the page showing its suggestion."""
 
 
 @cache
@@ -48,7 +60,7 @@ def code_digest() -> str:
     """A digest of the code the figures come from (analytics and the statistics pages)."""
     root = Path(__file__).resolve().parents[1]
     paths = sorted((root / "analytics").glob("*.py"))
-    paths += [root / "webui" / n for n in ("stats_pages.py", "stats_params.py", "obfuscate.py")]
+    paths += [root / "webui" / n for n in WEBUI_CODE]
     paths += [root / "store" / n for n in STORE_CODE]
     digest = hashlib.sha256()
     for path in paths:
@@ -128,9 +140,10 @@ def key_of(*parts: Any) -> str:
 
 def people_suggestions(include_bots: bool) -> dict[str, Any]:
     """For /stats/people: the suggested bots it leaves out (`hidden`, person keys; none when
-    bots are counted) and the persons with a suggested duplicate (`duplicates`, key -> the
-    shared name), kept like the figures; the key also holds the decisions they depend on
-    (bots and not-bots, pairs recorded as distinct)."""
+    bots are counted), the persons with a suggested duplicate (`duplicates`, key -> the
+    shared name) and each shared name's place among the suggestions (`ranks`, from 0: the page
+    of /persons/suggestions showing it), kept like the figures; the key also holds the
+    decisions they depend on (bots and not-bots, pairs recorded as distinct)."""
     conn = get_store().conn
     seen = viewer()
     decided = sorted(bots.decided_ids(conn))
@@ -144,12 +157,10 @@ def people_suggestions(include_bots: bool) -> dict[str, Any]:
             if include_bots
             else sorted({b.key for b in bot_scores.suggestions(conn, seen, limit=1000)})
         )
-        duplicates = {
-            person: suggestion.name
-            for suggestion in merges.suggestions(conn, limit=1000)
-            for person in suggestion.persons
-        }
-        return {"hidden": hidden, "duplicates": duplicates}
+        found = merges.suggestions(conn, limit=SUGGESTIONS_SHOWN)
+        duplicates = {person: s.name for s in found for person in s.persons}
+        ranks = {s.name: rank for rank, s in enumerate(found)}
+        return {"hidden": hidden, "duplicates": duplicates, "ranks": ranks}
 
     return kept(key, compute)
 

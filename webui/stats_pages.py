@@ -23,7 +23,7 @@ from analytics.frame import Frame
 from analytics.scope import Scope, resolve_scope
 from webui.auth import require_role
 from webui.extensions import get_store
-from webui.merge_suggestions import suggestion_anchor
+from webui.merge_suggestions import suggestion_url
 from webui.stats_figures import FRAME_COUNTS, figures, people_suggestions
 from webui.stats_params import (
     DEFAULT_LIMIT,
@@ -219,13 +219,13 @@ def people() -> ResponseReturnValue:
         return render("stats_people.html", {}, table=table)
     extra = {"hidden": sorted(hidden)}
     found_figures = figures("people", scope, found, extra, lambda f: _people(f, found, hidden))
-    duplicates = suggested["duplicates"]
-    suggestions_url = url_for("persons.suggestions")
+    duplicates, ranks = suggested["duplicates"], suggested["ranks"]
     posters = []
     for row in found_figures["posters"]:
         name = duplicates.get(row["person"])
         row["duplicate_of"] = name
-        row["suggestion_url"] = f"{suggestions_url}#{suggestion_anchor(name)}" if name else None
+        # the page of /persons/suggestions showing it, at its anchor
+        row["suggestion_url"] = suggestion_url(name, ranks[name]) if name else None
         row["new"] = bool(scope.start) and bool(row["newcomer"])
         posters.append(row)
     data = {
