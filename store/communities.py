@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from store import naming
+from store.list_info import of_lists as of_lists  # where `lists` reads it (issue 14)
 
 
 class CommunityError(Exception):
@@ -130,16 +131,6 @@ def refresh_first(conn: sqlite3.Connection) -> None:
         "WHERE lc.list = lists.id) "
         "AND (community != '' OR id IN (SELECT list FROM list_communities))"
     )
-
-
-def of_lists(conn: sqlite3.Connection) -> dict[int, tuple[str, ...]]:
-    """Every list's communities (by list id), sorted by name; lists without one are absent."""
-    found: dict[int, list[str]] = {}
-    for list_id, community in conn.execute(
-        "SELECT list, community FROM list_communities ORDER BY list, community"
-    ):
-        found.setdefault(int(list_id), []).append(str(community))
-    return {list_id: tuple(names) for list_id, names in found.items()}
 
 
 def member_ids(conn: sqlite3.Connection, community: str) -> list[int]:

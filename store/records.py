@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from store import content
+from store.list_info import ListInfo as ListInfo  # where `lists` reads it (issue 14)
 from store.models import Message
 
 MESSAGE_COLUMNS = (
@@ -145,25 +146,6 @@ class VolumeState:
     resume_fp: str = ""
     """A fingerprint of those bytes (`ingest.sources.mbox.fingerprint`): when it still holds
     and the file grew, only the bytes after `resume_offset` are read."""
-
-
-@dataclass(frozen=True, slots=True)
-class ListInfo:
-    id: int
-    name: str
-    source: str
-    url: str
-    paths: tuple[str, ...]
-    community: str
-    created_at: str
-    last_sync: str | None
-    messages: int = 0
-    address: str = ""
-    """The list's posting address (HyperKitty needs it: its archives are keyed by address)."""
-    private: bool = False
-    """Archives that need a member login; their messages are never shown anonymously."""
-    communities: tuple[str, ...] = ()
-    """Every community it belongs to, by name (`community` is the first it joined)."""
 
 
 @dataclass(slots=True)

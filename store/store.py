@@ -28,10 +28,10 @@ from store.schema import MIGRATIONS, checked_version, migrate
 # A reader (`listarchive search` opens the store read-only to check it) imports neither the
 # writers (identities, threading, quarantine, the volume writer) nor the message records,
 # reader and communities (issue 14, CLI start-up: tests/cli/test_startup_imports.py): each
-# method imports what it uses.
+# method imports what it uses; `lists` only `store.list_info`.
 if TYPE_CHECKING:
+    from store.list_info import ListInfo
     from store.records import (
-        ListInfo,
         Quarantined,
         SaveCounts,
         StoredItem,
@@ -247,10 +247,9 @@ class Store:
             f"l.address, l.private FROM lists l {where}ORDER BY l.name",
             params,
         ).fetchall()
-        from store import communities
-        from store.records import ListInfo
+        from store.list_info import ListInfo, of_lists  # a reader's only record (`lists`)
 
-        member_of = communities.of_lists(self.conn)
+        member_of = of_lists(self.conn)
         return [
             ListInfo(
                 r[0],
