@@ -23,13 +23,12 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from store import removal_marks
 
 
-@dataclass(frozen=True, slots=True)
-class Visibility:
+class Visibility(NamedTuple):  # not a dataclass: a tenth of the cost to import (issue 14)
     """What one reader may see.  `EVERYTHING` (logged-in accounts, the CLI) or the
     anonymous view of a store (`for_reader(conn, include_private=False)`)."""
 

@@ -26,6 +26,19 @@ RUN_THEN_LIST_MODULES = (
     "try:\n    main()\nexcept SystemExit:\n    pass\n"
     "print(json.dumps(sorted(sys.modules)), file=sys.stderr)\n"
 )
+OURS = ("listarchive", "config", "store", "search", "ingest", "analytics", "webui")
+RUN_THEN_LIST_DATACLASSES = (
+    "import dataclasses, sys\n"
+    "from listarchive.cli import main\n"
+    "sys.argv = ['listarchive', *sys.argv[1:]]\n"
+    "try:\n    main()\nexcept SystemExit:\n    pass\n"
+    "found = sorted(f'{name}.{attr}' for name, module in list(sys.modules.items())\n"
+    f"    if name.split('.')[0] in {OURS!r}\n"
+    "    for attr, value in vars(module).items()\n"
+    "    if isinstance(value, type) and dataclasses.is_dataclass(value)\n"
+    "    and value.__module__ == name)\n"
+    "print('DATACLASSES', *found, file=sys.stderr)\n"
+)
 
 
 def _imported(data_dir: Path, *args: str) -> tuple[str, set[str]]:
@@ -146,3 +159,33 @@ def test_main_leaves_nothing_for_the_exit_collections(data_dir: Path) -> None:
     assert done.returncode == 0 and json.loads(done.stdout) == []
     frozen = [line.split() for line in done.stderr.splitlines() if line.startswith("frozen")]
     assert frozen and int(frozen[0][1]) > 10_000  # the modules, the commands, the settings
+
+
+LISTS_DATACLASSES = {"config.settings.Settings", "store.list_info.ListInfo"}
+SEARCH_DATACLASSES = {
+    "config.settings.Settings",
+    *(f"search.base.{name}" for name in ("IndexDoc", "Hit", "PersonRef", "SearchResult")),
+    *(f"search.query.{name}" for name in ("Term", "And", "Or", "Not", "Query")),
+    "search.sqlite_schema.Tables",
+}
+"""The dataclasses `lists` and a search create (each ~0.5-1 ms of CPU at import: a small
+record no one compares across kinds is a NamedTuple; docs/architecture.md, "CLI start-up")."""
+
+
+def _dataclasses(data_dir: Path, *args: str) -> set[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", RUN_THEN_LIST_DATACLASSES, "--data-dir", str(data_dir), *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    found = [line.split()[1:] for line in done.stderr.splitlines() if line.startswith("DATA")]
+    assert found, done.stderr[-500:]
+    return set(found[0])
+
+
+def test_few_dataclasses_are_made_at_start_up(data_dir: Path) -> None:
+    _imported(data_dir, "lists")  # creates the store: the second run opens it read-only
+    assert _dataclasses(data_dir, "lists", "--json") == LISTS_DATACLASSES
+    assert _dataclasses(data_dir, "search", "deferred", "--json") <= SEARCH_DATACLASSES
