@@ -56,6 +56,11 @@ from typing import NamedTuple
 
 from search.base import SearchQueryError
 from search.query_lexer import Token, tokenize
+from search.query_nodes import And as And
+from search.query_nodes import Node as Node
+from search.query_nodes import Not as Not
+from search.query_nodes import Or as Or
+from search.query_nodes import Term as Term
 
 logger = logging.getLogger(__name__)
 
@@ -95,38 +100,6 @@ _DATE_RE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
 def split_words(text: str) -> tuple[str, ...]:
     """The runs of letters and digits in `text` (the unicode61 tokenizer's view of it)."""
     return tuple(_WORD_RE.findall(text))
-
-
-@dataclass(frozen=True, slots=True)
-class Term:
-    """A word or phrase to match; `text` is lower-cased, `words` are its letter/digit runs."""
-
-    text: str
-    words: tuple[str, ...]
-    quoted: bool = False
-
-    @property
-    def phrase(self) -> bool:
-        """True if the words must be adjacent (quoted, or one word with punctuation)."""
-        return len(self.words) > 1
-
-
-@dataclass(frozen=True, slots=True)
-class And:
-    items: tuple[Node, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Or:
-    items: tuple[Node, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Not:
-    item: Node
-
-
-Node = Term | And | Or | Not
 
 
 @dataclass(frozen=True, slots=True)
