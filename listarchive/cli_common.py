@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from config.settings import ConfigError, Settings, ensure_data_dir
-from listarchive import app
-from store import faults, files
-from store.errors import StoreAccessError, StoreCorruptError, StoreFullError, StoreVersionError
-from store.schema import MIGRATIONS, current_version
-from store.store import Store, StoreError
+# `listarchive --help` imports neither the settings nor the store (issue 14, CLI start-up):
+# they are imported when a command runs.
+if TYPE_CHECKING:
+    from config.settings import Settings
+    from store.store import Store
 
 STORE_UNUSABLE_EXIT = 3
 
@@ -39,6 +37,16 @@ class Group(click.Group):
     never with a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        import sqlite3
+
+        from store import faults
+        from store.errors import (
+            StoreAccessError,
+            StoreCorruptError,
+            StoreFullError,
+            StoreVersionError,
+        )
+
         try:
             return super().invoke(ctx)
         except (
@@ -67,6 +75,10 @@ def current_settings(ctx: click.Context) -> Settings:
 @contextmanager
 def store_errors() -> Iterator[None]:
     """Store and configuration errors as click errors: exit 3 when the store is unusable."""
+    from config.settings import ConfigError
+    from store.errors import StoreAccessError, StoreCorruptError, StoreFullError, StoreVersionError
+    from store.store import StoreError
+
     try:
         yield
     except (StoreCorruptError, StoreAccessError, StoreVersionError) as exc:
@@ -83,6 +95,10 @@ def open_reader(settings: Settings) -> Store | None:
     schema still there (the read-only `Store` migrates one first, once), or lists or
     communities in the settings file to apply.  A reader takes no write lock (a sync in
     progress does not hold it up, except while it migrates) and leaves no log to checkpoint."""
+    from store import files
+    from store.schema import MIGRATIONS, current_version
+    from store.store import Store
+
     if settings.lists or settings.communities or not files.holds_data(settings.store_path):
         return None
     # a reader tightens an exposed store as the writer's open does (it never creates one)
@@ -109,6 +125,9 @@ class StoreSession:
         self.reading = reading
 
     def __enter__(self) -> Store:
+        from config.settings import ensure_data_dir
+        from listarchive import app
+
         settings = current_settings(self.ctx)
         with store_errors():
             ensure_data_dir(settings)

@@ -110,6 +110,9 @@ def test_help_imports_no_command_module(data_dir: Path) -> None:
     assert sorted(lazy_modules & modules) == []
     assert sorted(name for name in HEAVY if name in modules) == []
     assert sorted(name for name in modules if name.split(".")[0] == "ingest") == []
+    # nor the settings, the store, the search modules, the sync and search services
+    unused = ("config", "store", "search", "listarchive.app", "listarchive.searching")
+    assert sorted(name for name in modules if name.startswith(unused)) == []
 
 
 @pytest.mark.parametrize("limit", [20, 45, 70, 200])
