@@ -4,8 +4,10 @@
 .venv/bin/python bench/search.py --data-dir /tmp/la-bench [--backend sqlite]
 
 `--dump FILE` writes each query's total, page keys, snippets and next cursor (both sorts) as
-JSON, to compare two versions' answers; `--index-only` reads a copy of the index without its
-store (no check that the index is complete: the store is 2 GB at 300k messages).
+JSON, to compare two versions' answers; `--index-only` reads a copy of the index without
+rebuilding it from its store (no check that the index is complete: the store is 2 GB at 300k
+messages); snippets are read from the store beside it (`search.fts_texts`), the subjects
+without one.
 """
 
 from __future__ import annotations

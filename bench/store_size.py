@@ -4,7 +4,8 @@ message bytes the store holds (`sum(messages.raw_size)`).
 Prints, for the store and the SQLite search index: each table and index (SQLite's `dbstat`:
 pages in use, free pages apart), then the bytes of each column of `messages` (`body`, the
 compressed `raw`; stores made before store migration 14 also `body_own` + `body_quoted`), and
-the FTS5 tables (`docs` holds the index's compressed copy of the bodies, `docs.texts`).
+the FTS5 tables (`docs`: the fields searches filter and show; only a long body's indexed text
+is kept there, `docs.texts`, the others are read back from the store: `search.fts_texts`).
 
     .venv/bin/python bench/ingest.py --keep /tmp/la-bench     # once, builds the store
     .venv/bin/python bench/store_size.py --data-dir /tmp/la-bench [--top 25]

@@ -40,6 +40,9 @@ class IndexDoc:
     """The sender's identity id in the store (`store.identities`; 0: none).  Identities are
     stable; which person holds one changes with merges, so the index keeps the identity and
     searches map it to its person when they run (`PersonResolver`)."""
+    body_chars: int = 0
+    """Characters of the stored body (signature and footers included): the embedded backend
+    keeps the indexed text of a long one (`search.fts_texts.KEEP_CHARS`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +116,11 @@ class SearchError(Exception):
 
 class SearchQueryError(SearchError):
     """The query text cannot be understood; the message says why."""
+
+
+class IndexOutOfStepError(SearchError):
+    """The index cannot forget a document exactly (the text it was indexed with is not found
+    again, `search.fts_texts`): the indexer rebuilds it."""
 
 
 class SearchUnavailableError(SearchError):

@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 
-from search.base import IndexDoc, SearchBackend
+from search.base import IndexDoc, IndexOutOfStepError, SearchBackend
 from search.index_guard import Guard
-from store import removals
+from store import removals, superseded
 from store.records import StoredMessage
 from store.store import PAGE_BYTES, Store
 
@@ -44,6 +44,7 @@ def to_doc(
         community=community,
         private=bool(message.lists) and all(n in private_lists for n in message.lists),
         identity=message.identity or 0,
+        body_chars=len(message.body),
     )
 
 
@@ -57,7 +58,34 @@ def catch_up(
 ) -> int:
     """Index every message changed since the backend's checkpoint; returns how many.  Pages
     hold at most `batch` messages and `page_bytes` raw bytes (`sync.index_batch`,
-    `sync.index_page_bytes`)."""
+    `sync.index_page_bytes`).  An index that cannot forget a document exactly any more
+    (`IndexOutOfStepError`) is rebuilt."""
+    try:
+        return _catch_up(store, backend, batch=batch, progress=progress, page_bytes=page_bytes)
+    except IndexOutOfStepError as exc:
+        logger.warning("%s: rebuilding the %s index", exc, backend.name)
+        return rebuild(store, backend, batch=batch, page_bytes=page_bytes)
+
+
+def _applied(store: Store, seq: int | None, keys: Sequence[str] = ()) -> None:
+    """The index has applied every change up to `seq` (or deleted the documents of `keys`):
+    the bodies kept for it until then go (`store.superseded`)."""
+    if store.readonly or not superseded.pending(store.conn, seq, keys):
+        return
+    with store.transaction() as conn:
+        if seq is not None:
+            superseded.prune(conn, seq)
+        superseded.forget(conn, keys)
+
+
+def _catch_up(
+    store: Store,
+    backend: SearchBackend,
+    *,
+    batch: int,
+    progress: Callable[[int], None] | None,
+    page_bytes: int,
+) -> int:
     indexed_from = backend.get_store_id()
     if indexed_from != store.store_id:
         if indexed_from or backend.count():
@@ -96,6 +124,7 @@ def catch_up(
             progress(len(messages))
     guard.finish()
     backend.set_checkpoint(target)
+    _applied(store, target)
     logger.info("indexed %d messages into %s", total, backend.name)
     return total
 
@@ -115,7 +144,13 @@ def refresh(
     wanted = set(keys)
     gone = removals.hidden_keys(store.conn, wanted)
     if gone:
-        backend.delete(sorted(gone))
+        try:
+            backend.delete(sorted(gone))
+        except IndexOutOfStepError as exc:
+            logger.warning("%s: rebuilding the %s index", exc, backend.name)
+            rebuild(store, backend, batch=batch, page_bytes=page_bytes)
+            return len(gone)
+        _applied(store, None, sorted(gone))
     if len(gone) < len(wanted):
         catch_up(store, backend, batch=batch, page_bytes=page_bytes)
     return len(gone)
@@ -127,7 +162,7 @@ def rebuild(
     """Drop the index and rebuild it from the store."""
     backend.clear()
     backend.set_store_id(store.store_id)
-    count = catch_up(store, backend, batch=batch, page_bytes=page_bytes)
+    count = _catch_up(store, backend, batch=batch, progress=None, page_bytes=page_bytes)
     if count == 0:  # an empty store: the fresh index is still the complete one
         backend.set_checkpoint(store.change_seq())
     backend.finish_rebuild()

@@ -73,13 +73,18 @@ def cut_utf8(text: str, max_bytes: int, *, whole_words: bool = False) -> str:
     return cut
 
 
+def bounded_bodies(own: str, quoted: str, limits: TextLimits) -> tuple[str, str]:
+    """The own and quoted text cut to what is indexed (see the module doc)."""
+    budget = limits.max_indexed_bytes
+    own = cut_utf8(own, budget, whole_words=True)
+    rest = budget - (len(own) if own.isascii() else len(own.encode("utf-8", "surrogatepass")))
+    return own, cut_utf8(quoted, rest, whole_words=True)
+
+
 def bounded_doc(doc: IndexDoc, limits: TextLimits) -> IndexDoc:
     """`doc` with its subject and bodies cut to what is indexed (see the module doc)."""
-    budget = limits.max_indexed_bytes
-    own = cut_utf8(doc.body_own, budget, whole_words=True)
-    rest = budget - (len(own) if own.isascii() else len(own.encode("utf-8", "surrogatepass")))
-    quoted = cut_utf8(doc.body_quoted, rest, whole_words=True)
-    subject = cut_utf8(doc.subject, budget, whole_words=True)
+    own, quoted = bounded_bodies(doc.body_own, doc.body_quoted, limits)
+    subject = cut_utf8(doc.subject, limits.max_indexed_bytes, whole_words=True)
     if own is doc.body_own and quoted is doc.body_quoted and subject is doc.subject:
         return doc
     return replace(doc, subject=subject, body_own=own, body_quoted=quoted)

@@ -13,10 +13,10 @@ ones and swaps them in one transaction (`search.sqlite_schema`), so searches alw
 complete index.
 
 The FTS5 table is contentless (issue 14: the store holds the text, a second copy here cost
-more than the inverted index): ``docs.texts`` keeps the indexed ``body_own`` and ``body_quoted``
-compressed (zlib, ``docs.own_bytes`` the UTF-8 length of the first), from which snippets are
-made and the exact indexed values are given back to FTS5's ``'delete'`` command when a document
-is replaced or removed (a contentless table forgets what it indexed).
+more than the inverted index).  Snippets and FTS5's ``'delete'`` command (given the exact
+values a document was indexed with when it is replaced or removed) read the bodies back from
+the store (`search.fts_texts`: ``docs.text_hash`` recognises the indexed ones; only a long
+body's are kept here, in ``docs.texts``).
 
 Indexed text is bounded (`search.snippets.TextLimits`: at most ``max_indexed_bytes`` of body
 text per message).  Snippets are made in Python (`search.snippets.make_snippet`) from the first
@@ -33,7 +33,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,7 +50,7 @@ from search.base import (
 from search.cursor import decode_cursor, encode_cursor
 from search.fts_page import Row
 from search.fts_sql import FtsPlan, build_plan
-from search.fts_texts import pack_texts, sender_text, unindex, unpack_texts
+from search.fts_texts import StoreTexts, TextSource, doc_row, page_bodies, sender_text, unindex
 from search.persons import resolve_query, sender_facet
 from search.query import DEFAULT_LIMITS, HIGHLIGHT_END, HIGHLIGHT_START, QueryLimits, parse_query
 from search.snippets import (
@@ -71,35 +71,6 @@ logger = logging.getLogger(__name__)
 _CHUNK = 500
 
 
-def _epoch(value: datetime | None) -> int | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return int(value.timestamp())
-
-
-def _row(doc: IndexDoc, doc_id: int) -> tuple[int | str | bytes | None, ...]:
-    lists = "|" + "|".join(doc.lists) + "|" if doc.lists else ""
-    own_bytes, texts = pack_texts(doc.body_own, doc.body_quoted)
-    return (
-        doc_id,
-        doc.key,
-        doc.message_id,
-        lists,
-        doc.thread_id,
-        doc.from_name,
-        doc.from_addr,
-        doc.subject,
-        _epoch(doc.date),
-        "\n".join(doc.attachments),
-        int(doc.private),
-        doc.identity,
-        own_bytes,
-        texts,
-    )
-
-
 def _public_only(conn: sqlite3.Connection, plan: FtsPlan) -> FtsPlan:
     """`plan` restricted to public messages; unchanged (so just as fast) while the index
     holds no private message, which the partial index `docs_private` answers at once."""
@@ -110,14 +81,12 @@ def _public_only(conn: sqlite3.Connection, plan: FtsPlan) -> FtsPlan:
 
 
 def _snippet(
-    conn: sqlite3.Connection,
-    doc_id: int,
+    bodies: tuple[str, str] | None,
     phrases: tuple[tuple[str, ...], ...],
     subject: str,
     max_bytes: int,
 ) -> str:
-    row = conn.execute("SELECT own_bytes, texts FROM docs WHERE id = ?", (doc_id,)).fetchone()
-    own, quoted = unpack_texts(int(row[0]), bytes(row[1])) if row is not None else ("", "")
+    own, quoted = bodies or ("", "")
     # the start of both bodies (characters; best_snippet cuts them to bytes)
     return best_snippet(own[:max_bytes], quoted[:max_bytes], phrases, subject, max_bytes)
 
@@ -133,10 +102,13 @@ class SqliteFtsBackend:
         *,
         limits: QueryLimits = DEFAULT_LIMITS,
         text_limits: TextLimits = DEFAULT_TEXT_LIMITS,
+        texts: TextSource | None = None,
     ) -> None:
         self.path = path
         self.limits = limits
         self.text_limits = text_limits
+        self.texts = texts if texts is not None else StoreTexts(path.parent / "store.db")
+        """Where indexed bodies are read back from: the store beside the index file."""
         self._lock = threading.Lock()
         self._tables = LIVE
         """The tables writes go to: the live ones, or the new ones during a rebuild."""
@@ -207,19 +179,20 @@ class SqliteFtsBackend:
         batch = {doc.key: doc for doc in docs}
         if not batch:
             return 0
+        bounded = {key: bounded_doc(full, self.text_limits) for key, full in batch.items()}
         with self._write() as conn:
             existing = self._ids(conn, list(batch))
             if existing:
-                unindex(conn, t.docs, t.fts, list(existing.values()))
+                fresh = {key: (doc.body_own, doc.body_quoted) for key, doc in bounded.items()}
+                unindex(conn, (t.docs, t.fts), list(existing.values()), self._texts(), fresh)
             (next_id,) = conn.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {t.docs}").fetchone()
             rows = []
             texts = []
-            for key, full in batch.items():
-                doc = bounded_doc(full, self.text_limits)
+            for key, doc in bounded.items():
                 doc_id = existing.get(key)
                 if doc_id is None:
                     doc_id, next_id = next_id, next_id + 1
-                rows.append(_row(doc, doc_id))
+                rows.append(doc_row(doc, doc_id))
                 sender = sender_text(doc.from_name, doc.from_addr)
                 texts.append((doc_id, doc.subject, sender, doc.body_own, doc.body_quoted))
             marks = ", ".join("?" * len(rows[0]))
@@ -239,7 +212,7 @@ class SqliteFtsBackend:
             return 0
         with self._write() as conn:
             ids = [(i,) for i in self._ids(conn, wanted).values()]
-            unindex(conn, t.docs, t.fts, [i for (i,) in ids])
+            unindex(conn, (t.docs, t.fts), [i for (i,) in ids], self._texts())
             conn.executemany(f"DELETE FROM {t.docs} WHERE id = ?", ids)
         logger.debug("deleted %d of %d keys", len(ids), len(wanted))
         return len(ids)
@@ -260,6 +233,16 @@ class SqliteFtsBackend:
             swap_in(conn)
         self._tables = LIVE
         logger.info("search index %s: the rebuilt index is live", self.path)
+
+    def compact(self) -> None:
+        """Merge the FTS5 segments into one and VACUUM the file (after a sync that grew the
+        store by a quarter, `store.compaction`): twisted-python's fresh index 41.8 -> 38.6 MB
+        for 0.36 s CPU.  Searches are answered the same."""
+        with self._guard() as conn:
+            conn.execute(f"INSERT INTO {LIVE.fts} ({LIVE.fts}) VALUES ('optimize')")
+            conn.execute("VACUUM")
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        logger.info("search index %s compacted", self.path)
 
     def get_store_id(self) -> str:
         t = self._tables
@@ -297,6 +280,12 @@ class SqliteFtsBackend:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+            close = getattr(self.texts, "close", None)
+            if close is not None:
+                close()
+
+    def _texts(self) -> tuple[TextSource, TextLimits]:
+        return self.texts, self.text_limits
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -365,12 +354,8 @@ class SqliteFtsBackend:
         total = fts_page.matched_total(conn, plan, source)
         if limit == 0 or total <= offset:
             return total, []
-        hits = []
-        max_bytes = self.text_limits.max_snippet_bytes
-        for row in fts_page.matched_page(conn, plan, source, sort, (limit, offset, total)):
-            snippet = _snippet(conn, int(row[8] or 0), phrases, str(row[3]), max_bytes)
-            hits.append(self._hit(row[:8], snippet, -float(row[9] or 0.0)))
-        return total, hits
+        rows = fts_page.matched_page(conn, plan, source, sort, (limit, offset, total))
+        return total, self._hits(conn, rows, phrases, lambda row: -float(row[9] or 0.0))
 
     def _filtered(
         self, conn: sqlite3.Connection, plan: FtsPlan, sort: Sort, limit: int, offset: int
@@ -378,12 +363,25 @@ class SqliteFtsBackend:
         total = fts_page.filtered_total(conn, plan)
         if limit == 0 or total <= offset:
             return total, []
-        hits = []
+        rows = fts_page.filtered_page(conn, plan, sort, limit, offset)
+        return total, self._hits(conn, rows, (), lambda row: 0.0)
+
+    def _hits(
+        self,
+        conn: sqlite3.Connection,
+        rows: list[Row],
+        phrases: tuple[tuple[str, ...], ...],
+        score: Callable[[Row], float],
+    ) -> list[Hit]:
+        """The hits of a page of rows, with their snippets (bodies read for the page at once)."""
+        ids = [int(row[8] or 0) for row in rows]
+        keys = [(doc_id, str(row[0])) for doc_id, row in zip(ids, rows, strict=True)]
+        bodies = page_bodies(conn, keys, self._texts())
         max_bytes = self.text_limits.max_snippet_bytes
-        for row in fts_page.filtered_page(conn, plan, sort, limit, offset):
-            snippet = _snippet(conn, int(row[8] or 0), (), str(row[3]), max_bytes)
-            hits.append(self._hit(row[:8], snippet, 0.0))
-        return total, hits
+        return [
+            self._hit(row[:8], _snippet(bodies.get(i), phrases, str(row[3]), max_bytes), score(row))
+            for i, row in zip(ids, rows, strict=True)
+        ]
 
     @staticmethod
     def _hit(row: Row, snippet: str, score: float) -> Hit:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,14 +59,15 @@ def _schema(tables: Tables, tag: str) -> list[str]:
             private INTEGER NOT NULL DEFAULT 0,
             identity INTEGER NOT NULL DEFAULT 0,
             own_bytes INTEGER NOT NULL DEFAULT 0,
-            texts BLOB NOT NULL DEFAULT x''
+            texts BLOB NOT NULL DEFAULT x'',
+            text_hash INTEGER NOT NULL DEFAULT 0
         )""",
         f"CREATE INDEX docs_private{tag} ON {docs} (id) WHERE private = 1",
         f"CREATE INDEX docs_date{tag} ON {docs} (date, key)",
         f"CREATE INDEX docs_from_addr{tag} ON {docs} (lower(from_addr))",
         f"CREATE INDEX docs_identity{tag} ON {docs} (identity)",
-        # contentless (issue 14): the text is not kept a third time; `docs.texts` holds the
-        # indexed bodies compressed, for snippets and for the 'delete' command
+        # contentless (issue 14): the text is read back from the store (`search.fts_texts`;
+        # `docs.texts` holds a long body's indexed text only, `text_hash` recognises it)
         f"CREATE VIRTUAL TABLE {fts} USING fts5 (subject, sender, body_own, body_quoted, "
         "content = '', tokenize = 'porter unicode61 remove_diacritics 2')",
         f"CREATE TABLE {tables.meta} (name TEXT PRIMARY KEY, value TEXT)",

@@ -29,7 +29,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from store import figure_cache, identities, tx
+from store import figure_cache, identities, superseded, tx
 from store.content import EMPTY
 from store.errors import StoreError
 from store.records import MESSAGE_COLUMNS, StoredItem
@@ -224,6 +224,7 @@ def _purge(conn: sqlite3.Connection, keys: Sequence[str]) -> None:
     ordered = sorted(set(keys))
     persons: set[int] = set()
     for part, marks in _chunks(ordered):
+        superseded.keep_stored(conn, part)  # for the search index, until it deletes them
         persons.update(
             int(r[0])
             for r in conn.execute(

@@ -15,7 +15,7 @@ import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from store import identities, removals
+from store import identities, removals, superseded
 from store.content import body_text
 from store.records import MESSAGE_COLUMNS, VolumeState
 from store.store import Store, utcnow_iso
@@ -170,6 +170,10 @@ def apply_changes(store: Store, changes: Sequence[Change]) -> tuple[int, set[str
                 f"UPDATE messages SET {assignments}, identity = ?, seq = ? WHERE id = ?",
                 (*values, identity, seq, change.stored.id),
             )
+        # the search index may still hold a document made from the old body (`store.superseded`)
+        superseded.keep(
+            conn, [(c.stored.key, seq, c.stored.body) for c in changes if "body" in c.columns]
+        )
         senders.finish()
     return moved, threads
 

@@ -371,6 +371,21 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE messages DROP COLUMN body;
     ALTER TABLE messages DROP COLUMN raw;
     """,
+    # 16: the bodies a reparse or a purge replaced, until the search index has applied the
+    # change (issue 14, store size: the index keeps no copy of the text, `store.superseded`);
+    # the message count the file was last compacted at (`store.compaction`: 0 in a new store);
+    # no query looks messages up by parent_key (the thread's links are read with its rows)
+    """
+    CREATE TABLE superseded_bodies (
+        key TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        body BLOB NOT NULL,
+        PRIMARY KEY (key, seq)
+    ) WITHOUT ROWID;
+    INSERT INTO meta (key, value) SELECT 'compacted_messages', count(*) FROM messages
+        WHERE true ON CONFLICT (key) DO NOTHING;
+    DROP INDEX IF EXISTS messages_parent;
+    """,
 )
 
 

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from search import SQLITE_FILENAME
 from search.base import IndexDoc, PersonRef, SearchBackend
 from search.factory import open_backend
+from tests.support.fts_memory import RecordingBackend
 
 ES_URL = os.environ.get("LISTARCHIVE_TEST_ES_URL", "")
 """A real Elasticsearch node for the tests (`scripts/elasticsearch start`); never a mock."""
@@ -212,7 +214,11 @@ DOCS: tuple[IndexDoc, ...] = (
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SearchBackend]:
     """An empty backend of each kind (Elasticsearch: a fresh alias, deleted afterwards)."""
     prefix = f"test-{uuid.uuid4().hex[:12]}"
-    opened = open_backend(str(request.param), tmp_path / "search", ES_URL, index_prefix=prefix)
+    opened: SearchBackend
+    if request.param == "sqlite":  # hand-built documents: no store to read bodies back from
+        opened = RecordingBackend(tmp_path / "search" / SQLITE_FILENAME)
+    else:
+        opened = open_backend(str(request.param), tmp_path / "search", ES_URL, index_prefix=prefix)
     yield opened
     if request.param == "elasticsearch":
         delete_es_indices(prefix)

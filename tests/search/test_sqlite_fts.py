@@ -12,11 +12,19 @@ from pathlib import Path
 
 import pytest
 
-from search.base import SearchBackend, SearchQueryError, SearchResult, SearchUnavailableError
+from search.base import (
+    IndexOutOfStepError,
+    SearchBackend,
+    SearchQueryError,
+    SearchResult,
+    SearchUnavailableError,
+)
 from search.factory import SQLITE_FILENAME, open_backend
+from search.fts_texts import KEEP_CHARS
 from search.query import HIGHLIGHT_END, HIGHLIGHT_START
 from search.sqlite_fts import SCHEMA_VERSION, SqliteFtsBackend
 from tests.search.conftest import DOCS
+from tests.support.fts_memory import RecordingBackend
 
 ALL_TWISTED_PYTHON_BY_DATE = [
     "m05", "m14", "m07", "m06", "m10", "m09", "m12", "m02", "m01", "m15", "m11", "m03", "m08",
@@ -329,11 +337,12 @@ def _indexed_terms(path: Path) -> set[str]:
 
 
 def test_sqlite_index_keeps_no_text_copy_and_forgets_replaced_terms(tmp_path: Path) -> None:
-    """The FTS5 table is contentless (issue 14): no `fts_content` table; a replaced or deleted
-    document's terms leave the index (its 'delete' gets the exact values from `docs.texts`),
-    and snippets come from `docs.texts`, multi-byte text split right between the bodies."""
+    """The FTS5 table is contentless (issue 14): no `fts_content` table and no copy of a short
+    body; a replaced or deleted document's terms leave the index (its 'delete' gets the exact
+    values back from the store, here `MemoryTexts`), and snippets come from the store too,
+    multi-byte text split right between the bodies."""
     path = tmp_path / "fts.db"
-    backend = SqliteFtsBackend(path)
+    backend = RecordingBackend(path)
     first = replace(DOCS[0], body_own="Zwölf Boxkämpfer jagen Viktor", body_quoted="quux über")
     backend.index([first, *DOCS[1:]])
     assert {"zwolf", "quux"} <= _indexed_terms(path)
@@ -350,5 +359,27 @@ def test_sqlite_index_keeps_no_text_copy_and_forgets_replaced_terms(tmp_path: Pa
     backend.close()
     conn = sqlite3.connect(path)
     tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+    (kept,) = conn.execute("SELECT sum(length(texts)) FROM docs").fetchone()
     conn.close()
     assert "fts_content" not in tables and "fts_docsize" in tables
+    assert kept == 0
+
+
+def test_sqlite_long_body_keeps_its_text_and_a_lost_text_is_refused(tmp_path: Path) -> None:
+    """A body longer than `KEEP_CHARS` keeps its indexed text in `docs.texts` (snippets and
+    'delete' need no store); a short body whose indexed text the store holds no more (not as
+    it is now, not superseded) is not deleted with other values: `IndexOutOfStepError`, and
+    nothing changed."""
+    path = tmp_path / "fts.db"
+    backend = RecordingBackend(path)
+    long = replace(DOCS[0], key="long", body_own="wombat " * (KEEP_CHARS // 7 + 1))
+    backend.index([long, DOCS[1]])
+    backend.memory.bodies.clear()  # the store knows neither any more
+    [hit] = backend.search("wombat").hits
+    assert hit.snippet.startswith(f"{HIGHLIGHT_START}wombat{HIGHLIGHT_END}")
+    backend.delete(["long"])
+    assert "wombat" not in _indexed_terms(path)
+    with pytest.raises(IndexOutOfStepError):
+        backend.delete([DOCS[1].key])
+    assert [h.key for h in backend.search("ticket").hits] == [DOCS[1].key]
+    backend.close()
