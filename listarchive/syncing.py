@@ -192,12 +192,31 @@ class _IndexDuringSync:
         return ""
 
     def finish(self) -> tuple[int, str]:
-        """The last catch-up (after the last list): (documents indexed, error or "")."""
+        """The last catch-up (after the last list): (documents indexed, error or ""); then,
+        when the store grew by a quarter, the store and the index compacted."""
         try:
             error = self._catch_up()
+            self._compact()
             return self.count, error
         finally:
             self.close()
+
+    def _compact(self) -> None:
+        """Not done (logged) when it cannot be: the sync's work is committed already."""
+        import sqlite3
+
+        from search.base import SearchError
+        from store import compaction
+
+        try:
+            if self.store.readonly or not compaction.due(self.store.conn):
+                return
+            compaction.compact(self.store.conn)
+            compact = getattr(self.backend, "compact", None)  # the embedded index's file
+            if compact is not None:
+                compact()
+        except (sqlite3.Error, SearchError) as exc:
+            logger.warning("compaction after the sync not done: %s", exc)
 
     def close(self) -> None:
         if self.backend is not None:
