@@ -11,6 +11,7 @@ import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,20 +33,21 @@ small the page size, a crawl of every page adds no more than this many entries (
 push a dashboard's figures toward the store's `MAX_ENTRIES`)."""
 _TOKEN = secrets.token_hex(16)  # stands for the reader's CSRF token in a kept listing
 _MARK = secrets.token_hex(16)  # stands for the listing in the rendered page
-_LISTINGS: OrderedDict[str, list[str]] = OrderedDict()
-Fill = Callable[[str], str]
+_LISTINGS: OrderedDict[str, list[bytes]] = OrderedDict()
+Fill = Callable[[str], bytes]
 _LOCK = threading.Lock()
 
 
 def listing(
-    key: str | None, suggestions: list[dict[str, Any]], number: int = 1
+    key: str | None, suggestions: Callable[[], list[dict[str, Any]]], number: int = 1
 ) -> tuple[Markup, Fill]:
     """The page's list of suggestions (`_merge_suggestions.html`): a mark for the page's
     template and the `views.render` fill that puts the list's HTML in its place.  With a
-    `key` (the kept figures' key and the archive's state) the list is rendered once per
-    process and key: at 1M messages it is 18 MB of HTML, 0.8 s of CPU to render, the same for
-    every reader but for the CSRF token of its forms, put in on each request (one join of
-    the page's parts, not copies through the template)."""
+    `key` (the kept page's key and the archive's state) the list is rendered once per
+    process and key (`suggestions()` is asked only then): at 1M messages it was 18 MB of
+    HTML, 0.8 s of CPU to render, the same for every reader but for the CSRF token of its
+    forms, put in on each request.  The list is kept as UTF-8 parts between the tokens, so a
+    request joins bytes (no copy through the template, no encoding of the whole page)."""
     parts = None
     if key is not None:
         with _LOCK:
@@ -55,24 +57,24 @@ def listing(
     if parts is None:
         html = render_template(
             "_merge_suggestions.html",
-            suggestions=suggestions,
+            suggestions=suggestions(),
             token=_TOKEN,
             merge_url=url_for("persons.merge"),
             distinct_url=url_for("persons.distinct"),
             page=number,
         )
-        parts = html.split(_TOKEN)
+        parts = html.encode().split(_TOKEN.encode())
         if key is not None:
             with _LOCK:
                 _LISTINGS[key] = parts
                 while len(_LISTINGS) > KEPT_LISTINGS:
                     _LISTINGS.popitem(last=False)
-    token = str(escape(csrf_token()))
+    token = str(escape(csrf_token())).encode()
     found = parts
 
-    def fill(page: str) -> str:
+    def fill(page: str) -> bytes:
         before, after = page.split(_MARK, 1)
-        return "".join([before, token.join(found), after])
+        return b"".join([before.encode(), token.join(found), after.encode()])
 
     return Markup(_MARK), fill
 
@@ -115,11 +117,21 @@ def whole(conn: Any, distinct_ids: list[Any]) -> dict[str, Any]:
     return kept(key_of("merge-suggestions", distinct_ids), lambda: data(conn))
 
 
-def page(conn: Any, distinct_ids: list[Any], number: int) -> dict[str, Any]:
-    """Page `number` (from 1) of the suggestions: the `total`, the page's `suggestions` and
-    the `key` of what it shows.  The count is kept apart from the whole list (a tiny entry:
-    a page past the end reads nothing else and keeps nothing); the first `KEPT_PAGES` pages
-    are kept each, a later one is cut from the whole list."""
+@dataclass(frozen=True)
+class Page:
+    """A page of suggestions: the `total` shown over all pages, the `key` of what this page
+    shows (with the archive's state, the rendered list's key) and its `items()` (read from the
+    store when asked: a page whose list is rendered already needs only the total)."""
+
+    total: int
+    key: str
+    items: Callable[[], list[dict[str, Any]]]
+
+
+def page(conn: Any, distinct_ids: list[Any], number: int) -> Page:
+    """Page `number` (from 1) of the suggestions.  The count is kept apart from the whole
+    list (a tiny entry: a page past the end reads nothing else and keeps nothing); the first
+    `KEPT_PAGES` pages are kept each, a later one is cut from the whole list."""
     size = page_size()
     key = key_of("merge-suggestions-page", distinct_ids, size, number)
 
@@ -131,13 +143,16 @@ def page(conn: Any, distinct_ids: list[Any], number: int) -> dict[str, Any]:
         return {"suggestions": whole(conn, distinct_ids)["suggestions"][start : start + size]}
 
     total = int(kept(key_of("merge-suggestions-count", distinct_ids), count)["total"])
-    if number > 1 and (number - 1) * size >= total:
-        shown: dict[str, Any] = {"suggestions": []}
-    elif number > KEPT_PAGES:
-        shown = cut()
-    else:
-        shown = kept(key, cut)
-    return {"total": total, "suggestions": shown["suggestions"], "key": key}
+
+    def items() -> list[dict[str, Any]]:
+        if number > 1 and (number - 1) * size >= total:
+            return []
+        shown: list[dict[str, Any]] = (cut() if number > KEPT_PAGES else kept(key, cut))[
+            "suggestions"
+        ]
+        return shown
+
+    return Page(total, key, items)
 
 
 def paging(number: int, total: int) -> dict[str, Any]:

@@ -189,23 +189,20 @@ def suggestions() -> ResponseReturnValue:
         found = merge_suggestions.whole(conn, distinct_ids)
         rows = merge_suggestions.csv_rows(found["suggestions"])
         return render("person_suggestions.html", {}, table=CsvTable(FILE, header, rows))
-    found = merge_suggestions.page(conn, distinct_ids, number)
-    table = CsvTable(FILE, header, merge_suggestions.csv_rows(found["suggestions"]))
-    data: dict[str, Any] = {
-        "suggestions": found["suggestions"],
-        **merge_suggestions.paging(number, found["total"]),
-    }
-    fill = None
-    if not wants_json() and not wants_csv():  # the page: its list rendered once per state
-        store = get_store()  # the store's file too: a process may serve several (tests)
-        state = (
-            f"{store.path}:{found['key']}:{figure_cache.state(conn)}"
-            if stats_figures.enabled()
-            else None
-        )
-        data["listing"], fill = merge_suggestions.listing(state, found["suggestions"], number)
+    shown = merge_suggestions.page(conn, distinct_ids, number)
+    data: dict[str, Any] = merge_suggestions.paging(number, shown.total)
     g.full_addresses = True  # addresses in full (staff): base.html's footer says so
-    return render("person_suggestions.html", data, table=table, fill=fill)
+    if wants_json() or wants_csv():
+        items = shown.items()
+        table = CsvTable(FILE, header, merge_suggestions.csv_rows(items))
+        return render("person_suggestions.html", {"suggestions": items, **data}, table=table)
+    # the page: its list rendered once per state (the page's items read only then)
+    store = get_store()  # the store's file too: a process may serve several (tests)
+    state = (
+        f"{store.path}:{shown.key}:{figure_cache.state(conn)}" if stats_figures.enabled() else None
+    )
+    data["listing"], fill = merge_suggestions.listing(state, shown.items, number)
+    return render("person_suggestions.html", data, fill=fill)
 
 
 @bp.get("/persons/bots")

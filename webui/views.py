@@ -91,12 +91,12 @@ def render(
     status: int = 200,
     *,
     table: CsvTable | None = None,
-    fill: Callable[[str], str] | None = None,
+    fill: Callable[[str], str | bytes] | None = None,
 ) -> Response:
     """The page `template` rendered with `data`, or `data` as JSON when JSON is wanted, or
     `table` as CSV when the path ends with `.csv` (404 for a page without a table).
-    `fill(html)`: the page's HTML as sent (a large part put in after rendering, not copied
-    through the template: `webui.merge_suggestions.listing`)."""
+    `fill(html)`: the page's HTML as sent, text or UTF-8 bytes (a large part put in after
+    rendering, not copied through the template: `webui.merge_suggestions.listing`)."""
     if wants_csv():
         if table is None:
             abort(404, "This page has no CSV export.")

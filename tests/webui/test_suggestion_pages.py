@@ -236,3 +236,21 @@ def test_kept_pages_equal_the_computed_ones_and_stay_few(
     conn.close()
     assert _answers(_app(data), data, create=False) == expected
     assert kept_figures(data) == 3
+
+
+def test_a_rendered_page_reads_only_the_count(data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    client = _facilitator(_app(data), data)
+    first = client.get("/persons/suggestions?page=2").get_data()
+    asked: list[str] = []
+    keep = stats_figures.kept
+
+    def counted(key: str, compute: Any) -> dict[str, Any]:
+        asked.append(key)
+        return keep(key, compute)
+
+    monkeypatch.setattr(merge_suggestions, "kept", counted)
+    again = client.get("/persons/suggestions?page=2").get_data()
+    assert CSRF.sub(b"", again) == CSRF.sub(b"", first)
+    assert len(asked) == 1  # the count: the page's items are in its rendered list
+    client.get("/persons/suggestions.json?page=2")
+    assert len(asked) == 3  # the twin reads the count and the page
