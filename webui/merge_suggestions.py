@@ -156,9 +156,10 @@ def page(conn: Any, distinct_ids: list[Any], number: int) -> Page:
 
 
 def paging(number: int, total: int) -> dict[str, Any]:
-    """The page's place for its twin: `page`, `per_page`, `pages`, `total` and the `prev` and
-    `next` pages' URLs in the same form (page or JSON; None where there is none).  Past the
-    end `prev` is the last page (the first when there is none)."""
+    """The page's place for its twin: `page`, `per_page`, `pages`, `total` (at most `limit`,
+    the busiest names shown) and the `prev` and `next` pages' URLs in the same form (page or
+    JSON; None where there is none).  Past the end `prev` is the last page (the first when
+    there is none)."""
     size = page_size()
     pages = -(-total // size)
     endpoint = request.endpoint or "persons.suggestions"
@@ -171,6 +172,7 @@ def paging(number: int, total: int) -> dict[str, Any]:
         "per_page": size,
         "pages": pages,
         "total": total,
+        "limit": stats_figures.SUGGESTIONS_SHOWN,
         "prev": link(min(number - 1, max(pages, 1))) if number > 1 else None,
         "next": link(number + 1) if number < pages else None,
     }

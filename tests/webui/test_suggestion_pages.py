@@ -102,6 +102,7 @@ def test_first_middle_last_and_past_the_end_pages(data: Path) -> None:
         "per_page": PAGE,
         "pages": 3,
         "total": 7,
+        "limit": 1000,
         "prev": None,
         "next": f"{twin}2",
     }
@@ -120,6 +121,8 @@ def test_first_middle_last_and_past_the_end_pages(data: Path) -> None:
     assert past.status_code == 200
     text = past.get_data(as_text=True)
     assert 'id="past-end"' in text and 'href="/persons/suggestions?page=3"' in text
+    assert "page 9 of" not in text and "(the busiest names" not in text
+    assert 'href="/persons/suggestions.json?page=9" type="application/json"' in text
     assert 'class="suggestion"' not in text
     rows = client.get("/persons/suggestions.csv?page=3").get_data(as_text=True).splitlines()
     assert rows[1:] == [row for row in everything[1:] if row.startswith(NAMES[6])]
@@ -138,7 +141,16 @@ def test_a_page_that_is_not_a_number_from_1_is_a_400(data: Path, asked: str) -> 
 def test_the_json_twin_keeps_its_keys(data: Path) -> None:
     client = _facilitator(_app(data), data)
     found = client.get("/persons/suggestions.json?page=1").get_json()
-    assert set(found) == {"suggestions", "page", "per_page", "pages", "total", "prev", "next"}
+    assert set(found) == {
+        "suggestions",
+        "page",
+        "per_page",
+        "pages",
+        "total",
+        "limit",
+        "prev",
+        "next",
+    }
     first = found["suggestions"][0]
     assert set(first) == {"name", "anchor", "persons", "pairs"}
     assert set(first["persons"][0]) == {
@@ -176,6 +188,9 @@ def test_the_page_lists_the_suggestions_the_people_page_flags(
     posters = client.get("/stats/people.json?limit=500").get_json()["posters"]
     assert sorted({p["duplicate_of"] for p in posters if p["duplicate_of"]}) == NAMES[:5]
     assert client.get("/persons/suggestions.json?page=2").get_json()["total"] == 5
+    assert "5 to review (the busiest names" in client.get("/persons/suggestions").get_data(
+        as_text=True
+    )
     assert _names(client.get("/persons/suggestions.json?page=2")) == NAMES[3:5]
 
 
