@@ -159,11 +159,15 @@ def refresh(
 def rebuild(
     store: Store, backend: SearchBackend, *, batch: int = 5000, page_bytes: int = PAGE_BYTES
 ) -> int:
-    """Drop the index and rebuild it from the store."""
+    """Drop the index and rebuild it from the store (the embedded index's file is compacted
+    after: the pages of the index it replaced are free in it)."""
     backend.clear()
     backend.set_store_id(store.store_id)
     count = _catch_up(store, backend, batch=batch, progress=None, page_bytes=page_bytes)
     if count == 0:  # an empty store: the fresh index is still the complete one
         backend.set_checkpoint(store.change_seq())
     backend.finish_rebuild()
+    compact = getattr(backend, "compact", None)  # the embedded index: the old tables' pages
+    if compact is not None:
+        compact()
     return count
