@@ -134,13 +134,20 @@ def page(conn: Any, distinct_ids: list[Any], number: int) -> Page:
     `KEPT_PAGES` pages are kept each, a later one is cut from the whole list."""
     size = page_size()
     key = key_of("merge-suggestions-page", distinct_ids, size, number)
+    read: list[dict[str, Any]] = []  # the whole list, once a request (not kept: a sync writes)
+
+    def every() -> list[dict[str, Any]]:
+        if not read:
+            read.append(whole(conn, distinct_ids))
+        found: list[dict[str, Any]] = read[0]["suggestions"]
+        return found
 
     def count() -> dict[str, Any]:
-        return {"total": len(whole(conn, distinct_ids)["suggestions"])}
+        return {"total": len(every())}
 
     def cut() -> dict[str, Any]:
         start = (number - 1) * size
-        return {"suggestions": whole(conn, distinct_ids)["suggestions"][start : start + size]}
+        return {"suggestions": every()[start : start + size]}
 
     total = int(kept(key_of("merge-suggestions-count", distinct_ids), count)["total"])
 

@@ -269,3 +269,18 @@ def test_a_rendered_page_reads_only_the_count(data: Path, monkeypatch: pytest.Mo
     assert len(asked) == 1  # the count: the page's items are in its rendered list
     client.get("/persons/suggestions.json?page=2")
     assert len(asked) == 3  # the twin reads the count and the page
+
+
+def test_the_list_is_computed_once_a_request_when_it_cannot_be_kept(data: Path) -> None:
+    computed: list[int] = []
+    compute = merge_suggestions.data
+
+    def counted(conn: Any) -> dict[str, Any]:
+        computed.append(1)
+        return compute(conn)
+
+    client = _facilitator(_app(data, cache=False), data)  # as while a sync writes
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(merge_suggestions, "data", counted)
+        assert _names(client.get("/persons/suggestions.json?page=2")) == NAMES[3:6]
+    assert computed == [1]  # its count and its page from one computation
