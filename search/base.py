@@ -7,9 +7,11 @@ Backends index `IndexDoc`s built from the store and answer `SearchRequest`s pars
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal, Protocol
+
+from search.frozen import Frozen
 
 if TYPE_CHECKING:
     from search.query import QueryLimits
@@ -45,8 +47,19 @@ class IndexDoc:
     keeps the indexed text of a long one (`search.fts_texts.KEEP_CHARS`)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
+class Hit(Frozen):  # a frozen record, not a dataclass (search.frozen; issue 14)
+    __slots__ = __match_args__ = (
+        "key",
+        "message_id",
+        "lists",
+        "subject",
+        "from_name",
+        "from_addr",
+        "date",
+        "thread_id",
+        "snippet",
+        "score",
+    )
     key: str
     message_id: str
     lists: tuple[str, ...]
@@ -56,7 +69,34 @@ class Hit:
     date: datetime | None
     thread_id: str
     snippet: str
-    score: float = 0.0
+    score: float
+
+    def __init__(
+        self,
+        key: str,
+        message_id: str,
+        lists: tuple[str, ...],
+        subject: str,
+        from_name: str,
+        from_addr: str,
+        date: datetime | None,
+        thread_id: str,
+        snippet: str,
+        score: float = 0.0,
+    ) -> None:
+        for name, value in (
+            ("key", key),
+            ("message_id", message_id),
+            ("lists", lists),
+            ("subject", subject),
+            ("from_name", from_name),
+            ("from_addr", from_addr),
+            ("date", date),
+            ("thread_id", thread_id),
+            ("snippet", snippet),
+            ("score", score),
+        ):
+            object.__setattr__(self, name, value)
 
 
 FACETS = ("list", "year", "month", "sender")
@@ -73,12 +113,16 @@ than this many distinct sender identities (then a person whose identities all ra
 last bucket could be missing: their count is at most identities x the last bucket's count)."""
 
 
-@dataclass(frozen=True, slots=True)
-class PersonRef:
+class PersonRef(Frozen):  # a frozen record, not a dataclass (search.frozen; issue 14)
     """A person as facets show them: the stable key and the display name."""
 
+    __slots__ = __match_args__ = ("key", "name")
     key: str
     name: str
+
+    def __init__(self, key: str, name: str) -> None:
+        object.__setattr__(self, "key", key)
+        object.__setattr__(self, "name", name)
 
 
 class PersonResolver(Protocol):
@@ -93,21 +137,36 @@ class PersonResolver(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class SearchResult:
+class SearchResult(Frozen):  # a frozen record, not a dataclass (search.frozen; issue 14)
+    __slots__ = __match_args__ = ("total", "hits", "facets", "person_names", "next_cursor")
     total: int
     """The true number of matching messages (never capped)."""
-    hits: list[Hit] = field(default_factory=list)
-    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    hits: list[Hit]
+    facets: dict[str, list[tuple[str, int]]]
     """Per facet (see `FACETS`), (value, count) pairs: count descending, then value; at most
     `FACET_SIZE` values except `year`, which lists every year, newest first, and `month`,
     which lists every month with a match (``YYYY-MM``, UTC), oldest first (months without a
     match are left out).  The values of `sender` are person keys (count descending, then
     name)."""
-    person_names: dict[str, str] = field(default_factory=dict)
+    person_names: dict[str, str]
     """The display name of each person key in the `sender` facet."""
-    next_cursor: str | None = None
+    next_cursor: str | None
     """Opaque token for the page after this one (deep pagination); None on the last page."""
+
+    def __init__(
+        self,
+        total: int,
+        hits: list[Hit] | None = None,
+        facets: dict[str, list[tuple[str, int]]] | None = None,
+        person_names: dict[str, str] | None = None,
+        next_cursor: str | None = None,
+    ) -> None:
+        """`hits`, `facets` and `person_names` default to a new empty list or dict."""
+        object.__setattr__(self, "total", total)
+        object.__setattr__(self, "hits", [] if hits is None else hits)
+        object.__setattr__(self, "facets", {} if facets is None else facets)
+        object.__setattr__(self, "person_names", {} if person_names is None else person_names)
+        object.__setattr__(self, "next_cursor", next_cursor)
 
 
 class SearchError(Exception):

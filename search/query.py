@@ -50,7 +50,6 @@ import logging
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
 from datetime import date
 from typing import NamedTuple
 
@@ -60,6 +59,7 @@ from search.query_nodes import And as And
 from search.query_nodes import Node as Node
 from search.query_nodes import Not as Not
 from search.query_nodes import Or as Or
+from search.query_nodes import Query as Query
 from search.query_nodes import Term as Term
 
 logger = logging.getLogger(__name__)
@@ -100,58 +100,6 @@ _DATE_RE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
 def split_words(text: str) -> tuple[str, ...]:
     """The runs of letters and digits in `text` (the unicode61 tokenizer's view of it)."""
     return tuple(_WORD_RE.findall(text))
-
-
-@dataclass(frozen=True, slots=True)
-class Query:
-    """A parsed query: a text expression plus filters that apply to the whole of it."""
-
-    terms: tuple[Node, ...] = ()
-    """Required text expressions (AND); never contains a top-level `Not`."""
-    excluded: tuple[Node, ...] = ()
-    """Expressions no result may match (the operand of each top-level exclusion)."""
-    lists: tuple[str, ...] = ()
-    """Any of these lists (lower-case); empty means all lists."""
-    after: date | None = None
-    """Inclusive lower bound on the message date (UTC)."""
-    before: date | None = None
-    """Exclusive upper bound on the message date (UTC)."""
-    from_terms: tuple[Term, ...] = ()
-    """Any of these senders: an exact address if it contains ``@``, else name/address words."""
-    subject_terms: tuple[Term, ...] = ()
-    """All of these must occur in the subject."""
-    persons: tuple[str, ...] = ()
-    """Sent by any of these persons (keys, lower-case, as written)."""
-    identities: tuple[int, ...] | None = None
-    """The sender identities `persons` resolve to (`resolve_persons`); None until resolved,
-    and the builders refuse an unresolved ``person:`` filter."""
-    threads: tuple[str, ...] = ()
-    """In any of these threads (thread ids, lower-case)."""
-
-    @property
-    def text(self) -> Node | None:
-        """The whole free-text expression (with exclusions as `Not`), or None if there is none."""
-        items = self.terms + tuple(Not(node) for node in self.excluded)
-        if not items:
-            return None
-        return items[0] if len(items) == 1 else And(items)
-
-    @property
-    def has_filters(self) -> bool:
-        return bool(
-            self.lists
-            or self.after
-            or self.before
-            or self.from_terms
-            or self.subject_terms
-            or self.persons
-            or self.threads
-        )
-
-    @property
-    def filter_only(self) -> bool:
-        """True if nothing ranks the results (no required text or subject terms)."""
-        return not self.terms and not self.subject_terms
 
 
 # --- parser ----------------------------------------------------------------------------------
@@ -395,4 +343,4 @@ def resolve_persons(query: Query, lookup: Callable[[str], Iterable[int] | None])
         if identities is None:
             raise SearchQueryError(f"person:{key} is not a known person")
         found.update(identities)
-    return replace(query, identities=tuple(sorted(found)))
+    return query._replace(identities=tuple(sorted(found)))

@@ -167,12 +167,12 @@ def test_main_leaves_nothing_for_the_exit_collections(data_dir: Path) -> None:
 LISTS_DATACLASSES = {"config.settings.Settings", "store.list_info.ListInfo"}
 SEARCH_DATACLASSES = {
     "config.settings.Settings",
-    *(f"search.base.{name}" for name in ("IndexDoc", "Hit", "PersonRef", "SearchResult")),
-    "search.query.Query",  # its nodes are plain classes (search.query_nodes)
+    "search.base.IndexDoc",
     "search.sqlite_schema.Tables",
 }
 """The dataclasses `lists` and a search create (each ~0.5-1 ms of CPU at import: a small
-record no one compares across kinds is a NamedTuple; docs/architecture.md, "CLI start-up")."""
+record no one compares across kinds is a NamedTuple, the search's records are
+`search.frozen.Frozen`; docs/architecture.md, "CLI start-up")."""
 
 
 def _dataclasses(data_dir: Path, *args: str) -> set[str]:
