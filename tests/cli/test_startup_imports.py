@@ -165,11 +165,7 @@ def test_main_leaves_nothing_for_the_exit_collections(data_dir: Path) -> None:
 
 
 LISTS_DATACLASSES = {"config.settings.Settings", "store.list_info.ListInfo"}
-SEARCH_DATACLASSES = {
-    "config.settings.Settings",
-    "search.base.IndexDoc",
-    "search.sqlite_schema.Tables",
-}
+SEARCH_DATACLASSES = {"config.settings.Settings", "search.base.IndexDoc"}
 """The dataclasses `lists` and a search create (each ~0.5-1 ms of CPU at import: a small
 record no one compares across kinds is a NamedTuple, the search's records are
 `search.frozen.Frozen`; docs/architecture.md, "CLI start-up")."""
