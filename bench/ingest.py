@@ -12,8 +12,9 @@ has perceval installed, e.g. a throw-away venv: perceval is never a project depe
 parse-only time of perceval's MBox backend over local copies; it prints each time, CPU seconds,
 msgs/s and the ratios.  CPU seconds of our sync are those of the sync process and its workers.
 
-With `--profile FILE` the sync runs under cProfile (the sync process only; with `--workers 1`
-the parser runs inline, so the one profile holds both); the top functions are printed.
+With `--profile FILE` the sync runs under cProfile with a CPU-time clock (`bench/cpu_profile.py`:
+the sync process only; with `--workers 1` the parser runs inline, so the one profile holds
+both); the top functions are printed.
 
     .venv/bin/python bench/ingest.py [--list NAME] [--workers N] [--keep DIR]
     .venv/bin/python bench/ingest.py --compare [--perceval-python /tmp/perceval-venv/bin/python]
@@ -161,7 +162,8 @@ def main() -> None:
         )
         sync = [*cli, "sync", "--json", "--workers", str(args.workers)]
         if args.profile:
-            sync = [sys.executable, "-m", "cProfile", "-o", str(args.profile), *sync[1:]]
+            runner = str(Path(__file__).with_name("cpu_profile.py"))
+            sync = [sys.executable, runner, str(args.profile), *sync[1:]]
         started, cpu_before = time.perf_counter(), _children_cpu()
         proc = subprocess.Popen(
             sync,

@@ -34,17 +34,22 @@ def _row_fault(exc: BaseException) -> bool:
     return isinstance(exc, ValueError | TypeError | KeyError | IndexError)
 
 
+_FIELDS = tuple(spec.name for spec in fields(IndexDoc))
+"""The document's fields, looked up once (`dataclasses.fields` per document cost more than
+the checks)."""
+
+
 def text_problem(doc: IndexDoc) -> str:
     """Why a backend could not encode `doc` (a text with lone surrogates), or ""."""
-    for spec in fields(doc):
-        value = getattr(doc, spec.name)
+    for name in _FIELDS:
+        value = getattr(doc, name)
         texts = value if isinstance(value, tuple) else (value,)
         for text in texts:
             if isinstance(text, str) and not text.isascii():
                 try:
                     text.encode("utf-8")
                 except UnicodeEncodeError as exc:
-                    return f"field {spec.name}: {_describe(exc)}"
+                    return f"field {name}: {_describe(exc)}"
     return ""
 
 

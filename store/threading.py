@@ -45,16 +45,26 @@ class _Container:
     parent: _Container | None = None
     children: list[_Container] = field(default_factory=list)
 
-    def sort_key(self) -> tuple[int, str]:
-        dates = [n.date for n in self._all_nodes() if n.date is not None]
-        first = min(dates) if dates else 0
-        key = self.nodes[0].key if self.nodes else self.msgid
-        return (first, key)
+    first: int | None = None
+    """The earliest date in the subtree, once `sort_key` computed it (the tree is built)."""
+    dated: bool = False
 
-    def _all_nodes(self) -> Iterable[Node]:
-        yield from self.nodes
-        for child in self.children:
-            yield from child._all_nodes()
+    def sort_key(self) -> tuple[int, str]:
+        """(earliest date in the subtree or 0, own key): asked once the tree is linked, so
+        each subtree's earliest date is computed once, not again for every ancestor."""
+        first = self._first_date()
+        key = self.nodes[0].key if self.nodes else self.msgid
+        return (first if first is not None else 0, key)
+
+    def _first_date(self) -> int | None:
+        if not self.dated:
+            dates = [n.date for n in self.nodes if n.date is not None]
+            dates.extend(
+                d for d in (child._first_date() for child in self.children) if d is not None
+            )
+            self.first = min(dates) if dates else None
+            self.dated = True
+        return self.first
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,28 +353,8 @@ def _write(
         )
     }
     changed = 0
-    for chunk in _chunks(sorted(old_threads)):
-        marks = ",".join("?" * len(chunk))
-        conn.execute(f"DELETE FROM msgnodes WHERE thread_id IN ({marks})", chunk)
-        conn.execute(f"DELETE FROM threads WHERE thread_id IN ({marks})", chunk)
+    _write_nodes(conn, trees, old_threads)
     for tree in trees:
-        conn.executemany(
-            "INSERT OR REPLACE INTO msgnodes (message_id_norm, thread_id) VALUES (?, ?)",
-            [(m, tree.thread_id) for m in tree.msgids],
-        )
-        conn.execute(
-            "INSERT OR REPLACE INTO threads (thread_id, root_message_id, root_key, subject, "
-            "first_date, last_date, message_count) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                tree.thread_id,
-                tree.root_msgid,
-                tree.root_key,
-                tree.subject,
-                tree.first_date,
-                tree.last_date,
-                len(tree.placements),
-            ),
-        )
         updates: list[tuple[str, str | None, int, int, int, int | None, int]] = []
         for row, p in tree.placements.items():
             old = current.get(row)
@@ -380,3 +370,56 @@ def _write(
             updates,
         )
     return changed
+
+
+def _write_nodes(conn: sqlite3.Connection, trees: list[Tree], old_threads: set[str]) -> None:
+    """`msgnodes` and `threads` as `trees` say, for the threads they replace (`old_threads`):
+    only the rows that differ are written or deleted.  A round of threading rebuilds every
+    thread it touches, most of them unchanged; deleting and inserting them all again cost
+    more than the rest of the round (and `secure_delete` overwrites every deleted row)."""
+    nodes: dict[str, str] = {}
+    rows: dict[str, tuple[object, ...]] = {}
+    for chunk in _chunks(sorted(old_threads)):
+        marks = ",".join("?" * len(chunk))
+        nodes.update(
+            conn.execute(
+                f"SELECT message_id_norm, thread_id FROM msgnodes WHERE thread_id IN ({marks})",
+                chunk,
+            )
+        )
+        for row in conn.execute(
+            "SELECT thread_id, root_message_id, root_key, subject, first_date, last_date, "
+            f"message_count FROM threads WHERE thread_id IN ({marks})",
+            chunk,
+        ):
+            rows[row[0]] = tuple(row)
+    placed: list[tuple[str, str]] = []
+    written: list[tuple[object, ...]] = []
+    for tree in trees:
+        for msgid in tree.msgids:
+            if nodes.pop(msgid, None) != tree.thread_id:
+                placed.append((msgid, tree.thread_id))
+        row = (
+            tree.thread_id,
+            tree.root_msgid,
+            tree.root_key,
+            tree.subject,
+            tree.first_date,
+            tree.last_date,
+            len(tree.placements),
+        )
+        if rows.pop(tree.thread_id, None) != row:
+            written.append(row)
+    # what is left of the old rows is in no tree any more
+    conn.executemany(
+        "DELETE FROM msgnodes WHERE message_id_norm = ?", [(m,) for m in sorted(nodes)]
+    )
+    conn.executemany("DELETE FROM threads WHERE thread_id = ?", [(t,) for t in sorted(rows)])
+    conn.executemany(
+        "INSERT OR REPLACE INTO msgnodes (message_id_norm, thread_id) VALUES (?, ?)", placed
+    )
+    conn.executemany(
+        "INSERT OR REPLACE INTO threads (thread_id, root_message_id, root_key, subject, "
+        "first_date, last_date, message_count) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        written,
+    )
