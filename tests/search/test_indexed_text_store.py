@@ -154,3 +154,28 @@ def test_changes_leave_the_index_as_a_rebuild_would(
     conn.close()
     run(data_dir, "sync", "--workers", "1")
     _as_rebuilt(data_dir, scratch)
+
+
+def test_an_index_made_with_other_text_limits_is_rebuilt_not_corrupted(
+    tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bodies read back, bounded by a smaller `search.max_indexed_bytes`, are not the ones
+    indexed: the hash says so, and catch-up rebuilds the index (as `reindex` would)."""
+    scratch = tmp_path / "copies"
+    scratch.mkdir()
+    _mbox(tmp_path / "plan.mbox", [0, 1, 2])
+    run(data_dir, "lists", "add", "plan", "--mbox", str(tmp_path / "plan.mbox"))
+    run(data_dir, "sync", "--workers", "1")
+    rebuilt: list[int] = []
+
+    def counted(*args: Any, **kwargs: Any) -> int:
+        rebuilt.append(1)
+        return _REBUILD(*args, **kwargs)
+
+    monkeypatch.setattr(indexer, "rebuild", counted)
+    monkeypatch.setenv("LISTARCHIVE_SEARCH_MAX_INDEXED_BYTES", "12")
+    _mbox(tmp_path / "second.mbox", [1, 2])  # their documents are replaced
+    run(data_dir, "lists", "add", "second", "--mbox", str(tmp_path / "second.mbox"))
+    run(data_dir, "sync", "--workers", "1")
+    assert rebuilt == [1]
+    _as_rebuilt(data_dir, scratch)
