@@ -24,7 +24,6 @@ searches would find it by words it no longer has.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import sqlite3
 import zlib
@@ -128,6 +127,8 @@ class StoreTexts:
 
 def text_hash(own: str, quoted: str) -> int:
     """`docs.text_hash` of the indexed bodies: 64 bits of BLAKE2b, as a signed integer."""
+    import hashlib  # for indexing only: a search does not load OpenSSL (issue 14, CLI start-up)
+
     data = f"{own}\x00{quoted}".encode("utf-8", "surrogatepass")
     return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big", signed=True)
 
