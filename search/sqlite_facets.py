@@ -7,6 +7,7 @@ import sqlite3
 from collections import Counter
 
 from search.base import FACET_SIZE
+from search.fts_page import filter_docs
 from search.fts_sql import FtsPlan
 
 
@@ -26,12 +27,13 @@ def compute_facets(
     table is the outer loop (`search.fts_page`: the planner would run the MATCH again for each
     row of a `docs` index that a filter such as `from:ADDRESS` has)."""
     columns = "d.lists AS l, strftime('%Y-%m', d.date, 'unixepoch') AS mo, d.identity AS i"
+    docs = filter_docs(conn, plan)  # lists, date, identity: all in the covering index
     if plan.match is None:
-        source = f"SELECT {columns} FROM docs d WHERE {plan.where}"
+        source = f"SELECT {columns} FROM {docs} WHERE {plan.where}"
         params: tuple[object, ...] = plan.params
     else:
         source = (
-            f"SELECT {columns} FROM fts CROSS JOIN docs d ON d.id = fts.rowid WHERE fts MATCH ? "
+            f"SELECT {columns} FROM fts CROSS JOIN {docs} ON d.id = fts.rowid WHERE fts MATCH ? "
             f"AND {plan.where}"
         )
         params = (plan.match, *plan.params)
