@@ -7,44 +7,27 @@ Backends index `IndexDoc`s built from the store and answer `SearchRequest`s pars
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from search.frozen import Frozen
 
 if TYPE_CHECKING:
+    from search.index_doc import IndexDoc as IndexDoc
     from search.query import QueryLimits
 
 Sort = Literal["relevance", "date", "date_asc"]
 
 
-@dataclass(frozen=True, slots=True)
-class IndexDoc:
-    """What a backend indexes for one message (denormalised, rebuilt from the store)."""
+def __getattr__(name: str) -> Any:
+    """`search.base.IndexDoc` is `search.index_doc.IndexDoc`, imported when first asked for:
+    a search never makes one, and the dataclass costs ~1 ms of CPU to create (issue 14)."""
+    if name == "IndexDoc":
+        from search.index_doc import IndexDoc
 
-    key: str
-    message_id: str
-    lists: tuple[str, ...]
-    thread_id: str
-    from_name: str
-    from_addr: str
-    subject: str
-    date: datetime | None
-    body_own: str
-    body_quoted: str
-    attachments: tuple[str, ...] = ()
-    community: tuple[str, ...] = ()
-    private: bool = False
-    """Every list of the message has a private archive: hidden unless a search includes
-    private messages (a message also posted to a public list is public)."""
-    identity: int = 0
-    """The sender's identity id in the store (`store.identities`; 0: none).  Identities are
-    stable; which person holds one changes with merges, so the index keeps the identity and
-    searches map it to its person when they run (`PersonResolver`)."""
-    body_chars: int = 0
-    """Characters of the stored body (signature and footers included): the embedded backend
-    keeps the indexed text of a long one (`search.fts_texts.KEEP_CHARS`)."""
+        globals()["IndexDoc"] = IndexDoc  # asked once
+        return IndexDoc
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class Hit(Frozen):  # a frozen record, not a dataclass (search.frozen; issue 14)

@@ -30,10 +30,13 @@ import zlib
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from search.base import IndexDoc, IndexOutOfStepError
+from search.base import IndexOutOfStepError
 from search.snippets import TextLimits, bounded_bodies
+
+if TYPE_CHECKING:  # a search makes no IndexDoc (issue 14)
+    from search.index_doc import IndexDoc
 
 logger = logging.getLogger(__name__)
 

@@ -22,11 +22,13 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from dataclasses import replace
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from search.base import IndexDoc
 from search.query import HIGHLIGHT_END, HIGHLIGHT_START, And, Node, Or, Query, Term
 from search.textprep import fold, stem, stem_words
+
+if TYPE_CHECKING:  # a search makes no IndexDoc (issue 14)
+    from search.index_doc import IndexDoc
 
 SNIPPET_WORDS = 32
 """Words in a snippet window (as FTS5 ``snippet()`` was asked for)."""

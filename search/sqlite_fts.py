@@ -37,11 +37,11 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from search import fts_page
 from search.base import (
     Hit,
-    IndexDoc,
     PersonResolver,
     SearchResult,
     SearchUnavailableError,
@@ -63,6 +63,9 @@ from search.snippets import (
 from search.sqlite_facets import compute_facets
 from search.sqlite_schema import LIVE, NEXT, SCHEMA_VERSION, begin_build, ensure_live, swap_in
 from store.files import PAGE_SIZE, create_private
+
+if TYPE_CHECKING:  # a search makes no IndexDoc (issue 14)
+    from search.index_doc import IndexDoc
 
 __all__ = ["HIGHLIGHT_END", "HIGHLIGHT_START", "SCHEMA_VERSION", "SqliteFtsBackend"]
 
