@@ -186,8 +186,7 @@ def suggestions() -> ResponseReturnValue:
     distinct_ids = sorted(conn.execute("SELECT a, b FROM person_distinct").fetchall())
     header = ["suggestion", "key", "name", "messages"]
     if wants_csv() and "page" not in request.args:  # the export: every suggestion shown
-        found = merge_suggestions.whole(conn, distinct_ids)
-        rows = merge_suggestions.csv_rows(found["suggestions"])
+        rows = merge_suggestions.all_rows(conn, distinct_ids)
         return render("person_suggestions.html", {}, table=CsvTable(FILE, header, rows))
     shown = merge_suggestions.page(conn, distinct_ids, number)
     data: dict[str, Any] = merge_suggestions.paging(number, shown.total)

@@ -231,8 +231,9 @@ def test_kept_pages_equal_the_computed_ones_and_stay_few(
     expected = _answers(_app(data, cache=False), data, create=True)
     assert kept_figures(data) == 0
     computed = _answers(_app(data), data, create=False)
-    # the whole list, its count and the 3 pages that exist; not one per page asked
-    assert kept_figures(data) == 5
+    # the whole list, its count, the export's rows and the 3 pages that exist; not one per
+    # page asked
+    assert kept_figures(data) == 6
     with monkeypatch.context() as patched:
 
         def fail(*_args: Any, **_kwargs: Any) -> None:
@@ -250,7 +251,7 @@ def test_kept_pages_equal_the_computed_ones_and_stay_few(
         conn.execute("DELETE FROM figure_cache")
     conn.close()
     assert _answers(_app(data), data, create=False) == expected
-    assert kept_figures(data) == 3
+    assert kept_figures(data) == 4
 
 
 def test_a_rendered_page_reads_only_the_count(data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
