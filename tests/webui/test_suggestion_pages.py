@@ -285,3 +285,37 @@ def test_the_list_is_computed_once_a_request_when_it_cannot_be_kept(data: Path) 
         patched.setattr(merge_suggestions, "data", counted)
         assert _names(client.get("/persons/suggestions.json?page=2")) == NAMES[3:6]
     assert computed == [1]  # its count and its page from one computation
+
+
+def test_a_large_suggestion_chooses_its_pair_in_one_form(
+    data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # n persons have n(n-1)/2 pairs: past PAIR_BUTTONS persons one form chooses the two
+    monkeypatch.setattr(merge_suggestions, "PAIR_BUTTONS", 2)
+    app = _app(data)
+    client = app.test_client()
+    session = login(client, data, "facilitator", username="pages")
+    page = client.get("/persons/suggestions").get_data(as_text=True)
+    assert page.count('class="inline distinct-choose"') == 1  # Ada's 3 persons
+    assert page.count('class="inline distinct-pair"') == 2  # Bob's and Cy's one pair each
+    ada = client.get("/persons/suggestions.json").get_json()["suggestions"][0]
+    keys = [p["key"] for p in ada["persons"]]
+    chooser = page[page.index('class="inline distinct-choose"') :].split("</form>")[0]
+    for side in ("a", "b"):
+        assert f'<label for="s-ada-example-{side}">' in chooser
+        assert re.findall(
+            rf'<select id="s-ada-example-{side}" name="{side}">(.*?)</select>', chooser
+        )
+    assert re.findall(r'<option value="([^"]+)"', chooser) == keys + keys
+    assert f'<option value="{keys[1]}" selected>' in chooser  # the second person on side b
+    form = {"a": keys[2], "b": keys[0], "csrf_token": session.csrf}
+    assert client.post("/persons/distinct", data=form).status_code == 303
+    (left,) = [s for s in _names_pairs(client) if s[0] == NAMES[0]]
+    assert sorted(map(sorted, left[1])) == sorted(
+        sorted(p) for p in ([keys[0], keys[1]], [keys[1], keys[2]])
+    )
+
+
+def _names_pairs(client: FlaskClient) -> list[tuple[str, list[list[str]]]]:
+    found = client.get("/persons/suggestions.json").get_json()["suggestions"]
+    return [(s["name"], s["pairs"]) for s in found]
