@@ -133,7 +133,7 @@ PATHS: dict[str, Any] = {
     ),
     "/persons/suggestions.json": _get(
         "suggested merges: one full name from different addresses, busiest first, a page "
-        "at a time (page, per_page, pages, total, prev and next URLs)",
+        "at a time (page, per_page, pages, total of at most limit, prev and next URLs)",
         ref("Page"),
         [
             _query(
