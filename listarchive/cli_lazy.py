@@ -35,6 +35,9 @@ LAZY_COMMANDS: dict[str, str] = {
     "tags": "listarchive.cli_meetings:tags_group",
     "reparse": "listarchive.cli_reparse:reparse_command",
     "scheduler-health": "listarchive.cli_heartbeat:scheduler_health",
+    "sync": "listarchive.cli_sync:sync",
+    "reindex": "listarchive.cli_sync:reindex",
+    "quarantine": "listarchive.cli_sync:quarantine",
 }
 """Command name -> `module:attribute` of the click command, imported on first use."""
 
@@ -68,6 +71,9 @@ LAZY_SUMMARIES: dict[str, str] = {
     "every list): changed fields, senders, threads and index entries are updated, keys stay; "
     "quarantined messages that now parse are stored.",
     "scheduler-health": "Exit 0 when `listarchive scheduler` wrote its heartbeat recently, else 1.",
+    "sync": "Fetch, parse, store, thread and index lists (all lists when none is named).",
+    "reindex": "Rebuild the search index from the store.",
+    "quarantine": "Messages that could not be parsed, with the reason.",
 }
 """Command name -> the first sentence of its help: what `--help` shows for a command not
 imported (click shortens it to the terminal's width, as it does a command's own help)."""
