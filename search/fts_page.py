@@ -36,6 +36,11 @@ _MATCHED = "fts CROSS JOIN docs d ON d.id = fts.rowid WHERE fts MATCH ?"
 _CHUNK = 500
 _SLACK = 64
 """Matches read past the page when ranking, so that ties with its last score are seen."""
+_EVERY = 2_000
+"""A relevance page of at most this many matches reads them all at once, rather than the
+best ones and then, when ties run past them, every match again (1M messages:
+"twisted-python@twistedmatrix.com", 990 matches, more tied than the slack: 2 scored passes
+of ~155 ms CPU each -> 1)."""
 _DEEP = 20_000
 """A relevance page ending past this many matches is sorted by SQLite (`_sorted`): the
 matches read into Python before it would grow with the page's depth (a cursor's offset is
@@ -120,26 +125,33 @@ def _keys(conn: sqlite3.Connection, ids: list[int]) -> dict[int, bytes]:
 
 
 def _ranked(
-    conn: sqlite3.Connection, plan: FtsPlan, source: str, limit: int, offset: int
+    conn: sqlite3.Connection, plan: FtsPlan, source: str, page: tuple[int, int, int]
 ) -> list[Row]:
-    """The page ranked by (bm25, key), bm25 lower is better.
+    """The page (limit, offset, total) ranked by (bm25, key), bm25 lower is better.
 
     The best ``offset + limit`` matches by score are read with some more (`_SLACK`): the
     matches that tie with the page's last score are then all among them (copies of one
     message in several lists score alike) unless they run past what was read, and then they
-    are read in a second pass, without a sort.  Ties are ordered by key in Python.  A page
+    are read in a second pass, without a sort.  At most `_EVERY` matches are all read at
+    once (no second pass, whatever the ties).  Ties are ordered by key in Python.  A page
     ending past `_DEEP` matches is left to SQLite's sort (`_sorted`)."""
+    limit, offset, total = page
     wanted = offset + limit
     if wanted > _DEEP:
         return _sorted(conn, plan, limit, offset)
     params = (plan.match, *plan.params)
     scored = f"SELECT fts.rowid AS id, {BM25} AS score FROM {source}"
     fetch = wanted + max(wanted, _SLACK)
-    sql = f"{scored} ORDER BY score LIMIT ?"
-    top = [(int(i), float(s)) for i, s in conn.execute(sql, (*params, fetch))]
+    if total <= _EVERY:
+        top = sorted(
+            ((int(i), float(s)) for i, s in conn.execute(scored, params)), key=lambda p: p[1]
+        )
+    else:
+        sql = f"{scored} ORDER BY score LIMIT ?"
+        top = [(int(i), float(s)) for i, s in conn.execute(sql, (*params, fetch))]
     if len(top) > wanted:
         last = top[wanted - 1][1]
-        if len(top) == fetch and top[-1][1] == last:
+        if total > _EVERY and len(top) == fetch and top[-1][1] == last:
             sql = f"SELECT id, score FROM ({scored}) WHERE score <= ?"
             top = [(int(i), float(s)) for i, s in conn.execute(sql, (*params, last))]
         top = [pair for pair in top if pair[1] <= last]
@@ -194,7 +206,7 @@ def matched_page(
     total) of the matches of `plan` from `source` (`match_source`)."""
     limit, offset, total = page
     if sort == "relevance":
-        return _ranked(conn, plan, source, limit, offset)
+        return _ranked(conn, plan, source, page)
     return _by_date(conn, plan, sort, limit, offset, total)
 
 

@@ -76,8 +76,13 @@ def _full_order(path: Path, query: str, sort: Sort) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    ("slack", "chunk", "deep"),
-    [(fts_page._SLACK, fts_page._CHUNK, fts_page._DEEP), (1, 7, fts_page._DEEP), (1, 7, 0)],
+    ("slack", "chunk", "deep", "every"),
+    [
+        (fts_page._SLACK, fts_page._CHUNK, fts_page._DEEP, fts_page._EVERY),
+        (1, 7, fts_page._DEEP, fts_page._EVERY),
+        (1, 7, fts_page._DEEP, 0),
+        (1, 7, 0, 0),
+    ],
 )
 @pytest.mark.parametrize("sort", ["relevance", "date"])
 @pytest.mark.parametrize(
@@ -104,11 +109,13 @@ def test_pages_are_the_full_order_cut(
     slack: int,
     chunk: int,
     deep: int,
+    every: int,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # slack 1: the twenty tied scores of "twin" run past what the first read holds; chunks
     # of 7: a page's rows and keys are read in several statements; deep 0: every relevance
-    # page is sorted by SQLite (`_sorted`)
+    # page is sorted by SQLite (`_sorted`); every 0: no page reads all its matches at once
+    monkeypatch.setattr(fts_page, "_EVERY", every)
     monkeypatch.setattr(fts_page, "_SLACK", slack)
     monkeypatch.setattr(fts_page, "_CHUNK", chunk)
     monkeypatch.setattr(fts_page, "_DEEP", deep)
@@ -142,6 +149,21 @@ def test_a_deep_page_is_sorted_by_sqlite(
     assert [hit.key for hit in deep.hits] == expected[-5:]
     with pytest.raises(AssertionError, match="keys of"):  # a shallow page still reads them
         backend.search("common", limit=5, offset=0)
+
+
+def test_a_few_matches_are_scored_once_whatever_their_ties(
+    backend: SqliteFtsBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # slack 1: the twenty tied scores of "twin" run past the best matches a first read holds
+    monkeypatch.setattr(fts_page, "_SLACK", 1)
+    seen: list[str] = []
+    backend._conn.set_trace_callback(seen.append)
+    try:
+        hits = backend.search("twin", limit=3).hits
+    finally:
+        backend._conn.set_trace_callback(None)
+    assert [hit.key for hit in hits] == _full_order(backend.path, "twin", "relevance")[:3]
+    assert sum(1 for sql in seen if "bm25(" in sql) == 1
 
 
 def test_tied_scores_cross_page_ends(backend: SqliteFtsBackend) -> None:
