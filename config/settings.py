@@ -343,6 +343,20 @@ SETTINGS: tuple[Setting, ...] = (
         "beyond shows the body's first words.",
     ),
     Setting(
+        "store.compact_growth",
+        float,
+        1.25,
+        "Compact the store and the embedded index after a sync once the store holds this many "
+        "times the messages it held at its last compaction (VACUUM: the write lock meanwhile).",
+    ),
+    Setting(
+        "store.compact_max_bytes",
+        int,
+        1 << 30,
+        "Largest store (or embedded index) file compacted after a sync; a larger one is not "
+        "(one log line, `listarchive runs` says so): `listarchive compact` does it when chosen.",
+    ),
+    Setting(
         "log_level",
         str,
         "INFO",
@@ -703,6 +717,7 @@ def check_settings(settings: Settings) -> None:
         "search.min_prefix_chars",
         "search.max_indexed_bytes",
         "search.max_snippet_bytes",
+        "store.compact_max_bytes",
     ):
         if settings[name] < 1:
             raise ConfigError(f"{name} must be at least 1")
@@ -714,6 +729,8 @@ def check_settings(settings: Settings) -> None:
     ):
         if settings[name] < 0:
             raise ConfigError(f"{name} must be at least 0")
+    if settings["store.compact_growth"] < 1.0:
+        raise ConfigError("store.compact_growth must be at least 1.0")
     if settings["web.health_check_interval"] < 0:
         raise ConfigError("web.health_check_interval must be at least 0")
     for name in ("web.login_max_delay", "sync.request_deadline", "sync.run_deadline"):

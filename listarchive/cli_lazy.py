@@ -23,6 +23,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "pipermail-map": "listarchive.cli_ops:pipermail_map",
     "check": "listarchive.cli_admin:check",
     "backup": "listarchive.cli_backup:backup",
+    "compact": "listarchive.cli_compact:compact",
     "remove": "listarchive.cli_remove:remove",
     "removals": "listarchive.cli_remove:removals_command",
     "restore": "listarchive.cli_remove:restore",
@@ -55,6 +56,9 @@ LAZY_SUMMARIES: dict[str, str] = {
     "backup": "Copy the store to PATH (a file, or a directory for a dated "
     "`store-<UTC time>.db`) with SQLite's online backup: one consistent instant, while sync "
     "and the web UI go on.",
+    "compact": "Compact the store (VACUUM) and the embedded search index (FTS5 optimize, "
+    "VACUUM) now, whatever their size; other writers wait meanwhile (minutes for millions of "
+    "messages).",
     "remove": "Hide a message (MESSAGE_KEY or --message-id ID) or its whole thread "
     "(--thread) from every page, search, export and statistic, and from every later sync.",
     "removals": "The removals, newest first: what, who, when, why, and whether undone or purged.",

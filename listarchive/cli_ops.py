@@ -58,6 +58,9 @@ def runs(
         abandon_dead(store.conn)  # a run whose sync process is gone is not `running`
         # the same data as the secretariat's /runs.json (store.runs.report)
         payload = runs_report(store.conn, name, limit, status=status)
+        from store import compaction
+
+        payload["compaction"] = compaction.last(store.conn)  # the last one after a sync
     if as_json:
         click.echo(json.dumps(payload, indent=2))
         return
@@ -72,6 +75,9 @@ def runs(
             click.echo(f"    {d['error']}")
         if d.get("deadline"):
             click.echo(f"    {d['deadline']}")
+    done = payload["compaction"]
+    if done is not None and done["status"] == "skipped":
+        click.echo(f"COMPACTION SKIPPED ({done['at']}): {done['detail']}")
     for h in payload["lists"]:
         if h["consecutive_failures"]:
             click.echo(

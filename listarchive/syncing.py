@@ -202,19 +202,34 @@ class _IndexDuringSync:
             self.close()
 
     def _compact(self) -> None:
-        """Not done (logged) when it cannot be: the sync's work is committed already."""
+        """Not done (logged) when it cannot be: the sync's work is committed already.  A file
+        larger than ``store.compact_max_bytes`` is not compacted (`store.compaction`)."""
         import sqlite3
 
         from search.base import SearchError
         from store import compaction
 
         try:
-            if self.store.readonly or not compaction.due(self.store.conn):
+            conn = self.store.conn
+            if self.store.readonly or not compaction.due(
+                conn, self.settings["store.compact_growth"]
+            ):
                 return
-            compaction.compact(self.store.conn)
+            bound = self.settings["store.compact_max_bytes"]
+            skipped = compaction.too_large(self.store.path, bound)
+            if skipped:
+                logger.warning("%s", skipped)
+                compaction.record(conn, "skipped", skipped)
+                return
+            compaction.compact(conn)
             compact = getattr(self.backend, "compact", None)  # the embedded index's file
-            if compact is not None:
+            index_path = getattr(self.backend, "path", None)
+            skipped = compaction.too_large(index_path, bound) if index_path is not None else ""
+            if skipped:
+                logger.warning("%s", skipped)
+            elif compact is not None:
                 compact()
+            compaction.record(conn, "done", skipped)
         except (sqlite3.Error, SearchError) as exc:
             logger.warning("compaction after the sync not done: %s", exc)
 
