@@ -297,9 +297,18 @@ def distinct() -> ResponseReturnValue:
     if not first or not second:
         abort(400, "give the two person keys `a` and `b`")
     event = _attempt(merges.mark_distinct, first, second)
-    back = request.form.get("page", "").strip()  # the page of suggestions the form was on
-    number = int(back) if back.isdigit() and 1 < int(back) <= 10**6 else None
-    return _done(event, url_for("persons.suggestions", page=number))
+    return _done(event, url_for("persons.suggestions", page=_back_page()))
+
+
+def _back_page() -> int | None:
+    """The page of suggestions a form was on (its `page`), None for the first or not a page:
+    ASCII digits only ("²".isdigit(), and int() refuses it) and a few of them (int() refuses
+    more than 4,300), so the answer is never a 500 after the change was recorded."""
+    back = request.form.get("page", "").strip()
+    if not (back.isascii() and back.isdigit() and len(back) <= 7):
+        return None
+    number = int(back)
+    return number if 1 < number <= 10**6 else None
 
 
 @bp.post("/persons/<key>/split")

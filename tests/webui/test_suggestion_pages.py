@@ -214,6 +214,20 @@ def test_different_people_answers_the_page_it_was_on(data: Path) -> None:
     assert answer.headers["Location"].endswith("/persons/suggestions")
 
 
+@pytest.mark.parametrize("back", ["\u00b2", "\u0663", "0" * 5000 + "2"])
+def test_different_people_with_a_page_int_refuses_answers_the_first(data: Path, back: str) -> None:
+    """ "²" and "٣" pass str.isdigit() but not int() (or int() reads "٣" as 3), and int()
+    refuses more than 4,300 digits: the change is recorded, the answer is not a 500."""
+    app = _app(data)
+    client = app.test_client()
+    session = login(client, data, "facilitator", username="pages")
+    a, b = client.get("/persons/suggestions.json").get_json()["suggestions"][0]["pairs"][0]
+    form = {"a": a, "b": b, "page": back, "csrf_token": session.csrf}
+    answer = client.post("/persons/distinct", data=form)
+    assert answer.status_code == 303
+    assert answer.headers["Location"].endswith("/persons/suggestions")
+
+
 def _answers(app: Flask, data: Path, create: bool) -> dict[str, Any]:
     client = _facilitator(app, data, create)
     found: dict[str, Any] = {}
