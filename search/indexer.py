@@ -73,9 +73,12 @@ def _applied(store: Store, seq: int | None, keys: Sequence[str] = ()) -> None:
     if store.readonly or not superseded.pending(store.conn, seq, keys):
         return
     with store.transaction() as conn:
-        if seq is not None:
-            superseded.prune(conn, seq)
-        superseded.forget(conn, keys)
+        dropped = superseded.prune(conn, seq) if seq is not None else 0
+        forgotten = superseded.forget(conn, keys)
+    if forgotten:  # a purge's bodies: out of the store's file now, as the purge promises
+        superseded.checkpoint(store.conn)
+    elif dropped:  # a catch-up's (a purge while the index was away among them, maybe)
+        superseded.checkpoint(store.conn, "PASSIVE")
 
 
 def _catch_up(

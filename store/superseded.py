@@ -10,16 +10,22 @@ its document was made from.  Rows are dropped once the index has applied every c
 their sequence (`prune`, called by `search.indexer` after a catch-up) or has deleted the
 documents of their messages (`forget`): the table holds only changes the index has not seen.
 
-The store writes with `secure_delete` on, so a purged body dropped from here is overwritten.
+The store writes with `secure_delete` on, so a purged body dropped from here is overwritten,
+and `search.indexer` checkpoints the write-ahead log after dropping (`checkpoint`): without it
+the store's file kept the purged body until the next checkpoint, which a long-running process
+(the web UI, where purges are made) may not reach for hours.
 """
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import zlib
 from collections.abc import Iterable, Sequence
 
 from store.content import body_text
+
+logger = logging.getLogger(__name__)
 
 _LEVEL = 1
 _CHUNK = 500
@@ -71,12 +77,31 @@ def prune(conn: sqlite3.Connection, applied: int) -> int:
     return conn.execute("DELETE FROM superseded_bodies WHERE seq <= ?", (applied,)).rowcount
 
 
-def forget(conn: sqlite3.Connection, keys: Sequence[str]) -> None:
-    """Drop the bodies of `keys` (the index no longer holds documents of them)."""
+def forget(conn: sqlite3.Connection, keys: Sequence[str]) -> int:
+    """Drop the bodies of `keys` (the index no longer holds documents of them); returns how
+    many."""
+    dropped = 0
     for start in range(0, len(keys), _CHUNK):
         chunk = list(keys[start : start + _CHUNK])
         marks = ", ".join("?" * len(chunk))
-        conn.execute(f"DELETE FROM superseded_bodies WHERE key IN ({marks})", chunk)
+        dropped += conn.execute(
+            f"DELETE FROM superseded_bodies WHERE key IN ({marks})", chunk
+        ).rowcount
+    return dropped
+
+
+def checkpoint(conn: sqlite3.Connection, mode: str = "TRUNCATE") -> None:
+    """After dropping bodies (outside a transaction): the overwritten pages written into the
+    store's file, not only into the write-ahead log, so a purged body dropped is gone from
+    the file while the process goes on (the web UI's; a purge promises it: `store.removals`).
+    `TRUNCATE` waits for readers as the purge's own checkpoint does; `PASSIVE` does not (the
+    pages a reader still sees follow at the next checkpoint)."""
+    busy = conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()[0]
+    if busy and mode == "TRUNCATE":
+        logger.warning(
+            "superseded bodies dropped: a reader holds the write-ahead log; their pages leave "
+            "the store's file at the next checkpoint"
+        )
 
 
 def pending(conn: sqlite3.Connection, applied: int | None, keys: Sequence[str]) -> bool:
