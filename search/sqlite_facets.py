@@ -27,7 +27,7 @@ def compute_facets(
     table is the outer loop (`search.fts_page`: the planner would run the MATCH again for each
     row of a `docs` index that a filter such as `from:ADDRESS` has)."""
     columns = "d.lists AS l, strftime('%Y-%m', d.date, 'unixepoch') AS mo, d.identity AS i"
-    docs = filter_docs(conn, plan)  # lists, date, identity: all in the covering index
+    docs = filter_docs(conn, plan, joined=plan.match is not None)
     if plan.match is None:
         source = f"SELECT {columns} FROM {docs} WHERE {plan.where}"
         params: tuple[object, ...] = plan.params

@@ -166,6 +166,23 @@ def test_a_few_matches_are_scored_once_whatever_their_ties(
     assert sum(1 for sql in seen if "bm25(" in sql) == 1
 
 
+@pytest.mark.parametrize("query", ["common from:same@example.org", 'twin from:"same sender"'])
+def test_a_senders_page_by_date_reads_the_matches_among_their_documents(
+    backend: SqliteFtsBackend, query: str
+) -> None:
+    # the words match most documents: a date page takes the matches among the sender's
+    # documents as its set, not every match of the words (nor a docs row for each)
+    seen: list[str] = []
+    backend._conn.set_trace_callback(seen.append)
+    try:
+        keys = [hit.key for hit in backend.search(query, sort="date", limit=5).hits]
+    finally:
+        backend._conn.set_trace_callback(None)
+    assert keys == _full_order(backend.path, query, "date")[:5]
+    (page,) = [sql for sql in seen if "ORDER BY d.date" in sql]
+    assert "+fts.rowid IN" in page
+
+
 def test_tied_scores_cross_page_ends(backend: SqliteFtsBackend) -> None:
     # the corpus has what the tie-break is for: twenty matches of "twin" with one score
     scores = [hit.score for hit in backend.search("twin", limit=100).hits]
