@@ -15,6 +15,7 @@ import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -66,6 +67,12 @@ def discard(path: str | Path) -> None:
             os.unlink(path)
         except FileNotFoundError:
             pass
+
+
+def discard_all(paths: Sequence[str]) -> None:
+    """Delete spool files (in a parser worker: `ingest.sync_store.SpoolDeleter`)."""
+    for path in paths:
+        discard(path)
 
 
 def clean_leftovers(root: Path) -> int:

@@ -8,7 +8,8 @@ stored in archive order, so a re-run or a resumed run produces exactly the same 
 Memory is bounded by a batch, not a volume: a download is spooled to a private temporary file
 (`ingest.spool`), the worker reads it from there and writes its parsed messages in batches
 to another spool file, and each batch is stored in turn inside the volume's one transaction
-(`Store.volume_writer`).  Both files are deleted once the volume is stored or failed.  A
+(`Store.volume_writer`).  Both files are deleted once the volume is stored or failed (by a
+parser worker when there is a pool: `ingest.sync_store.SpoolDeleter`).  A
 volume that failed to parse (a limit, no archive) keeps its validators and the limits in force
 (`Limits.in_force`): while it is unchanged it is reported failed again ("unchanged since it
 failed: ...") without being parsed again, until one of those limits is raised or the run is
@@ -43,7 +44,14 @@ from ingest.incremental import volumes_to_check
 from ingest.run_summary import RunSummary, VolumeFailure
 from ingest.sources.base import Source, Volume
 from ingest.spool import Spool
-from ingest.sync_store import Job, VolumeStoring, discard_job, finish_run, worker_death
+from ingest.sync_store import (
+    Job,
+    SpoolDeleter,
+    VolumeStoring,
+    discard_job,
+    finish_run,
+    worker_death,
+)
 from ingest.worker import (
     DEFAULT_LIMITS,
     QUARANTINING_LIMITS,
@@ -176,6 +184,7 @@ class _Run(VolumeStoring):
         self.workers = workers
         self.limits = limits
         self.executor = make_executor(workers)
+        self.deleter = SpoolDeleter()
         self.parse_window = PARSE_WINDOW
         self.retry_failed = False
         self.catch_up: Callable[[], None] | None = None
@@ -263,7 +272,9 @@ class _Run(VolumeStoring):
             while pending:
                 self._finish(pending, progress)
         finally:
-            self.executor.shutdown(wait=True, cancel_futures=True)
+            # all stored (`pending` empty): the workers finish the spool deletions queued
+            self.executor.shutdown(wait=True, cancel_futures=bool(pending))
+            self.deleter.settle()
             for job in pending:  # not stored (an error is on its way up)
                 discard_job(job)
             self.spool.close()
@@ -336,7 +347,7 @@ class _Run(VolumeStoring):
         try:
             status = self._store(job)
         finally:
-            discard_job(job)
+            self.deleter.discard(self.executor, job)
         if progress is not None:
             progress(job.download.volume.name, status)
         if pending and self.tail_every > 0:
@@ -393,6 +404,7 @@ class _Run(VolumeStoring):
 
     def _new_pool(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=True)
+        self.deleter.settle()
         self.executor = make_executor(self.workers)
 
 

@@ -10,6 +10,7 @@ import logging
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import fields
+from operator import attrgetter
 
 from search.base import IndexDoc, SearchBackend, SearchError
 from store import unindexable
@@ -37,10 +38,31 @@ def _row_fault(exc: BaseException) -> bool:
 _FIELDS = tuple(spec.name for spec in fields(IndexDoc))
 """The document's fields, looked up once (`dataclasses.fields` per document cost more than
 the checks)."""
+_VALUES = attrgetter(*_FIELDS)
 
 
 def text_problem(doc: IndexDoc) -> str:
     """Why a backend could not encode `doc` (a text with lone surrogates), or ""."""
+    texts: list[str] = []
+    for value in _VALUES(doc):
+        if isinstance(value, str):
+            texts.append(value)
+        elif isinstance(value, tuple):
+            texts.extend(text for text in value if isinstance(text, str))
+    # every text at once: UTF-8 refuses a surrogate wherever it is, so one encode answers
+    # for all of them, and the field is named only when there is one to name
+    joined = "".join(texts)
+    if joined.isascii():
+        return ""
+    try:
+        joined.encode("utf-8")
+    except UnicodeEncodeError:
+        return _field_problem(doc)
+    return ""
+
+
+def _field_problem(doc: IndexDoc) -> str:
+    """`text_problem`, field by field: the first field that cannot be encoded, and why."""
     for name in _FIELDS:
         value = getattr(doc, name)
         texts = value if isinstance(value, tuple) else (value,)

@@ -69,8 +69,8 @@ def read_messages(
             parent_key=r[12],
             depth=r[13],
             lists=tuple(lists[r[0]]),
-            attachments=tuple(a[0] for a in json.loads(r[14]) if a[0]),
-            flags=tuple(json.loads(r[15])),
+            attachments=tuple(a[0] for a in json.loads(r[14]) if a[0]) if r[14] != "[]" else (),
+            flags=tuple(json.loads(r[15])) if r[15] != "[]" else (),
             seq=r[16],
             identity=r[17],
         )

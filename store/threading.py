@@ -206,10 +206,11 @@ _NODE_COLUMNS = "id, key, message_id_norm, refs, in_reply_to, date, subject_norm
 
 
 def _node(row: tuple[int, str, str, str, str, int | None, str, str]) -> Node:
-    refs: list[str] = json.loads(row[3])
-    for ref in json.loads(row[4]):
-        if ref not in refs:
-            refs.append(ref)
+    refs: list[str] = json.loads(row[3]) if row[3] != "[]" else []
+    if row[4] != "[]":  # most messages: no In-Reply-To beyond their References
+        for ref in json.loads(row[4]):
+            if ref not in refs:
+                refs.append(ref)
     refs = [r for r in refs if r and r != row[2]]
     return Node(row[0], row[1], row[2], tuple(refs), row[5], row[6], is_reply_subject(row[7]))
 
