@@ -25,7 +25,7 @@ from analytics import rosters as roster_reports
 from store import communities, rosters
 from webui.auth import require_role
 from webui.extensions import get_store
-from webui.views import CsvTable, render
+from webui.views import CsvTable, digits, render
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ MESSAGE_LIMIT = 200
 
 def _limit() -> int:
     value = request.args.get("limit", "").strip() or str(MESSAGE_LIMIT)
-    if not value.isdigit() or not 1 <= int(value) <= 100_000:
+    if not digits(value) or not 1 <= int(value) <= 100_000:
         abort(400, "limit must be a number from 1 to 100000")
     return int(value)
 
@@ -66,7 +66,7 @@ def _since() -> date | None:
 
 def _window() -> int:
     value = request.args.get("window", "").strip() or "365"
-    if not value.isdigit() or not 1 <= int(value) <= MAX_WINDOW:
+    if not digits(value) or not 1 <= int(value) <= MAX_WINDOW:
         abort(400, f"window must be a number of days from 1 to {MAX_WINDOW}")
     return int(value)
 

@@ -23,7 +23,7 @@ from store import meetings, tags
 from webui import stats_figures
 from webui.auth import current_user, require_role
 from webui.extensions import get_store, get_writable_store
-from webui.views import CsvTable, render, wants_json
+from webui.views import CsvTable, digits, render, wants_json
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ PARTICIPANT_COLUMNS = (
 
 def _days() -> int:
     value = request.args.get("days", "").strip() or str(attendance.DAYS)
-    if not value.isdigit() or not 1 <= int(value) <= MAX_DAYS:
+    if not digits(value) or not 1 <= int(value) <= MAX_DAYS:
         abort(400, f"days must be a number from 1 to {MAX_DAYS}")
     return int(value)
 
@@ -124,7 +124,7 @@ def _lookup(participants: list[dict[str, Any]]) -> dict[str, Any] | None:
     where = request.args.get("find", "").strip()
     if not where:
         return None
-    if not where.isdigit() or not any(p["position"] == int(where) for p in participants):
+    if not digits(where) or not any(p["position"] == int(where) for p in participants):
         abort(400, "find must be the #position of a participant")
     q = request.args.get("q", "").strip()
     total, found = stats_figures.person_page(q, LOOKUP_LIMIT, 0) if q else (0, [])

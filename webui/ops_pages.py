@@ -27,7 +27,7 @@ from store.store import StoreError
 from webui import access
 from webui.auth import require_role
 from webui.extensions import get_store, get_writable_store, settings
-from webui.views import CsvTable, render
+from webui.views import CsvTable, digits, render
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ def _paging() -> tuple[int, int]:
     values = []
     for name, default, top in (("page", 1, 10**9), ("per_page", size, MAX_PER_PAGE)):
         text = request.args.get(name, "").strip() or str(default)
-        if not text.isdigit() or not 1 <= int(text) <= top:
+        if not digits(text) or not 1 <= int(text) <= top:
             abort(400, f"{name} must be a number from 1 to {top}")
         values.append(int(text))
     return values[0], values[1]

@@ -26,7 +26,7 @@ from webui import merge_suggestions, stats_figures, stats_params
 from webui.auth import current_user, require_role
 from webui.extensions import get_store, get_writable_store
 from webui.stats_figures import bot_suggestions
-from webui.views import CsvTable, render, wants_csv, wants_json
+from webui.views import CsvTable, digits, render, wants_csv, wants_json
 
 bp = Blueprint("persons", __name__)
 
@@ -301,11 +301,10 @@ def distinct() -> ResponseReturnValue:
 
 
 def _back_page() -> int | None:
-    """The page of suggestions a form was on (its `page`), None for the first or not a page:
-    ASCII digits only ("²".isdigit(), and int() refuses it) and a few of them (int() refuses
-    more than 4,300), so the answer is never a 500 after the change was recorded."""
+    """The page of suggestions a form was on (its `page`), None for the first or not a page
+    (`views.digits`: never a 500 after the change was recorded)."""
     back = request.form.get("page", "").strip()
-    if not (back.isascii() and back.isdigit() and len(back) <= 7):
+    if not digits(back):
         return None
     number = int(back)
     return number if 1 < number <= 10**6 else None

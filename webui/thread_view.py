@@ -20,7 +20,7 @@ from store.queries import MessageDetail
 from webui import access
 from webui.extensions import get_store
 from webui.obfuscate import mailbox, obfuscate_text
-from webui.views import iso
+from webui.views import digits, iso
 
 THREAD_PAGE = 50
 """Messages per thread page (the outline lists them all)."""
@@ -31,8 +31,8 @@ _SUBJECT_PREFIX = re.compile(
 
 def _page_arg(pages: int) -> int:
     raw = request.args.get("page", "1")
-    if not raw.isdigit() or not 1 <= int(raw) <= max(pages, 1):
-        abort(404 if raw.isdigit() else 400, f"page must be a number from 1 to {max(pages, 1)}")
+    if not digits(raw) or not 1 <= int(raw) <= max(pages, 1):
+        abort(404 if digits(raw) else 400, f"page must be a number from 1 to {max(pages, 1)}")
     return int(raw)
 
 

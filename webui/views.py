@@ -111,6 +111,13 @@ def render(
     return response
 
 
+def digits(text: str) -> bool:
+    """`text` is a whole number as `int()` reads it and as written: ASCII digits, at most 18
+    of them.  `str.isdigit()` alone lets "²" through (int() refuses it: a 500) and reads "٣"
+    as 3, and int() refuses more than 4,300 digits."""
+    return text.isascii() and text.isdigit() and len(text) <= 18
+
+
 def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 

@@ -176,6 +176,10 @@ def test_audit_page(client: FlaskClient, app: Flask) -> None:
     assert client.get(f"/audit/{COMMUNITY}.json?status=lost").status_code == 400
     assert client.get(f"/audit/{COMMUNITY}.json?since=March").status_code == 400
     assert client.get(f"/audit/{COMMUNITY}.json?window=0").status_code == 400
+    for odd in ("\u00b2", "0" * 5000 + "1"):  # str.isdigit(), but int() refuses it: not a 500
+        assert (
+            client.get(f"/audit/{COMMUNITY}.json", query_string={"window": odd}).status_code == 400
+        )
     assert client.get("/audit/nope.json").status_code == 404
 
 

@@ -145,6 +145,8 @@ def test_runs_page_and_twins(client: FlaskClient, app: Flask, data: Path) -> Non
     assert client.get("/runs.json?status=nope").status_code == 400
     assert client.get("/runs.json?list=nope").status_code == 404
     assert client.get("/runs.json?page=0").status_code == 400
+    for odd in ("\u00b2", "0" * 5000 + "1"):  # str.isdigit(), but int() refuses it: not a 500
+        assert client.get("/runs.json", query_string={"per_page": odd}).status_code == 400
     first = client.get("/runs.json?per_page=2").get_json()
     second = client.get(first["page"]["next"]).get_json()
     assert len(first["runs"]) == 2 and first["page"]["total"] == len(page["runs"])

@@ -124,6 +124,8 @@ def test_outline_is_whole_and_messages_come_in_pages(client: FlaskClient) -> Non
     assert 'rel="prev"' in text2
     assert client.get(f"/threads/{tid}?page=3").status_code == 404
     assert client.get(f"/threads/{tid}?page=x").status_code == 400
+    for odd in ("\u00b2", "0" * 5000 + "1"):  # str.isdigit(), but int() refuses it: not a 500
+        assert client.get(f"/threads/{tid}", query_string={"page": odd}).status_code == 400
     flat = client.get(f"/threads/{tid}.json?view=flat&page=2").get_json()
     assert flat["page"] == 2 and len(flat["messages"]) == LONG - THREAD_PAGE
 
