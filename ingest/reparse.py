@@ -110,15 +110,18 @@ def reparse(
     limits: Limits = DEFAULT_LIMITS,
     dry_run: bool = False,
     batch: int = BATCH,
+    keep_bodies: bool = True,
 ) -> ReparseReport:
     """Re-parse the stored messages (of one list) and, with them, the quarantined ones
-    (`quarantined_only`: those only); `dry_run` reports without writing."""
+    (`quarantined_only`: those only); `dry_run` reports without writing.  `keep_bodies`: the
+    bodies replaced are kept for the embedded search index until it catches up
+    (`store.superseded`); Elasticsearch forgets a document by its id and needs none."""
     list_id = store.get_list(list_name).id if list_name else None
     report = ReparseReport(dry_run=dry_run)
     executor = make_executor(workers)
     try:
         if not quarantined_only:
-            _reparse_stored(store, list_id, report, executor, workers, limits, batch)
+            _reparse_stored(store, list_id, report, executor, workers, limits, batch, keep_bodies)
         _reparse_quarantined(store, list_id, report, executor, workers, limits, batch)
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
@@ -140,6 +143,7 @@ def _reparse_stored(
     workers: int,
     limits: Limits,
     batch: int,
+    keep_bodies: bool = True,
 ) -> None:
     threads: set[str] = set()
     unthreaded: list[int] = []
@@ -165,7 +169,7 @@ def _reparse_stored(
                 unthreaded.append(row.id)
         if report.dry_run or not changes:
             continue
-        moved, touched = stored.apply_changes(store, changes)
+        moved, touched = stored.apply_changes(store, changes, keep_bodies)
         report.identities_changed += moved
         threads |= touched
     if threads and not report.dry_run:

@@ -56,6 +56,8 @@ def reparse_command(
                     limits=worker_limits(settings),
                     dry_run=dry_run,
                     batch=settings["sync.batch_messages"],
+                    # only the embedded index needs the bodies replaced (`store.superseded`)
+                    keep_bodies=settings["search.backend"] == "sqlite",
                 )
             except UnknownListError as exc:
                 raise click.UsageError(str(exc)) from exc

@@ -3,8 +3,8 @@
 The embedded search index (`search.sqlite_fts`) is a contentless FTS5 table: it keeps no copy
 of the text it indexed, and SQLite 3.40 forgets a document only when given the exact values
 it was indexed with.  It derives them from the store's body, which is exact while that body is
-unchanged.  A command that changes or blanks a stored body (`store.reparse.apply_changes`, a
-purge: `store.removals`) first keeps the body it replaces here, in the same transaction, with
+unchanged.  A command that changes or blanks a stored body (`store.reparse.apply_changes`,
+with the embedded backend only; a purge: `store.removals`) first keeps the body it replaces here, in the same transaction, with
 the change sequence of the change: an index that has not caught up yet still finds the text
 its document was made from.  Rows are dropped once the index has applied every change up to
 their sequence (`prune`, called by `search.indexer` after a catch-up) or has deleted the
