@@ -61,7 +61,15 @@ from search.snippets import (
     highlight_phrases,
 )
 from search.sqlite_facets import compute_facets
-from search.sqlite_schema import LIVE, NEXT, SCHEMA_VERSION, begin_build, ensure_live, swap_in
+from search.sqlite_schema import (
+    LIVE,
+    NEXT,
+    SCHEMA_VERSION,
+    begin_build,
+    ensure_live,
+    is_live,
+    swap_in,
+)
 from store.files import PAGE_SIZE, create_private
 
 if TYPE_CHECKING:  # a search makes no IndexDoc (issue 14)
@@ -157,6 +165,8 @@ class SqliteFtsBackend:
 
     def _ensure_schema(self) -> None:
         conn = self._conn
+        if is_live(conn):  # the usual case: no write lock taken (a sync may hold it)
+            return
         conn.execute("BEGIN IMMEDIATE")
         try:
             ensure_live(conn, self.path)

@@ -135,6 +135,22 @@ def _add_filter_indexes(conn: sqlite3.Connection, path: Path) -> None:
         conn.execute(statement)
 
 
+def is_live(conn: sqlite3.Connection) -> bool:
+    """Whether the live tables are of this schema version with their filter indexes: nothing
+    for `ensure_live` to do.  Reads only, so an opener (a search) checks it without waiting
+    for the index's write lock, which a sync may hold."""
+    if not _exists(conn, LIVE.meta):
+        return False
+    row = conn.execute(f"SELECT value FROM {LIVE.meta} WHERE name = 'schema_version'").fetchone()
+    return (
+        row is not None
+        and row[0] == str(SCHEMA_VERSION)
+        and _exists(conn, LIVE.docs)
+        and _exists(conn, LIVE.fts)
+        and filter_index(conn) is not None
+    )
+
+
 def ensure_live(conn: sqlite3.Connection, path: Path) -> None:
     """Create the live tables if missing; an index of another schema version is dropped and
     recreated empty (checkpoint 0), so the indexer rebuilds it; one of this version without
