@@ -25,7 +25,7 @@ import sqlite3
 
 from search.base import Sort
 from search.fts_sql import BM25, FtsPlan, order_by
-from search.sqlite_schema import FILTER_COLUMNS, filter_index
+from search.sqlite_schema import FILTER_COLUMNS, date_index, filter_index
 
 FIELDS = "d.key, d.message_id, d.lists, d.subject, d.from_name, d.from_addr, d.date, d.thread_id"
 """The columns of a hit (`SqliteFtsBackend._hit`), then its ``id`` and score follow."""
@@ -233,11 +233,19 @@ def filtered_total(conn: sqlite3.Connection, plan: FtsPlan) -> int:
 
 
 def filtered_page(
-    conn: sqlite3.Connection, plan: FtsPlan, sort: Sort, limit: int, offset: int
+    conn: sqlite3.Connection, plan: FtsPlan, sort: Sort, page: tuple[int, int, int]
 ) -> list[Row]:
-    """The rows (`FIELDS`, id, score 0) of one page of a query without words, by date."""
+    """The rows (`FIELDS`, id, score 0) of one page (limit, offset, total) of a query without
+    words, by date.  When the page fills early (as `_by_date` decides), the date index is
+    walked whatever the filters, not their documents read and sorted (1M messages:
+    ``from:itamar``, 41,721 documents, 90 -> 25 ms CPU for the page)."""
+    limit, offset, total = page
+    docs = "docs d"
+    if (offset + limit) * _documents(conn) < total * total:
+        name = date_index(conn)
+        docs = docs if name is None else f"docs d INDEXED BY {name}"
     sql = (
-        f"SELECT {FIELDS}, d.id, 0.0 FROM docs d WHERE {plan.where}"
+        f"SELECT {FIELDS}, d.id, 0.0 FROM {docs} WHERE {plan.where}"
         f" ORDER BY {order_by(plan, sort)} LIMIT ? OFFSET ?"
     )
     return list(conn.execute(sql, (*plan.params, limit, offset)).fetchall())

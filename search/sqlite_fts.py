@@ -376,7 +376,7 @@ class SqliteFtsBackend:
         total = fts_page.filtered_total(conn, plan)
         if limit == 0 or total <= offset:
             return total, []
-        rows = fts_page.filtered_page(conn, plan, sort, limit, offset)
+        rows = fts_page.filtered_page(conn, plan, sort, (limit, offset, total))
         return total, self._hits(conn, rows, (), lambda row: 0.0)
 
     def _hits(

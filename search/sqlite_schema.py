@@ -74,6 +74,11 @@ def _live_indexes(conn: sqlite3.Connection, name: str) -> list[str]:
     return [str(found) for (found,) in rows]
 
 
+def date_index(conn: sqlite3.Connection) -> str | None:
+    """The name of the live ``docs`` table's `DATE_INDEX`, if it has the wide one."""
+    return filter_index(conn) and next(iter(_live_indexes(conn, DATE_INDEX)), None)
+
+
 def filter_index(conn: sqlite3.Connection) -> str | None:
     """The name of the live ``docs`` table's `FILTER_INDEX`, if it has one."""
     found = _live_indexes(conn, FILTER_INDEX)

@@ -176,3 +176,17 @@ def test_whether_any_message_is_private_is_answered_by_the_private_index(
         assert (conn.execute(sql).fetchone() is not None) is private
     finally:
         backend.close()
+
+
+def test_a_page_of_many_filtered_documents_walks_the_date_index(tmp_path: Path) -> None:
+    backend = _backend(tmp_path / "search-fts.db")
+    try:
+        with _statements(backend._conn) as seen:
+            walked = backend.search("list:beta", sort="date", limit=5, offset=3)
+        assert walked.total * walked.total > 8 * 90  # the page fills early: the walk
+        (page,) = [sql for sql in seen if "ORDER BY d.date" in sql]
+        assert "INDEXED BY docs_date" in page
+        backend._conn.execute(f"DROP INDEX {FILTER_INDEX}")  # an index not upgraded yet
+        assert backend.search("list:beta", sort="date", limit=5, offset=3) == walked
+    finally:
+        backend.close()
