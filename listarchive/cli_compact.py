@@ -7,10 +7,15 @@ of messages holds the write lock for minutes, so the operator chooses the time."
 from __future__ import annotations
 
 import json
+import sqlite3
+from typing import TYPE_CHECKING
 
 import click
 
 from listarchive.cli_common import current_settings, store_errors, store_session
+
+if TYPE_CHECKING:
+    from config.settings import Settings
 
 
 @click.command()
@@ -19,11 +24,32 @@ from listarchive.cli_common import current_settings, store_errors, store_session
 def compact(ctx: click.Context, as_json: bool) -> None:
     """Compact the store (VACUUM) and the embedded search index (FTS5 optimize, VACUUM) now,
     whatever their size; other writers wait meanwhile (minutes for millions of messages)."""
+    settings = current_settings(ctx)
+    try:
+        sizes, index_error = _compact_all(ctx, settings)
+    except sqlite3.OperationalError as exc:  # a sync's volume transaction, past busy_timeout
+        if "locked" not in str(exc) and "busy" not in str(exc):
+            raise
+        raise click.ClickException(
+            f"the store is busy ({exc}): another process is writing to it (a sync?); "
+            "run `listarchive compact` again when it is done"
+        ) from exc
+    if as_json:
+        click.echo(json.dumps({"files": sizes, "index_error": index_error}, indent=2))
+        return
+    for name, (old, new) in sizes.items():
+        click.echo(f"{name}: {old / 1e6:,.1f} MB -> {new / 1e6:,.1f} MB")
+    if index_error:
+        click.echo(f"search index not compacted: {index_error}", err=True)
+        ctx.exit(1)
+
+
+def _compact_all(ctx: click.Context, settings: Settings) -> tuple[dict[str, list[int]], str]:
+    """The store, then the embedded index: {file name: [bytes before, after]}, index error."""
     from search.base import SearchError
     from search.factory import open_configured
     from store import compaction
 
-    settings = current_settings(ctx)
     sizes: dict[str, list[int]] = {}
     index_error = ""
     with store_session(ctx) as store, store_errors():
@@ -45,14 +71,7 @@ def compact(ctx: click.Context, as_json: bool) -> None:
             except SearchError as exc:
                 index_error = str(exc)
         compaction.record(store.conn, "done", "listarchive compact")
-    if as_json:
-        click.echo(json.dumps({"files": sizes, "index_error": index_error}, indent=2))
-        return
-    for name, (old, new) in sizes.items():
-        click.echo(f"{name}: {old / 1e6:,.1f} MB -> {new / 1e6:,.1f} MB")
-    if index_error:
-        click.echo(f"search index not compacted: {index_error}", err=True)
-        ctx.exit(1)
+    return sizes, index_error
 
 
 COMMANDS = [compact]

@@ -142,3 +142,20 @@ def test_the_compaction_settings_are_checked(data_dir: Path) -> None:
     for name, value in (("STORE_COMPACT_GROWTH", "0.5"), ("STORE_COMPACT_MAX_BYTES", "0")):
         with pytest.raises(ConfigError, match=name.lower().replace("_", ".", 1)):
             load_settings(env={f"LISTARCHIVE_{name}": value, "LISTARCHIVE_DATA_DIR": str(data_dir)})
+
+
+def test_compact_while_another_process_writes_says_so(
+    tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    box = tmp_path / "a.mbox"
+    _mbox(box, range(3))
+    run(data_dir, "lists", "add", "a", "--mbox", str(box))
+
+    def locked(conn: sqlite3.Connection) -> None:
+        raise sqlite3.OperationalError("database is locked")  # a sync's volume, past 10 s
+
+    monkeypatch.setattr(compaction, "compact", locked)
+    result = CliRunner().invoke(cli, ["--data-dir", str(data_dir), "compact"])
+    assert result.exit_code == 1 and result.exception is not None
+    assert isinstance(result.exception, SystemExit)  # a message, not a traceback
+    assert "another process is writing to it" in result.output
