@@ -4,11 +4,12 @@ The embedded search index (`search.sqlite_fts`) is a contentless FTS5 table: it 
 of the text it indexed, and SQLite 3.40 forgets a document only when given the exact values
 it was indexed with.  It derives them from the store's body, which is exact while that body is
 unchanged.  A command that changes or blanks a stored body (`store.reparse.apply_changes`,
-with the embedded backend only; a purge: `store.removals`) first keeps the body it replaces here, in the same transaction, with
-the change sequence of the change: an index that has not caught up yet still finds the text
-its document was made from.  Rows are dropped once the index has applied every change up to
-their sequence (`prune`, called by `search.indexer` after a catch-up) or has deleted the
-documents of their messages (`forget`): the table holds only changes the index has not seen.
+with the embedded backend only; a purge: `store.removals`) first keeps the body it replaces
+here, in the same transaction, with the change sequence of the change: an index that has not
+caught up yet still finds the text its document was made from.  Rows are dropped once the
+index has applied every change up to their sequence (`prune`, called by `search.indexer` after
+a catch-up) or has deleted the documents of their messages (`forget`): the table holds only
+changes the index has not seen.
 
 The store writes with `secure_delete` on, so a purged body dropped from here is overwritten,
 and `search.indexer` checkpoints the write-ahead log after dropping (`checkpoint`): without it
