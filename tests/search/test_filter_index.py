@@ -190,3 +190,19 @@ def test_a_page_of_many_filtered_documents_walks_the_date_index(tmp_path: Path) 
         assert backend.search("list:beta", sort="date", limit=5, offset=3) == walked
     finally:
         backend.close()
+
+
+def test_a_page_by_date_of_a_few_filtered_matches_filters_through_the_index(
+    tmp_path: Path,
+) -> None:
+    backend = _backend(tmp_path / "search-fts.db")
+    try:
+        with _statements(backend._conn) as seen:
+            few = backend.search("rare list:beta", sort="date", limit=5)
+        assert 0 < few.total and few.total * few.total <= 5 * 90  # no walk: the few matches
+        (page,) = [sql for sql in seen if "ORDER BY d.date" in sql]
+        assert f"INDEXED BY {FILTER_INDEX}" in page
+        backend._conn.execute(f"DROP INDEX {FILTER_INDEX}")
+        assert backend.search("rare list:beta", sort="date", limit=5) == few
+    finally:
+        backend.close()
