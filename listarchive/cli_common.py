@@ -34,7 +34,8 @@ class IndexUnusable(click.ClickException):
 class Group(click.Group):
     """The `listarchive` group: an SQLite error that means the store is damaged or unusable,
     met by any command at any point, ends the command with the store's message (exit 3),
-    never with a traceback."""
+    never with a traceback; a store kept busy by another writer past the busy timeout ends
+    it with a message too (exit 1)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         import sqlite3
@@ -60,6 +61,11 @@ class Group(click.Group):
             if settings is None:
                 raise
             found = faults.classify(exc, settings.store_path)
+            if found is None and faults.is_busy(exc):
+                raise click.ClickException(
+                    f"the store is busy ({exc}): another process is writing to it "
+                    "(a sync?); run the command again when it is done"
+                ) from exc
             if found is None:
                 raise
             if isinstance(found, StoreFullError):

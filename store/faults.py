@@ -38,3 +38,18 @@ def classify(exc: BaseException, path: Path) -> StoreError | None:
     if primary in ACCESS:
         return StoreAccessError(path, text)
     return None
+
+
+_BUSY = (5, 6)  # SQLITE_BUSY, SQLITE_LOCKED
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether `exc` is SQLite giving up on a lock another connection holds (past the busy
+    timeout): nothing is wrong with the store, the command can be run again."""
+    if not isinstance(exc, sqlite3.OperationalError):
+        return False
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF in _BUSY
+    text = str(exc)
+    return "database is locked" in text or "database table is locked" in text

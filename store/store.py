@@ -126,10 +126,13 @@ class Store:
         if not self.readonly:
             from store import identities
 
-            self.conn.execute(
-                "INSERT OR IGNORE INTO meta (key, value) VALUES ('store_id', ?)",
-                (uuid.uuid4().hex,),
-            )
+            # read first: an INSERT, even one that inserts nothing, takes the write lock, and
+            # a sync may hold it for a volume's transaction
+            if self.conn.execute("SELECT 1 FROM meta WHERE key = 'store_id'").fetchone() is None:
+                self.conn.execute(
+                    "INSERT OR IGNORE INTO meta (key, value) VALUES ('store_id', ?)",
+                    (uuid.uuid4().hex,),
+                )
             identities.assign_missing(self.conn)  # messages stored before schema 4
             identities.rename_if_stale(self.conn)
 
