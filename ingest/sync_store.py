@@ -99,13 +99,13 @@ class VolumeStoring:
         summary.parser_failures += parsed.failures
         if not (parsed.count or parsed.repeats):
             self._no_message(download.volume.name, parsed.text_bytes)
-        summary.volumes_fetched += 1
-        summary.new_messages += counts.new
-        summary.duplicates += counts.duplicates + parsed.repeats
-        summary.quarantined += counts.quarantined
-        summary.removed += counts.removed
-        logger.debug(
-            "%s: %d new, %d duplicates", download.volume.name, counts.new, counts.duplicates
+        self._fetched(
+            download.volume.name,
+            counts.new,
+            counts.duplicates,
+            parsed.repeats,
+            counts.quarantined,
+            counts.removed,
         )
         return "fetched"
 
@@ -143,13 +143,27 @@ class VolumeStoring:
         summary.parser_failures += done.failures
         if not (done.count or done.repeats or download.start):
             self._no_message(download.volume.name, done.text_bytes)
-        summary.volumes_fetched += 1
-        summary.new_messages += done.new
-        summary.duplicates += done.duplicates + done.repeats
-        summary.quarantined += done.quarantined
-        summary.removed += done.removed
-        logger.debug("%s: %d new, %d duplicates", download.volume.name, done.new, done.duplicates)
+        self._fetched(
+            download.volume.name,
+            done.new,
+            done.duplicates,
+            done.repeats,
+            done.quarantined,
+            done.removed,
+        )
         return "fetched"
+
+    def _fetched(
+        self, name: str, new: int, duplicates: int, repeats: int, quarantined: int, removed: int
+    ) -> None:
+        """A stored volume's counts added to the run summary (both storing paths)."""
+        summary = self.summary
+        summary.volumes_fetched += 1
+        summary.new_messages += new
+        summary.duplicates += duplicates + repeats
+        summary.quarantined += quarantined
+        summary.removed += removed
+        logger.debug("%s: %d new, %d duplicates", name, new, duplicates)
 
     def _fail(self, download: Download, error: str, state: VolumeState | None = None) -> None:
         """Count and record a failed volume; with `state` (its bytes were read), its

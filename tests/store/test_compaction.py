@@ -44,20 +44,7 @@ def _compacted(data_dir: Path) -> int:
 def test_a_sync_that_grew_the_store_compacts_it_and_the_index(
     tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(compaction, "MIN_MESSAGES", 4)
-    calls: list[str] = []
-    store_compact, index_compact = compaction.compact, SqliteFtsBackend.compact
-
-    def counted_store(conn: sqlite3.Connection) -> None:
-        calls.append("store")
-        store_compact(conn)
-
-    def counted_index(backend: SqliteFtsBackend) -> None:
-        calls.append("index")
-        index_compact(backend)
-
-    monkeypatch.setattr(compaction, "compact", counted_store)
-    monkeypatch.setattr(SqliteFtsBackend, "compact", counted_index)
+    calls = _counting(monkeypatch)
     box = tmp_path / "a.mbox"
     _mbox(box, range(3))
     run(data_dir, "lists", "add", "a", "--mbox", str(box))
