@@ -186,6 +186,21 @@ SETTINGS: tuple[Setting, ...] = (
         "recently used frames are dropped with their facts (the newest is always kept).",
     ),
     Setting(
+        "analytics.snapshot_min_posts",
+        int,
+        50_000,
+        "Posts from which a statistics frame loaded from the messages is also written to the "
+        "store as a snapshot (issue 14), which the other web workers (and this one after a "
+        "restart) read instead of loading it again, until the archive changes.",
+    ),
+    Setting(
+        "analytics.snapshot_max_bytes",
+        int,
+        256 * 2**20,
+        "Bytes the frame snapshots kept in the store may take in all (those of one state of "
+        "the archive; the least recently written are dropped past it). 0: no snapshots.",
+    ),
+    Setting(
         "web.prepared_meetings",
         int,
         20,
@@ -726,6 +741,8 @@ def check_settings(settings: Settings) -> None:
         "sync.max_redirects",
         "sync.max_login_renewals",
         "web.prepared_meetings",
+        "analytics.snapshot_min_posts",
+        "analytics.snapshot_max_bytes",
     ):
         if settings[name] < 0:
             raise ConfigError(f"{name} must be at least 0")
