@@ -4,9 +4,11 @@ sync, the record of removals with undo (`store.removals` holds the rule and the 
 The actions are POST forms carrying the CSRF token (the message and thread pages show them to
 the secretariat), recorded as `web:<username>` with the reason given; they answer a redirect
 to `/removals` (HTML) or the removal (JSON clients sending `Accept: application/json`).  The
-search index is updated at once (the documents deleted, or indexed again on undo).  A removed
-message, thread or source answers 404 to everyone, like one that never existed: no page tells
-a removed message from an unknown key.
+search index is updated at once (the documents deleted, or indexed again on undo); an index
+found out of step is not rebuilt inside the request (minutes at a million messages): the
+answer's `index_error` and the log say so, and the next sync or `listarchive reindex` rebuilds
+it.  A removed message, thread or source answers 404 to everyone, like one that never existed:
+no page tells a removed message from an unknown key.
 """
 
 from __future__ import annotations
@@ -107,7 +109,8 @@ def removals_page() -> ResponseReturnValue:
 
 
 def _update_index(keys: tuple[str, ...]) -> str:
-    """The search documents of `keys` brought up to date now (catch-up would do it later)."""
+    """The search documents of `keys` brought up to date now (catch-up would do it later);
+    never a whole rebuild (`indexer.refresh`, `may_rebuild`)."""
     try:
         config = settings()
         indexer.refresh(
@@ -116,6 +119,7 @@ def _update_index(keys: tuple[str, ...]) -> str:
             keys,
             batch=config["sync.index_batch"],
             page_bytes=config["sync.index_page_bytes"],
+            may_rebuild=False,
         )
     except SearchError as exc:
         logger.warning("search index not updated after a removal: %s", exc)
