@@ -232,14 +232,33 @@ def undo(conn: sqlite3.Connection, event_id: int, actor: str) -> int:
 
 
 def mark_distinct(conn: sqlite3.Connection, a: str, b: str, actor: str) -> int:
-    """Record that two persons are different people (suppresses the suggestion)."""
+    """Record that two persons are different people (suppresses the suggestion).  Idempotent:
+    a pair already recorded (a form sent twice, the chooser of a large suggestion offering
+    any pair) records no second event; the id of the standing one is returned."""
     with write(conn):
         first, second = sorted((_live(conn, a), _live(conn, b)))
         if first == second:
             raise MergeError("these keys name the same person")
-        conn.execute("INSERT OR IGNORE INTO person_distinct (a, b) VALUES (?, ?)", (first, second))
+        added = conn.execute(
+            "INSERT OR IGNORE INTO person_distinct (a, b) VALUES (?, ?)", (first, second)
+        ).rowcount
+        standing = None if added else _distinct_event(conn, first, second)
+        if standing is not None:
+            return standing
         keys = [_key(conn, first), _key(conn, second)]
         return record_event(conn, actor, "distinct", {"persons": [first, second], "keys": keys})
+
+
+def _distinct_event(conn: sqlite3.Connection, first: int, second: int) -> int | None:
+    """The latest "different people" event of the pair not undone (None: none, a pair recorded
+    some other way; a new event is recorded for it then)."""
+    row = conn.execute(
+        "SELECT id FROM person_events WHERE action = 'distinct' AND undone_by IS NULL "
+        "AND json_extract(detail, '$.persons[0]') = ? AND json_extract(detail, '$.persons[1]') = ? "
+        "ORDER BY id DESC LIMIT 1",
+        (first, second),
+    ).fetchone()
+    return None if row is None else int(row[0])
 
 
 def _event(conn: sqlite3.Connection, event_id: int) -> Event:
