@@ -164,7 +164,7 @@ def run(mode: str, count: int, base: str, keep: Path | None, profile: Path | Non
         if mode == "cli":
             for name in names:
                 app.add_list(store, name, f"{base}/l/{name}/", (), "")
-        summaries, indexed, error = syncing.sync(settings, store, [])
+        summaries, indexed, error, _ = syncing.sync(settings, store, [])
     finally:
         store.close()
     assert not error, error

@@ -47,20 +47,17 @@ def sync(
     with store_session(ctx) as store:
         mark = unindexable.last_id(store.conn)
         try:
-            summaries, indexed, index_error = syncing.sync(
-                settings,
-                store,
-                names,
-                workers=workers,
-                show_progress=show_progress,
-                retry_failed=retry_failed,
+            options = syncing.SyncOptions(
+                workers=workers, show_progress=show_progress, retry_failed=retry_failed
             )
+            outcome = syncing.sync(settings, store, names, options)
         except app.UsageError as exc:
             raise click.UsageError(str(exc)) from exc
         except StoreFullError as exc:  # the run is recorded as failed; the store is intact
             click.echo(f"Error: {exc}: free space and run sync again", err=True)
             ctx.exit(STORE_FULL_EXIT)
         skipped = unindexable.listed(store.conn, mark, limit=1000)  # by this run's catch-up
+    summaries, indexed, index_error = outcome.summaries, outcome.indexed, outcome.index_error
     if as_json:
         click.echo(
             redact(  # a stored URL's credentials are never shown
@@ -70,6 +67,7 @@ def sync(
                         "indexed": indexed,
                         "index_error": index_error,
                         "not_indexable": [{"key": k.key, "reason": k.reason} for k in skipped],
+                        "compaction": outcome.compaction,
                     },
                     indent=2,
                 )

@@ -136,22 +136,19 @@ def full_check_due(settings: Settings, store: Store, list_name: str) -> bool:
 def _run_job(settings: Settings, list_name: str, stop: threading.Event) -> None:
     store = app.open_store(settings, declare=False)
     try:
-        summaries, indexed, index_error = syncing.sync(
-            settings,
-            store,
-            [list_name],
-            stop=stop,
-            full=lambda name: full_check_due(settings, store, name),
+        options = syncing.SyncOptions(
+            stop=stop, full=lambda name: full_check_due(settings, store, name)
         )
+        outcome = syncing.sync(settings, store, [list_name], options)
     finally:
         store.close()
-    for summary in summaries:
+    for summary in outcome.summaries:
         logger.info("%s", reports.format_summary(summary))
-    if index_error:
-        logger.warning("search index not updated: %s", index_error)
+    if outcome.index_error:
+        logger.warning("search index not updated: %s", outcome.index_error)
     else:
-        logger.info("search index: %d messages indexed", indexed)
-    if any(summary.new_messages for summary in summaries):
+        logger.info("search index: %d messages indexed", outcome.indexed)
+    if any(summary.new_messages for summary in outcome.summaries):
         prepare_statistics(settings)
 
 

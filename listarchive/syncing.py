@@ -9,8 +9,9 @@ import sqlite3
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import click
 
@@ -103,23 +104,49 @@ def make_source(
     raise UsageError(f"list {info.name}: unknown source type {info.source!r}")
 
 
+@dataclass(frozen=True, slots=True)
+class SyncOptions:
+    """How a sync runs (the CLI's options, the scheduler's job), the same for every list.
+
+    `workers`: parser processes (None: ``sync.workers``); `show_progress`: a progress bar per
+    list; `stop`: set, no further list or volume is started; `full(list_name)`: whether to
+    check every volume (None: always, as `listarchive sync`) or only new, failed and the two
+    newest ones (the scheduler's incremental runs); `retry_failed`: volumes that failed are
+    fetched and parsed again even though unchanged (`sync --retry-failed`)."""
+
+    workers: int | None = None
+    show_progress: bool = False
+    stop: threading.Event | None = None
+    full: Callable[[str], bool] | None = None
+    retry_failed: bool = False
+
+    def stopped(self) -> bool:
+        return self.stop is not None and self.stop.is_set()
+
+    def full_check(self, list_name: str) -> bool:
+        return self.full(list_name) if self.full is not None else True
+
+
+class SyncOutcome(NamedTuple):
+    """What `sync` did: one summary per list, documents indexed, why the index was not
+    updated (""), and the compaction decided after it (`compaction`): None when none was
+    due, else ``{"at", "status", "detail"}`` with `status` ``done``, ``skipped`` (the file
+    is larger than ``store.compact_max_bytes``: `detail` says so) or ``failed``."""
+
+    summaries: list[RunSummary]
+    indexed: int
+    index_error: str
+    compaction: dict[str, Any] | None = None
+
+
 def sync(
     settings: Settings,
     store: Store,
     names: Sequence[str],
-    *,
-    workers: int | None = None,
-    show_progress: bool = False,
-    stop: threading.Event | None = None,
-    full: Callable[[str], bool] | None = None,
-    retry_failed: bool = False,
-) -> tuple[list[RunSummary], int, str]:
+    options: SyncOptions = SyncOptions(),
+) -> SyncOutcome:
     """Sync the named lists (all when empty), each under its lock, then catch the search
-    index up.  A list that another process is syncing is skipped and said so.
-
-    `full(list_name)` says whether to check every volume (default) or only new, failed and
-    the two newest ones (the scheduler's incremental runs).  `retry_failed`: volumes that
-    failed are fetched and parsed again even though unchanged (`sync --retry-failed`)."""
+    index up.  A list that another process is syncing is skipped and said so."""
     from store import runs
 
     selected = _selected_lists(store, names)
@@ -127,33 +154,31 @@ def sync(
     fetcher = make_fetcher(settings)
     summaries = []
     during = _IndexDuringSync(settings, store)
+    run = _Run(settings, store, options, during)
     try:
         for info in selected:
-            if stop is not None and stop.is_set():
+            if options.stopped():
                 break
             origins = list_origins.allowed_origins(store.conn, info.name)
             source = make_source(settings, info, fetcher, allow_origins=origins)
-            summaries.append(
-                _sync_locked(
-                    settings,
-                    store,
-                    info,
-                    source,
-                    workers,
-                    show_progress,
-                    stop,
-                    full(info.name) if full is not None else True,
-                    retry_failed,
-                    during,
-                )
-            )
+            summaries.append(_sync_locked(run, info, source, options.full_check(info.name)))
     except BaseException:
         during.close()  # its backend, if the rounds opened one
         raise
     finally:
         fetcher.close()
     indexed, error = during.finish()
-    return summaries, indexed, error
+    return SyncOutcome(summaries, indexed, error, during.compaction)
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """One `sync`'s settings, store, options and the index catch-up its lists call."""
+
+    settings: Settings
+    store: Store
+    options: SyncOptions
+    catch_up: Callable[[], None] | None = None
 
 
 class _IndexDuringSync:
@@ -168,6 +193,8 @@ class _IndexDuringSync:
         self.backend: SearchBackend | None = None
         self.count = 0
         self.down = False
+        self.compaction: dict[str, Any] | None = None
+        """The compaction decided after the sync (`SyncOutcome.compaction`)."""
 
     def __call__(self) -> None:
         if not self.down:
@@ -220,6 +247,7 @@ class _IndexDuringSync:
             if skipped:
                 logger.warning("%s", skipped)
                 compaction.record(conn, "skipped", skipped)
+                self.compaction = compaction.last(conn)
                 return
             compaction.compact(conn)
             compact = getattr(self.backend, "compact", None)  # the embedded index's file
@@ -230,8 +258,13 @@ class _IndexDuringSync:
             elif compact is not None:
                 compact()
             compaction.record(conn, "done", skipped)
+            self.compaction = compaction.last(conn)
         except (sqlite3.Error, SearchError) as exc:
             logger.warning("compaction after the sync not done: %s", exc)
+            from datetime import UTC, datetime
+
+            at = datetime.now(UTC).isoformat(timespec="seconds")
+            self.compaction = {"at": at, "status": "failed", "detail": str(exc)}
 
     def close(self) -> None:
         if self.backend is not None:
@@ -257,20 +290,10 @@ def _selected_lists(store: Store, names: Sequence[str]) -> list[ListInfo]:
     return selected
 
 
-def _sync_locked(
-    settings: Settings,
-    store: Store,
-    info: ListInfo,
-    source: Source,
-    workers: int | None,
-    show_progress: bool,
-    stop: threading.Event | None,
-    full: bool,
-    retry_failed: bool = False,
-    catch_up: Callable[[], None] | None = None,
-) -> RunSummary:
+def _sync_locked(run: _Run, info: ListInfo, source: Source, full: bool) -> RunSummary:
     from store import locks
 
+    store = run.store
     lock, owner = f"sync:{info.name}", locks.default_owner()
     if not locks.acquire(store.conn, lock, owner):
         holder = locks.holder(store.conn, lock) or "another process"
@@ -279,20 +302,7 @@ def _sync_locked(
 
         return RunSummary(info.name, skipped=f"{holder} is syncing this list")
     try:
-        return _sync_one(
-            settings,
-            store,
-            info,
-            source,
-            workers,
-            show_progress,
-            stop,
-            lock,
-            owner,
-            full,
-            retry_failed,
-            catch_up,
-        )
+        return _sync_one(run, info, source, full, (lock, owner))
     finally:
         try:
             locks.release(store.conn, lock, owner)
@@ -301,28 +311,20 @@ def _sync_locked(
 
 
 def _sync_one(
-    settings: Settings,
-    store: Store,
-    info: ListInfo,
-    source: Source,
-    workers: int | None,
-    show_progress: bool,
-    stop: threading.Event | None,
-    lock: str,
-    owner: str,
-    full: bool,
-    retry_failed: bool,
-    catch_up: Callable[[], None] | None = None,
+    run: _Run, info: ListInfo, source: Source, full: bool, held: tuple[str, str]
 ) -> RunSummary:
+    """One list's sync under the lock `held` (name, owner), renewed at each volume."""
     from ingest.sync import sync_list
     from store import locks
 
-    worker_count = workers or settings["sync.workers"]
+    settings, store, options = run.settings, run.store, run.options
+    lock, owner = held
+    worker_count = options.workers or settings["sync.workers"]
     bar: Any = None
 
     def start(total: int) -> None:
         nonlocal bar
-        if show_progress:
+        if options.show_progress:
             bar = click.progressbar(length=total, label=f"{info.name}", file=sys.stdout)
             bar.__enter__()
 
@@ -339,14 +341,14 @@ def _sync_one(
             workers=worker_count,
             progress=step,
             on_volumes=start,
-            stop=stop,
+            stop=options.stop,
             full=full,
             limits=worker_limits(settings),
             deadline=settings["sync.run_deadline"],
             spool_root=spool_root(settings),
             parse_window=settings["sync.parse_window"],
-            retry_failed=retry_failed,
-            catch_up=catch_up,
+            retry_failed=options.retry_failed,
+            catch_up=run.catch_up,
         )
     finally:
         if bar is not None:
