@@ -7,13 +7,11 @@ so a killed run leaves either the whole volume or nothing of it.
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,7 +20,9 @@ from store.errors import StoreAccessError as StoreAccessError
 from store.errors import StoreCorruptError as StoreCorruptError
 from store.errors import StoreError as StoreError
 from store.errors import StoreFullError as StoreFullError
-from store.naming import check_name
+from store.list_rows import ListRows
+from store.list_rows import UnknownListError as UnknownListError
+from store.list_rows import utcnow_iso as utcnow_iso
 from store.schema import MIGRATIONS, checked_version, migrate
 
 # A reader (`listarchive search` opens the store read-only to check it) imports neither the
@@ -30,7 +30,6 @@ from store.schema import MIGRATIONS, checked_version, migrate
 # reader and communities (issue 14, CLI start-up: tests/cli/test_startup_imports.py): each
 # method imports what it uses; `lists` only `store.list_info`.
 if TYPE_CHECKING:
-    from store.list_info import ListInfo
     from store.records import (
         Quarantined,
         SaveCounts,
@@ -48,15 +47,10 @@ PAGE_BYTES = 32 * 1024 * 1024
 `sync.index_page_bytes`)."""
 
 
-class UnknownListError(StoreError):
-    pass
+class Store(ListRows):
+    """The store's connection, change sequence, volumes and messages (the methods over its
+    lists are mixed in from `store.list_rows.ListRows`)."""
 
-
-def utcnow_iso() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat()
-
-
-class Store:
     def __init__(self, path: Path, *, readonly: bool = False, create: bool = True) -> None:
         """Open the store at `path`; a writer creates it (mode 0600) when missing if `create`.
         A damaged file raises StoreCorruptError, an unusable one StoreAccessError
@@ -168,112 +162,6 @@ class Store:
     def change_seq(self) -> int:
         row = self.conn.execute("SELECT value FROM meta WHERE key = 'change_seq'").fetchone()
         return int(row[0]) if row else 0
-
-    # -- lists ---------------------------------------------------------------------------
-
-    def add_list(
-        self,
-        name: str,
-        source: str,
-        *,
-        url: str = "",
-        paths: Sequence[str] = (),
-        community: str = "",
-        address: str = "",
-        private: bool = False,
-    ) -> ListInfo:
-        """Create a list, or update its source if it exists (re-pointing keeps its messages).
-
-        When an existing list becomes private (or public), its messages get a new change
-        sequence, so the search index learns their new visibility.  `community` makes it a
-        member of that community too (its other communities stay: `store.communities`).  A
-        name (or community) that breaks the rule of `store.naming` is refused
-        (InvalidNameError)."""
-        check_name(name, "list")
-        if community:
-            check_name(community, "community")
-        with self.transaction() as conn:
-            before = conn.execute(
-                "SELECT id, private FROM lists WHERE name = ?", (name,)
-            ).fetchone()
-            conn.execute(
-                "INSERT INTO lists (name, source, url, paths, community, created_at, address, "
-                "private) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
-                "source = excluded.source, url = excluded.url, paths = excluded.paths, "
-                "address = excluded.address, "
-                "private = excluded.private",
-                (
-                    name,
-                    source,
-                    url,
-                    json.dumps(list(paths)),
-                    community,
-                    utcnow_iso(),
-                    address,
-                    int(private),
-                ),
-            )
-            if community:
-                from store import communities
-
-                list_id = conn.execute("SELECT id FROM lists WHERE name = ?", (name,)).fetchone()
-                communities.join(conn, int(list_id[0]), community)
-            if before is not None and bool(before[1]) != private:
-                conn.execute(
-                    "UPDATE messages SET seq = ? WHERE id IN "
-                    "(SELECT message FROM memberships WHERE list = ?)",
-                    (self._next_seq(conn), before[0]),
-                )
-        return self.get_list(name)
-
-    def get_list(self, name: str) -> ListInfo:
-        """One list, read alone: its cost does not grow with the number of lists."""
-        found = self._lists(name)
-        if not found:
-            raise UnknownListError(f"unknown list {name!r}")
-        return found[0]
-
-    def lists(self) -> list[ListInfo]:
-        return self._lists(None)
-
-    def last_syncs(self) -> dict[str, str | None]:
-        """Every list's name and when it was last synced (None: never), without the counts
-        `lists` makes: cheap enough to poll (the scheduler does, to follow added lists)."""
-        rows = self.conn.execute("SELECT name, last_sync FROM lists ORDER BY name")
-        return {str(name): last_sync for name, last_sync in rows}
-
-    def _lists(self, name: str | None) -> list[ListInfo]:
-        where, params = ("WHERE l.name = ? ", (name,)) if name is not None else ("", ())
-        rows = self.conn.execute(
-            "SELECT l.id, l.name, l.source, l.url, l.paths, l.community, l.created_at, "
-            "l.last_sync, (SELECT count(*) FROM memberships m WHERE m.list = l.id), "
-            f"l.address, l.private FROM lists l {where}ORDER BY l.name",
-            params,
-        ).fetchall()
-        from store.list_info import ListInfo, of_lists  # a reader's only record (`lists`)
-
-        member_of = of_lists(self.conn)
-        return [
-            ListInfo(
-                r[0],
-                r[1],
-                r[2],
-                r[3],
-                tuple(json.loads(r[4])),
-                r[5],
-                r[6],
-                r[7],
-                r[8],
-                address=r[9],
-                private=bool(r[10]),
-                communities=member_of.get(r[0], ()),
-            )
-            for r in rows
-        ]
-
-    def mark_synced(self, list_id: int) -> None:
-        with self.transaction() as conn:
-            conn.execute("UPDATE lists SET last_sync = ? WHERE id = ?", (utcnow_iso(), list_id))
 
     # -- volumes -------------------------------------------------------------------------
 
