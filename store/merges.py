@@ -281,16 +281,20 @@ def suggestions(conn: sqlite3.Connection, limit: int = 200) -> list[Suggestion]:
     """Persons who sign with the same full name (accents, case and word order aside) from
     different identities, minus pairs recorded as distinct; the busiest names first."""
     by_key: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    shown: dict[str, str] = {}
+    shown: dict[str, str] = {}  # a key's name as the first person (by id) signs it
+    parsed: dict[str, tuple[str, str] | None] = {}  # persons share names: each read once
     for person, from_name, count in conn.execute(
         "SELECT i.person, m.from_name, COUNT(*) FROM messages m "
         "JOIN identities i ON i.id = m.identity WHERE m.from_name != '' "
-        "GROUP BY i.person, m.from_name"
+        "GROUP BY i.person, m.from_name ORDER BY i.person, m.from_name"
     ):
-        name = strip_via(str(from_name)).strip()
-        if not is_full_name(name):
+        if from_name not in parsed:
+            name = strip_via(str(from_name)).strip()
+            parsed[from_name] = (name_key(name), name) if is_full_name(name) else None
+        read = parsed[from_name]
+        if read is None:
             continue
-        key = name_key(name)
+        key, name = read
         by_key[key][int(person)] += int(count)
         shown.setdefault(key, name)
     distinct = {(int(a), int(b)) for a, b in conn.execute("SELECT a, b FROM person_distinct")}

@@ -65,24 +65,36 @@ class PersonIndex:
         by_key: dict[str, dict[int, Known]] = defaultdict(dict)
         surnames: dict[str, dict[int, Known]] = defaultdict(dict)
         words: dict[str, dict[int, Known]] = defaultdict(dict)
+        parsed: dict[str, tuple[str, str | None, tuple[str, ...]] | None] = {}
         for person in self.persons:
             for name in person.names:
-                tokens = name_tokens(name)
-                if not tokens:
+                if name not in parsed:  # many persons sign with the same name: read it once
+                    parsed[name] = _parts(name)
+                found = parsed[name]
+                if found is None:
                     continue
-                by_key[name_key(name)][person.id] = person
-                last = surname_of(name)
+                key, last, long_words = found
+                by_key[key][person.id] = person
                 if last:
                     surnames[last][person.id] = person
-                for token in tokens:
-                    if len(token) > 1:
-                        words[token][person.id] = person
+                for token in long_words:
+                    words[token][person.id] = person
         self.by_key = {k: list(v.values()) for k, v in by_key.items()}
         self.surnames = {k: list(v.values()) for k, v in surnames.items()}
         self.words = {k: list(v.values()) for k, v in words.items()}
 
 
-def surname_of(name: str) -> str | None:
+def _parts(name: str) -> tuple[str, str | None, tuple[str, ...]] | None:
+    """What the index keeps of a name: its `name_key`, its `surname_of` and its words longer
+    than an initial (None: no usable words)."""
+    tokens = name_tokens(name)
+    if not tokens:
+        return None
+    key = " ".join(sorted(tokens))  # name_key(name), without reading the name again
+    return key, surname_of(name, tokens), tuple(t for t in tokens if len(t) > 1)
+
+
+def surname_of(name: str, tokens: list[str] | None = None) -> str | None:
     """The surname word of a name as its owner signs it: the last word before a comma
     ("Watson, David" -> "watson"), else the last word ("David Watson"); None for a one-word
     name or an initial."""
@@ -90,7 +102,7 @@ def surname_of(name: str) -> str | None:
         before = name_tokens(name.split(",", 1)[0])
         if before and name_tokens(name.split(",", 1)[1]):
             return before[-1] if len(before[-1]) > 1 else None
-    tokens = name_tokens(name)
+    tokens = name_tokens(name) if tokens is None else tokens  # `tokens`: the caller's
     return tokens[-1] if len(tokens) > 1 and len(tokens[-1]) > 1 else None
 
 
