@@ -363,11 +363,9 @@ class SqliteFtsBackend:
         limit: int,
         offset: int,
     ) -> tuple[int, list[Hit]]:
-        source = fts_page.match_source(conn, plan)
-        total = fts_page.matched_total(conn, plan, source)
-        if limit == 0 or total <= offset:
+        total, rows = fts_page.matched(conn, plan, sort, (limit, offset))
+        if not rows:
             return total, []
-        rows = fts_page.matched_page(conn, plan, source, sort, (limit, offset, total))
         return total, self._hits(conn, rows, phrases, lambda row: -float(row[9] or 0.0))
 
     def _filtered(

@@ -76,12 +76,13 @@ def _full_order(path: Path, query: str, sort: Sort) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    ("slack", "chunk", "deep", "every"),
+    ("slack", "chunk", "deep", "every", "sample"),
     [
-        (fts_page._SLACK, fts_page._CHUNK, fts_page._DEEP, fts_page._EVERY),
-        (1, 7, fts_page._DEEP, fts_page._EVERY),
-        (1, 7, fts_page._DEEP, 0),
-        (1, 7, 0, 0),
+        (fts_page._SLACK, fts_page._CHUNK, fts_page._DEEP, fts_page._EVERY, 16),
+        (1, 7, fts_page._DEEP, fts_page._EVERY, 16),
+        (1, 7, fts_page._DEEP, fts_page._EVERY, 1),  # every phrase of a few: one pass
+        (1, 7, fts_page._DEEP, 0, 16),
+        (1, 7, 0, 0, 16),
     ],
 )
 @pytest.mark.parametrize("sort", ["relevance", "date"])
@@ -98,6 +99,10 @@ def _full_order(path: Path, query: str, sort: Sort) -> list[str]:
         "common before:2010-09-01 from:same@example.org",  # senders, many matches: their ids
         'twin from:"same sender"',
         "rare from:s20@example.org",  # few matches: the rows
+        '"common twin"',  # a phrase: twenty tied matches
+        '"common filler"',  # a phrase of many matches
+        '"common filler" OR twin',
+        '"common rare"',  # a phrase of one match
     ],
 )
 @pytest.mark.parametrize("limit", [1, 3, 7, 20])
@@ -110,6 +115,7 @@ def test_pages_are_the_full_order_cut(
     chunk: int,
     deep: int,
     every: int,
+    sample: int,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # slack 1: the twenty tied scores of "twin" run past what the first read holds; chunks
@@ -119,6 +125,7 @@ def test_pages_are_the_full_order_cut(
     monkeypatch.setattr(fts_page, "_SLACK", slack)
     monkeypatch.setattr(fts_page, "_CHUNK", chunk)
     monkeypatch.setattr(fts_page, "_DEEP", deep)
+    monkeypatch.setattr(fts_page, "_SAMPLE", sample, raising=False)  # 1: the phrase's count
     expected = _full_order(backend.path, query, sort)
     assert expected  # every query of the list matches
     pages: list[str] = []
@@ -164,6 +171,40 @@ def test_a_few_matches_are_scored_once_whatever_their_ties(
         backend._conn.set_trace_callback(None)
     assert [hit.key for hit in hits] == _full_order(backend.path, "twin", "relevance")[:3]
     assert sum(1 for sql in seen if "bm25(" in sql) == 1
+
+
+@pytest.mark.parametrize(
+    ("query", "sort", "passes"),
+    [
+        ("common after:2010-06-01", "relevance", 1),
+        ("common list:alpha", "relevance", 1),
+        ("common from:same@example.org", "relevance", 2),  # the words' count, then the ids
+        ('"common twin"', "relevance", 1),
+        ('"common rare"', "date", 1),  # (twenty by date: the date index is walked)
+    ],
+)
+def test_a_count_that_costs_a_pass_is_taken_from_the_page(
+    backend: SqliteFtsBackend,
+    query: str,
+    sort: Sort,
+    passes: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The matches a filter keeps, and a phrase's few matches, are counted by the pass that
+    makes their page (a window), not by a pass of their own over the matches (a sender's
+    filter first counts the words' matches, to choose between its ids and the join)."""
+    monkeypatch.setattr(fts_page, "_SAMPLE", 1, raising=False)  # the phrase's exact count
+    expected = _full_order(backend.path, query, sort)
+    seen: list[str] = []
+    backend._conn.set_trace_callback(seen.append)
+    try:
+        result = backend.search(query, sort=sort, limit=3)
+    finally:
+        backend._conn.set_trace_callback(None)
+    assert result.total == len(expected)
+    assert [hit.key for hit in result.hits] == expected[:3]
+    matching = [sql for sql in seen if "MATCH" in sql and "rowid <=" not in sql]  # no probe
+    assert len(matching) == passes, matching
 
 
 @pytest.mark.parametrize("query", ["common from:same@example.org", 'twin from:"same sender"'])
