@@ -23,19 +23,19 @@ sequence, so cached frames are not reused across it.
 
 from __future__ import annotations
 
-import ctypes
-import gc
 import sqlite3
 import threading
 from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from operator import attrgetter
+from operator import itemgetter
 from sys import intern
 from typing import Any, NamedTuple
 
+from analytics.frame_memory import long_lived as long_lived
+from analytics.frame_memory import release_memory as release_memory
+from analytics.frame_memory import thaw as thaw
 from analytics.scope import Scope
 from store import bots, identities, removals, thread_queries, visibility
 
@@ -60,8 +60,7 @@ class PersonRef:
     name: str
 
 
-@dataclass(frozen=True, slots=True)
-class ThreadRef:
+class ThreadRef(NamedTuple):  # a named tuple: a frame holds one a thread (quicker to make)
     id: str
     subject: str
     root_key: str | None
@@ -141,7 +140,8 @@ def _load(conn: sqlite3.Connection, scope: Scope) -> Frame:
     gone = removals.hidden_keys(conn) if viewer.removals else frozenset()
     person_of: dict[int, int] = dict(conn.execute("SELECT id, person FROM identities").fetchall())
     parent_of: dict[str, int] = {}  # key -> author, for every message of the scope
-    made: list[Post] = []  # parent_person holds parent_direct until the parents are known
+    made: list[Post] = []
+    later: list[int] = []  # replies read before their parent (parent_person: parent_direct)
     # One pass over the covering index (cheaper than a join, even for a single list), each row
     # made into its post at once: the rows are never all held, so the objects a post keeps
     # (its id, date and key) are not spread among freed ones the heap cannot give back.
@@ -157,11 +157,19 @@ def _load(conn: sqlite3.Connection, scope: Scope) -> Frame:
                 undated += 1
                 undated_by[person] = undated_by.get(person, 0) + 1
             continue
-        parent = intern(parent) if parent else None
-        held = direct if parent else None
-        made.append(Post(mid, key, date, intern(thread), parent, person, held, lists))
+        if not parent:
+            made.append(Post(mid, key, date, intern(thread), None, person, None, lists))
+            continue
+        parent = intern(parent)
+        if parent in parent_of:  # its parent read already: who it answers is known
+            who = parent_of[parent] if direct != 0 else None
+        else:
+            later.append(len(made))
+            who = direct
+        made.append(Post(mid, key, date, intern(thread), parent, person, who, lists))
     del on_lists
-    missing = sorted({p.parent for p in made if p.parent and p.parent not in parent_of})
+    replies = map(made.__getitem__, later)
+    missing = sorted({p.parent for p in replies if p.parent and p.parent not in parent_of})
     for part, part_marks in _chunks(missing):
         for key, identity in conn.execute(
             f"SELECT m.key, m.identity FROM messages m WHERE m.key IN ({part_marks}) "
@@ -169,8 +177,8 @@ def _load(conn: sqlite3.Connection, scope: Scope) -> Frame:
             part,
         ):
             parent_of[key] = person_of.get(identity, 0)
-    posts = _with_parents(made, parent_of)
-    posts.sort(key=attrgetter("date", "id"))
+    posts = _with_parents(made, later, parent_of)
+    posts.sort(key=itemgetter(2, 0))  # by (date, id)
     person_ids = sorted(
         {p.person for p in posts} | {p.parent_person for p in posts if p.parent_person}
     )
@@ -189,24 +197,19 @@ def _load(conn: sqlite3.Connection, scope: Scope) -> Frame:
     return Frame(scope, posts, undated, persons, threads, names, undated_by=undated_by)
 
 
-def _with_parents(made: list[Post], parent_of: dict[str, int]) -> list[Post]:
-    """`made`'s posts (in place) with who each replies to, in place of the `parent_direct`
-    `_load` kept there: a reply to a message not in the archive, or not visible, replies to
-    nobody (`parent` None); one to a message the archive lacks (`parent_direct` 0) answers
-    someone unknown (None).  A post replaced is freed before the next is made."""
-    for i, post in enumerate(made):
+def _with_parents(made: list[Post], later: list[int], parent_of: dict[str, int]) -> list[Post]:
+    """`made`'s posts (in place) with who each reply of `later` (those read before their
+    parent) replies to, in place of the `parent_direct` `_load` kept there: a reply to a
+    message not in the archive, or not visible, replies to nobody (`parent` None); one to a
+    message the archive lacks (`parent_direct` 0) answers someone unknown (None)."""
+    for i in later:
+        post = made[i]
         parent = post.parent
-        if parent is None:
-            continue
-        if parent not in parent_of:
-            made[i] = Post(
-                post.id, post.key, post.date, post.thread, None, post.person, None, post.lists
-            )
+        if parent is None or parent not in parent_of:
+            made[i] = post._replace(parent=None, parent_person=None)
         else:
             who = parent_of[parent] if post.parent_person != 0 else None
-            made[i] = Post(
-                post.id, post.key, post.date, post.thread, parent, post.person, who, post.lists
-            )
+            made[i] = post._replace(parent_person=who)
     return made
 
 
@@ -242,7 +245,7 @@ def _threads(
     """Subject and root of the frame's threads as the reader sees them: the stored ones, or,
     for a thread with messages the reader may not read, those of its first visible message."""
     threads: dict[str, ThreadRef] = {}
-    for tid, subject, root in conn.execute("SELECT thread_id, subject, root_key FROM threads"):
+    for tid, subject, root in _thread_rows(conn, wanted):
         if tid in wanted:
             tid = intern(str(tid))
             threads[tid] = ThreadRef(tid, intern(str(subject)), intern(root) if root else root)
@@ -252,6 +255,18 @@ def _threads(
     for tid, seen in thread_queries.thread_summaries(conn, viewer, hidden).items():
         threads[tid] = ThreadRef(tid, seen.subject, seen.root_key)
     return threads
+
+
+def _thread_rows(conn: sqlite3.Connection, wanted: set[str]) -> Iterator[tuple[str, str, Any]]:
+    """The rows of the threads `wanted` (and maybe others): looked up by id when they are
+    few of the threads (a small scope of a large archive), else all rows read in one pass."""
+    query = "SELECT thread_id, subject, root_key FROM threads"
+    total = int(conn.execute("SELECT count(*) FROM threads").fetchone()[0])
+    if len(wanted) * 4 >= total:
+        yield from conn.execute(query)
+        return
+    for part, part_marks in _chunks(sorted(wanted)):
+        yield from conn.execute(f"{query} WHERE thread_id IN ({part_marks})", part)
 
 
 _CACHE: OrderedDict[tuple[object, ...], Frame] = OrderedDict()
@@ -278,10 +293,16 @@ def held_posts() -> list[list[Post]]:
 
 
 def _cache_key(conn: sqlite3.Connection, scope: Scope) -> tuple[object, ...]:
+    """The frame's key: the store file, its state, the lists and the access (in a store
+    without private lists an anonymous reader's frame is a facilitator's: one frame)."""
     path = next((str(r[2]) for r in conn.execute("PRAGMA database_list") if r[1] == "main"), "")
     seq = conn.execute("SELECT value FROM meta WHERE key = 'change_seq'").fetchone()
     found = seq[0] if seq else "0"
-    return (path, found, identities.version(conn), scope.list_ids, scope.include_private)
+    private = (
+        scope.include_private
+        or not conn.execute("SELECT 1 FROM lists WHERE private LIMIT 1").fetchone()
+    )
+    return (path, found, identities.version(conn), scope.list_ids, private)
 
 
 def _cached(key: tuple[object, ...]) -> Frame | None:
@@ -318,19 +339,6 @@ def _keep_within() -> bool:
     return dropped
 
 
-def release_memory() -> None:
-    """Give freed heap memory back to the system (glibc's `malloc_trim`): a dropped frame's
-    large lists and dicts come from the C heap, which otherwise keeps them as free space and
-    the worker's RSS does not go down.  Nothing where the C library has no such call."""
-    gc.collect()
-    try:
-        libc = ctypes.CDLL(None)
-        trim = libc.malloc_trim
-    except (OSError, AttributeError):
-        return
-    trim(0)
-
-
 def _keep(key: tuple[object, ...], frame: Frame) -> None:
     with _LOCK:
         _CACHE[key] = frame
@@ -353,50 +361,6 @@ def load_frame(conn: sqlite3.Connection, scope: Scope) -> Frame:
             seen = _without_bots(loaded.with_scope(scope), marked)
             _keep(seen_key, seen)
     return seen.with_scope(scope)
-
-
-_GC_LOCK = threading.Lock()
-_GC_HELD = [0, False, False]  # loads under way, the collector on before the first, thawed
-
-
-@contextmanager
-def long_lived() -> Iterator[None]:
-    """Make objects that live until the archive changes (a frame, its facts, its index)
-    without the cyclic garbage collector, and take them out of its passes afterwards
-    (`gc.freeze`).  Once a frame is loaded, a full collection walks its million objects:
-    0.4-0.55 s at 300k messages, paid by most warm requests; frozen, they are never walked.
-    Reference counting still frees them when they are dropped (posts, facts and indexes hold
-    no reference cycles).  Garbage is collected first (cheap: what lives long is frozen
-    already), so that none is kept frozen; the collector is off during the load (fewer
-    passes over the objects being made) and back on when the last load ends."""
-    with _GC_LOCK:
-        if _GC_HELD[0] == 0:
-            gc.collect()
-            _GC_HELD[1] = gc.isenabled()
-            gc.disable()
-        _GC_HELD[0] += 1
-    try:
-        yield
-    finally:
-        with _GC_LOCK:
-            _GC_HELD[0] -= 1
-            if _GC_HELD[0] == 0 and _GC_HELD[2]:  # frames were dropped during the load
-                _GC_HELD[2] = False
-                gc.collect()
-            gc.freeze()
-            if _GC_HELD[0] == 0 and _GC_HELD[1]:
-                gc.enable()
-
-
-def thaw() -> None:
-    """Give every frozen object back to the collector (`gc.unfreeze`), when frames (or facts)
-    are dropped: an object frozen while alive that became garbage in a reference cycle (an
-    application, a request's objects) is collected again; the next `long_lived` freezes what
-    still lives.  Costs one full collection over the live frames, once per drop."""
-    with _GC_LOCK:
-        gc.unfreeze()
-        if _GC_HELD[0]:  # during a load: collected before its end freezes again
-            _GC_HELD[2] = True
 
 
 def clear_cache() -> None:

@@ -3,13 +3,30 @@ twisted-python 2018 volumes (49 posts, tests/analytics/conftest.py)."""
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from analytics import activity, facts, frame
 from analytics.scope import resolve_scope
+from store.store import Store
+
+
+@pytest.fixture()
+def with_private(twisted_2018: Path, tmp_path: Path) -> Iterator[sqlite3.Connection]:
+    """The volumes' store with an empty private list beside: an anonymous reader's frame is
+    then its own (in a store without private lists it is the facilitator's)."""
+    path = tmp_path / "store.db"
+    shutil.copy(twisted_2018, path)
+    store = Store(path)
+    store.add_list("private-empty", "mbox", private=True)
+    store.close()
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    yield conn
+    conn.close()
 
 
 @pytest.fixture()
@@ -29,8 +46,9 @@ def _series(conn: sqlite3.Connection, private: bool) -> list[activity.PeriodActi
 
 
 def test_bound_drops_oldest_frame_and_its_facts(
-    twisted_db: sqlite3.Connection, empty_caches: None
+    with_private: sqlite3.Connection, empty_caches: None
 ) -> None:
+    twisted_db = with_private
     expected = [_series(twisted_db, False), _series(twisted_db, True)]
     frame.clear_cache()
     facts.clear_cache()
@@ -48,7 +66,19 @@ def test_bound_drops_oldest_frame_and_its_facts(
     assert len(frame.held_posts()) == 2
 
 
-def test_frames_share_strings(twisted_db: sqlite3.Connection, empty_caches: None) -> None:
+def test_one_frame_for_both_readers_without_private_lists(
+    twisted_db: sqlite3.Connection, empty_caches: None
+) -> None:
+    public = frame.load_frame(twisted_db, resolve_scope(twisted_db, lists=["twisted-python"]))
+    private = frame.load_frame(
+        twisted_db, resolve_scope(twisted_db, lists=["twisted-python"], include_private=True)
+    )
+    assert public.posts is private.posts and not public.scope.include_private
+    assert private.scope.include_private and len(frame.held_posts()) == 1
+
+
+def test_frames_share_strings(with_private: sqlite3.Connection, empty_caches: None) -> None:
+    twisted_db = with_private
     public = frame.load_frame(twisted_db, resolve_scope(twisted_db, lists=["twisted-python"]))
     private = frame.load_frame(
         twisted_db, resolve_scope(twisted_db, lists=["twisted-python"], include_private=True)
