@@ -6,7 +6,10 @@ posts before and after a date window); metrics apply the window themselves with
 
 Frames are cached per process, keyed on the store file, its change sequence, the persons
 version (merges), the lists and the reader's access: a dashboard opened again, or another
-dashboard of the same scope, costs no database work.  Any sync or merge changes the key.
+dashboard of the same scope, costs no database work.  Any sync or merge changes the key.  A
+frame not cached is read from its snapshot in the store when one was kept for that key
+(`analytics.frame_snapshot`), else loaded from the messages and its snapshot kept for the
+other workers (frames of `analytics.snapshot_min_posts` posts or more).
 
 Bots (`store.bots`) are left out here, once for every metric, unless the scope includes them
 (`Scope.include_bots`): their posts are not in the frame, a reply to a bot's post answers
@@ -356,7 +359,12 @@ def load_frame(conn: sqlite3.Connection, scope: Scope) -> Frame:
         with long_lived():
             loaded = _cached(key)
             if loaded is None:
-                loaded = _load(conn, scope)
+                from analytics import frame_snapshot  # it imports this module
+
+                loaded = frame_snapshot.read(conn, scope, key)
+                if loaded is None:
+                    loaded = _load(conn, scope)
+                    frame_snapshot.keep(conn, loaded, key)  # for the other workers
                 _keep(key, loaded)
             seen = _without_bots(loaded.with_scope(scope), marked)
             _keep(seen_key, seen)

@@ -20,7 +20,7 @@ import logging
 import sqlite3
 from pathlib import Path
 
-from store import bots, identities
+from store import bots, frame_snapshots, identities
 
 logger = logging.getLogger(__name__)
 
@@ -85,8 +85,10 @@ def put(path: Path, key: str, current: str, value: str) -> bool:
 
 def drop(conn: sqlite3.Connection) -> None:
     """Forget every entry inside the caller's transaction (a removal: kept figures may name
-    the removed messages' subjects and senders, and a purge leaves nothing of them)."""
+    the removed messages' subjects and senders, and a purge leaves nothing of them), and
+    the frame snapshots (`store.frame_snapshots`), which do too."""
     conn.execute("DELETE FROM figure_cache")
+    frame_snapshots.drop(conn)
 
 
 def clear(conn: sqlite3.Connection) -> int:

@@ -386,6 +386,16 @@ MIGRATIONS: tuple[str, ...] = (
         WHERE true ON CONFLICT (key) DO NOTHING;
     DROP INDEX IF EXISTS messages_parent;
     """,
+    # 17: the statistics' frame of a scope written once per state of the archive and read
+    # back by every web worker (issue 14, task FS: `store.frame_snapshots`); rows of another
+    # state are dropped by the next put, every row by a removal
+    """
+    CREATE TABLE frame_snapshots (
+        key TEXT PRIMARY KEY,
+        state TEXT NOT NULL,
+        value BLOB NOT NULL
+    );
+    """,
 )
 
 

@@ -38,6 +38,7 @@ from webui import (
     search_pages,
     startup,
     stats_pages,
+    stats_prepare,
     urls,
     views,
 )
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.config["LISTARCHIVE_SETTINGS"] = settings or load_settings(overrides=overrides or None)
     startup.check_data_dir(app.config["LISTARCHIVE_SETTINGS"])  # ConfigError: cannot serve
     frame.set_cache_posts(app.config["LISTARCHIVE_SETTINGS"]["web.frame_cache_posts"])
+    stats_prepare.init_snapshots(app)  # frame snapshots kept in the store (issue 14)
     startup.check_package_files(app)  # ConfigError: templates or static files not installed
     extensions.init_app(app)
     startup.init_app(app)  # a store newer than this program: 503 on every route

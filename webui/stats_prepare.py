@@ -15,10 +15,10 @@ from __future__ import annotations
 import logging
 from urllib.parse import quote
 
-from flask import Flask, g
+from flask import Flask, current_app, g, has_app_context
 
 from analytics import bots as bot_scores
-from analytics import facts, frame
+from analytics import facts, frame, frame_snapshot
 from store.accounts import Account
 
 logger = logging.getLogger(__name__)
@@ -37,6 +37,27 @@ FACILITATOR = (
     "/persons/bots",
     "/persons",
 )
+
+
+def init_snapshots(app: Flask) -> None:
+    """The frame snapshots (`analytics.frame_snapshot`) as the settings say, used in a
+    request unless the application keeps nothing in the store: `FRAME_SNAPSHOTS` False in
+    its config, or unset and `STATS_FIGURE_CACHE` False (benchmarks timing the
+    computation, a read-only store)."""
+    settings = app.config["LISTARCHIVE_SETTINGS"]
+    frame_snapshot.configure(
+        settings["analytics.snapshot_min_posts"],
+        settings["analytics.snapshot_max_bytes"],
+        allowed=_snapshots_allowed,
+    )
+
+
+def _snapshots_allowed() -> bool:
+    """`FRAME_SNAPSHOTS` in the application's config, `STATS_FIGURE_CACHE` when unset."""
+    if not has_app_context():
+        return True
+    config = current_app.config
+    return bool(config.get("FRAME_SNAPSHOTS", config.get("STATS_FIGURE_CACHE", True)))
 
 
 def _base_url(app: Flask) -> str | None:
