@@ -11,6 +11,7 @@ remain, the same 11 answered; trac's S1 was a newcomer thread without reply.
 
 from __future__ import annotations
 
+import gc
 import sqlite3
 from calendar import timegm
 from datetime import date
@@ -273,3 +274,24 @@ def test_bot_decisions_are_recorded_and_undone_in_order(marked: sqlite3.Connecti
     ]
     merges.undo(marked, first.id, "cli:test")  # back to no decision at all
     assert marks.bot_ids(marked) == frozenset() and marks.decisions(marked) == []
+
+
+def test_the_scan_runs_without_the_cyclic_collector(
+    marked: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A million samples set off full collections (2-3 s of the 11-12 s at 1M): the scan and
+    the scores run with the collector paused, and it is back on afterwards."""
+    seen: list[bool] = []
+    scan = bots._samples
+
+    def watched(
+        conn: sqlite3.Connection, viewer: visibility.Visibility
+    ) -> tuple[list[bots.Sample], dict[int, tuple[str, ...]]]:
+        seen.append(gc.isenabled())
+        return scan(conn, viewer)
+
+    monkeypatch.setattr(bots, "_samples", watched)
+    bots.clear_cache()
+    assert gc.isenabled()
+    found = bots.scores(marked, visibility.for_reader(marked, include_private=True))
+    assert seen == [False] and gc.isenabled() and found
