@@ -28,7 +28,6 @@ run's end) is in `ingest.sync_store`.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import threading
 import time
@@ -42,7 +41,7 @@ from ingest import chunked
 from ingest.errors import SourceError
 from ingest.incremental import volumes_to_check
 from ingest.run_summary import RunSummary, VolumeFailure
-from ingest.sources.base import Source, Volume
+from ingest.sources.base import Source
 from ingest.spool import Spool
 from ingest.sync_store import (
     Job,
@@ -52,6 +51,7 @@ from ingest.sync_store import (
     finish_run,
     worker_death,
 )
+from ingest.volume_plan import deadline_line, expect_volumes, previous_state
 from ingest.worker import (
     DEFAULT_LIMITS,
     QUARANTINING_LIMITS,
@@ -61,7 +61,6 @@ from ingest.worker import (
     parse_volume,
 )
 from store import locks, quarantine, runs, tx
-from store.records import VolumeState
 from store.store import Store, StoreFullError
 
 logger = logging.getLogger(__name__)
@@ -226,7 +225,7 @@ class _Run(VolumeStoring):
             else:
                 discovered = source.volumes()
                 volumes = volumes_to_check(discovered, states, full, also=raised)
-                self._expect_volumes(discovered, states)
+                expect_volumes(source, summary, discovered, states)
         except SourceError as exc:
             summary.error = str(exc)
             logger.error("sync %s: source unavailable: %s", summary.list_name, exc)
@@ -247,10 +246,16 @@ class _Run(VolumeStoring):
                     )
                     break
                 if deadline is not None and downloaded and time.monotonic() - started > deadline:
-                    summary.deadline = _deadline_line(deadline, len(volumes) - index)
+                    summary.deadline = deadline_line(deadline, len(volumes) - index)
                     logger.warning("sync %s: %s", summary.list_name, summary.deadline)
                     break
-                previous = self._previous(states.get(volume.name), volume.name in raised)
+                previous = previous_state(
+                    states.get(volume.name),
+                    self.limits,
+                    held=volume.name in raised,
+                    retry_failed=self.retry_failed,
+                    releasing=self.releasing,
+                )
                 download = source.download(volume, previous)
                 summary.requests += download.requests
                 if download.status == "unchanged" and download.state not in (None, previous):
@@ -287,42 +292,6 @@ class _Run(VolumeStoring):
             )
         store.rethread()
         store.mark_synced(self.list_id)
-
-    def _previous(self, state: VolumeState | None, held: bool = False) -> VolumeState | None:
-        """What the source is told it had of a volume: `state`, except for a failed volume to
-        retry (limits raised since, or `retry_failed`), or one with messages `held` in the
-        quarantine by a limit raised since, whose validators and sha256 are forgotten so that
-        it is fetched and parsed again (the latter whole: not from a resume offset)."""
-        if state is not None and held and state.status == "ok":
-            logger.info(
-                "volume %s: reading it again (a limit that quarantined messages of it was raised)",
-                state.name,
-            )
-            self.releasing.add(state.name)
-            return dataclasses.replace(
-                state, etag="", last_modified="", sha256="", resume_offset=0, resume_fp=""
-            )
-        if state is None or state.status != "failed" or not state.sha256:
-            return state
-        raised = self.limits.raised_since(state.limits)
-        if not (raised or self.retry_failed):
-            return state
-        why = "a limit was raised since it failed" if raised else "asked to retry failed volumes"
-        logger.info("volume %s: parsing it again (%s)", state.name, why)
-        return dataclasses.replace(state, etag="", last_modified="", sha256="")
-
-    def _expect_volumes(self, discovered: list[Volume], states: dict[str, VolumeState]) -> None:
-        """A local source (files the user named) with no volume, or an archive that had
-        volumes and now lists none: say so, rather than import nothing in silence."""
-        if discovered or not (getattr(self.source, "local", False) or states):
-            return
-        self.summary.needs_attention = True
-        if states:
-            self.summary.warnings.append(
-                f"the source lists no volumes, though {len(states)} were synced before"
-            )
-        elif not getattr(self.source, "warnings", None):
-            self.summary.warnings.append("the source holds no volumes: nothing to import")
 
     def _submit(self, job: Job) -> Future[ParsedVolume]:
         download = job.download
@@ -420,9 +389,3 @@ def _broken(future: Future[ParsedVolume]) -> bool:
     except Exception:  # noqa: BLE001 - only a broken pool matters here
         return False
     return False
-
-
-def _deadline_line(deadline: float, left: int) -> str:
-    seconds = f"{deadline:.3f}".rstrip("0").rstrip(".")
-    noun = "volume" if left == 1 else "volumes"
-    return f"run deadline of {seconds} s reached; {left} {noun} left for the next run"

@@ -6,20 +6,15 @@ What a worker holds is bounded whatever the volume: one message (at most
 `sync.batch_bytes`).
 Each full batch is pickled to the file the sync process named (`ParsedVolume.batches`),
 which it then stores batch by batch in the volume's one transaction: nothing big is held
-in memory or sent through the pool's pipe."""
+in memory or sent through the pool's pipe.  The pool itself is `ingest.pool`, the check that
+SQLite can store a row `ingest.row_check` (both re-exported here)."""
 
 from __future__ import annotations
 
-import ctypes
 import hashlib
 import json
-import multiprocessing
 import pickle
-import signal
-import sys
-import threading
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -36,6 +31,8 @@ from ingest.mboxstream import (
     volume_text,
 )
 from ingest.parse import parse_message
+from ingest.pool import make_executor as make_executor
+from ingest.row_check import unstorable as unstorable
 from ingest.sources import maildir
 from ingest.sources.base import Volume
 from store import identities
@@ -197,45 +194,6 @@ def build_item(
     return item
 
 
-_INT64 = 1 << 63
-
-
-def unstorable(row: Sequence[object]) -> str:
-    """Why SQLite would refuse to bind `row` (a text with lone surrogates, an integer out of
-    range, a value of another type), or "" when it would not."""
-    for value in row:  # the common row at C speed: ASCII texts, small ints, bytes, None
-        kind = type(value)
-        if kind is str:
-            if not value.isascii():  # type: ignore[attr-defined]
-                return _unstorable(row)
-        elif kind is int:
-            if not -_INT64 <= value < _INT64:  # type: ignore[operator]
-                return _unstorable(row)
-        elif not (value is None or kind is bytes or kind is float):
-            return _unstorable(row)
-    return ""
-
-
-def _unstorable(row: Sequence[object]) -> str:
-    """`unstorable`, column by column."""
-    for name, value in zip(MESSAGE_COLUMNS, row, strict=False):
-        if value is None or isinstance(value, bytes | float):
-            continue
-        if isinstance(value, str):
-            if value.isascii():
-                continue
-            try:
-                value.encode("utf-8")
-            except UnicodeEncodeError as exc:
-                return f"column {name}: {_describe(exc)}"
-        elif isinstance(value, int):
-            if not -_INT64 <= value < _INT64:
-                return f"column {name}: integer {value} out of range"
-        else:
-            return f"column {name}: {type(value).__name__} is not a column value"
-    return ""
-
-
 def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
@@ -383,44 +341,3 @@ def counted(text: ChunkSource, seen: list[int]) -> ChunkSource:
 
 
 _DATE_SOURCE = MESSAGE_COLUMNS.index("date_source")
-
-
-class _InlineExecutor(Executor):
-    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
-        future: Future[object] = Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except BaseException as exc:  # pragma: no cover - parse_volume catches its own errors
-            future.set_exception(exc)
-        return future
-
-
-def make_executor(workers: int) -> Executor:
-    if workers <= 1:
-        return _InlineExecutor()
-    methods = multiprocessing.get_all_start_methods()
-    # fork is cheapest, but only safe while this process has one thread (the CLI); under the
-    # scheduler, jobs run in threads, so workers come from a fork server instead
-    if "fork" in methods and threading.active_count() == 1:
-        method = "fork"
-    else:
-        method = "forkserver" if "forkserver" in methods else "spawn"
-    context = multiprocessing.get_context(method)
-    return ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_die_with_parent
-    )
-
-
-def _die_with_parent() -> None:
-    """In a parser worker: ask Linux to end this process when the sync process dies, even by
-    SIGKILL (otherwise orphaned workers wait on their task queue forever).  Elsewhere a no-op."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    except (OSError, AttributeError):  # no prctl: workers end with their queue as before
-        return
-
-
-_PR_SET_PDEATHSIG = 1
