@@ -15,6 +15,9 @@ What a search costs is mostly here (issue 14), so each query reads as little as 
   many enough for the page to fill early (`_by_date`); otherwise it reads the date of each
   match.  Only the page's rows are read whole.
 
+A search whose count would cost a pass of its own (filters, a sender's documents, a phrase
+of few matches) is counted by its page's pass: `search.fts_once`.
+
 No snippet is made here: `search.sqlite_fts` makes one for each row of the page only.
 """
 
@@ -183,76 +186,6 @@ def _cut(
     keys = _keys(conn, [doc_id for doc_id, _ in top])
     top.sort(key=lambda pair: (pair[1], keys.get(pair[0], b"")))
     return _rows(conn, top[offset:wanted])
-
-
-def _counted(
-    conn: sqlite3.Connection, plan: FtsPlan, source: str, sort: Sort, page: tuple[int, int]
-) -> tuple[int, list[Row]]:
-    """The total and the page (limit, offset) from one pass over the matches: their count is
-    a window over what the page reads (``count(*) OVER ()``), not a pass of its own.  For the
-    matches a filter keeps, whose count costs a ``docs`` entry for each match of the words
-    (1M messages: ``reactor before:2005-01-01``, 56,112 of 157,738, 63 ms of its 176), and
-    for a phrase of a few matches (`_few`), whose count matches the phrase once more (the
-    990 of "twisted-python@twistedmatrix.com": 90 ms a pass).  The window holds every match
-    kept (~0.45 us each): not for many matches of a word, which count in ~0.04 us each."""
-    limit, offset = page
-    params = (plan.match, *plan.params)
-    if sort == "relevance":
-        scored = f"SELECT fts.rowid AS id, {BM25} AS score FROM {source}"
-        sql = f"SELECT id, score, count(*) OVER () FROM ({scored}) ORDER BY score LIMIT ?"
-        found = conn.execute(sql, (*params, max(_fetched(offset + limit), _EVERY))).fetchall()
-        total = int(found[0][2]) if found else 0
-        if total <= offset:
-            return total, []
-        top = [(int(i), float(s)) for i, s, _ in found]
-        return total, _cut(conn, plan, scored, top, (limit, offset, total))
-    sql = (
-        f"SELECT id, count(*) OVER () FROM (SELECT d.id AS id, d.date AS date, d.key AS key"
-        f" FROM {_MATCHED} AND {plan.where}) AS d ORDER BY {order_by(plan, sort)} LIMIT ? OFFSET ?"
-    )
-    found = conn.execute(sql, (*params, limit, offset)).fetchall()
-    if not found:  # none, or none from the offset on: the count says which
-        return (matched_total(conn, plan, source) if offset else 0), []
-    return int(found[0][1]), _rows(conn, [(int(doc_id), 0.0) for doc_id, _ in found])
-
-
-def _few(conn: sqlite3.Connection, plan: FtsPlan, sort: Sort, wanted: int) -> bool:
-    """Whether `plan` is a phrase of several words without filters that matches at most
-    about `_EVERY` documents (and, by date, too few for the date index to be walked:
-    `_by_date`), judged from its matches among the first 1/`_SAMPLE` of the ids (FTS5 stops
-    its lists there: a sixteenth of the phrase's cost).  Only such a phrase costs more to
-    count than its matches cost to hold (`_counted`): its words' lists are read in full and
-    their positions compared in every document that has them all (1M messages:
-    "twisted python twistedmatrix com", 990 matches among the 318,959 documents holding the
-    four words, 90 ms a pass; "perspective broker", 12,947 matches, is counted in 7 ms)."""
-    if plan.where != "1" or plan.match is None:
-        return False
-    if not any(" " in words for words in _STRING.findall(plan.match)):
-        return False
-    documents = _documents(conn)
-    (seen,) = conn.execute(
-        "SELECT count(*) FROM fts WHERE fts MATCH ? AND rowid <= ?",
-        (plan.match, documents // _SAMPLE),
-    ).fetchone()
-    expected = int(seen) * _SAMPLE  # none seen: no guess (a count of none costs little)
-    return 0 < expected <= _EVERY and (sort == "relevance" or expected**2 <= wanted * documents)
-
-
-def matched(
-    conn: sqlite3.Connection, plan: FtsPlan, sort: Sort, page: tuple[int, int]
-) -> tuple[int, list[Row]]:
-    """The total of the matches of `plan` (which has a MATCH) and the rows (`FIELDS`, id,
-    score) of one page (limit, offset) of them; one pass of the matches when their count
-    costs more than holding them (`_counted`), else a count and the page (`matched_page`)."""
-    limit, offset = page
-    source = match_source(conn, plan)
-    if 0 < limit and offset + limit <= _DEEP:
-        if (sort == "relevance" and plan.where != "1") or _few(conn, plan, sort, offset + limit):
-            return _counted(conn, plan, source, sort, page)
-    total = matched_total(conn, plan, source)
-    if limit == 0 or total <= offset:
-        return total, []
-    return total, matched_page(conn, plan, source, sort, (limit, offset, total))
 
 
 def _sorted(conn: sqlite3.Connection, plan: FtsPlan, limit: int, offset: int) -> list[Row]:

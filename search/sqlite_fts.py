@@ -39,7 +39,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from search import fts_page
+from search import fts_once, fts_page
 from search.base import (
     Hit,
     PersonResolver,
@@ -363,7 +363,7 @@ class SqliteFtsBackend:
         limit: int,
         offset: int,
     ) -> tuple[int, list[Hit]]:
-        total, rows = fts_page.matched(conn, plan, sort, (limit, offset))
+        total, rows = fts_once.matched(conn, plan, sort, (limit, offset))
         if not rows:
             return total, []
         return total, self._hits(conn, rows, phrases, lambda row: -float(row[9] or 0.0))

@@ -62,7 +62,11 @@ def backend(tmp_path_factory: pytest.TempPathFactory) -> SqliteFtsBackend:
 
 def _full_order(path: Path, query: str, sort: Sort) -> list[str]:
     plan = build_plan(resolve_query(parse_query(query), None))
-    order = f"{BM25}, d.key" if sort == "relevance" else "d.date DESC NULLS LAST, d.key"
+    order = {
+        "relevance": f"{BM25}, d.key",
+        "date": "d.date DESC NULLS LAST, d.key",
+        "date_asc": "d.date ASC NULLS LAST, d.key",
+    }[sort]
     conn = sqlite3.connect(path)
     try:
         rows = conn.execute(
@@ -85,7 +89,7 @@ def _full_order(path: Path, query: str, sort: Sort) -> list[str]:
         (1, 7, 0, 0, 16),
     ],
 )
-@pytest.mark.parametrize("sort", ["relevance", "date"])
+@pytest.mark.parametrize("sort", ["relevance", "date", "date_asc"])
 @pytest.mark.parametrize(
     "query",
     [
@@ -179,6 +183,8 @@ def test_a_few_matches_are_scored_once_whatever_their_ties(
         ("common after:2010-06-01", "relevance", 1),
         ("common list:alpha", "relevance", 1),
         ("common from:same@example.org", "relevance", 2),  # the words' count, then the ids
+        ("common from:same@example.org", "date", 2),
+        ("common from:same@example.org", "date_asc", 2),
         ('"common twin"', "relevance", 1),
         ('"common rare"', "date", 1),  # (twenty by date: the date index is walked)
     ],
@@ -220,7 +226,7 @@ def test_a_senders_page_by_date_reads_the_matches_among_their_documents(
     finally:
         backend._conn.set_trace_callback(None)
     assert keys == _full_order(backend.path, query, "date")[:5]
-    (page,) = [sql for sql in seen if "ORDER BY d.date" in sql]
+    (page,) = [sql for sql in seen if "NULLS LAST" in sql]  # the one ordered by date
     assert "+fts.rowid IN" in page
 
 
