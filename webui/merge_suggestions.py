@@ -19,7 +19,7 @@ from typing import Any
 from flask import render_template, request, url_for
 from markupsafe import Markup, escape
 
-from store import merges
+from store import merges, removal_marks
 from store.visibility import not_removed
 from webui import stats_figures
 from webui.extensions import settings
@@ -254,10 +254,14 @@ def identity_detail(conn: Any, keys: set[str]) -> dict[str, dict[str, Any]]:
     if not keys:
         return found
     marks = ",".join("?" * len(keys))
+    # with nothing removed the test is true of every message: left out, the counts and dates
+    # come from the index by identity alone (reading each message's key for it: 4.2-4.9 s
+    # at 1M for the 10,784 persons of the suggestions, 0.28-0.30 s without)
+    kept_only = not_removed("m") if removal_marks.any_active(conn) else "1"
     query = (
         "SELECT p.key, i.kind, i.value, COUNT(m.id), MIN(m.date), MAX(m.date) "
         "FROM persons p JOIN identities i ON i.person = p.id "
-        f"LEFT JOIN messages m ON m.identity = i.id AND {not_removed('m')} "
+        f"LEFT JOIN messages m ON m.identity = i.id AND {kept_only} "
         f"WHERE p.key IN ({marks}) AND i.kind != 'unknown' "
         "GROUP BY p.key, i.id ORDER BY COUNT(m.id) DESC, i.value"
     )
