@@ -27,13 +27,16 @@ class PersonRow:
 def person_rows(conn: sqlite3.Connection) -> list[PersonRow]:
     """Every live person who has posted, busiest first (then by name and key), with their
     non-removed messages counted and their addresses: the directory before any search."""
+    # with nothing removed the test is true of every message: left out, the messages are read
+    # from the index by identity, not each one's key (1M: 1.01 -> 0.56 s)
+    kept_only = not_removed("m") if removal_marks.any_active(conn) else "1"
     rows = conn.execute(
         f"""
         SELECT p.id, p.key, p.name, COUNT(m.id), MIN(m.date), MAX(m.date)
         FROM persons p
         JOIN identities i ON i.person = p.id
         JOIN messages m ON m.identity = i.id
-        WHERE p.merged_into IS NULL AND {not_removed("m")}
+        WHERE p.merged_into IS NULL AND {kept_only}
         GROUP BY p.id
         """
     ).fetchall()
