@@ -7,14 +7,15 @@ thread's earliest post in the scope (`facts.thread_starts`).  Definitions: docs/
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass
-from itertools import compress
+from dataclasses import dataclass, field
+from typing import cast
+
+import numpy as np
 
 from analytics import periods
-from analytics.facts import bounds, facts, period_indexes, person_order
+from analytics.facts import bounds, facts, period_column, person_order
+from analytics.facts_columns import Codes, Ints, distinct_pairs, first_positions, last_positions
 from analytics.frame import Frame
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -89,93 +90,171 @@ class DayCount:
 
 @dataclass(frozen=True, slots=True)
 class ThreadCounts:
-    """Per thread with a post inside the window, counted inside the window."""
+    """Per thread with a post inside the window, counted inside the window.  Arrays by thread
+    (`codes`: the threads' codes, `analytics.facts_columns`, in the order of their first post
+    inside the window); the dicts by thread id are made the first time they are read."""
 
-    messages: Counter[str]
-    replies: dict[str, int]  # posts other than the thread's first post
-    participants: Counter[str]
-    last: dict[str, int]  # date of its last post inside the window
+    thread_ids: list[str]  # code -> thread id
+    codes: Ints
+    message_counts: Ints
+    reply_counts: Ints  # posts other than the thread's first post
+    participant_counts: Ints
+    last_dates: Ints  # date of its last post inside the window
+    start_dates: Ints  # date of its first post in the scope
+    views: dict[str, dict[str, int]] = field(default_factory=dict)  # the dicts, once made
+
+    def _view(self, name: str, values: Ints, kind: type[dict[str, int]] = dict) -> dict[str, int]:
+        found = self.views.get(name)
+        if found is None:
+            ids = map(self.thread_ids.__getitem__, self.codes.tolist())
+            made = kind(dict(zip(ids, values.tolist(), strict=True)))
+            found = self.views.setdefault(name, made)
+        return found
+
+    @property
+    def messages(self) -> Counter[str]:
+        return cast(Counter[str], self._view("messages", self.message_counts, Counter))
+
+    @property
+    def replies(self) -> dict[str, int]:
+        return self._view("replies", self.reply_counts)
+
+    @property
+    def participants(self) -> Counter[str]:
+        return cast(Counter[str], self._view("participants", self.participant_counts, Counter))
+
+    @property
+    def last(self) -> dict[str, int]:
+        return self._view("last", self.last_dates)
 
 
-def _per_period(pairs: Iterable[tuple[int, object]]) -> Counter[int]:
-    """Distinct (period, thing) pairs counted per period."""
-    return Counter(index for index, _ in set(pairs))
+def _pairs_per(indexes: Ints, keys: Ints | Codes, width: int, size: int) -> Ints:
+    """Distinct (index, key) pairs counted per index (indexes from 0 to size - 1, keys
+    below width): threads or persons per period, threads per person, persons per thread."""
+    pairs = distinct_pairs(indexes, keys, width)
+    return np.bincount(pairs // width, minlength=size)[:size]
+
+
+def _count(indexes: Ints, size: int) -> Ints:
+    return np.bincount(indexes, minlength=size)[:size]
 
 
 def series(frame: Frame, period: str = "month") -> list[PeriodActivity]:
     """One row per period of `periods.span` (empty periods included, as zeros)."""
     periods.check_period(period)
     found, low, high = bounds(frame)
-    indexes = period_indexes(frame, period)[low:high]
-    messages = Counter(indexes)
-    started = Counter(compress(indexes, found.is_start[low:high]))
-    newcomers = Counter(compress(indexes, found.is_first[low:high]))
-    threads = _per_period(zip(indexes, found.threads[low:high], strict=True))
-    people = _per_period(zip(indexes, found.persons[low:high], strict=True))
+    cols = found.columns
+    shown = periods.span(frame, period)
+    indexes = period_column(found, period)[low:high] - shown.start
+    inside = (indexes >= 0) & (indexes < len(shown))  # every post, but stay exact if not
+    size = len(shown)
+    indexes = indexes[inside]
+    messages = _count(indexes, size)
+    started = _count(indexes[cols.is_start[low:high][inside]], size)
+    newcomers = _count(indexes[cols.is_first[low:high][inside]], size)
+    threads = _pairs_per(indexes, cols.thread[low:high][inside], cols.threads, size)
+    people = _pairs_per(indexes, cols.person[low:high][inside], len(cols.person_ids), size)
+    table = zip(
+        messages.tolist(),
+        started.tolist(),
+        threads.tolist(),
+        people.tolist(),
+        newcomers.tolist(),
+        strict=True,
+    )
     return [
-        PeriodActivity(
-            periods.label(i, period),
-            periods.first_day(i, period),
-            messages[i],
-            started[i],
-            threads[i],
-            people[i],
-            newcomers[i],
-        )
-        for i in periods.span(frame, period)
+        PeriodActivity(periods.label(i, period), periods.first_day(i, period), *row)
+        for i, row in zip(shown, table, strict=True)
     ]
 
 
 def totals(frame: Frame) -> Totals:
     found, low, high = bounds(frame)
+    cols = found.columns
     return Totals(
         messages=high - low,
-        threads_started=sum(found.is_start[low:high]),
-        threads_active=len(set(found.threads[low:high])),
-        participants=len(set(found.persons[low:high])),
-        newcomers=sum(found.is_first[low:high]),
-        first=periods.iso(found.dates[low]) if high > low else None,
-        last=periods.iso(found.dates[high - 1]) if high > low else None,
+        threads_started=int(np.count_nonzero(cols.is_start[low:high])),
+        threads_active=_distinct(cols.thread[low:high], cols.threads),
+        participants=_distinct(cols.person[low:high], len(cols.person_ids)),
+        newcomers=int(np.count_nonzero(cols.is_first[low:high])),
+        first=periods.iso(int(cols.dates[low])) if high > low else None,
+        last=periods.iso(int(cols.dates[high - 1])) if high > low else None,
         undated=frame.undated,
     )
+
+
+def _distinct(codes: Codes, size: int) -> int:
+    return int(np.count_nonzero(np.bincount(codes, minlength=size)))
 
 
 def top_posters(frame: Frame, limit: int | None = 20) -> list[Poster]:
     """The persons with the most posts in the window (ties: by name, then key)."""
     found, low, high = bounds(frame)
-    persons, dates = found.persons[low:high], found.dates[low:high]
-    count = Counter(persons)
-    started = Counter(compress(persons, found.is_start[low:high]))
-    threads = Counter(p for p, _ in set(zip(persons, found.threads[low:high], strict=True)))
-    first = dict(zip(reversed(persons), reversed(dates), strict=True))
-    last = dict(zip(persons, dates, strict=True))
-    order = sorted(count, key=lambda p: (-count[p], person_order(frame, p)))
-    chosen = order if limit is None else order[:limit]
+    cols = found.columns
+    size = len(cols.person_ids)
+    persons = cols.person[low:high]
+    count = np.bincount(persons, minlength=size)
+    first = first_positions(persons, size)
+    # candidates: every person posting, or those with at least the limit-th largest count
+    chosen = np.flatnonzero(count)
+    if limit is not None and 0 < limit < len(chosen):
+        least = -np.partition(-count[chosen], limit - 1)[limit - 1]
+        chosen = chosen[count[chosen] >= least]
+    chosen = chosen[np.argsort(first[chosen], kind="stable")]  # Counter order: first post
+    counts = dict(zip(chosen.tolist(), count[chosen].tolist(), strict=True))
+    ids = dict(zip(chosen.tolist(), cols.person_ids[chosen].tolist(), strict=True))
+    order = sorted(counts, key=lambda c: (-counts[c], person_order(frame, ids[c])))
+    order = order if limit is None else order[:limit]
+    picked = np.array(order, np.int64)
+    started = np.bincount(persons[cols.is_start[low:high]], minlength=size)[picked]
+    threads = _pairs_per(persons.astype(np.int64), cols.thread[low:high], cols.threads, size)
+    firsts = cols.dates[low + first[picked]]
+    lasts = cols.dates[low + last_positions(persons, size)[picked]]
+    newcomer = cols.dates[cols.first_pos[picked]] == firsts
+    rows = zip(
+        order,
+        started.tolist(),
+        threads[picked].tolist(),
+        firsts.tolist(),
+        lasts.tolist(),
+        newcomer.tolist(),
+        strict=True,
+    )
     return [
         Poster(
-            frame.person(p).key,
-            frame.person(p).name,
-            count[p],
-            started[p],
-            threads[p],
-            periods.iso(first[p]) or "",
-            periods.iso(last[p]) or "",
-            found.firsts[p].date == first[p],
+            (ref := frame.person(ids[c])).key,
+            ref.name,
+            counts[c],
+            n_started,
+            n_threads,
+            periods.iso(first_date) or "",
+            periods.iso(last_date) or "",
+            is_new,
         )
-        for p in chosen
+        for c, n_started, n_threads, first_date, last_date, is_new in rows
     ]
 
 
 def thread_counts(frame: Frame) -> ThreadCounts:
     found, low, high = bounds(frame)
-    threads = found.threads[low:high]
-    messages = Counter(threads)
-    started_inside = set(compress(threads, found.is_start[low:high]))
+    cols = found.columns
+    size = cols.threads
+    threads = cols.thread[low:high]
+    first = first_positions(threads, size)
+    codes = np.flatnonzero(first >= 0)
+    codes = codes[np.argsort(first[codes], kind="stable")]
+    messages = np.bincount(threads, minlength=size)[codes]
+    starts = cols.start_pos[codes]
+    started_inside = (starts >= low) & (starts < high)
+    people = _pairs_per(threads.astype(np.int64), cols.person[low:high], len(cols.person_ids), size)
     return ThreadCounts(
-        messages=messages,
-        replies={t: n - (t in started_inside) for t, n in messages.items()},
-        participants=Counter(t for t, _ in set(zip(threads, found.persons[low:high], strict=True))),
-        last=dict(zip(threads, found.dates[low:high], strict=True)),
+        thread_ids=cols.thread_ids,
+        codes=codes,
+        message_counts=messages,
+        reply_counts=messages - started_inside,
+        participant_counts=people[codes],
+        last_dates=cols.dates[low + last_positions(threads, size)[codes]],
+        start_dates=cols.dates[starts],
     )
 
 
@@ -188,62 +267,93 @@ def top_threads(
     if by not in ("replies", "participants"):
         raise ValueError(f"top threads by replies or participants, not {by!r}")
     counts = counts or thread_counts(frame)
-    starts = facts(frame).starts
-    replies, people = counts.replies, counts.participants
-    if by == "replies":
-        keys = {t: (-replies[t], -people[t], starts[t].date, t) for t in counts.messages}
-    else:
-        keys = {t: (-people[t], -replies[t], starts[t].date, t) for t in counts.messages}
+    replies, people = counts.reply_counts, counts.participant_counts
+    first, second = (replies, people) if by == "replies" else (people, replies)
+    # C-level ranking on the numbers; the thread ids only break ties among the chosen
+    ranked = np.lexsort((counts.start_dates, -second, -first))
+    if limit is not None and 0 <= limit < len(ranked):
+        ranked = ranked[: _through_ties(ranked, limit, (first, second, counts.start_dates))]
+    keys = {
+        i: (-a, -b, start, counts.thread_ids[code])
+        for i, a, b, start, code in zip(
+            ranked.tolist(),
+            first[ranked].tolist(),
+            second[ranked].tolist(),
+            counts.start_dates[ranked].tolist(),
+            counts.codes[ranked].tolist(),
+            strict=True,
+        )
+    }
     order = sorted(keys, key=keys.__getitem__)
     chosen = order if limit is None else order[:limit]
-    return [
-        ThreadStat(
-            t,
-            ref.subject if (ref := frame.threads.get(t)) else "",
-            periods.iso(starts[t].date) or "",
-            periods.iso(counts.last[t]) or "",
-            counts.messages[t],
-            replies[t],
-            people[t],
+    rows = []
+    for i in chosen:
+        t = counts.thread_ids[int(counts.codes[i])]
+        rows.append(
+            ThreadStat(
+                t,
+                ref.subject if (ref := frame.threads.get(t)) else "",
+                periods.iso(int(counts.start_dates[i])) or "",
+                periods.iso(int(counts.last_dates[i])) or "",
+                int(counts.message_counts[i]),
+                int(replies[i]),
+                int(people[i]),
+            )
         )
-        for t in chosen
-    ]
+    return rows
 
 
-def _day_counts(frame: Frame) -> Counter[int]:
+def _through_ties(ranked: Ints, limit: int, keys: tuple[Ints, ...]) -> int:
+    """How many of `ranked` to keep: the first `limit` and those tied with the last of them."""
+    if limit <= 0:
+        return 0
+    last = ranked[limit - 1]
+    tied = np.ones(len(ranked) - limit, np.bool_)
+    for key in keys:
+        tied &= key[ranked[limit:]] == key[last]
+    untied = np.flatnonzero(~tied)
+    return limit + (int(untied[0]) if len(untied) else len(tied))
+
+
+def _day_counts(frame: Frame) -> tuple[Ints, Ints, Ints]:
+    """The UTC days with posts in the window, their posts and their first position."""
     found, low, high = bounds(frame)
-    return Counter(found.days[low:high])
+    days = found.columns.days[low:high]
+    if not len(days):
+        return days, days, days
+    heads = np.flatnonzero(np.diff(days)) + 1
+    heads = np.append(0, heads)
+    counts = np.diff(heads, append=len(days))
+    return days[heads], counts, heads + low
 
 
 def weekdays(frame: Frame) -> list[WeekdayCount]:
     """Posts in the window by day of the week of their UTC date (1970-01-01 was a Thursday)."""
-    counts: Counter[int] = Counter()
-    for day, n in _day_counts(frame).items():
-        counts[(day + 3) % 7] += n
+    found, low, high = bounds(frame)
+    counts = np.bincount((found.columns.days[low:high] + 3) % 7, minlength=7).tolist()
     return [WeekdayCount(i, name, counts[i]) for i, name in enumerate(WEEKDAYS)]
 
 
 def hours(frame: Frame) -> list[HourCount]:
     """Posts in the window by hour of the day, UTC (not the sender's local time)."""
     found, low, high = bounds(frame)
-    counts = Counter(found.hours[low:high])
+    counts = np.bincount(found.columns.hours[low:high], minlength=24).tolist()
     return [HourCount(h, counts[h]) for h in range(24)]
 
 
 def busiest_days(frame: Frame, limit: int = 10) -> list[DayCount]:
     """The UTC calendar days with the most posts (ties: the earlier day first)."""
-    found, low, high = bounds(frame)
-    counts = _day_counts(frame)
+    cols = facts(frame).columns
+    days, counts, heads = _day_counts(frame)
     rows = []
-    for day in sorted(counts, key=lambda d: (-counts[d], d))[:limit]:
-        first = bisect_left(found.dates, day * 86400, low, high)
-        after = bisect_left(found.dates, (day + 1) * 86400, low, high)
+    for i in np.lexsort((days, -counts))[:limit].tolist():
+        day, first, after = int(days[i]), int(heads[i]), int(heads[i] + counts[i])
         rows.append(
             DayCount(
                 periods.day(day * 86400),
-                counts[day],
-                len(set(found.threads[first:after])),
-                len(set(found.persons[first:after])),
+                int(counts[i]),
+                len(np.unique(cols.thread[first:after])),
+                len(np.unique(cols.person[first:after])),
             )
         )
     return rows

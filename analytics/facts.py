@@ -11,19 +11,25 @@ from __future__ import annotations
 
 import math
 import threading
-import time
 from array import array
 from bisect import bisect_left
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
+from operator import itemgetter
+from typing import Any, TypeVar, cast
+
+import numpy as np
+from numpy.typing import NDArray
 
 from analytics import periods
+from analytics.facts_columns import Columns, columns
 from analytics.frame import Frame, Post, held_posts, long_lived, on_drop, thaw
 
 CACHE_SIZE = 8
 _K = TypeVar("_K", int, str)
+_V = TypeVar("_V")
+_DATE, _THREAD, _PERSON, _PARENT = itemgetter(2), itemgetter(3), itemgetter(5), itemgetter(6)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,28 +43,142 @@ class PersonTotal:
 
 @dataclass(frozen=True, slots=True)
 class Facts:
-    """Window-independent facts of a frame's posts.  The lists run parallel to `frame.posts`
-    (same order), so a window is a slice of each and counting is done by C-level Counters."""
+    """Window-independent facts of a frame's posts.  `columns` holds them as numpy arrays (the
+    metrics of `analytics.activity` and `analytics.responses` read those); the Python views
+    below (lists parallel to `frame.posts`, dicts by thread and person) are made from them
+    the first time they are read, for the metrics that count with Counters."""
 
-    starts: dict[str, Post]  # thread -> its earliest post in the scope
-    start_positions: list[tuple[int, str]]  # (position of a thread's first post, thread), sorted
-    firsts: dict[int, Post]  # person -> their first post in the scope
-    lasts: dict[int, Post]  # person -> their last post in the scope
-    first_replies: dict[str, Post]  # thread -> its first post by someone else than the starter
-    sizes: dict[str, int]  # thread -> posts in the scope
-    dates: list[int]
-    days: list[int]  # UTC day number (date // 86400)
-    hours: list[int]  # UTC hour of the day
-    months: list[int]  # year * 12 + month - 1, UTC
-    threads: list[str]
-    persons: list[int]
-    parents: list[int | None]  # the person replied to
-    # flags, one byte a post (1: yes), for compress and sum (a list of bools: 8 bytes a post)
-    is_start: bytes  # the post is its thread's first post in the scope
-    is_first: bytes  # ... its author's first post in the scope
-    is_last: bytes  # ... its author's last post in the scope
+    posts: list[Post]
+    columns: Columns
     by_period: dict[str, list[int]]  # period -> per post: its period index (filled on demand)
+    views: dict[str, Any] = field(default_factory=dict)  # the properties below, once made
     indexes: list[PostIndex] = field(default_factory=list)  # `post_index`, made on demand
+
+    def _view(self, name: str, make: Callable[[], _V]) -> _V:
+        found = self.views.get(name)
+        if found is None:  # two threads may both make it: the first one stored is kept
+            with long_lived():
+                found = self.views.setdefault(name, make())
+        return cast(_V, found)
+
+    @property
+    def starts(self) -> dict[str, Post]:
+        """thread -> its earliest post in the scope (in the order threads start)"""
+        cols = self.columns
+        return self._view(
+            "starts", lambda: dict(zip(cols.thread_ids, self._at(cols.start_pos), strict=True))
+        )
+
+    @property
+    def start_positions(self) -> list[tuple[int, str]]:
+        """(position of a thread's first post, thread), sorted"""
+        cols = self.columns
+        return self._view(
+            "start_positions",
+            lambda: list(zip(cols.start_pos.tolist(), cols.thread_ids, strict=True)),
+        )
+
+    @property
+    def firsts(self) -> dict[int, Post]:
+        """person -> their first post in the scope (in the order persons first post)"""
+        return self._view("firsts", lambda: self._by_person(self.columns.first_pos))
+
+    @property
+    def lasts(self) -> dict[int, Post]:
+        """person -> their last post in the scope (in the order persons first post)"""
+        return self._view("lasts", lambda: self._by_person(self.columns.last_pos))
+
+    @property
+    def first_replies(self) -> dict[str, Post]:
+        """thread -> its first post by someone else than the starter (in the replies' order)"""
+        return self._view("first_replies", self._first_replies)
+
+    @property
+    def sizes(self) -> dict[str, int]:
+        """thread -> posts in the scope"""
+        cols = self.columns
+        return self._view(
+            "sizes", lambda: dict(zip(cols.thread_ids, cols.sizes.tolist(), strict=True))
+        )
+
+    @property
+    def dates(self) -> list[int]:
+        return self._view("dates", lambda: list(map(_DATE, self.posts)))
+
+    @property
+    def days(self) -> list[int]:
+        """UTC day number (date // 86400)"""
+        return self._view("days", lambda: _runs(self.columns.days))
+
+    @property
+    def hours(self) -> list[int]:
+        """UTC hour of the day"""
+        return self._view("hours", lambda: self.columns.hours.tolist())
+
+    @property
+    def months(self) -> list[int]:
+        """year * 12 + month - 1, UTC"""
+        found = self.by_period.get("month")
+        if found is None:
+            with long_lived():
+                found = self.by_period.setdefault("month", _runs(self.columns.months))
+        return found
+
+    @property
+    def threads(self) -> list[str]:
+        return self._view("threads", lambda: list(map(_THREAD, self.posts)))
+
+    @property
+    def persons(self) -> list[int]:
+        return self._view("persons", lambda: list(map(_PERSON, self.posts)))
+
+    @property
+    def parents(self) -> list[int | None]:
+        """the person replied to"""
+        return self._view("parents", lambda: list(map(_PARENT, self.posts)))
+
+    # flags, one byte a post (1: yes), for compress and sum (a list of bools: 8 bytes a post)
+    @property
+    def is_start(self) -> bytes:
+        """the post is its thread's first post in the scope"""
+        return self._view("is_start", lambda: self.columns.is_start.tobytes())
+
+    @property
+    def is_first(self) -> bytes:
+        """... its author's first post in the scope"""
+        return self._view("is_first", lambda: self.columns.is_first.tobytes())
+
+    @property
+    def is_last(self) -> bytes:
+        """... its author's last post in the scope"""
+        return self._view("is_last", lambda: self.columns.is_last.tobytes())
+
+    def _at(self, positions: NDArray[np.int64]) -> Iterator[Post]:
+        return map(self.posts.__getitem__, positions.tolist())
+
+    def _by_person(self, positions: NDArray[np.int64]) -> dict[int, Post]:
+        cols = self.columns
+        order = np.argsort(cols.first_pos, kind="stable")  # persons in order of first post
+        return dict(zip(cols.person_ids[order].tolist(), self._at(positions[order]), strict=True))
+
+    def _first_replies(self) -> dict[str, Post]:
+        cols = self.columns
+        answered = np.flatnonzero(cols.reply_pos >= 0)
+        answered = answered[np.argsort(cols.reply_pos[answered], kind="stable")]
+        threads = map(cols.thread_ids.__getitem__, answered.tolist())
+        return dict(zip(threads, self._at(cols.reply_pos[answered]), strict=True))
+
+
+def _runs(values: NDArray[np.int64]) -> list[int]:
+    """`values` (ascending) as a list holding one int object per distinct value."""
+    if not len(values):
+        return []
+    heads = np.flatnonzero(np.diff(values)) + 1
+    counts = np.diff(heads, prepend=0, append=len(values)).tolist()
+    found: list[int] = []
+    for value, count in zip(values[np.append(0, heads)].tolist(), counts, strict=True):
+        found += [value] * count
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,50 +198,7 @@ _LOCK = threading.Lock()
 
 
 def _compute(posts: list[Post]) -> Facts:
-    starts: dict[str, Post] = {}
-    firsts: dict[int, Post] = {}
-    lasts: dict[int, Post] = {}
-    first_replies: dict[str, Post] = {}
-    sizes: dict[str, int] = {}
-    days: list[int] = []
-    months: list[int] = []
-    day_int: dict[int, int] = {}
-    month_of: dict[int, int] = {}  # day -> month: one int object a day, not one a post
-    for post in posts:
-        start = starts.setdefault(post.thread, post)
-        firsts.setdefault(post.person, post)
-        lasts[post.person] = post
-        sizes[post.thread] = sizes.get(post.thread, 0) + 1
-        if post.person != start.person and post.thread not in first_replies:
-            first_replies[post.thread] = post
-        day = post.date // 86400
-        month = month_of.get(day)
-        if month is None:
-            tm = time.gmtime(day * 86400)  # a UTC day lies in one month
-            month = month_of[day] = tm.tm_year * 12 + tm.tm_mon - 1
-            day_int[day] = day
-        days.append(day_int[day])
-        months.append(month)
-    dates = [p.date for p in posts]
-    return Facts(
-        starts=starts,
-        start_positions=[(i, p.thread) for i, p in enumerate(posts) if starts[p.thread] is p],
-        firsts=firsts,
-        lasts=lasts,
-        first_replies=first_replies,
-        sizes=sizes,
-        dates=dates,
-        days=days,
-        hours=[d % 86400 // 3600 for d in dates],
-        months=months,
-        threads=[p.thread for p in posts],
-        persons=[p.person for p in posts],
-        parents=[p.parent_person for p in posts],
-        is_start=bytes(starts[p.thread] is p for p in posts),
-        is_first=bytes(firsts[p.person] is p for p in posts),
-        is_last=bytes(lasts[p.person] is p for p in posts),
-        by_period={"month": months},
-    )
+    return Facts(posts, columns(posts), {})
 
 
 def facts(frame: Frame) -> Facts:
@@ -201,18 +278,28 @@ def period_indexes(frame: Frame, period: str) -> list[int]:
     indexes = found.by_period.get(period)
     if indexes is None:
         periods.check_period(period)
-        of_month = {m: periods.from_month(m, period) for m in set(found.months)}
-        indexes = [of_month[m] for m in found.months]  # one int object a period
-        found.by_period[period] = indexes
+        if period == "month":
+            return found.months
+        with long_lived():  # one int object a period
+            indexes = found.by_period.setdefault(period, _runs(period_column(found, period)))
     return indexes
+
+
+def period_column(found: Facts, period: str) -> NDArray[np.int64]:
+    """Per post: the index of its month, quarter or year (`periods.from_month`), as an array."""
+    months = found.columns.months
+    if period == "month":
+        return months
+    years, parts = np.divmod(months, 12)
+    return years * 4 + parts // 3 if periods.check_period(period) == "quarter" else years
 
 
 def window(frame: Frame) -> range:
     """The indexes of the posts inside the window (posts are ordered by date)."""
-    dates = facts(frame).dates
+    dates = facts(frame).columns.dates
     start, end = frame.scope.start_ts, frame.scope.end_ts
-    low = 0 if start is None else bisect_left(dates, start)
-    high = len(dates) if end is None else bisect_left(dates, end)
+    low = 0 if start is None else int(np.searchsorted(dates, start))
+    high = len(dates) if end is None else int(np.searchsorted(dates, end))
     return range(low, max(low, high))
 
 

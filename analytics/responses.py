@@ -9,21 +9,53 @@ Definitions: docs/analytics.md.
 
 from __future__ import annotations
 
-from bisect import bisect_left
+import gc
+import math
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import repeat
+from operator import attrgetter
+from typing import Any, NamedTuple, cast
+
+import numpy as np
 
 from analytics import periods
-from analytics.facts import bounds, first_posts, hours, nearest_rank, period_indexes
+from analytics.facts import (
+    bounds,
+    facts,
+    first_posts,
+    hours,
+    nearest_rank,
+    period_column,
+    period_indexes,
+)
+from analytics.facts_columns import Ints
 from analytics.frame import Frame, Post
 
+_ID = attrgetter("id")
 
-@dataclass(frozen=True, slots=True)
-class ThreadOutcome:
+
+class ThreadOutcome(NamedTuple):
+    """A thread started inside the window (a named tuple: made by C code, one per thread)."""
+
     start: Post
     reply: Post | None  # the first post in the thread by someone other than the starter
     messages: int  # posts in the thread (scope, whole history)
     position: int  # of the start in frame.posts
+
+
+class Outcomes(list[ThreadOutcome]):
+    """`outcomes(frame)`: the list, and which threads it holds (the codes `first` to `after`
+    of `analytics.facts_columns`), so that `summary`, `by_period` and `unanswered` count on
+    the columns.  A list changed after it was made must be passed as a plain `list(...)`."""
+
+    __slots__ = ("posts", "first", "after")
+
+    def __init__(self, items: Iterable[ThreadOutcome], posts: list[Post], first: int, after: int):
+        super().__init__(items)
+        self.posts, self.first, self.after = posts, first, after
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,22 +97,86 @@ class Unanswered:
 def outcomes(frame: Frame) -> list[ThreadOutcome]:
     """Every thread started inside the window, in the order of their first post."""
     found, low, high = bounds(frame)
-    positions = found.start_positions
-    first = bisect_left(positions, (low, ""))
-    after = bisect_left(positions, (high, ""))
-    return [
-        ThreadOutcome(found.starts[t], found.first_replies.get(t), found.sizes[t], i)
-        for i, t in positions[first:after]
-    ]
+    cols = found.columns
+    first, after = np.searchsorted(cols.start_pos, (low, high)).tolist()
+    starts, replies = cols.start_pos[first:after].tolist(), cols.reply_pos[first:after]
+    posts = frame.posts
+    with_none = [*posts, None]  # position -1: no reply
+    rows = zip(
+        map(posts.__getitem__, starts),
+        map(with_none.__getitem__, replies.tolist()),
+        cols.sizes[first:after].tolist(),
+        starts,
+        strict=True,
+    )
+    made = map(cast(Any, tuple.__new__), repeat(ThreadOutcome), rows)  # no Python per thread
+    with _collector_off():  # its passes would cost 4x the making of the tuples
+        return Outcomes(made, posts, first, after)
+
+
+@contextmanager
+def _collector_off() -> Iterator[None]:
+    """The cyclic garbage collector off while many objects without cycles are made."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
+def _codes(frame: Frame, found: list[ThreadOutcome] | None) -> range | None:
+    """The thread codes `found` holds, when they are known (None: count the list)."""
+    if found is None:
+        _, low, high = bounds(frame)
+        first, after = np.searchsorted(facts(frame).columns.start_pos, (low, high)).tolist()
+        return range(first, after)
+    if isinstance(found, Outcomes) and found.posts is frame.posts:
+        return range(found.first, found.after)
+    return None
 
 
 def _share(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
+def _nearest(ordered: Ints, percent: float) -> int | None:
+    """`facts.nearest_rank` of values already sorted."""
+    if not len(ordered):
+        return None
+    return int(ordered[max(1, math.ceil(percent / 100 * len(ordered))) - 1])
+
+
 def summary(frame: Frame, found: list[ThreadOutcome] | None = None) -> ResponseSummary:
     """`found`: `outcomes(frame)` when the caller already has them."""
-    found = outcomes(frame) if found is None else found
+    codes = _codes(frame, found)
+    if codes is None:
+        assert found is not None
+        return _summary(frame, found)
+    cols = facts(frame).columns
+    starts, replies = (
+        cols.start_pos[codes.start : codes.stop],
+        cols.reply_pos[codes.start : codes.stop],
+    )
+    answered = replies >= 0
+    delays = np.sort(cols.dates[replies[answered]] - cols.dates[starts[answered]])
+    newcomer = cols.is_first[starts]
+    median, p90 = _nearest(delays, 50), _nearest(delays, 90)
+    return ResponseSummary(
+        threads=len(codes),
+        answered=len(delays),
+        share=_share(len(delays), len(codes)),
+        median_seconds=median,
+        p90_seconds=p90,
+        median_hours=hours(median),
+        p90_hours=hours(p90),
+        newcomer_threads=int(np.count_nonzero(newcomer)),
+        newcomer_unanswered=int(np.count_nonzero(newcomer & ~answered)),
+    )
+
+
+def _summary(frame: Frame, found: list[ThreadOutcome]) -> ResponseSummary:
     firsts = first_posts(frame)
     delays = [o.reply.date - o.start.date for o in found if o.reply is not None]
     newcomer = [o for o in found if firsts[o.start.person] is o.start]
@@ -103,14 +199,13 @@ def by_period(
 ) -> list[ResponsePeriod]:
     """The same per period of the threads' start (every period of `periods.span`)."""
     periods.check_period(period)
-    indexes = period_indexes(frame, period)
-    started: dict[int, int] = defaultdict(int)
-    delays: dict[int, list[int]] = defaultdict(list)
-    for outcome in outcomes(frame) if found is None else found:
-        index = indexes[outcome.position]
-        started[index] += 1
-        if outcome.reply is not None:
-            delays[index].append(outcome.reply.date - outcome.start.date)
+    shown = periods.span(frame, period)
+    codes = _codes(frame, found)
+    if codes is None:
+        assert found is not None
+        started, delays = _by_period(frame, period, found)
+    else:
+        started, delays = _columns_by_period(frame, period, codes, shown)
     return [
         ResponsePeriod(
             periods.label(i, period),
@@ -122,22 +217,71 @@ def by_period(
             hours(nearest_rank(delays[i], 50)),
             hours(nearest_rank(delays[i], 90)),
         )
-        for i in periods.span(frame, period)
+        for i in shown
     ]
+
+
+def _by_period(
+    frame: Frame, period: str, found: list[ThreadOutcome]
+) -> tuple[dict[int, int], dict[int, list[int]]]:
+    indexes = period_indexes(frame, period)
+    started: dict[int, int] = defaultdict(int)
+    delays: dict[int, list[int]] = defaultdict(list)
+    for outcome in found:
+        index = indexes[outcome.position]
+        started[index] += 1
+        if outcome.reply is not None:
+            delays[index].append(outcome.reply.date - outcome.start.date)
+    return started, delays
+
+
+def _columns_by_period(
+    frame: Frame, period: str, codes: range, shown: range
+) -> tuple[dict[int, int], dict[int, list[int]]]:
+    """Threads started and the sorted delays of the answered ones, per period of `shown`."""
+    found = facts(frame)
+    cols = found.columns
+    starts, replies = (
+        cols.start_pos[codes.start : codes.stop],
+        cols.reply_pos[codes.start : codes.stop],
+    )
+    indexes = period_column(found, period)[starts] - shown.start
+    inside = (indexes >= 0) & (indexes < len(shown))
+    counts = np.bincount(indexes[inside], minlength=len(shown)).tolist()
+    answered = inside & (replies >= 0)
+    delay = cols.dates[replies[answered]] - cols.dates[starts[answered]]
+    order = np.lexsort((delay, indexes[answered]))
+    grouped, ordered = indexes[answered][order], delay[order].tolist()
+    bounds_ = np.searchsorted(grouped, np.arange(len(shown) + 1)).tolist()
+    started = dict(zip(shown, counts, strict=True))
+    delays = {i: ordered[bounds_[k] : bounds_[k + 1]] for k, i in enumerate(shown)}
+    return started, delays
 
 
 def unanswered(
     frame: Frame, limit: int | None = None, found: list[ThreadOutcome] | None = None
 ) -> list[Unanswered]:
     """Threads started inside the window that nobody else posted in, newest first."""
-    firsts = first_posts(frame)
-    found = [o for o in (outcomes(frame) if found is None else found) if o.reply is None]
-    found.sort(key=lambda o: (-o.start.date, -o.start.id))
-    if limit is not None:
-        found = found[:limit]
+    codes = _codes(frame, found)
+    if codes is None:
+        assert found is not None
+        firsts = first_posts(frame)
+        chosen = [o for o in found if o.reply is None]
+        chosen.sort(key=lambda o: (-o.start.date, -o.start.id))
+        newcomer = [firsts[o.start.person] is o.start for o in chosen[:limit]]
+        picked = [(o.start, o.messages) for o in chosen[:limit]]
+    else:
+        cols = facts(frame).columns
+        alone = np.flatnonzero(cols.reply_pos[codes.start : codes.stop] < 0) + codes.start
+        starts = cols.start_pos[alone]
+        ids = np.fromiter(map(_ID, map(frame.posts.__getitem__, starts.tolist())), np.int64)
+        order = np.lexsort((-ids, -cols.dates[starts]))[:limit]
+        positions, alone = starts[order], alone[order]
+        newcomer = cols.is_first[positions].tolist()
+        sizes = cols.sizes[alone].tolist()
+        picked = list(zip(map(frame.posts.__getitem__, positions.tolist()), sizes, strict=True))
     rows = []
-    for outcome in found:
-        post = outcome.start
+    for (post, messages), is_new in zip(picked, newcomer, strict=True):
         ref = frame.person(post.person)
         thread = frame.threads.get(post.thread)
         rows.append(
@@ -147,8 +291,8 @@ def unanswered(
                 ref.key,
                 ref.name,
                 periods.iso(post.date) or "",
-                outcome.messages,
-                firsts[post.person] is post,
+                messages,
+                is_new,
             )
         )
     return rows

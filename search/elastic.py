@@ -28,7 +28,6 @@ from elastic_transport import TransportError
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, helpers
 
 from search.base import (
-    Hit,
     IndexDoc,
     PersonResolver,
     SearchResult,
@@ -36,11 +35,12 @@ from search.base import (
     Sort,
 )
 from search.cursor import decode_cursor, encode_cursor
+from search.es_docs import es_document as es_document
+from search.es_docs import facets_of, hit_of
 from search.es_query import search_body
-from search.persons import resolve_query, sender_facet
-from search.query import DEFAULT_LIMITS, HIGHLIGHT_START, QueryLimits, parse_query
-from search.snippets import DEFAULT_TEXT_LIMITS, TextLimits, bounded_doc, retag
-from search.textprep import identifiers, stem_text
+from search.persons import resolve_query
+from search.query import DEFAULT_LIMITS, QueryLimits, parse_query
+from search.snippets import DEFAULT_TEXT_LIMITS, TextLimits, bounded_doc
 
 logger = logging.getLogger(__name__)
 
@@ -64,35 +64,6 @@ def load_mapping() -> dict[str, Any]:
         ) from exc
     data: dict[str, Any] = json.loads(text)
     return data
-
-
-def es_document(doc: IndexDoc) -> dict[str, Any]:
-    """The indexed form of one message (see the mapping file)."""
-    sender = f"{doc.from_name} {doc.from_addr}".strip()
-    return {
-        "key": doc.key,
-        "message_id": doc.message_id,
-        "lists": list(doc.lists),
-        "list_names": list(doc.lists),
-        "community": list(doc.community),
-        "thread_id": doc.thread_id,
-        "from_name": doc.from_name,
-        "from_addr": doc.from_addr,
-        "sender_stem": stem_text(sender),
-        "date": int(doc.date.timestamp()) if doc.date else None,
-        "year": f"{doc.date.astimezone(UTC).year:04d}" if doc.date else None,
-        "subject": doc.subject,
-        "subject_stem": stem_text(doc.subject),
-        "body_own": doc.body_own,
-        "body_own_stem": stem_text(doc.body_own),
-        "body_quoted": doc.body_quoted,
-        "body_quoted_stem": stem_text(doc.body_quoted),
-        # quoted identifiers are indexed whole in the message they come from
-        "identifiers": identifiers(doc.subject, doc.body_own),
-        "attachments": " ".join(doc.attachments),
-        "private": doc.private,
-        "identity": doc.identity,
-    }
 
 
 def _unavailable(url: str, exc: Exception) -> SearchUnavailableError:
@@ -339,25 +310,14 @@ class ElasticBackend:
             raise _unavailable(self.url, exc) from exc
         total = int(response["hits"]["total"]["value"])
         raw_hits = response["hits"]["hits"]
-        hits = [_hit(h) for h in raw_hits]
+        hits = [hit_of(h) for h in raw_hits]
         next_cursor = None
         if raw_hits and offset + len(raw_hits) < total and len(raw_hits) == limit:
             next_cursor = encode_cursor({"after": raw_hits[-1]["sort"], "offset": offset + limit})
         facet_counts: dict[str, list[tuple[str, int]]] = {}
         names: dict[str, str] = {}
         if facets:
-            for name, agg in response["aggregations"].items():
-                if name != "sender":
-                    facet_counts[name] = [
-                        (str(b.get("key_as_string", b["key"])), int(b["doc_count"]))
-                        for b in agg["buckets"]
-                    ]
-            if persons is not None:
-                counts = [
-                    (int(b["key"]), int(b["doc_count"]))
-                    for b in response["aggregations"]["sender"]["buckets"]
-                ]
-                facet_counts["sender"], names = sender_facet(counts, persons)
+            facet_counts, names = facets_of(response["aggregations"], persons)
         return SearchResult(
             total=total,
             hits=hits,
@@ -391,25 +351,3 @@ class ElasticBackend:
             after = batch[-1]["sort"]
             remaining -= len(batch)
         return after
-
-
-def _hit(raw: dict[str, Any]) -> Hit:
-    source = raw["_source"]
-    highlight = raw.get("highlight", {})
-    own = " ".join(map(retag, highlight.get("body_own", [])))
-    quoted = " ".join(map(retag, highlight.get("body_quoted", [])))
-    snippet = own if HIGHLIGHT_START in own else quoted if HIGHLIGHT_START in quoted else own
-    date = source.get("date")
-    score = raw.get("_score")
-    return Hit(
-        key=source["key"],
-        message_id=source.get("message_id", ""),
-        lists=tuple(source.get("list_names", [])),
-        subject=source.get("subject", ""),
-        from_name=source.get("from_name", ""),
-        from_addr=source.get("from_addr", ""),
-        date=datetime.fromtimestamp(int(date), UTC) if date is not None else None,
-        thread_id=source.get("thread_id", ""),
-        snippet=" ".join((snippet or source.get("subject", "")).split()),
-        score=float(score) if score is not None else 0.0,
-    )

@@ -140,14 +140,13 @@ def overview() -> ResponseReturnValue:
 
 def _overview(frame: Frame, found: Params, lapse: int) -> dict[str, Any]:
     counts = activity.thread_counts(frame)  # ranked two ways
-    threads = responses.outcomes(frame)
     return {
         "totals": record(activity.totals(frame)),
         "activity": rows(activity.series(frame, found.period)),
         "lapse_days": lapse,
         "cohorts": rows(cohorts.cohort_counts(frame, found.period, lapse)),
-        "responses": record(responses.summary(frame, threads)),
-        "responses_by_period": rows(responses.by_period(frame, found.period, threads)),
+        "responses": record(responses.summary(frame)),  # no outcomes list: from the columns
+        "responses_by_period": rows(responses.by_period(frame, found.period)),
         "weekdays": rows(activity.weekdays(frame)),
         "hours": rows(activity.hours(frame)),
         "busiest_days": rows(activity.busiest_days(frame)),
@@ -273,13 +272,12 @@ def response_page() -> ResponseReturnValue:
 
 
 def _responses(frame: Frame, found: Params) -> dict[str, Any]:
-    threads = responses.outcomes(frame)
-    summary = responses.summary(frame, threads)
+    summary = responses.summary(frame)  # no outcomes list: from the columns
     return {
         "responses": record(summary),
-        "by_period": rows(responses.by_period(frame, found.period, threads)),
+        "by_period": rows(responses.by_period(frame, found.period)),
         "unanswered_total": summary.threads - summary.answered,
-        "unanswered": rows(responses.unanswered(frame, found.limit, threads)),
+        "unanswered": rows(responses.unanswered(frame, found.limit)),
     }
 
 
