@@ -396,6 +396,12 @@ MIGRATIONS: tuple[str, ...] = (
         value BLOB NOT NULL
     );
     """,
+    # 18: every sender's names counted from an index instead of the messages' rows: the merge
+    # suggestions' and the meetings' name index's GROUP BY person, from_name (issue 14, task
+    # PN; 1M: 1.9 -> 0.4 s CPU, 26.8 MB, built in 2.9 s)
+    """
+    CREATE INDEX IF NOT EXISTS messages_sender_name ON messages (identity, from_name);
+    """,
 )
 
 
