@@ -28,7 +28,7 @@ import sys
 import zlib
 from array import array
 from collections.abc import Callable, Iterable
-from itertools import chain, islice, repeat
+from itertools import chain, filterfalse, islice, repeat
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -146,10 +146,12 @@ def _encode(frame: Frame, key: str) -> bytes | None:
     at.update(zip(keys, range(1, len(keys) + 1), strict=True))
     if len(at) != len(keys) + 1:
         return None  # two posts with one key
-    strings = keys + [s for s in dict.fromkeys(chain(parents, roots)) if s not in at]
+    strings = keys + list(dict.fromkeys(filterfalse(at.__contains__, chain(parents, roots))))
     at.update(zip(strings[len(keys) :], range(len(keys) + 1, len(strings) + 1), strict=True))
-    thread_ids = list(dict.fromkeys(chain(frame.threads, thread_of)))
+    thread_ids = list(frame.threads)
     thread_at = dict(zip(thread_ids, range(1, len(thread_ids) + 1), strict=True))
+    thread_ids += dict.fromkeys(filterfalse(thread_at.__contains__, thread_of))
+    thread_at.update(zip(thread_ids, range(1, len(thread_ids) + 1), strict=True))
     people, parent_people = list(map(itemgetter(5), posts)), list(map(itemgetter(6), posts))
     numbers = [
         n for n in dict.fromkeys(chain(people, parent_people, frame.persons)) if n is not None
@@ -158,8 +160,6 @@ def _encode(frame: Frame, key: str) -> bytes | None:
     number_at.update(zip(numbers, range(1, len(numbers) + 1), strict=True))
     subjects = list(dict.fromkeys(t.subject for t in threads))
     subject_at = dict(zip(subjects, range(len(subjects)), strict=True))
-    combos = list(dict.fromkeys(map(itemgetter(7), posts)))
-    combo_at = dict(zip(combos, range(len(combos)), strict=True))
     persons = list(frame.persons.values())
     tables = [
         _joined(strings),
@@ -170,17 +170,21 @@ def _encode(frame: Frame, key: str) -> bytes | None:
     ]
     if None in tables:
         return None  # a string held a NUL (see `_joined`)
+    posts_lists = list(map(id, map(itemgetter(7), posts)))  # one tuple a combination
+    combos = list({id(c): c for c in map(itemgetter(7), posts)}.values())
+    combo_at = {id(c): i for i, c in enumerate(combos)}
+    strings_n, threads_n, numbers_n = len(strings) + 1, len(thread_ids) + 1, len(numbers) + 1
     columns = [
         _ints(map(itemgetter(0), posts)),
         _ints(map(itemgetter(2), posts)),
-        _ints(map(thread_at.__getitem__, thread_of)),
-        _ints(map(at.__getitem__, parents)),
-        _ints(map(number_at.__getitem__, people)),
-        _ints(map(number_at.__getitem__, parent_people)),
-        _ints(map(combo_at.__getitem__, map(itemgetter(7), posts))),
+        _ints(map(thread_at.__getitem__, thread_of), threads_n),
+        _ints(map(at.__getitem__, parents), strings_n),
+        _ints(map(number_at.__getitem__, people), numbers_n),
+        _ints(map(number_at.__getitem__, parent_people), numbers_n),
+        _ints(map(combo_at.__getitem__, posts_lists), len(combos)),
         _ints(p.id for p in persons),
-        _ints(map(subject_at.__getitem__, (t.subject for t in threads))),
-        _ints(map(at.__getitem__, roots)),
+        _ints(map(subject_at.__getitem__, (t.subject for t in threads)), len(subjects)),
+        _ints(map(at.__getitem__, roots), strings_n),
         _ints(numbers),
     ]
     sections = [
@@ -220,10 +224,14 @@ def _joined(strings: Iterable[str]) -> bytes | None:
     return text.encode("utf-8", "surrogatepass")
 
 
-def _ints(values: Iterable[int]) -> array[int]:
-    """`values` in the narrowest unsigned column that holds them (signed 64-bit if none)."""
+def _ints(values: Iterable[int], below: int | None = None) -> array[int]:
+    """`values` in the narrowest unsigned column that holds them (signed 64-bit if none);
+    `below`: a bound known to be above every value (an index into a table), else found."""
     listed = list(values)
-    low, high = (min(listed), max(listed)) if listed else (0, 0)
+    if below is None:
+        low, high = (min(listed), max(listed)) if listed else (0, 0)
+    else:
+        low, high = 0, below - 1
     for typecode, bound in _TYPECODES.items():
         if low >= 0 and high < bound:
             return array(typecode, listed)
