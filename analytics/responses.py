@@ -194,6 +194,9 @@ def _summary(frame: Frame, found: list[ThreadOutcome]) -> ResponseSummary:
     )
 
 
+Row = tuple[int, int, int | None, int | None]  # threads, answered, median and p90 seconds
+
+
 def by_period(
     frame: Frame, period: str = "month", found: list[ThreadOutcome] | None = None
 ) -> list[ResponsePeriod]:
@@ -203,27 +206,25 @@ def by_period(
     codes = _codes(frame, found)
     if codes is None:
         assert found is not None
-        started, delays = _by_period(frame, period, found)
+        table = _by_period(frame, period, found, shown)
     else:
-        started, delays = _columns_by_period(frame, period, codes, shown)
+        table = _columns_by_period(frame, period, codes, shown)
     return [
         ResponsePeriod(
             periods.label(i, period),
             periods.first_day(i, period),
-            started[i],
-            len(delays[i]),
-            _share(len(delays[i]), started[i]),
-            round(100 * len(delays[i]) / started[i], 1) if started[i] else None,
-            hours(nearest_rank(delays[i], 50)),
-            hours(nearest_rank(delays[i], 90)),
+            started,
+            answered,
+            _share(answered, started),
+            round(100 * answered / started, 1) if started else None,
+            hours(median),
+            hours(p90),
         )
-        for i in shown
+        for i, (started, answered, median, p90) in zip(shown, table, strict=True)
     ]
 
 
-def _by_period(
-    frame: Frame, period: str, found: list[ThreadOutcome]
-) -> tuple[dict[int, int], dict[int, list[int]]]:
+def _by_period(frame: Frame, period: str, found: list[ThreadOutcome], shown: range) -> list[Row]:
     indexes = period_indexes(frame, period)
     started: dict[int, int] = defaultdict(int)
     delays: dict[int, list[int]] = defaultdict(list)
@@ -232,13 +233,13 @@ def _by_period(
         started[index] += 1
         if outcome.reply is not None:
             delays[index].append(outcome.reply.date - outcome.start.date)
-    return started, delays
+    return [
+        (started[i], len(delays[i]), nearest_rank(delays[i], 50), nearest_rank(delays[i], 90))
+        for i in shown
+    ]
 
 
-def _columns_by_period(
-    frame: Frame, period: str, codes: range, shown: range
-) -> tuple[dict[int, int], dict[int, list[int]]]:
-    """Threads started and the sorted delays of the answered ones, per period of `shown`."""
+def _columns_by_period(frame: Frame, period: str, codes: range, shown: range) -> list[Row]:
     found = facts(frame)
     cols = found.columns
     starts, replies = (
@@ -250,12 +251,14 @@ def _columns_by_period(
     counts = np.bincount(indexes[inside], minlength=len(shown)).tolist()
     answered = inside & (replies >= 0)
     delay = cols.dates[replies[answered]] - cols.dates[starts[answered]]
-    order = np.lexsort((delay, indexes[answered]))
-    grouped, ordered = indexes[answered][order], delay[order].tolist()
-    bounds_ = np.searchsorted(grouped, np.arange(len(shown) + 1)).tolist()
-    started = dict(zip(shown, counts, strict=True))
-    delays = {i: ordered[bounds_[k] : bounds_[k + 1]] for k, i in enumerate(shown)}
-    return started, delays
+    order = np.lexsort((delay, indexes[answered]))  # by period, then delay
+    grouped, ordered = indexes[answered][order], delay[order]
+    edges = np.searchsorted(grouped, np.arange(len(shown) + 1)).tolist()
+    rows: list[Row] = []
+    for k, started in enumerate(counts):
+        group = ordered[edges[k] : edges[k + 1]]
+        rows.append((started, len(group), _nearest(group, 50), _nearest(group, 90)))
+    return rows
 
 
 def unanswered(
