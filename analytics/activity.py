@@ -15,7 +15,14 @@ import numpy as np
 
 from analytics import periods
 from analytics.facts import bounds, facts, period_column, person_order
-from analytics.facts_columns import Codes, Ints, distinct_pairs, first_positions, last_positions
+from analytics.facts_columns import (
+    Codes,
+    Index,
+    Ints,
+    distinct_pairs,
+    first_positions,
+    last_positions,
+)
 from analytics.frame import Frame
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -128,14 +135,14 @@ class ThreadCounts:
         return self._view("last", self.last_dates)
 
 
-def _pairs_per(indexes: Ints, keys: Ints | Codes, width: int, size: int) -> Ints:
+def _pairs_per(indexes: Index, keys: Index, width: int, size: int) -> Ints:
     """Distinct (index, key) pairs counted per index (indexes from 0 to size - 1, keys
     below width): threads or persons per period, threads per person, persons per thread."""
     pairs = distinct_pairs(indexes, keys, width)
     return np.bincount(pairs // width, minlength=size)[:size]
 
 
-def _count(indexes: Ints, size: int) -> Ints:
+def _count(indexes: Index, size: int) -> Ints:
     return np.bincount(indexes, minlength=size)[:size]
 
 
@@ -315,7 +322,7 @@ def _through_ties(ranked: Ints, limit: int, keys: tuple[Ints, ...]) -> int:
     return limit + (int(untied[0]) if len(untied) else len(tied))
 
 
-def _day_counts(frame: Frame) -> tuple[Ints, Ints, Ints]:
+def _day_counts(frame: Frame) -> tuple[Index, Index, Index]:
     """The UTC days with posts in the window, their posts and their first position."""
     found, low, high = bounds(frame)
     days = found.columns.days[low:high]

@@ -169,7 +169,7 @@ class Facts:
         return dict(zip(threads, self._at(cols.reply_pos[answered]), strict=True))
 
 
-def _runs(values: NDArray[np.int64]) -> list[int]:
+def _runs(values: NDArray[np.integer[Any]]) -> list[int]:
     """`values` (ascending) as a list holding one int object per distinct value."""
     if not len(values):
         return []
@@ -285,7 +285,7 @@ def period_indexes(frame: Frame, period: str) -> list[int]:
     return indexes
 
 
-def period_column(found: Facts, period: str) -> NDArray[np.int64]:
+def period_column(found: Facts, period: str) -> NDArray[np.int32]:
     """Per post: the index of its month, quarter or year (`periods.from_month`), as an array."""
     months = found.columns.months
     if period == "month":

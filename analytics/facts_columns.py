@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from operator import itemgetter
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -20,6 +21,8 @@ from analytics.frame import Post
 Ints = NDArray[np.int64]
 Codes = NDArray[np.int32]
 Flags = NDArray[np.bool_]
+Hours = NDArray[np.int8]
+Index = NDArray[np.signedinteger[Any]]  # any of those
 
 _DATE, _THREAD, _PERSON = itemgetter(2), itemgetter(3), itemgetter(5)
 
@@ -29,9 +32,9 @@ class Columns:
     """Per post (parallel to `frame.posts`) and per thread / person code."""
 
     dates: Ints
-    days: Ints  # UTC day number (date // 86400)
-    months: Ints  # year * 12 + month - 1, UTC
-    hours: Ints  # UTC hour of the day
+    days: Codes  # UTC day number (date // 86400)
+    months: Codes  # year * 12 + month - 1, UTC
+    hours: Hours  # UTC hour of the day
     thread: Codes  # the post's thread code
     person: Codes  # the post's person code
     is_start: Flags  # the post is its thread's first post in the scope
@@ -54,7 +57,7 @@ def columns(posts: list[Post]) -> Columns:
     """The columns of `posts` (ordered by date, as in a frame)."""
     n = len(posts)
     dates = np.fromiter(map(_DATE, posts), np.int64, n)
-    days = dates // 86400
+    days = (dates // 86400).astype(np.int32)  # 4 bytes a post, not 8: up to the year 5.8M
     thread, thread_ids = _thread_codes(posts)
     is_start = np.zeros(n, np.bool_)
     if n:  # a code is new where the running maximum of the codes grows
@@ -73,7 +76,7 @@ def columns(posts: list[Post]) -> Columns:
         dates=dates,
         days=days,
         months=_months(days),
-        hours=dates % 86400 // 3600,
+        hours=(dates % 86400 // 3600).astype(np.int8),
         thread=thread,
         person=person,
         is_start=is_start,
@@ -133,9 +136,9 @@ def _ranks(values: Ints) -> tuple[Codes, int]:
     return ranks, int(np.count_nonzero(new))
 
 
-def _months(days: Ints) -> Ints:
+def _months(days: Codes) -> Codes:
     """`year * 12 + month - 1` of UTC day numbers (the proleptic Gregorian calendar)."""
-    since_1970 = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    since_1970 = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int32)
     return since_1970 + 1970 * 12
 
 
@@ -148,7 +151,7 @@ def _first_replies(thread: Codes, person: Codes, start_pos: Ints) -> Ints:
     return found
 
 
-def distinct_pairs(first: Ints | Codes, second: Ints | Codes, width: int) -> Ints:
+def distinct_pairs(first: Index, second: Index, width: int) -> Ints:
     """The distinct `(first, second)` pairs as `first * width + second` (second < width),
     ascending."""
     pairs = np.sort(first.astype(np.int64) * width + second)
