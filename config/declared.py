@@ -163,6 +163,13 @@ SETTINGS: tuple[Setting, ...] = (
         "recently used frames are dropped with their facts (the newest is always kept).",
     ),
     Setting(
+        "web.figure_cache_bytes",
+        int,
+        256 * 1024 * 1024,
+        "Bytes of statistics figures kept in the store at most (with at most 500 entries); "
+        "past it the least recently kept go first, and a larger figure is not kept.",
+    ),
+    Setting(
         "analytics.snapshot_min_posts",
         int,
         50_000,

@@ -180,6 +180,7 @@ def check_settings(settings: Settings) -> None:
         "web.ops_page_size",
         "web.suggestions_page_size",
         "web.frame_cache_posts",
+        "web.figure_cache_bytes",
         "web.threads",
         "web.timeout",
         "web.send_timeout",

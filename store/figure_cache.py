@@ -6,7 +6,11 @@ the `state` it was computed in (`state()`: the change sequence, which every sync
 undo bumps, the persons version, which merges bump, and the persons marked as bots) and its
 value (JSON text, opaque here).  An entry of another state is never returned; putting one
 deletes every entry of an older state, so the table holds the figures of one state of the
-archive (and at most `MAX_ENTRIES` of them).
+archive: at most `MAX_ENTRIES` of them, and at most ``web.figure_cache_bytes`` (`put`'s
+`max_bytes`) of values, the least recently put dropped first.  A value is kept as UTF-8
+bytes (a BLOB: SQLite reads its length from the row's header, not its overflow pages, so
+the bound costs no read of the values; an entry of before is text, ASCII JSON, and goes with
+the next state).
 
 Readers look entries up on their own (read-only) connection.  A put uses a connection of its
 own that never waits for the store's one writer: while a sync writes, the figures are simply
@@ -25,6 +29,9 @@ from store import bots, frame_snapshots, identities
 logger = logging.getLogger(__name__)
 
 MAX_ENTRIES = 500
+MAX_BYTES = 256 * 1024 * 1024
+"""Default of ``web.figure_cache_bytes``: bytes of values kept at most (a 1M-message store's
+dashboards take ~0.2 MB each, so 500 entries stay under it)."""
 
 
 def state(conn: sqlite3.Connection) -> str:
@@ -43,12 +50,20 @@ def get(conn: sqlite3.Connection, key: str, current: str) -> str | None:
         ).fetchone()
     except sqlite3.OperationalError:  # a store from before the table (not migrated yet)
         return None
-    return str(row[0]) if row else None
+    if row is None:
+        return None
+    found = row[0]
+    return found.decode("utf-8") if isinstance(found, bytes) else str(found)
 
 
-def put(path: Path, key: str, current: str, value: str) -> bool:
+def put(path: Path, key: str, current: str, value: str, max_bytes: int = MAX_BYTES) -> bool:
     """Keep `value` for `key` in the state `current` (False: not kept, the store was busy
-    or is read-only to this process).  Never waits for another writer."""
+    or is read-only to this process, or the value alone is larger than `max_bytes`); older
+    entries go past `MAX_ENTRIES` or `max_bytes`.  Never waits for another writer."""
+    data = value.encode("utf-8")
+    if len(data) > max_bytes:
+        logger.debug("figures not kept: %d bytes, more than web.figure_cache_bytes", len(data))
+        return False
     try:
         conn = sqlite3.connect(path, isolation_level=None, timeout=0)
     except sqlite3.Error as exc:
@@ -69,9 +84,10 @@ def put(path: Path, key: str, current: str, value: str) -> bool:
             "INSERT INTO figure_cache (key, state, used, value) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (key) DO UPDATE SET state = excluded.state, used = excluded.used, "
             "value = excluded.value",
-            (key, current, used, value),
+            (key, current, used, data),
         )
         conn.execute("DELETE FROM figure_cache WHERE used <= ?", (int(used) - MAX_ENTRIES,))
+        conn.execute(_OVER_BYTES, (max_bytes,))
         conn.execute("COMMIT")
         return True
     except sqlite3.Error as exc:  # busy (a sync is writing), read-only file, no table yet
@@ -81,6 +97,14 @@ def put(path: Path, key: str, current: str, value: str) -> bool:
         return False
     finally:
         conn.close()
+
+
+_OVER_BYTES = (
+    "DELETE FROM figure_cache WHERE used <= (SELECT max(used) FROM (SELECT used, "
+    "sum(length(value)) OVER (ORDER BY used DESC) AS held FROM figure_cache) WHERE held > ?)"
+)
+"""The entries past the byte bound: every one from the newest whose value, with the newer
+ones', takes more than the bound (the one just put never does)."""
 
 
 def drop(conn: sqlite3.Connection) -> None:

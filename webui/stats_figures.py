@@ -33,7 +33,7 @@ from analytics.frame import Frame
 from analytics.scope import Scope
 from store import bots, figure_cache, merges, persons
 from webui.access import viewer
-from webui.extensions import get_store
+from webui.extensions import get_store, settings
 from webui.stats_params import Params, frame_of
 
 logger = logging.getLogger(__name__)
@@ -126,7 +126,8 @@ def kept(key: str, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         return hit
     # stored as the JSON twin would show it, and handed back the same way (tuples are lists)
     text = json.dumps(compute(), separators=(",", ":"))
-    if not figure_cache.put(store.path, key, current, text):
+    bound = settings()["web.figure_cache_bytes"]
+    if not figure_cache.put(store.path, key, current, text, bound):
         logger.debug("statistics figures not kept (store busy)")
     result: dict[str, Any] = json.loads(text)
     return result
