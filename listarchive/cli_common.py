@@ -97,10 +97,12 @@ def store_errors() -> Iterator[None]:
 
 def open_reader(settings: Settings) -> Store | None:
     """The store opened read-only, for a command that only reads (`lists`), when that answers
-    as `app.open_store` would; None when it must be opened for writing: no store yet, an older
-    schema still there (the read-only `Store` migrates one first, once), or lists or
-    communities in the settings file to apply.  A reader takes no write lock (a sync in
-    progress does not hold it up, except while it migrates) and leaves no log to checkpoint."""
+    as `app.open_store` would; None when it must be opened for writing: no store yet, or
+    lists or communities in the settings file to apply.  A store of an older schema is
+    migrated first by the read-only `Store` itself (a writing open, once, logged), so it is
+    read-only here after; the version is checked again all the same.  A reader takes no write
+    lock (a sync in progress does not hold it up, except while it migrates) and leaves no log
+    to checkpoint."""
     from store import files
     from store.schema import MIGRATIONS, current_version
     from store.store import Store

@@ -101,6 +101,15 @@ class Store(ListRows):
             if version == 0:
                 raise StoreError(f"{path} holds no store: run `listarchive sync` first")
             if version < len(MIGRATIONS):  # made by an older version: brought up to date once
+                # through a writer's open: this program's readers need the current schema
+                # (docs/architecture.md, "Read-only opens of an older store")
+                logger.info(
+                    "%s: schema %d is older than this program's %d: migrating it first (a "
+                    "writing open, once; it needs write access and may take minutes)",
+                    path,
+                    version,
+                    len(MIGRATIONS),
+                )
                 self.conn.close()
                 Store(path).close()
                 self.conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
