@@ -16,18 +16,18 @@ from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from operator import itemgetter
+from itertools import repeat
+from operator import is_, itemgetter
 from typing import Any, TypeVar, cast
 
 import numpy as np
 from numpy.typing import NDArray
 
 from analytics import periods
-from analytics.facts_columns import Columns, columns
+from analytics.facts_columns import Columns, columns, positions_by
 from analytics.frame import Frame, Post, held_posts, long_lived, on_drop, thaw
 
 CACHE_SIZE = 8
-_K = TypeVar("_K", int, str)
 _V = TypeVar("_V")
 _DATE, _THREAD, _PERSON, _PARENT = itemgetter(2), itemgetter(3), itemgetter(5), itemgetter(6)
 
@@ -137,6 +137,11 @@ class Facts:
         """the person replied to"""
         return self._view("parents", lambda: list(map(_PARENT, self.posts)))
 
+    @property
+    def parent_persons(self) -> NDArray[np.int64]:
+        """the person replied to, as an array (-1: not known)"""
+        return self._view("parent_persons", self._parent_persons)
+
     # flags, one byte a post (1: yes), for compress and sum (a list of bools: 8 bytes a post)
     @property
     def is_start(self) -> bytes:
@@ -160,6 +165,13 @@ class Facts:
         cols = self.columns
         order = np.argsort(cols.first_pos, kind="stable")  # persons in order of first post
         return dict(zip(cols.person_ids[order].tolist(), self._at(positions[order]), strict=True))
+
+    def _parent_persons(self) -> NDArray[np.int64]:
+        parents = self.parents
+        missing = np.fromiter(map(is_, parents, repeat(None)), np.bool_, len(parents))
+        found = np.array(parents, dtype=object)
+        found[missing] = -1
+        return found.astype(np.int64)
 
     def _first_replies(self) -> dict[str, Post]:
         cols = self.columns
@@ -246,25 +258,18 @@ def post_index(frame: Frame) -> PostIndex:
     found = facts(frame)
     if found.indexes:
         return found.indexes[0]
-    by_person: dict[int, array[int]] = {}
-    by_parent: dict[int, array[int]] = {}
-    by_thread: dict[str, array[int]] = {}
+    cols = found.columns
     with long_lived():
-        for i, post in enumerate(frame.posts):
-            _positions(by_person, post.person).append(i)
-            if post.parent_person is not None:
-                _positions(by_parent, post.parent_person).append(i)
-            _positions(by_thread, post.thread).append(i)
-        index = PostIndex(by_person, by_parent, by_thread)
+        persons, of_person = positions_by(cols.person)
+        parents, of_parent = positions_by(found.parent_persons, skip=-1)
+        threads, of_thread = positions_by(cols.thread)
+        index = PostIndex(
+            dict(zip(cols.person_ids[persons].tolist(), of_person, strict=True)),
+            dict(zip(parents, of_parent, strict=True)),
+            dict(zip(map(cols.thread_ids.__getitem__, threads), of_thread, strict=True)),
+        )
     found.indexes[:] = [index]
     return index
-
-
-def _positions(index: dict[_K, array[int]], key: _K) -> array[int]:
-    found = index.get(key)
-    if found is None:
-        found = index[key] = array("i")
-    return found
 
 
 def in_span(positions: Sequence[int], span: range) -> Sequence[int]:

@@ -9,7 +9,9 @@ per-person array is indexed by code.
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass
+from itertools import repeat
 from operator import itemgetter
 from typing import Any
 
@@ -173,3 +175,24 @@ def last_positions(codes: Codes, size: int) -> Ints:
     found = np.full(size, -1, np.int64)
     np.maximum.at(found, codes, np.arange(len(codes)))
     return found
+
+
+def positions_by(keys: Index, skip: int | None = None) -> tuple[list[int], list[array[int]]]:
+    """The distinct `keys` (but `skip`) in the order they first appear, and the positions of
+    each as an array of C ints, ascending (C-level: one sort, then a slice a key)."""
+    positions = np.arange(len(keys), dtype=np.intc)
+    if skip is not None:
+        kept = keys != skip
+        keys, positions = keys[kept], positions[kept]
+    order = np.argsort(keys, kind="stable")
+    ordered, grouped = keys[order], positions[order]
+    new = np.ones(len(ordered), np.bool_)
+    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    heads = np.flatnonzero(new)
+    tails = np.append(heads[1:], len(ordered))
+    by_first = np.argsort(grouped[heads], kind="stable")  # in the order keys first appear
+    heads, tails = heads[by_first], tails[by_first]
+    size = np.dtype(np.intc).itemsize
+    raw = grouped.tobytes()
+    slices = map(slice, (heads * size).tolist(), (tails * size).tolist())
+    return ordered[heads].tolist(), list(map(array, repeat("i"), map(raw.__getitem__, slices)))

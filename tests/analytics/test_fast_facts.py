@@ -47,6 +47,14 @@ def _frame_facts(frame: Frame) -> None:
             assert all(a is b for a, b in zip(mine.values(), theirs.values(), strict=True))
     for period in ("month", "quarter", "year"):
         assert facts.period_indexes(frame, period) == old_facts.period_indexes(frame, period)
+    index, old_index = facts.post_index(frame), old_facts.post_index(frame)
+    for name in ("by_person", "by_parent_person", "by_thread"):
+        mine, theirs = getattr(index, name), getattr(old_index, name)
+        assert mine == theirs and list(mine) == list(theirs), name
+        pairs = zip(mine.values(), theirs.values(), strict=True)
+        assert all(a.typecode == b.typecode for a, b in pairs), name
+    parents = [-1 if p is None else p for p in old.parents]
+    assert made.parent_persons.tolist() == parents
 
 
 def _outcomes(found: list[Any]) -> list[tuple[object, ...]]:
