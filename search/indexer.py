@@ -202,18 +202,27 @@ def _take_back(
     """The documents just written of messages hidden since their page was read (a purge in
     the web UI landing between `_changed` and the write, whose own delete came first) leave
     the index again.  A purge blanked the body the document was made from: it is kept
-    (`store.superseded`) for the delete to find it, then dropped."""
+    (`store.superseded`) for the delete to find it, then dropped; kept again and deleted once
+    more when the purge's own refresh dropped it in between (it drops its messages' kept
+    bodies after its delete: `_applied`)."""
     keys = [doc.key for doc in written]
     changed = _changed(store, seen, seqs, keys)
     hidden = sorted(removals.hidden_keys(store.conn, changed)) if changed else []
     if not hidden:
         return
     logger.info("%d message(s) removed while their page was indexed: deleted again", len(hidden))
-    if not store.readonly:
-        now = _current_seqs(store, hidden)
-        with store.transaction() as conn:
-            superseded.keep(conn, [(key, now[key], bodies[key]) for key in hidden if key in now])
-    backend.delete(hidden)
+    for attempt in (1, 2):
+        if not store.readonly:
+            now = _current_seqs(store, hidden)
+            kept = [(key, now[key], bodies[key]) for key in hidden if key in now]
+            with store.transaction() as conn:
+                superseded.keep(conn, kept)
+        try:
+            backend.delete(hidden)
+            break
+        except IndexOutOfStepError:
+            if attempt == 2 or store.readonly:
+                raise
     _applied(store, None, hidden)
 
 

@@ -190,3 +190,38 @@ def test_the_web_refresh_never_rebuilds_an_index_out_of_step(
     finally:
         backend.close()
         store.close()
+
+
+def test_a_purge_forgetting_the_kept_body_in_between_is_taken_out_all_the_same(
+    synced: Path, monkeypatch: pytest.MonkeyPatch, no_rebuild: list[str]
+) -> None:
+    """The purge's refresh drops its message's kept bodies after its delete: when that lands
+    between the catch-up keeping the body again and deleting its document, the catch-up keeps
+    it once more and deletes again (the refresh drops them once)."""
+    store = Store(synced / "store.db")
+    backend = SqliteFtsBackend(synced / "search-fts.db")
+    real_index, real_delete = backend.index, backend.delete
+    purges = _once(_web_purge(synced))
+    late: list[int] = []
+
+    def purge_then_write(docs: Any) -> int:
+        docs = list(docs)
+        if docs:
+            next(purges)
+        return real_index(docs)
+
+    def forget_then_delete(keys: Any) -> int:
+        keys = list(keys)
+        if not late and superseded.count(store.conn):  # the refresh's forget, late
+            late.append(superseded.forget(store.conn, keys))
+        return real_delete(keys)
+
+    monkeypatch.setattr(backend, "index", purge_then_write)
+    monkeypatch.setattr(backend, "delete", forget_then_delete)
+    try:
+        _catch_up_everything(synced, store, backend)
+        assert late == [1]
+        _check(synced, store, backend, no_rebuild)
+    finally:
+        backend.close()
+        store.close()
