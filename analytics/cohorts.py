@@ -7,13 +7,15 @@ which periods are shown and which posts count as activity.  Definitions: docs/an
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from itertools import compress
 
+import numpy as np
+
 from analytics import periods
 from analytics.facts import bounds, facts, inside, period_indexes
+from analytics.facts_columns import last_positions
 from analytics.frame import Frame, Post
 
 LAPSE_DAYS = 180
@@ -147,7 +149,9 @@ def newcomers(frame: Frame, limit: int | None = None) -> list[Newcomer]:
     found = facts(frame)
     within = inside(frame)
     _, low, high = bounds(frame)
-    counts = Counter(found.persons[low:high])
+    cols = found.columns  # posts inside the window per person, counted on the codes
+    window = np.bincount(cols.person[low:high], minlength=len(cols.person_ids))
+    counts = dict(zip(cols.person_ids.tolist(), window.tolist(), strict=True))
     chosen = sorted(
         (p for p in found.firsts.values() if within(p.date)),
         key=lambda p: (-p.date, -p.id),
@@ -175,18 +179,31 @@ def newcomers(frame: Frame, limit: int | None = None) -> list[Newcomer]:
 
 
 def _answered_after(frame: Frame, chosen: list[Post]) -> set[str]:
-    """Of the posts `chosen`, those after which another person posted in the same thread."""
+    """Of the first posts `chosen` (`facts.firsts`), those after which another person posted
+    in the same thread.
+
+    Post i of person P in thread T is answered when T's last post is by someone else than P
+    and comes after i, or when it is P's and T's last post by someone else comes after i:
+    per thread, its last post, that post's author and the last post of anyone else, from the
+    facts' columns (a walk over every later post before: 1.4-2.2 s at 1M)."""
     answered: set[str] = set()
     if not chosen:
         return answered
-    keys = {p.key for p in chosen}
-    pending: dict[str, list[Post]] = defaultdict(list)
-    begin = bisect_left(facts(frame).dates, min(p.date for p in chosen))
-    for post in frame.posts[begin:]:
-        waiting = pending.get(post.thread)
-        if waiting:
-            answered.update(w.key for w in waiting if w.person != post.person)
-            pending[post.thread] = [w for w in waiting if w.person == post.person]
-        if post.key in keys:
-            pending[post.thread].append(post)
+    cols = facts(frame).columns
+    thread = cols.thread
+    person = cols.person.astype(np.int64)
+    last = last_positions(thread, cols.threads)
+    last_author = person[last]  # per thread code
+    others = np.flatnonzero(person != last_author[thread])  # posts not by their thread's last
+    last_other = np.full(cols.threads, -1, np.int64)
+    found = last_positions(thread[others], cols.threads)
+    last_other[found >= 0] = others[found[found >= 0]]
+    code_of = dict(zip(cols.person_ids.tolist(), range(len(cols.person_ids)), strict=True))
+    for post in chosen:
+        code = code_of[post.person]
+        at = int(cols.first_pos[code])
+        t = int(thread[at])
+        after = last[t] if last_author[t] != code else last_other[t]
+        if after > at:
+            answered.add(post.key)
     return answered

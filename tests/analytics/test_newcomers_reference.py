@@ -1,0 +1,67 @@
+"""Newcomers' "answered" (`analytics.cohorts._answered_after`, issue 14 task PN: per thread
+its last post, that post's author and the last post of anyone else, from the facts' columns)
+equals the walk over every later post it replaced (kept below, from 7a3c40a) on random frames:
+threads ending with the newcomer's own posts, self-replies, windows, one post a thread."""
+
+from __future__ import annotations
+
+import random
+from bisect import bisect_left
+from collections import Counter, defaultdict
+
+import pytest
+
+from analytics import cohorts
+from analytics.facts import bounds, facts, inside
+from analytics.frame import Frame, Post
+from tests.analytics.framekit import build
+from tests.analytics.test_network_reference import _frame
+
+
+def _previous(frame: Frame, chosen: list[Post]) -> set[str]:
+    answered: set[str] = set()
+    if not chosen:
+        return answered
+    keys = {p.key for p in chosen}
+    pending: dict[str, list[Post]] = defaultdict(list)
+    begin = bisect_left(facts(frame).dates, min(p.date for p in chosen))
+    for post in frame.posts[begin:]:
+        waiting = pending.get(post.thread)
+        if waiting:
+            answered.update(w.key for w in waiting if w.person != post.person)
+            pending[post.thread] = [w for w in waiting if w.person == post.person]
+        if post.key in keys:
+            pending[post.thread].append(post)
+    return answered
+
+
+@pytest.mark.parametrize("seed", range(80))
+def test_answered_equals_the_walk(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = random.Random(seed)
+    frame = _frame(rng)
+    firsts = sorted(facts(frame).firsts.values(), key=lambda p: (-p.date, -p.id))
+    for chosen in (firsts, firsts[: rng.randint(0, 5)], rng.sample(firsts, len(firsts) // 2)):
+        assert cohorts._answered_after(frame, chosen) == _previous(frame, chosen)
+    rows = cohorts.newcomers(frame)
+    monkeypatch.setattr(cohorts, "_answered_after", _previous)
+    assert rows == cohorts.newcomers(frame)
+    # each newcomer's posts inside the window, as the Counter of the previous code counted
+    found, low, high = bounds(frame)
+    within = inside(frame)
+    counts = Counter(found.persons[low:high])
+    shown = [p for p in firsts if within(p.date)]
+    assert [r.messages for r in rows] == [counts[p.person] for p in shown]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_answered_among_posts_of_the_same_time(seed: int) -> None:
+    """Posts of one timestamp follow each other by id (the frame's order), as in the walk."""
+    rng = random.Random(seed)
+    rows: list[tuple[str, str, str, int | None]] = []
+    for number in range(1, rng.randint(2, 60)):
+        parent = rng.randint(1, number - 1) if number > 1 and rng.random() < 0.5 else None
+        when = rng.choice(["2020-01-01T10:00", "2020-01-01T11:00"])
+        rows.append((when, f"t{rng.randint(1, 3)}", rng.choice(["Ann", "Bob", "Cy"]), parent))
+    frame = build(rows)
+    firsts = list(facts(frame).firsts.values())
+    assert cohorts._answered_after(frame, firsts) == _previous(frame, firsts)
