@@ -16,7 +16,6 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import repeat
-from operator import attrgetter
 from typing import Any, NamedTuple, cast
 
 import numpy as np
@@ -33,8 +32,6 @@ from analytics.facts import (
 )
 from analytics.facts_columns import Ints
 from analytics.frame import Frame, Post
-
-_ID = attrgetter("id")
 
 
 class ThreadOutcome(NamedTuple):
@@ -277,9 +274,8 @@ def unanswered(
         cols = facts(frame).columns
         alone = np.flatnonzero(cols.reply_pos[codes.start : codes.stop] < 0) + codes.start
         starts = cols.start_pos[alone]
-        ids = np.fromiter(map(_ID, map(frame.posts.__getitem__, starts.tolist())), np.int64)
-        order = np.lexsort((-ids, -cols.dates[starts]))[:limit]
-        positions, alone = starts[order], alone[order]
+        # frame.posts are by (date, id): newest first, ties by the higher id, is the last first
+        positions, alone = starts[::-1][:limit], alone[::-1][:limit]
         newcomer = cols.is_first[positions].tolist()
         sizes = cols.sizes[alone].tolist()
         picked = list(zip(map(frame.posts.__getitem__, positions.tolist()), sizes, strict=True))
