@@ -48,7 +48,7 @@ MIGRATIONS: tuple[str, ...] = (
     # back by every web worker (issue 14, task FS: `store.frame_snapshots`); rows of another
     # state are dropped by the next put, every row by a removal
     """
-    CREATE TABLE frame_snapshots (
+    CREATE TABLE IF NOT EXISTS frame_snapshots (
         key TEXT PRIMARY KEY,
         state TEXT NOT NULL,
         value BLOB NOT NULL
