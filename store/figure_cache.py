@@ -116,7 +116,9 @@ def drop(conn: sqlite3.Connection) -> None:
 
 
 def clear(conn: sqlite3.Connection) -> int:
-    """Forget every entry (benchmarks measuring cold requests); returns how many."""
+    """Forget every entry and the frame snapshots (benchmarks measuring cold requests);
+    returns how many entries."""
     with conn:
         found = conn.execute("DELETE FROM figure_cache").rowcount
+        frame_snapshots.drop(conn)
     return int(found)

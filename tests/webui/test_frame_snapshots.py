@@ -25,7 +25,7 @@ from analytics.scope import Scope, resolve_scope
 from config.settings import load_settings
 from ingest.sources.mbox import MboxSource
 from ingest.sync import sync_list
-from store import bots, frame_snapshots, merges, removals
+from store import bots, figure_cache, frame_snapshots, merges, removals
 from store.store import Store
 from tests.support.webauth import login
 from tests.webui.conftest import PRIVATE, PUBLIC
@@ -371,6 +371,19 @@ def test_prepared_snapshots_spare_the_workers_the_load(
             answer = client.get(f"{path}.json" + (f"?{query}" if query else ""))
             assert answer.status_code == 200, name
             assert answer.get_json() == expected[name][1], name
+
+
+def test_benchmarks_clearing_the_figures_clear_the_snapshots(
+    data: Path, conn: sqlite3.Connection
+) -> None:
+    _write_all(conn)
+    assert _rows(data)
+    db = sqlite3.connect(data / "store.db")
+    try:
+        figure_cache.clear(db)  # bench/analytics.py, bench/stats_figures.py: cold = nothing kept
+    finally:
+        db.close()
+    assert _rows(data) == []
 
 
 def test_drop_without_the_table(tmp_path: Path) -> None:
