@@ -333,10 +333,12 @@ def _decode(blob: bytes, key: str, scope: Scope) -> Frame:
     )
 
 
-def _sections(data: memoryview, declared: list[list[Any]]) -> dict[str, tuple[str, bytes]]:
+def _sections(
+    data: memoryview, declared: list[list[Any]]
+) -> dict[str, tuple[str, bytes | memoryview]]:
     """Each section's type and bytes (a table of strings decompressed), checked against
     its declared sizes."""
-    found: dict[str, tuple[str, bytes]] = {}
+    found: dict[str, tuple[str, bytes | memoryview]] = {}
     offset = 0
     for name, typecode, stored, size in declared:
         stored, size = int(stored), int(size)
@@ -344,8 +346,9 @@ def _sections(data: memoryview, declared: list[list[Any]]) -> dict[str, tuple[st
             raise SnapshotError(f"section {name!r} past the end")
         part = data[offset : offset + stored]
         offset += stored
+        raw: bytes | memoryview
         if typecode == "s" and size == stored:
-            raw = bytes(part)
+            raw = part  # read in place, not copied
         elif typecode == "z":
             if size > MAX_EXPANSION * max(stored, 1):
                 raise SnapshotError(f"section {name!r}: {size} bytes declared in {stored}")
@@ -354,7 +357,7 @@ def _sections(data: memoryview, declared: list[list[Any]]) -> dict[str, tuple[st
             if len(raw) != size or unpacker.unconsumed_tail or not unpacker.eof:
                 raise SnapshotError(f"section {name!r} is not its declared size")
         elif typecode in (*_TYPECODES, "q") and size * array(typecode).itemsize == stored:
-            raw = bytes(part)
+            raw = part
         else:
             raise SnapshotError(f"section {name!r}: {typecode!r}, {size} values in {stored}")
         found[str(name)] = ("s" if typecode == "z" else str(typecode), raw)
@@ -363,7 +366,7 @@ def _sections(data: memoryview, declared: list[list[Any]]) -> dict[str, tuple[st
     return found
 
 
-def _column(section: tuple[str, bytes], count: int | None = None) -> array[int]:
+def _column(section: tuple[str, bytes | memoryview], count: int | None = None) -> array[int]:
     typecode, data = section
     if typecode not in (*_TYPECODES, "q"):
         raise SnapshotError("a table of strings where numbers belong")
@@ -376,11 +379,11 @@ def _column(section: tuple[str, bytes], count: int | None = None) -> array[int]:
     return values
 
 
-def _strings(section: tuple[str, bytes], count: int | None = None) -> list[str]:
+def _strings(section: tuple[str, bytes | memoryview], count: int | None = None) -> list[str]:
     typecode, data = section
-    if typecode != "s" or data[:1] not in (b"", b"\0"):
+    if typecode != "s" or bytes(data[:1]) not in (b"", b"\0"):
         raise SnapshotError("not a table of strings")
-    found = data.decode("utf-8", "surrogatepass").split("\0")[1:] if data else []
+    found = str(data, "utf-8", "surrogatepass").split("\0")[1:] if len(data) else []
     if count is not None and len(found) != count:
         raise SnapshotError(f"a table of {len(found)} strings, {count} declared")
     return found
