@@ -182,7 +182,7 @@ SETTINGS: tuple[Setting, ...] = (
         int,
         256 * 2**20,
         "Bytes the frame snapshots kept in the store may take in all (those of one state of "
-        "the archive; the least recently written are dropped past it). 0: no snapshots.",
+        "the archive; past it the smallest are dropped first). 0: no snapshots.",
     ),
     Setting(
         "web.prepared_meetings",

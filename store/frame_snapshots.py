@@ -6,9 +6,9 @@ worker, after a restart too, instead of loading it again.
 A row is a scope's key (its lists and access, as `analytics.frame` names it), the `state` it
 was loaded in (`state()`: the change sequence, which every sync, removal and undo bumps, and
 the persons version, which merges bump) and the snapshot's bytes (opaque here).  A row of
-another state is never returned; a put deletes every row of another state and then the
-least recently put ones past `max_bytes` in all, so the table holds the frames of one state
-of the archive, bounded.
+another state is never returned; a put deletes every row of another state and then, past
+`max_bytes` in all, the smallest others (the frames quickest to load again), so the table
+holds the frames of one state of the archive, bounded.
 
 As `store.figure_cache`: readers look rows up on their own connection; a put uses a
 connection of its own that never waits for the store's one writer (while a sync writes, the
@@ -64,15 +64,15 @@ def put(path: Path, key: str, current: str, value: bytes, max_bytes: int) -> boo
             conn.execute("ROLLBACK")
             return False
         conn.execute("DELETE FROM frame_snapshots WHERE state != ? OR key = ?", (current, key))
-        kept = conn.execute(
-            "SELECT rowid, length(value) FROM frame_snapshots ORDER BY rowid DESC"
+        kept = conn.execute(  # the smallest first: they cost the least to load again
+            "SELECT rowid, length(value) FROM frame_snapshots ORDER BY length(value), rowid"
         ).fetchall()
-        total = len(value)
-        for rowid, size in kept:  # the newest first: the oldest are dropped past the bound
-            total += int(size)
-            if total > max_bytes:
-                conn.execute("DELETE FROM frame_snapshots WHERE rowid <= ?", (rowid,))
+        total = len(value) + sum(int(size) for _rowid, size in kept)
+        for rowid, size in kept:
+            if total <= max_bytes:
                 break
+            conn.execute("DELETE FROM frame_snapshots WHERE rowid = ?", (rowid,))
+            total -= int(size)
         conn.execute(
             "INSERT INTO frame_snapshots (key, state, value) VALUES (?, ?, ?)",
             (key, current, value),

@@ -302,10 +302,19 @@ def test_bounds_and_a_busy_store(data: Path, conn: sqlite3.Connection) -> None:
     frame_snapshot.configure(0, len(blob) + 10)
     assert frame_snapshot.keep(conn, loaded, key)
     public = resolve_scope(conn, lists=[PUBLIC])
-    frame.load_frame(conn, public)  # written: the older one dropped to stay in the bound
-    assert [k for k, _s, _n in _rows(data)] == [
-        frame_snapshot.scope_key(conn, frame._cache_key(conn, public))
-    ]
+    frame.load_frame(conn, public)  # written: the other one dropped to stay in the bound
+    public_key = frame_snapshot.scope_key(conn, frame._cache_key(conn, public))
+    assert [k for k, _s, _n in _rows(data)] == [public_key]
+    small = _rows(data)[0][2]
+    frame_snapshot.configure(0, len(blob) + small + 10)
+    assert frame_snapshot.keep(conn, loaded, key)  # both fit
+    public_at = frame._cache_key(conn, public)
+    assert frame_snapshot.keep(conn, frame._load(conn, public), public_at)  # now the newest
+    assert len(_rows(data)) == 2
+    other = resolve_scope(conn, lists=[PRIVATE], include_private=True)
+    frame.load_frame(conn, other)  # the smallest other dropped, not the largest
+    assert public_key not in [k for k, _s, _n in _rows(data)]
+    assert frame_snapshot.scope_key(conn, key) in [k for k, _s, _n in _rows(data)]
     frame_snapshot.configure(0, 0)  # none read, none written
     _fresh()
     assert frame_snapshot.read(conn, public, frame._cache_key(conn, public)) is None
