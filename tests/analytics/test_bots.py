@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from analytics import activity, bots, cohorts, network, responses
+from analytics import activity, bot_columns, bots, cohorts, network, responses
 from analytics.frame import Frame, _without_bots, load_frame
 from analytics.scope import resolve_scope
 from ingest.sources.mbox import MboxSource
@@ -282,15 +282,15 @@ def test_the_scan_runs_without_the_cyclic_collector(
     """A million samples set off full collections (2-3 s of the 11-12 s at 1M): the scan and
     the scores run with the collector paused, and it is back on afterwards."""
     seen: list[bool] = []
-    scan = bots._samples
+    scan = bot_columns.scan
 
     def watched(
         conn: sqlite3.Connection, viewer: visibility.Visibility
-    ) -> tuple[list[bots.Sample], dict[int, tuple[str, ...]]]:
+    ) -> tuple[bot_columns.Posts, dict[int, tuple[str, ...]]]:
         seen.append(gc.isenabled())
         return scan(conn, viewer)
 
-    monkeypatch.setattr(bots, "_samples", watched)
+    monkeypatch.setattr(bot_columns, "scan", watched)
     bots.clear_cache()
     assert gc.isenabled()
     found = bots.scores(marked, visibility.for_reader(marked, include_private=True))
