@@ -121,6 +121,18 @@ class SnapshotError(ValueError):
     """Not a snapshot of the frame asked for (corrupt, foreign, another key or format)."""
 
 
+# what a blob that parses wrongly raises (RecursionError: a header nested past the JSON depth)
+_BROKEN = (
+    ValueError,
+    IndexError,
+    KeyError,
+    TypeError,
+    AttributeError,
+    OverflowError,
+    RecursionError,
+)
+
+
 def encode(frame: Frame, key: str) -> bytes | None:
     """`frame` (as loaded, bots in it) as bytes, or None when it cannot be written (a string
     holding a NUL, two posts with one key, a number not a 64-bit integer, another
@@ -252,7 +264,7 @@ def decode(blob: bytes, key: str, scope: Scope) -> Frame:
         return _decode(blob, key, scope)
     except SnapshotError:
         raise
-    except (ValueError, IndexError, KeyError, TypeError, zlib.error, struct.error) as exc:
+    except (*_BROKEN, zlib.error, struct.error) as exc:
         raise SnapshotError(f"not a frame snapshot: {type(exc).__name__}: {exc}") from exc
 
 

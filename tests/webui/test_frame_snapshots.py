@@ -253,6 +253,7 @@ def test_damaged_or_foreign_snapshots_are_ignored(
         "not one at all": b"\x80\x04garbage",
         "empty": b"",
         "a forged checksum, sizes past the end": _forged(blob, header_at),
+        "a forged checksum, a header nested past the parser": _nested(),
     }
     for what, value in bad.items():
         _replace(data, key, value)
@@ -285,6 +286,14 @@ def _forged(blob: bytes, header_at: int) -> bytes:
     header["sections"][5][3] += 1000  # the ids column: 1000 values more than it holds
     text = json.dumps(header).encode()
     body = struct.pack("<Q", len(text)) + text + blob[start + length :]
+    return frame_snapshot.MAGIC + struct.pack("<I", zlib.crc32(body)) + body
+
+
+def _nested() -> bytes:
+    import zlib
+
+    text = b"[" * 100_000
+    body = struct.pack("<Q", len(text)) + text
     return frame_snapshot.MAGIC + struct.pack("<I", zlib.crc32(body)) + body
 
 
