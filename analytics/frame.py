@@ -133,12 +133,18 @@ def _load(conn: sqlite3.Connection, scope: Scope) -> Frame:
     marks = ",".join("?" * len(scope.list_ids))
     on_lists: dict[int, tuple[int, ...]] = {}
     if scope.list_ids:
-        shared: dict[tuple[int, ...], tuple[int, ...]] = {}  # one tuple per combination
+        # one tuple per combination; most messages are on one list: its tuple, made once
+        single = {i: (i,) for i in scope.list_ids}
+        shared: dict[tuple[int, ...], tuple[int, ...]] = {t: t for t in single.values()}
         for message, list_id in conn.execute(
             f"SELECT message, list FROM memberships WHERE list IN ({marks})", scope.list_ids
         ):
-            both = tuple(sorted((*on_lists.get(message, ()), list_id)))
-            on_lists[message] = shared.setdefault(both, both)
+            found = on_lists.get(message)
+            if found is None:
+                on_lists[message] = single[list_id]
+            else:
+                both = tuple(sorted((*found, list_id)))
+                on_lists[message] = shared.setdefault(both, both)
     viewer = visibility.for_reader(conn, include_private=scope.include_private)
     gone = removals.hidden_keys(conn) if viewer.removals else frozenset()
     person_of: dict[int, int] = dict(conn.execute("SELECT id, person FROM identities").fetchall())
