@@ -187,7 +187,8 @@ def _load(conn: sqlite3.Connection, scope: Scope) -> Frame:
         ):
             parent_of[key] = person_of.get(identity, 0)
     posts = _with_parents(made, later, parent_of)
-    posts.sort(key=itemgetter(2, 0))  # by (date, id)
+    posts.sort(key=itemgetter(0))  # by id (read so: one pass), then stably by date:
+    posts.sort(key=itemgetter(2))  # by (date, id) without a key tuple a post
     person_ids = sorted(
         {p.person for p in posts} | {p.parent_person for p in posts if p.parent_person}
     )
