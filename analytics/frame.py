@@ -189,16 +189,15 @@ def _load(conn: sqlite3.Connection, scope: Scope) -> Frame:
     posts = _with_parents(made, later, parent_of)
     posts.sort(key=itemgetter(0))  # by id (read so: one pass), then stably by date:
     posts.sort(key=itemgetter(2))  # by (date, id) without a key tuple a post
-    person_ids = sorted(
-        {p.person for p in posts} | {p.parent_person for p in posts if p.parent_person}
-    )
+    answered = filter(None, map(itemgetter(6), posts))  # parent_person, when known
+    person_ids = sorted(set(map(itemgetter(5), posts)).union(answered))
     persons: dict[int, PersonRef] = {}
     for part, part_marks in _chunks(person_ids):
         for pid, key, name in conn.execute(
             f"SELECT id, key, name FROM persons WHERE id IN ({part_marks})", part
         ):
             persons[int(pid)] = PersonRef(int(pid), str(key), str(name))
-    threads = _threads(conn, viewer, {p.thread for p in posts})
+    threads = _threads(conn, viewer, set(map(itemgetter(3), posts)))
     names = {
         int(i): str(n)
         for i, n in conn.execute("SELECT id, name FROM lists")
