@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from itertools import compress
 
 import numpy as np
+from numpy.typing import NDArray
 
 from analytics import periods
-from analytics.facts import bounds, facts, inside, period_indexes
-from analytics.facts_columns import last_positions
+from analytics.facts import bounds, facts, inside, period_column, period_indexes
+from analytics.facts_columns import distinct_pairs, last_positions
 from analytics.frame import Frame, Post
 
 LAPSE_DAYS = 180
@@ -82,12 +83,15 @@ def cohort_counts(
     if lapse_days < 0:
         raise ValueError("lapse_days must not be negative")
     found, low, high = bounds(frame)
-    indexes = period_indexes(frame, period)[low:high]
+    cols = found.columns
+    indexes = period_column(found, period)[low:high]
     # newcomers: the period holds the person's first post in the scope (inside the window,
-    # hence in the period as the window clips it); lapsed: their last post
-    active = Counter(i for i, _ in set(zip(indexes, found.persons[low:high], strict=True)))
-    newcomers = Counter(compress(indexes, found.is_first[low:high]))
-    lapsed = Counter(compress(indexes, found.is_last[low:high]))
+    # hence in the period as the window clips it); lapsed: their last post; active: the
+    # distinct (period, person) pairs, counted on the columns
+    width = max(len(cols.person_ids), 1)
+    active = _counts(distinct_pairs(indexes, cols.person[low:high], width) // width)
+    newcomers = _counts(indexes[cols.is_first[low:high]])
+    lapsed = _counts(indexes[cols.is_last[low:high]])
     horizon = frame.posts[-1].date if frame.posts else 0
     rows = []
     for i in periods.span(frame, period):
@@ -103,6 +107,12 @@ def cohort_counts(
             )
         )
     return rows
+
+
+def _counts(values: NDArray[np.int64] | NDArray[np.int32]) -> Counter[int]:
+    """How often each value occurs (a Counter: 0 for the others)."""
+    found, counts = np.unique(values, return_counts=True)
+    return Counter(dict(zip(found.tolist(), counts.tolist(), strict=True)))
 
 
 def retention(frame: Frame, period: str = "month", horizon: int = HORIZON) -> Retention:

@@ -1,18 +1,20 @@
 """Newcomers' "answered" (`analytics.cohorts._answered_after`, issue 14 task PN: per thread
 its last post, that post's author and the last post of anyone else, from the facts' columns)
 equals the walk over every later post it replaced (kept below, from 7a3c40a) on random frames:
-threads ending with the newcomer's own posts, self-replies, windows, one post a thread."""
+threads ending with the newcomer's own posts, self-replies, windows, one post a thread.  And
+`cohort_counts` over the columns equals its Counters of before (kept below too)."""
 
 from __future__ import annotations
 
 import random
 from bisect import bisect_left
 from collections import Counter, defaultdict
+from itertools import compress
 
 import pytest
 
-from analytics import cohorts
-from analytics.facts import bounds, facts, inside
+from analytics import cohorts, periods
+from analytics.facts import bounds, facts, inside, period_indexes
 from analytics.frame import Frame, Post
 from tests.analytics.framekit import build
 from tests.analytics.test_network_reference import _frame
@@ -65,3 +67,36 @@ def test_answered_among_posts_of_the_same_time(seed: int) -> None:
     frame = build(rows)
     firsts = list(facts(frame).firsts.values())
     assert cohorts._answered_after(frame, firsts) == _previous(frame, firsts)
+
+
+def _previous_counts(frame: Frame, period: str, lapse_days: int) -> list[cohorts.CohortPeriod]:
+    """`cohorts.cohort_counts` of 7a3c40a (Counters over the per-post lists)."""
+    found, low, high = bounds(frame)
+    indexes = period_indexes(frame, period)[low:high]
+    active = Counter(i for i, _ in set(zip(indexes, found.persons[low:high], strict=True)))
+    newcomers = Counter(compress(indexes, found.is_first[low:high]))
+    lapsed = Counter(compress(indexes, found.is_last[low:high]))
+    horizon = frame.posts[-1].date if frame.posts else 0
+    rows = []
+    for i in periods.span(frame, period):
+        known = periods.end_ts(i, period) + lapse_days * cohorts.DAY <= horizon
+        rows.append(
+            cohorts.CohortPeriod(
+                periods.label(i, period),
+                periods.first_day(i, period),
+                active[i],
+                newcomers[i],
+                active[i] - newcomers[i],
+                lapsed[i] if known else None,
+            )
+        )
+    return rows
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_cohort_counts_equal_the_previous_code(seed: int) -> None:
+    frame = _frame(random.Random(seed))
+    for period in ("month", "quarter", "year"):
+        for lapse in (0, 30, cohorts.LAPSE_DAYS):
+            found = cohorts.cohort_counts(frame, period, lapse)
+            assert found == _previous_counts(frame, period, lapse)
