@@ -9,6 +9,7 @@ per-person array is indexed by code.
 
 from __future__ import annotations
 
+import logging
 from array import array
 from dataclasses import dataclass
 from itertools import repeat
@@ -19,6 +20,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from analytics.frame import Post
+
+logger = logging.getLogger(__name__)
 
 Ints = NDArray[np.int64]
 Codes = NDArray[np.int32]
@@ -109,7 +112,8 @@ def _thread_codes(posts: list[Post]) -> tuple[Codes, list[str]]:
         code_of = np.empty(count, np.int32)
         code_of[by_start] = np.arange(count, dtype=np.int32)
         return code_of[groups], thread_ids
-    values = list(map(_THREAD, posts))  # equal strings in several objects
+    logger.debug("equal thread ids in distinct strings: thread codes from a dict")
+    values = list(map(_THREAD, posts))
     distinct = list(dict.fromkeys(values))
     codes = dict(zip(distinct, range(len(distinct)), strict=True))
     return np.fromiter(map(codes.__getitem__, values), np.int32, n), distinct
