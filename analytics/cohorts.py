@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from itertools import compress
 
 import numpy as np
 from numpy.typing import NDArray
 
 from analytics import periods
-from analytics.facts import bounds, facts, inside, period_column, period_indexes
+from analytics.facts import Facts, bounds, facts, inside, period_column
 from analytics.facts_columns import distinct_pairs, last_positions
 from analytics.frame import Frame, Post
 
@@ -124,21 +123,40 @@ def retention(frame: Frame, period: str = "month", horizon: int = HORIZON) -> Re
         raise ValueError("horizon must not be negative")
     shown = periods.span(frame, period)
     found, low, high = bounds(frame)
-    indexes = period_indexes(frame, period)
-    cohort_of = {
-        found.persons[i]: indexes[i] for i in compress(range(low, high), found.is_first[low:high])
-    }
-    seen: dict[int, Counter[int]] = defaultdict(Counter)  # cohort -> offset -> persons
-    for person, index in set(zip(found.persons[low:high], indexes[low:high], strict=True)):
-        cohort = cohort_of.get(person)
-        if cohort is not None and index - cohort <= horizon:
-            seen[cohort][index - cohort] += 1
+    seen = _seen(found, period_column(found, period)[low:high], low, high, horizon)
     rows = []
     last = shown[-1] if shown else 0
     for cohort in sorted(seen):
         cells = tuple(seen[cohort][k] if cohort + k <= last else None for k in range(horizon + 1))
         rows.append(RetentionRow(periods.label(cohort, period), seen[cohort][0], cells))
     return Retention(period, horizon, tuple(rows), _curve(rows, horizon))
+
+
+def _seen(
+    found: Facts, indexes: NDArray[np.int32], low: int, high: int, horizon: int
+) -> dict[int, Counter[int]]:
+    """cohort -> offset (periods after the first post, up to `horizon`) -> persons posting
+    then, inside the window; a cohort is the period of a first post inside the window.
+    Counted on the columns: the distinct (period, person) pairs, each person's cohort."""
+    cols = found.columns
+    width = max(len(cols.person_ids), 1)
+    persons = cols.person[low:high]
+    firsts = cols.is_first[low:high]
+    cohort_of = np.full(width, -1, np.int64)
+    cohort_of[persons[firsts]] = indexes[firsts]
+    pairs = distinct_pairs(indexes, persons, width)
+    cohort = cohort_of[pairs % width]
+    offset = pairs // width - cohort
+    kept = (cohort >= 0) & (offset <= horizon)
+    cohort, offset = cohort[kept], offset[kept]
+    seen: dict[int, Counter[int]] = defaultdict(Counter)
+    if not len(cohort):
+        return seen
+    base = int(cohort.min())
+    cells, counts = np.unique((cohort - base) * (horizon + 1) + offset, return_counts=True)
+    for cell, n in zip(cells.tolist(), counts.tolist(), strict=True):
+        seen[base + cell // (horizon + 1)][cell % (horizon + 1)] = n
+    return seen
 
 
 def _curve(rows: list[RetentionRow], horizon: int) -> tuple[RetentionPoint, ...]:

@@ -14,7 +14,7 @@ from itertools import compress
 import pytest
 
 from analytics import cohorts, periods
-from analytics.facts import bounds, facts, inside, period_indexes
+from analytics.facts import bounds, facts, inside, period_column, period_indexes
 from analytics.frame import Frame, Post
 from tests.analytics.framekit import build
 from tests.analytics.test_network_reference import _frame
@@ -100,3 +100,30 @@ def test_cohort_counts_equal_the_previous_code(seed: int) -> None:
         for lapse in (0, 30, cohorts.LAPSE_DAYS):
             found = cohorts.cohort_counts(frame, period, lapse)
             assert found == _previous_counts(frame, period, lapse)
+
+
+def _previous_seen(frame: Frame, period: str, horizon: int) -> dict[int, Counter[int]]:
+    """The cohorts' cells of `cohorts.retention` at 7a3c40a (a set of (person, period))."""
+    found, low, high = bounds(frame)
+    indexes = period_indexes(frame, period)
+    cohort_of = {
+        found.persons[i]: indexes[i] for i in compress(range(low, high), found.is_first[low:high])
+    }
+    seen: dict[int, Counter[int]] = defaultdict(Counter)
+    for person, index in set(zip(found.persons[low:high], indexes[low:high], strict=True)):
+        cohort = cohort_of.get(person)
+        if cohort is not None and index - cohort <= horizon:
+            seen[cohort][index - cohort] += 1
+    return seen
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_retention_equals_the_previous_code(seed: int) -> None:
+    frame = _frame(random.Random(seed))
+    found, low, high = bounds(frame)
+    for period in ("month", "quarter", "year"):
+        column = period_column(found, period)[low:high]
+        for horizon in (0, 2, cohorts.HORIZON):
+            assert cohorts._seen(found, column, low, high, horizon) == _previous_seen(
+                frame, period, horizon
+            )
