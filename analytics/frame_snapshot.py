@@ -1,7 +1,7 @@
 """A loaded frame written compactly and read back into the same objects (issue 14, task FS).
 
-Loading a frame from SQL costs ~9-10 us of CPU a post (a million posts: ~9 s, paid by the
-first statistics request of every web worker); reading its snapshot ~1.3 us.  `encode`
+Loading a frame from SQL costs ~6.5 us of CPU a post (a million posts: ~6.5 s, paid by the
+first statistics request of every web worker); reading its snapshot ~1.2 us.  `encode`
 writes a frame's posts, persons and threads as columns of integers (`array`, each of the
 narrowest unsigned type its values fit) and tables of strings; `decode` makes the same
 `Frame` of them, equal to the one loaded from SQL field by field.  The snapshots are kept in
