@@ -228,24 +228,20 @@ def top_posters(frame: Frame, limit: int | None = 20) -> list[Poster]:
         order,
         started.tolist(),
         threads[picked].tolist(),
-        firsts.tolist(),
-        lasts.tolist(),
+        _isos(firsts),
+        _isos(lasts),
         newcomer.tolist(),
         strict=True,
     )
     return [
-        Poster(
-            (ref := frame.person(ids[c])).key,
-            ref.name,
-            counts[c],
-            n_started,
-            n_threads,
-            periods.iso(first_date) or "",
-            periods.iso(last_date) or "",
-            is_new,
-        )
-        for c, n_started, n_threads, first_date, last_date, is_new in rows
+        Poster((ref := frame.person(ids[c])).key, ref.name, counts[c], *row) for c, *row in rows
     ]
+
+
+def _isos(dates: Ints) -> list[str]:
+    """`periods.iso` of each date (the same text, formatted by numpy: whole seconds, UTC)."""
+    text: list[str] = np.datetime_as_string(dates.astype("datetime64[s]"), unit="s").tolist()
+    return [f"{day_and_time}+00:00" for day_and_time in text]
 
 
 def thread_counts(frame: Frame) -> ThreadCounts:
