@@ -17,6 +17,7 @@ from itertools import chain
 from typing import Any, TypeVar
 
 import numpy as np
+from numpy.typing import NDArray
 
 from analytics.facts import bounds, person_order
 from analytics.frame import Frame
@@ -70,20 +71,32 @@ class Network:
 
 
 def reply_counts(frame: Frame) -> tuple[Counter[tuple[int, int]], int, int]:
-    """(replier, replied-to) -> replies inside the window; plus reply posts and self-replies."""
+    """(replier, replied-to) -> replies inside the window, in the order the pairs first
+    occur; plus reply posts and self-replies.  Counted on the facts' columns."""
     found, low, high = bounds(frame)
-    pairs = Counter(zip(found.persons[low:high], found.parents[low:high], strict=True))
+    cols = found.columns
+    target = _targets(found.parents[low:high])
+    source = cols.person_ids[cols.person[low:high]]
+    known = target >= 0
+    to_other = known & (target != source)
+    replies, selfs = int(known.sum()), int((known & ~to_other).sum())
+    source, target = source[to_other], target[to_other]
     edges: Counter[tuple[int, int]] = Counter()
-    replies = selfs = 0
-    for (source, target), n in pairs.items():
-        if target is None:
-            continue
-        replies += n
-        if target == source:
-            selfs += n
-        else:
-            edges[(source, target)] = n
+    if not len(target):
+        return edges, replies, selfs
+    targets, rank = np.unique(target, return_inverse=True)
+    codes = cols.person[low:high][to_other].astype(np.int64)
+    _, first, counts = np.unique(codes * len(targets) + rank, return_index=True, return_counts=True)
+    order = np.argsort(first)  # the pairs in the order they first occur
+    at = first[order]
+    pairs = zip(source[at].tolist(), target[at].tolist(), strict=True)
+    edges.update(dict(zip(pairs, counts[order].tolist(), strict=True)))
     return edges, replies, selfs
+
+
+def _targets(parents: list[int | None]) -> NDArray[np.int64]:
+    """The replied-to person of each post, -1 for none."""
+    return np.fromiter((-1 if t is None else t for t in parents), np.int64, len(parents))
 
 
 def _top(keys: dict[K, tuple[Any, ...]], limit: int | None) -> list[K]:
@@ -146,7 +159,7 @@ def _bridging_threads(frame: Frame) -> Counter[int]:
     found, low, high = bounds(frame)
     cols = found.columns
     parents = found.parents[low:high]
-    target = np.fromiter((-1 if t is None else t for t in parents), np.int64, len(parents))
+    target = _targets(parents)
     person = cols.person[low:high].astype(np.int64)
     replies = (target >= 0) & (target != cols.person_ids[person])
     person, thread, target = person[replies], cols.thread[low:high][replies], target[replies]

@@ -54,3 +54,13 @@ def test_bridging_threads_equal_the_tuples(seed: int) -> None:
     frame = _frame(random.Random(seed))
     assert network._bridging_threads(frame) == network._bridging_pairs(frame)
     assert network._bridging_threads(frame) == old._bridging_threads(frame)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_reply_counts_equal_the_previous_code_in_order(seed: int) -> None:
+    """The pairs in the order they first occur (the rankings' last tie-break)."""
+    frame = _frame(random.Random(seed))
+    edges, replies, selfs = network.reply_counts(frame)
+    before, replies_before, selfs_before = old.reply_counts(frame)
+    assert list(edges.items()) == list(before.items())
+    assert (replies, selfs) == (replies_before, selfs_before)
