@@ -11,7 +11,7 @@ in tests/analytics/legacy/bots.py (tests/analytics/test_bot_columns.py).
 from __future__ import annotations
 
 import sqlite3
-from collections import Counter, defaultdict
+from collections import defaultdict
 from itertools import compress, repeat
 from typing import NamedTuple
 
@@ -51,19 +51,17 @@ def scan(
     """The visible dated posts, and per person the addresses and names they send with (every
     identity's value, then their three commonest names: ties to the first used)."""
     person_of: dict[int, int] = dict(conn.execute("SELECT id, person FROM identities").fetchall())
-    cursor = conn.execute(
-        "SELECT m.identity, m.from_name, m.date, m.key, m.thread_id, m.parent_key, "
-        f"m.parent_direct, m.subject FROM messages m WHERE {viewer.messages('m')}"
+    where = viewer.messages("m")
+    cursor = conn.execute(  # in the order of the messages' ids: the ties go to the first
+        "SELECT m.identity, m.date, m.key, m.thread_id, m.parent_key, m.parent_direct, "
+        f"m.subject FROM messages m WHERE {where} ORDER BY m.id"
     )
     posts = Posts([], [], [], [], [], [])
-    names: Counter[tuple[int, str]] = Counter()
     while rows := cursor.fetchmany(CHUNK):  # a chunk of rows at a time beside the columns
-        identity, name, dates, keys, thread, parent, direct, subject = zip(*rows, strict=True)
+        identity, dates, keys, thread, parent, direct, subject = zip(*rows, strict=True)
         del rows
-        persons = list(map(person_of.get, identity, repeat(0)))
-        names.update(zip(persons, map(str, name), strict=True))
         dated = [d is not None for d in dates]
-        posts.persons.extend(compress(persons, dated))
+        posts.persons.extend(map(person_of.get, compress(identity, dated), repeat(0)))
         posts.keys.extend(map(str, compress(keys, dated)))
         posts.dates.extend(int(d) for d in compress(dates, dated))
         posts.threads.extend(
@@ -74,23 +72,34 @@ def scan(
             for p, d in compress(zip(parent, direct, strict=True), dated)
         )
         posts.subjects.extend(map(str, compress(subject, dated)))
-    return posts, _senders(conn, names)
+    return posts, _senders(conn, where, person_of)
 
 
 def _senders(
-    conn: sqlite3.Connection, names: Counter[tuple[int, str]]
+    conn: sqlite3.Connection, where: str, person_of: dict[int, int]
 ) -> dict[int, tuple[str, ...]]:
+    """Per person: every identity's value, then the three names they sign the visible
+    messages with most (ties to the name used first: the smaller message id).  The names are
+    counted from the index `messages (identity, from_name)` (migration 18)."""
     senders: dict[int, tuple[str, ...]] = {}
     for person, value in conn.execute(
         "SELECT person, value FROM identities WHERE kind != 'unknown'"
     ):
         senders[int(person)] = (*senders.get(int(person), ()), str(value))
-    used: dict[int, list[tuple[str, int]]] = defaultdict(list)
-    for (person, name), n in names.items():  # each person's names in the order first used
-        used[person].append((name, n))
-    for person, counted in used.items():
-        commonest = sorted(counted, key=lambda item: -item[1])[:3]  # stable: ties stay first
-        senders[person] = (*senders.get(person, ()), *(name for name, _ in commonest))
+    used: dict[tuple[int, str], list[int]] = {}  # (person, name) -> [messages, first id]
+    for identity, name, count, first in conn.execute(
+        f"SELECT m.identity, m.from_name, COUNT(*), MIN(m.id) FROM messages m WHERE {where} "
+        "GROUP BY m.identity, m.from_name"
+    ):
+        held = used.setdefault((person_of.get(identity, 0), str(name)), [0, int(first)])
+        held[0] += int(count)
+        held[1] = min(held[1], int(first))
+    by_person: dict[int, list[tuple[int, int, str]]] = defaultdict(list)
+    for (person, name), (count, first) in used.items():
+        by_person[person].append((-count, first, name))
+    for person, counted in by_person.items():
+        commonest = sorted(counted)[:3]
+        senders[person] = (*senders.get(person, ()), *(name for _, _, name in commonest))
     return senders
 
 
