@@ -191,12 +191,7 @@ def _load(conn: sqlite3.Connection, scope: Scope) -> Frame:
     posts.sort(key=itemgetter(2))  # by (date, id) without a key tuple a post
     answered = filter(None, map(itemgetter(6), posts))  # parent_person, when known
     person_ids = sorted(set(map(itemgetter(5), posts)).union(answered))
-    persons: dict[int, PersonRef] = {}
-    for part, part_marks in _chunks(person_ids):
-        for pid, key, name in conn.execute(
-            f"SELECT id, key, name FROM persons WHERE id IN ({part_marks})", part
-        ):
-            persons[int(pid)] = PersonRef(int(pid), str(key), str(name))
+    persons = person_refs(conn, person_ids)
     threads = _threads(conn, viewer, set(map(itemgetter(3), posts)))
     names = {
         int(i): str(n)
@@ -204,6 +199,17 @@ def _load(conn: sqlite3.Connection, scope: Scope) -> Frame:
         if int(i) in scope.list_ids
     }
     return Frame(scope, posts, undated, persons, threads, names, undated_by=undated_by)
+
+
+def person_refs(conn: sqlite3.Connection, person_ids: list[int]) -> dict[int, PersonRef]:
+    """The key and display name of each person of `person_ids` (sorted), as stored now."""
+    persons: dict[int, PersonRef] = {}
+    for part, part_marks in _chunks(person_ids):
+        for pid, key, name in conn.execute(
+            f"SELECT id, key, name FROM persons WHERE id IN ({part_marks})", part
+        ):
+            persons[int(pid)] = PersonRef(int(pid), str(key), str(name))
+    return persons
 
 
 def _with_parents(made: list[Post], later: list[int], parent_of: dict[str, int]) -> list[Post]:

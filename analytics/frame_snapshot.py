@@ -33,7 +33,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from analytics.frame import Frame, PersonRef, Post, ThreadRef
+from analytics.frame import Frame, PersonRef, Post, ThreadRef, person_refs
 from analytics.scope import Scope
 from store import frame_snapshots, visibility
 
@@ -96,10 +96,14 @@ def read(conn: sqlite3.Connection, scope: Scope, cache_key: tuple[object, ...]) 
     if blob is None:
         return None
     try:
-        return decode(blob, key, scope)
+        found = decode(blob, key, scope)
     except SnapshotError as exc:
         logger.warning("frame snapshot of %s ignored: %s", scope.label, exc)
         return None
+    # the persons' names as stored now: a writer may rename persons without a new state
+    # (`store.identities.refresh_names`: stale names after a sync, new naming rules)
+    found.persons = person_refs(conn, sorted(found.persons))
+    return found
 
 
 def keep(conn: sqlite3.Connection, frame: Frame, cache_key: tuple[object, ...]) -> bool:

@@ -217,6 +217,27 @@ def test_no_snapshot_of_an_earlier_state_is_used(
     check("removal")
 
 
+def test_names_are_the_stored_ones(
+    data: Path, conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A person renamed without a new state of the archive (`identities.refresh_names`:
+    stale names after a sync, new naming rules on a writer's open) is named as stored now,
+    not as in the snapshot."""
+    scope = resolve_scope(conn, include_private=True)
+    first = frame.load_frame(conn, scope)  # written
+    person = next(iter(first.persons.values()))
+    _fresh()
+    db = sqlite3.connect(data / "store.db")
+    with db:
+        db.execute("UPDATE persons SET name = 'Renamed Person' WHERE id = ?", (person.id,))
+    db.close()
+    with monkeypatch.context() as patched:
+        _no_sql(patched)
+        again = frame.load_frame(conn, scope)
+    assert again.persons[person.id].name == "Renamed Person"
+    assert _fields(again) == _from_sql(conn, scope)
+
+
 def _blob_row(data: Path) -> tuple[str, str, bytes]:
     db = sqlite3.connect(data / "store.db")
     try:
