@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from config.settings import ConfigError, _parse_lists
+from config.settings import ConfigError
+from config.tables import parse_lists as _parse_lists
 from ingest.http import HttpFetcher
 from ingest.sources.base import Volume
 from ingest.sources.hyperkitty import (
