@@ -15,7 +15,6 @@ alone: the equivalence tests compare both).  CSV twins always compute from the f
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import logging
@@ -206,7 +205,7 @@ def person_rows() -> list[persons.PersonRow]:
     conn = get_store().conn
 
     def compute() -> dict[str, Any]:
-        return {"rows": [dataclasses.astuple(r) for r in persons.person_rows(conn)]}
+        return {"rows": [_fields(r) for r in persons.person_rows(conn)]}
 
     return _rows(kept(key_of("person-rows"), compute)["rows"])
 
@@ -230,7 +229,7 @@ def person_page(search: str, limit: int, offset: int) -> tuple[int, list[persons
             total, rows = persons.list_persons(
                 conn, search=search, limit=limit, offset=start, rows=person_rows()
             )
-            return {"total": total, "rows": [dataclasses.astuple(r) for r in rows]}
+            return {"total": total, "rows": [_fields(r) for r in rows]}
 
         return compute
 
@@ -249,6 +248,12 @@ def person_page(search: str, limit: int, offset: int) -> tuple[int, list[persons
     else:
         found = kept(key_of("person-page", limit, offset), page(offset))
     return int(found["total"]), _rows(found["rows"])
+
+
+def _fields(row: persons.PersonRow) -> tuple[Any, ...]:
+    """A row as the tuple `dataclasses.astuple` gave (its fields in order), without its deep
+    copy of each field: 1.6 s of the directory's 42,902 rows at 1M under a profile."""
+    return (row.key, row.name, row.messages, row.first, row.last, row.addresses)
 
 
 def _rows(found: list[list[Any]]) -> list[persons.PersonRow]:
