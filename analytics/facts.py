@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 
 from analytics import periods
 from analytics.facts_columns import Columns, columns, positions_by
-from analytics.frame import Frame, Post, held_posts, long_lived, on_drop, thaw
+from analytics.frame import Frame, Post, PostColumns, held_posts, long_lived, on_drop, thaw
 
 CACHE_SIZE = 8
 _V = TypeVar("_V")
@@ -209,8 +209,11 @@ _CACHE: OrderedDict[int, tuple[list[Post], Facts]] = OrderedDict()
 _LOCK = threading.Lock()
 
 
-def _compute(posts: list[Post]) -> Facts:
-    return Facts(posts, columns(posts), {})
+def _compute(posts: list[Post], given: PostColumns | None = None) -> Facts:
+    """`given`: the posts' fields as arrays (`Frame.columns`: a frame from its snapshot)."""
+    if given is None:
+        return Facts(posts, columns(posts), {})
+    return Facts(posts, columns(posts, given), {}, {"parent_persons": given.parent_persons})
 
 
 def facts(frame: Frame) -> Facts:
@@ -223,7 +226,7 @@ def facts(frame: Frame) -> Facts:
             _CACHE.move_to_end(key)
             return hit[1]
     with long_lived():  # out of the collector's passes (`analytics.frame.long_lived`)
-        found = _compute(frame.posts)
+        found = _compute(frame.posts, frame.columns)
     with _LOCK:
         _CACHE[key] = (frame.posts, found)  # holding the list keeps its id from being reused
         dropped = len(_CACHE) > CACHE_SIZE

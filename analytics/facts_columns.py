@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from analytics.frame import Post
+from analytics.frame import Post, PostColumns
 
 logger = logging.getLogger(__name__)
 
@@ -58,19 +58,25 @@ class Columns:
         return len(self.thread_ids)
 
 
-def columns(posts: list[Post]) -> Columns:
-    """The columns of `posts` (ordered by date, as in a frame)."""
+def columns(posts: list[Post], given: PostColumns | None = None) -> Columns:
+    """The columns of `posts` (ordered by date, as in a frame); `given`: the posts' fields
+    as arrays already (a frame read from its snapshot), not read back from the posts."""
     n = len(posts)
-    dates = np.fromiter(map(_DATE, posts), np.int64, n)
+    if given is None:
+        dates = np.fromiter(map(_DATE, posts), np.int64, n)
+        thread, thread_ids = _thread_codes(posts)
+        person_of = np.fromiter(map(_PERSON, posts), np.int64, n)
+    else:
+        dates, person_of = given.dates, given.persons
+        thread, thread_ids = _table_codes(given.threads, given.thread_table)
     days = (dates // 86400).astype(np.int32)  # 4 bytes a post, not 8: up to the year 5.8M
-    thread, thread_ids = _thread_codes(posts)
     is_start = np.zeros(n, np.bool_)
     if n:  # a code is new where the running maximum of the codes grows
         top = np.maximum.accumulate(thread)
         is_start[0] = True
         is_start[1:] = top[1:] > top[:-1]
     start_pos = np.flatnonzero(is_start).astype(np.int64)
-    person, person_ids = _person_codes(np.fromiter(map(_PERSON, posts), np.int64, n))
+    person, person_ids = _person_codes(person_of)
     first_pos = first_positions(person, len(person_ids))
     last_pos = last_positions(person, len(person_ids))
     is_first = np.zeros(n, np.bool_)
@@ -117,6 +123,17 @@ def _thread_codes(posts: list[Post]) -> tuple[Codes, list[str]]:
     distinct = list(dict.fromkeys(values))
     codes = dict(zip(distinct, range(len(distinct)), strict=True))
     return np.fromiter(map(codes.__getitem__, values), np.int32, n), distinct
+
+
+def _table_codes(groups: Ints, table: list[str]) -> tuple[Codes, list[str]]:
+    """`_thread_codes` of posts given as indexes into `table` (distinct ids; some may have
+    no post, as in a frame without bots' posts)."""
+    first = first_positions(groups.astype(np.int32), len(table))
+    present = np.flatnonzero(first >= 0)
+    by_start = present[np.argsort(first[present])]
+    code_of = np.full(len(table), -1, np.int32)
+    code_of[by_start] = np.arange(len(by_start), dtype=np.int32)
+    return code_of[groups], list(map(table.__getitem__, by_start.tolist()))
 
 
 def _person_codes(ids: Ints) -> tuple[Codes, Ints]:

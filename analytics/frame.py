@@ -36,6 +36,9 @@ from operator import itemgetter
 from sys import intern
 from typing import Any, NamedTuple
 
+import numpy as np
+from numpy.typing import NDArray
+
 from analytics.frame_memory import long_lived as long_lived
 from analytics.frame_memory import release_memory as release_memory
 from analytics.frame_memory import thaw as thaw
@@ -69,6 +72,30 @@ class ThreadRef(NamedTuple):  # a named tuple: a frame holds one a thread (quick
     root_key: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class PostColumns:
+    """Fields of a frame's posts as arrays (parallel to `posts`), as a frame read from its
+    snapshot has them (`analytics.frame_snapshot`): `analytics.facts_columns` takes them
+    instead of reading them back from a million `Post`s.  A frame loaded from SQL has none."""
+
+    dates: NDArray[np.int64]
+    persons: NDArray[np.int64]
+    threads: NDArray[np.int64]  # the index of the post's thread id in `thread_table`
+    thread_table: list[str]  # distinct thread ids
+    parent_persons: NDArray[np.int64]  # -1: None
+
+    def without(self, marked: frozenset[int]) -> PostColumns:
+        """The columns of the posts not by `marked`, replies to them answering nobody known
+        (what `_without_bots` makes of the posts)."""
+        bots_ = np.array(sorted(marked), np.int64)
+        kept = ~np.isin(self.persons, bots_)
+        parents = self.parent_persons[kept]
+        parents[np.isin(parents, bots_)] = -1
+        return PostColumns(
+            self.dates[kept], self.persons[kept], self.threads[kept], self.thread_table, parents
+        )
+
+
 @dataclass(slots=True)
 class Frame:
     scope: Scope
@@ -79,6 +106,7 @@ class Frame:
     list_names: dict[int, str]
     undated_by: dict[int, int] = field(default_factory=dict)  # undated posts per person
     bot_posts: int = 0  # dated posts by bots in the scope (left out unless include_bots)
+    columns: PostColumns | None = None  # the posts' fields as arrays (from a snapshot)
 
     def in_window(self) -> list[Post]:
         """The posts inside the scope's date window (a slice: posts are sorted by date)."""
@@ -103,6 +131,7 @@ class Frame:
             self.list_names,
             undated_by=self.undated_by,
             bot_posts=self.bot_posts,
+            columns=self.columns,
         )
 
     @property
@@ -251,6 +280,7 @@ def _without_bots(frame: Frame, marked: frozenset[int]) -> Frame:
         frame.list_names,
         undated_by={k: v for k, v in frame.undated_by.items() if k not in marked},
         bot_posts=bot_posts,
+        columns=None if frame.columns is None else frame.columns.without(marked),
     )
 
 

@@ -33,7 +33,9 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from analytics.frame import Frame, PersonRef, Post, ThreadRef, person_refs
+import numpy as np
+
+from analytics.frame import Frame, PersonRef, Post, PostColumns, ThreadRef, person_refs
 from analytics.scope import Scope
 from store import frame_snapshots, visibility
 
@@ -290,7 +292,8 @@ def _decode(blob: bytes, key: str, scope: Scope) -> Frame:
     table: list[Any] = [None, *_strings(sections["strings"])]
     thread_ids: list[Any] = [None, *_strings(sections["thread_ids"])]
     subjects = _strings(sections["subjects"])
-    numbers: list[int | None] = [None, *_column(sections["numbers"])]
+    number_column = _column(sections["numbers"])
+    numbers: list[int | None] = [None, *number_column]
     combos = [tuple(int(i) for i in c) for c in header["combos"]]
     ids, dates, thread_of, parents, people, parent_people, lists = (
         _column(sections[name], posts_n) for name in _COLUMNS
@@ -346,6 +349,29 @@ def _decode(blob: bytes, key: str, scope: Scope) -> Frame:
         threads,
         {int(i): str(n) for i, n in header["list_names"]},
         undated_by={int(p): int(c) for p, c in header["undated_by"]},
+        columns=_post_columns(dates, thread_of, people, parent_people, number_column, thread_ids),
+    )
+
+
+def _post_columns(
+    dates: array[int],
+    thread_of: array[int],
+    people: array[int],
+    parent_people: array[int],
+    numbers: array[int],
+    thread_ids: list[Any],
+) -> PostColumns:
+    """The posts' fields the facts read, as arrays of the snapshot's columns (the same
+    values its `Post`s hold: `numbers` is the table `people` index from 1, 0 for None)."""
+    number_of = np.empty(len(numbers) + 1, np.int64)
+    number_of[0] = -1
+    number_of[1:] = np.asarray(numbers, np.int64)
+    return PostColumns(
+        np.asarray(dates, np.int64),
+        number_of[np.asarray(people, np.intp)],
+        np.asarray(thread_of, np.int64) - 1,
+        thread_ids[1:],
+        number_of[np.asarray(parent_people, np.intp)],
     )
 
 
