@@ -172,6 +172,13 @@ def _curve(rows: list[RetentionRow], horizon: int) -> tuple[RetentionPoint, ...]
     return tuple(points)
 
 
+def newcomer_count(frame: Frame) -> int:
+    """How many persons `newcomers` lists without a limit (their first post in the scope is
+    inside the window), without making their rows."""
+    within = inside(frame)
+    return sum(1 for p in facts(frame).firsts.values() if within(p.date))
+
+
 def newcomers(frame: Frame, limit: int | None = None) -> list[Newcomer]:
     """Persons whose first post in the scope is inside the window, newest first."""
     found = facts(frame)

@@ -241,12 +241,13 @@ def people() -> ResponseReturnValue:
 
 def _people(frame: Frame, found: Params, hidden: set[str]) -> dict[str, Any]:
     everyone = [p for p in activity.top_posters(frame, None) if p.person not in hidden]
-    all_newcomers = cohorts.newcomers(frame)
+    # the newest `limit` rows only (each row is its own: the same as the first of them all)
+    newest = cohorts.newcomers(frame, found.limit)
     return {
         "totals": record(activity.totals(frame)),
         "posters": rows(everyone[: found.limit]),
-        "newcomers_total": len(all_newcomers),
-        "newcomers": rows(all_newcomers[: found.limit]),
+        "newcomers_total": cohorts.newcomer_count(frame),
+        "newcomers": rows(newest),
     }
 
 

@@ -127,3 +127,13 @@ def test_retention_equals_the_previous_code(seed: int) -> None:
             assert cohorts._seen(found, column, low, high, horizon) == _previous_seen(
                 frame, period, horizon
             )
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_newest_newcomers_are_the_first_of_them_all(seed: int) -> None:
+    """/stats/people makes the rows it shows and counts the others (`newcomer_count`)."""
+    frame = _frame(random.Random(seed))
+    every = cohorts.newcomers(frame)
+    assert cohorts.newcomer_count(frame) == len(every)
+    for limit in (1, 3, 50):
+        assert cohorts.newcomers(frame, limit) == every[:limit]
