@@ -342,6 +342,20 @@ SETTINGS: tuple[Setting, ...] = (
         "beyond shows the body's first words.",
     ),
     Setting(
+        "search.parallel_threads",
+        int,
+        2,
+        "Threads (each with its own connection) that score one relevance search of very many "
+        "matches in rowid ranges at once in the embedded index; 1 = one pass.",
+    ),
+    Setting(
+        "search.parallel_min_matches",
+        int,
+        100_000,
+        "Fewest matches of a relevance search without filters that the embedded index scores "
+        "in `search.parallel_threads` parts (same answers; fewer matches cost too little).",
+    ),
+    Setting(
         "store.compact_growth",
         float,
         1.25,

@@ -28,12 +28,22 @@ def open_backend(
     password: str = "",
     limits: QueryLimits = DEFAULT_LIMITS,
     text_limits: TextLimits = DEFAULT_TEXT_LIMITS,
+    parallel: tuple[int, int] = (2, 100_000),
 ) -> SearchBackend:
     """The backend `kind` ("sqlite" or "elasticsearch"); raises `SearchUnavailableError`.
 
-    Credentials are passed in by the caller, who reads them from the environment only."""
+    Credentials are passed in by the caller, who reads them from the environment only.
+    `parallel`: the embedded backend's threads and fewest matches of a split relevance
+    search (`search.fts_parallel`)."""
     if kind == "sqlite":
-        return SqliteFtsBackend(data_dir / SQLITE_FILENAME, limits=limits, text_limits=text_limits)
+        threads, min_matches = parallel
+        return SqliteFtsBackend(
+            data_dir / SQLITE_FILENAME,
+            limits=limits,
+            text_limits=text_limits,
+            parallel_threads=threads,
+            parallel_min_matches=min_matches,
+        )
     if kind == "elasticsearch":
         from search.elastic import ElasticBackend
 
@@ -71,4 +81,5 @@ def open_configured(settings: Settings) -> SearchBackend:
             max_indexed_bytes=settings["search.max_indexed_bytes"],
             max_snippet_bytes=settings["search.max_snippet_bytes"],
         ),
+        parallel=(settings["search.parallel_threads"], settings["search.parallel_min_matches"]),
     )

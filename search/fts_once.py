@@ -16,6 +16,7 @@ import sqlite3
 from search import fts_page
 from search.base import Sort
 from search.fts_page import Row
+from search.fts_parallel import Parts
 from search.fts_sql import BM25, FtsPlan, order_by
 from search.sqlite_schema import filter_index
 
@@ -119,11 +120,17 @@ def _few(conn: sqlite3.Connection, plan: FtsPlan, sort: Sort, wanted: int) -> bo
 
 
 def matched(
-    conn: sqlite3.Connection, plan: FtsPlan, sort: Sort, page: tuple[int, int]
+    conn: sqlite3.Connection,
+    plan: FtsPlan,
+    sort: Sort,
+    page: tuple[int, int],
+    parts: Parts | None = None,
 ) -> tuple[int, list[Row]]:
     """The total of the matches of `plan` (which has a MATCH) and the rows (`FIELDS`, id,
     score) of one page (limit, offset) of them; one pass of the matches when their count
-    costs more than holding them (`_counted`), else a count and the page (`matched_page`)."""
+    costs more than holding them (`_counted`), else a count and the page (`matched_page`),
+    a relevance page of very many matches scored in rowid ranges at once when `parts` says
+    so (`search.fts_parallel`)."""
     limit, offset = page
     source = fts_page.match_source(conn, plan)
     if 0 < limit and offset + limit <= fts_page._DEEP:
@@ -134,4 +141,13 @@ def matched(
     total = fts_page.matched_total(conn, plan, source)
     if limit == 0 or total <= offset:
         return total, []
+    if (
+        parts is not None
+        and sort == "relevance"
+        and offset + limit <= fts_page._DEEP
+        and parts.applies(plan, total)
+    ):
+        rows = parts.ranked(conn, plan, (limit, offset, total))
+        if rows is not None:
+            return total, rows
     return total, fts_page.matched_page(conn, plan, source, sort, (limit, offset, total))

@@ -183,9 +183,18 @@ def _cut(
                 (int(i), float(s)) for i, s in conn.execute(sql, (plan.match, *plan.params, last))
             ]
         top = [pair for pair in top if pair[1] <= last]
+    return keyed_rows(conn, top, page)
+
+
+def keyed_rows(
+    conn: sqlite3.Connection, top: list[tuple[int, float]], page: tuple[int, int, int]
+) -> list[Row]:
+    """The rows of the page (limit, offset, total) of `top`, (id, score) pairs that hold
+    every match scoring up to the page's last score: ordered by (score, key)."""
+    limit, offset, _ = page
     keys = _keys(conn, [doc_id for doc_id, _ in top])
     top.sort(key=lambda pair: (pair[1], keys.get(pair[0], b"")))
-    return _rows(conn, top[offset:wanted])
+    return _rows(conn, top[offset : offset + limit])
 
 
 def _sorted(conn: sqlite3.Connection, plan: FtsPlan, limit: int, offset: int) -> list[Row]:

@@ -49,6 +49,7 @@ from search.base import (
 )
 from search.cursor import decode_cursor, encode_cursor
 from search.fts_page import Row
+from search.fts_parallel import Parts
 from search.fts_sql import FtsPlan, build_plan
 from search.fts_texts import StoreTexts, TextSource, doc_row, page_bodies, sender_text, unindex
 from search.persons import resolve_query, sender_facet
@@ -114,8 +115,12 @@ class SqliteFtsBackend:
         limits: QueryLimits = DEFAULT_LIMITS,
         text_limits: TextLimits = DEFAULT_TEXT_LIMITS,
         texts: TextSource | None = None,
+        parallel_threads: int = 2,
+        parallel_min_matches: int = 100_000,
     ) -> None:
         self.path = path
+        self.parts = Parts(path, threads=parallel_threads, min_matches=parallel_min_matches)
+        """Connections and threads of the relevance searches split by rowid (`fts_parallel`)."""
         self.limits = limits
         self.text_limits = text_limits
         self.texts = texts if texts is not None else StoreTexts(path.parent / "store.db")
@@ -292,6 +297,7 @@ class SqliteFtsBackend:
 
     def close(self) -> None:
         with self._lock:
+            self.parts.close()
             self._conn.close()
             close = getattr(self.texts, "close", None)
             if close is not None:
@@ -363,7 +369,7 @@ class SqliteFtsBackend:
         limit: int,
         offset: int,
     ) -> tuple[int, list[Hit]]:
-        total, rows = fts_once.matched(conn, plan, sort, (limit, offset))
+        total, rows = fts_once.matched(conn, plan, sort, (limit, offset), self.parts)
         if not rows:
             return total, []
         return total, self._hits(conn, rows, phrases, lambda row: -float(row[9] or 0.0))
