@@ -267,3 +267,18 @@ def test_the_parts_are_opened_once_and_closed_with_the_backend(
     assert backend.parts._pool is None and backend.parts._conns == []
     with pytest.raises(sqlite3.ProgrammingError):
         conns[0].execute("SELECT 1")
+
+
+def test_the_settings_reach_the_backend(tmp_path: Path) -> None:
+    from config.settings import load_settings
+    from search.factory import open_configured
+
+    config = tmp_path / "listarchive.toml"
+    config.write_text("[search]\nparallel_threads = 3\nparallel_min_matches = 5000\n")
+    settings = load_settings(config, env={}, overrides={"data_dir": tmp_path})
+    backend = open_configured(settings)
+    try:
+        assert isinstance(backend, SqliteFtsBackend)
+        assert (backend.parts.threads, backend.parts.min_matches) == (3, 5000)
+    finally:
+        backend.close()
