@@ -23,15 +23,22 @@ answers: they score low whatever their subjects.
 from __future__ import annotations
 
 import gc
+import hashlib
+import json
+import logging
 import re
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 from typing import NamedTuple
 
-from store import bots, identities, visibility
+from store import bot_scores, bots, identities, visibility
+
+logger = logging.getLogger(__name__)
 
 MIN_POSTS = 10
 TEMPLATE_THREADS = 3
@@ -219,22 +226,113 @@ def _collector_off() -> Iterator[None]:
 
 def scores(conn: sqlite3.Connection, viewer: visibility.Visibility) -> list[BotScore]:
     """The scores of every person over the messages `viewer` may see (cached per store
-    file, change sequence, persons version and access)."""
+    file, change sequence, persons version and access; kept in the store for every other
+    process: `store.bot_scores`, `configure`)."""
     path = next((str(r[2]) for r in conn.execute("PRAGMA database_list") if r[1] == "main"), "")
     seq = conn.execute("SELECT value FROM meta WHERE key = 'change_seq'").fetchone()
     key = (path, seq[0] if seq else "0", identities.version(conn), viewer)
     with _LOCK:
         hit = _CACHE.get(key)
     if hit is None:
-        from analytics import bot_columns  # it imports this module
-
-        with _collector_off():
-            posts, senders = bot_columns.scan(conn, viewer)
-            hit = bot_columns.score_posts(posts, senders)
+        hit = _kept_or_computed(conn, path, viewer)
         with _LOCK:
             _CACHE.clear()  # one store and access at a time is what the pages ask for
             _CACHE[key] = hit
     return hit
+
+
+KEEP: dict[str, int] = {"max_bytes": 0}
+"""Bytes the kept scores may take with the frame snapshots (0: scores neither kept nor read:
+`configure`)."""
+_ALLOWED: list[Callable[[], bool]] = []
+
+
+def configure(max_bytes: int, allowed: Callable[[], bool] | None = None) -> None:
+    """Keep the scores in the store (`store.bot_scores`) within `max_bytes` (0: never);
+    `allowed`: whether they are kept and read for the current caller (the web UI's
+    ``BOT_SCORES_KEPT``)."""
+    KEEP["max_bytes"] = max_bytes
+    _ALLOWED[:] = [allowed] if allowed else []
+
+
+def _keeping(path: str) -> bool:
+    return bool(path) and KEEP["max_bytes"] > 0 and all(allowed() for allowed in _ALLOWED)
+
+
+@cache
+def _code_digest() -> str:
+    """The scoring code's digest (a kept score from other code is not this code's)."""
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for name in ("analytics/bots.py", "analytics/bot_columns.py", "store/visibility.py"):
+        digest.update(name.encode() + b"\0" + (root / name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def kept_key(viewer: visibility.Visibility) -> str:
+    """What kept scores depend on besides the state of the archive: the reader's access and
+    the scoring code."""
+    access = [viewer.include_private, sorted(viewer.hidden_lists), viewer.removals]
+    return json.dumps([access, _code_digest()], separators=(",", ":"))
+
+
+def _kept_or_computed(
+    conn: sqlite3.Connection, path: str, viewer: visibility.Visibility
+) -> list[BotScore]:
+    keeping = _keeping(path)
+    current = bot_scores.state(conn)  # before the scan: a change meanwhile is not kept
+    key = kept_key(viewer)
+    if keeping:
+        text = bot_scores.get(conn, key, current)
+        found = None if text is None else decode(text)
+        if found is not None:
+            return found
+        if text is not None:
+            logger.warning("kept bot scores ignored (damaged): computed again")
+    from analytics import bot_columns  # it imports this module
+
+    with _collector_off():
+        posts, senders = bot_columns.scan(conn, viewer)
+        computed = bot_columns.score_posts(posts, senders)
+    if keeping and not bot_scores.put(
+        Path(path), key, current, encode(computed), KEEP["max_bytes"]
+    ):
+        logger.debug("bot scores not kept (store busy, read-only or changed)")
+    return computed
+
+
+def encode(found: list[BotScore]) -> str:
+    """The scores as JSON text (`decode` reads them back equal)."""
+    rows = [[b.person, b.posts, b.score, b.signals, list(b.reasons), b.template] for b in found]
+    return json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
+
+
+def decode(text: str) -> list[BotScore] | None:
+    """The scores `encode` wrote, or None when `text` is not such a list (damaged)."""
+    try:
+        rows = json.loads(text)
+        return [_score(row) for row in rows] if isinstance(rows, list) else None
+    except (ValueError, TypeError, RecursionError):
+        return None
+
+
+def _score(row: object) -> BotScore:
+    if not isinstance(row, list) or len(row) != 6:
+        raise ValueError("not a score")
+    person, posts, value, signals, reasons, common = row
+    if not (
+        type(person) is int
+        and type(posts) is int
+        and type(value) is float
+        and isinstance(signals, dict)
+        and list(signals) == list(WEIGHTS)
+        and all(type(v) is float for v in signals.values())
+        and isinstance(reasons, list)
+        and all(isinstance(r, str) for r in reasons)
+        and isinstance(common, str)
+    ):
+        raise ValueError("not a score")
+    return BotScore(person, posts, value, dict(signals), tuple(reasons), common)
 
 
 def suggestions(

@@ -40,7 +40,8 @@ FACILITATOR = (
 
 
 def init_snapshots(app: Flask) -> None:
-    """The frame snapshots (`analytics.frame_snapshot`) as the settings say, used in a
+    """The frame snapshots (`analytics.frame_snapshot`) and the kept bot scores
+    (`analytics.bots.configure`) as the settings say, used in a
     request unless the application keeps nothing in the store: `FRAME_SNAPSHOTS` False in
     its config, or unset and `STATS_FIGURE_CACHE` False (benchmarks timing the
     computation, a read-only store)."""
@@ -50,6 +51,8 @@ def init_snapshots(app: Flask) -> None:
         settings["analytics.snapshot_max_bytes"],
         allowed=_snapshots_allowed,
     )
+    # the bot scores (task BS) are kept with the snapshots, within the same bound
+    bot_scores.configure(settings["analytics.snapshot_max_bytes"], allowed=_scores_allowed)
 
 
 def _snapshots_allowed() -> bool:
@@ -58,6 +61,15 @@ def _snapshots_allowed() -> bool:
         return True
     config = current_app.config
     return bool(config.get("FRAME_SNAPSHOTS", config.get("STATS_FIGURE_CACHE", True)))
+
+
+def _scores_allowed() -> bool:
+    """`BOT_SCORES_KEPT` in the application's config, `FRAME_SNAPSHOTS` (or
+    `STATS_FIGURE_CACHE`) when unset."""
+    if not has_app_context():
+        return True
+    config = current_app.config
+    return bool(config.get("BOT_SCORES_KEPT", _snapshots_allowed()))
 
 
 def _base_url(app: Flask) -> str | None:

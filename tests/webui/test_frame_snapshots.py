@@ -124,7 +124,8 @@ def _rows(data: Path) -> list[tuple[str, str, int]]:
     db = sqlite3.connect(data / "store.db")
     try:
         return db.execute(
-            "SELECT key, state, length(value) FROM frame_snapshots ORDER BY key"
+            "SELECT key, state, length(value) FROM frame_snapshots "
+            "WHERE key NOT LIKE 'bot-scores;%' ORDER BY key"  # the frames' rows (task BS)
         ).fetchall()
     finally:
         db.close()
