@@ -91,7 +91,8 @@ def cohort_counts(
     active = _counts(distinct_pairs(indexes, cols.person[low:high], width) // width)
     newcomers = _counts(indexes[cols.is_first[low:high]])
     lapsed = _counts(indexes[cols.is_last[low:high]])
-    horizon = frame.posts[-1].date if frame.posts else 0
+    dates = frame.date_range()  # the last post's date (its posts not made for it)
+    horizon = dates[1] if dates else 0
     rows = []
     for i in periods.span(frame, period):
         known = periods.end_ts(i, period) + lapse_days * DAY <= horizon

@@ -26,6 +26,7 @@ from numpy.typing import NDArray
 from analytics import periods
 from analytics.facts_columns import Columns, columns, positions_by
 from analytics.frame import Frame, Post, PostColumns, held_posts, long_lived, on_drop, thaw
+from analytics.frame_posts import PostSource
 
 CACHE_SIZE = 8
 _V = TypeVar("_V")
@@ -48,11 +49,16 @@ class Facts:
     below (lists parallel to `frame.posts`, dicts by thread and person) are made from them
     the first time they are read, for the metrics that count with Counters."""
 
-    posts: list[Post]
+    source: PostSource | list[Post]  # the frame's posts (made when a view reads them)
     columns: Columns
     by_period: dict[str, list[int]]  # period -> per post: its period index (filled on demand)
     views: dict[str, Any] = field(default_factory=dict)  # the properties below, once made
     indexes: list[PostIndex] = field(default_factory=list)  # `post_index`, made on demand
+
+    @property
+    def posts(self) -> list[Post]:
+        source = self.source
+        return source if isinstance(source, list) else source.get()
 
     def _view(self, name: str, make: Callable[[], _V]) -> _V:
         found = self.views.get(name)
@@ -205,30 +211,33 @@ class PostIndex:
     by_thread: dict[str, array[int]]
 
 
-_CACHE: OrderedDict[int, tuple[list[Post], Facts]] = OrderedDict()
+_CACHE: OrderedDict[int, tuple[PostSource, Facts]] = OrderedDict()
 _LOCK = threading.Lock()
 
 
-def _compute(posts: list[Post], given: PostColumns | None = None) -> Facts:
-    """`given`: the posts' fields as arrays (`Frame.columns`: a frame from its snapshot)."""
+def _compute(source: PostSource, given: PostColumns | None = None) -> Facts:
+    """`given`: the posts' fields as arrays (`Frame.columns`: a frame from its snapshot; its
+    posts are not made for the columns)."""
     if given is None:
-        return Facts(posts, columns(posts), {})
-    return Facts(posts, columns(posts, given), {}, {"parent_persons": given.parent_persons})
+        return Facts(source, columns(source.get()), {})
+    made = columns(None, given)
+    return Facts(source, made, {}, {"parent_persons": given.parent_persons})
 
 
 def facts(frame: Frame) -> Facts:
     """The shared facts of `frame`'s posts (cached per loaded frame: `load_frame` hands out the
-    same post list for every window of a scope until the store changes)."""
-    key = id(frame.posts)
+    same `PostSource` for every window of a scope until the store changes)."""
+    source = cast(PostSource, frame.source)
+    key = id(source)
     with _LOCK:
         hit = _CACHE.get(key)
-        if hit is not None and hit[0] is frame.posts:
+        if hit is not None and hit[0] is source:
             _CACHE.move_to_end(key)
             return hit[1]
     with long_lived():  # out of the collector's passes (`analytics.frame.long_lived`)
-        found = _compute(frame.posts, frame.columns)
+        found = _compute(source, frame.columns)
     with _LOCK:
-        _CACHE[key] = (frame.posts, found)  # holding the list keeps its id from being reused
+        _CACHE[key] = (source, found)  # holding the source keeps its id from being reused
         dropped = len(_CACHE) > CACHE_SIZE
         while len(_CACHE) > CACHE_SIZE:
             _CACHE.popitem(last=False)
@@ -238,9 +247,9 @@ def facts(frame: Frame) -> Facts:
 
 
 def _prune() -> None:
-    """Forget the facts of post lists that no cached frame holds any more (told by
+    """Forget the facts of posts that no cached frame holds any more (told by
     `analytics.frame` when it drops frames): they would keep the posts alive."""
-    held = {id(posts) for posts in held_posts()}
+    held = {id(source) for source in held_posts()}
     with _LOCK:
         for key in [key for key in _CACHE if key not in held]:
             del _CACHE[key]

@@ -58,15 +58,19 @@ class Columns:
         return len(self.thread_ids)
 
 
-def columns(posts: list[Post], given: PostColumns | None = None) -> Columns:
+def columns(posts: list[Post] | None, given: PostColumns | None = None) -> Columns:
     """The columns of `posts` (ordered by date, as in a frame); `given`: the posts' fields
-    as arrays already (a frame read from its snapshot), not read back from the posts."""
-    n = len(posts)
+    as arrays already (a frame read from its snapshot), not read back from the posts (which
+    are not needed then: None)."""
     if given is None:
+        if posts is None:
+            raise ValueError("columns of no posts and no given columns")
+        n = len(posts)
         dates = np.fromiter(map(_DATE, posts), np.int64, n)
         thread, thread_ids = _thread_codes(posts)
         person_of = np.fromiter(map(_PERSON, posts), np.int64, n)
     else:
+        n = len(given.dates)
         dates, person_of = given.dates, given.persons
         thread, thread_ids = _table_codes(given.threads, given.thread_table)
     days = (dates // 86400).astype(np.int32)  # 4 bytes a post, not 8: up to the year 5.8M

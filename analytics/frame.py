@@ -30,76 +30,33 @@ import sqlite3
 import threading
 from bisect import bisect_left
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from operator import itemgetter
-from sys import intern
-from typing import Any, NamedTuple
+from typing import cast
 
 import numpy as np
-from numpy.typing import NDArray
 
+from analytics import frame_sql
 from analytics.frame_memory import long_lived as long_lived
 from analytics.frame_memory import release_memory as release_memory
 from analytics.frame_memory import thaw as thaw
+from analytics.frame_posts import PersonRef as PersonRef
+from analytics.frame_posts import Post as Post
+from analytics.frame_posts import PostColumns as PostColumns
+from analytics.frame_posts import PostSource
+from analytics.frame_posts import ThreadRef as ThreadRef
+from analytics.frame_sql import person_refs as person_refs
 from analytics.scope import Scope
-from store import bots, identities, removals, thread_queries, visibility
-
-
-class Post(NamedTuple):
-    """One post of the scope (a named tuple: frames hold tens of thousands of them)."""
-
-    id: int
-    key: str
-    date: int  # seconds since the epoch, UTC
-    thread: str
-    parent: str | None  # the key of the message replied to
-    person: int
-    parent_person: int | None  # who is replied to (also on another list); None: not known
-    lists: tuple[int, ...]  # the scope's lists this post is on
-
-
-@dataclass(frozen=True, slots=True)
-class PersonRef:
-    id: int
-    key: str
-    name: str
-
-
-class ThreadRef(NamedTuple):  # a named tuple: a frame holds one a thread (quicker to make)
-    id: str
-    subject: str
-    root_key: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class PostColumns:
-    """Fields of a frame's posts as arrays (parallel to `posts`), as a frame read from its
-    snapshot has them (`analytics.frame_snapshot`): `analytics.facts_columns` takes them
-    instead of reading them back from a million `Post`s.  A frame loaded from SQL has none."""
-
-    dates: NDArray[np.int64]
-    persons: NDArray[np.int64]
-    threads: NDArray[np.int64]  # the index of the post's thread id in `thread_table`
-    thread_table: list[str]  # distinct thread ids
-    parent_persons: NDArray[np.int64]  # -1: None
-
-    def without(self, marked: frozenset[int]) -> PostColumns:
-        """The columns of the posts not by `marked`, replies to them answering nobody known
-        (what `_without_bots` makes of the posts)."""
-        bots_ = np.array(sorted(marked), np.int64)
-        kept = ~np.isin(self.persons, bots_)
-        parents = self.parent_persons[kept]
-        parents[np.isin(parents, bots_)] = -1
-        return PostColumns(
-            self.dates[kept], self.persons[kept], self.threads[kept], self.thread_table, parents
-        )
+from store import bots, identities
 
 
 @dataclass(slots=True)
 class Frame:
+    """`source`: the posts, by (date, id), as a list or a `PostSource` (made a source: every
+    frame of the same loaded one shares it); read them as `posts`."""
+
     scope: Scope
-    posts: list[Post]  # by (date, id)
+    source: PostSource | list[Post]
     undated: int
     persons: dict[int, PersonRef]
     threads: dict[str, ThreadRef]
@@ -107,6 +64,30 @@ class Frame:
     undated_by: dict[int, int] = field(default_factory=dict)  # undated posts per person
     bot_posts: int = 0  # dated posts by bots in the scope (left out unless include_bots)
     columns: PostColumns | None = None  # the posts' fields as arrays (from a snapshot)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.source, list):
+            self.source = PostSource(self.source)
+
+    @property
+    def posts(self) -> list[Post]:
+        """The posts by (date, id) (made now if the frame was read from its snapshot)."""
+        return cast(PostSource, self.source).get()
+
+    @property
+    def post_count(self) -> int:
+        return len(self.source)
+
+    def date_range(self) -> tuple[int, int] | None:
+        """The dates of the first and last posts (None: no posts), from the columns when
+        the frame has them (its posts are not made for it)."""
+        if not len(self.source):
+            return None
+        if self.columns is not None:
+            dates = self.columns.dates
+            return int(dates[0]), int(dates[-1])
+        posts = self.posts
+        return posts[0].date, posts[-1].date
 
     def in_window(self) -> list[Post]:
         """The posts inside the scope's date window (a slice: posts are sorted by date)."""
@@ -124,7 +105,7 @@ class Frame:
         """The same posts seen through another date window (same lists)."""
         return Frame(
             scope,
-            self.posts,
+            self.source,
             self.undated,
             self.persons,
             self.threads,
@@ -144,133 +125,37 @@ def _date_of(post: Post) -> int:
     return post.date
 
 
-_POSTS = """
-SELECT m.id, m.key, m.date, m.thread_id, m.parent_key, m.identity, m.parent_direct
-FROM messages m INDEXED BY messages_frame
-"""
-
-
-def _chunks(values: list[Any], size: int = 900) -> Iterator[tuple[list[Any], str]]:
-    for start in range(0, len(values), size):
-        part = values[start : start + size]
-        yield part, ",".join("?" * len(part))
-
-
 def _load(conn: sqlite3.Connection, scope: Scope) -> Frame:
-    undated = 0
-    undated_by: dict[int, int] = {}
-    marks = ",".join("?" * len(scope.list_ids))
-    on_lists: dict[int, tuple[int, ...]] = {}
-    if scope.list_ids:
-        # one tuple per combination; most messages are on one list: its tuple, made once
-        single = {i: (i,) for i in scope.list_ids}
-        shared: dict[tuple[int, ...], tuple[int, ...]] = {t: t for t in single.values()}
-        for message, list_id in conn.execute(
-            f"SELECT message, list FROM memberships WHERE list IN ({marks})", scope.list_ids
-        ):
-            found = on_lists.get(message)
-            if found is None:
-                on_lists[message] = single[list_id]
-            else:
-                both = tuple(sorted((*found, list_id)))
-                on_lists[message] = shared.setdefault(both, both)
-    viewer = visibility.for_reader(conn, include_private=scope.include_private)
-    gone = removals.hidden_keys(conn) if viewer.removals else frozenset()
-    person_of: dict[int, int] = dict(conn.execute("SELECT id, person FROM identities").fetchall())
-    parent_of: dict[str, int] = {}  # key -> author, for every message of the scope
-    made: list[Post] = []
-    later: list[int] = []  # replies read before their parent (parent_person: parent_direct)
-    # One pass over the covering index (cheaper than a join, even for a single list), each row
-    # made into its post at once: the rows are never all held, so the objects a post keeps
-    # (its id, date and key) are not spread among freed ones the heap cannot give back.
-    for mid, key, date, thread, parent, identity, direct in conn.execute(_POSTS):
-        lists = on_lists.get(mid)
-        if lists is None or key in gone:
-            continue
-        key = intern(key)  # one string per key, thread and parent across every frame
-        person = person_of.get(identity, 0)
-        parent_of[key] = person
-        if date is None or thread is None:
-            if date is None:
-                undated += 1
-                undated_by[person] = undated_by.get(person, 0) + 1
-            continue
-        if not parent:
-            made.append(Post(mid, key, date, intern(thread), None, person, None, lists))
-            continue
-        parent = intern(parent)
-        if parent in parent_of:  # its parent read already: who it answers is known
-            who = parent_of[parent] if direct != 0 else None
-        else:
-            later.append(len(made))
-            who = direct
-        made.append(Post(mid, key, date, intern(thread), parent, person, who, lists))
-    del on_lists
-    replies = map(made.__getitem__, later)
-    missing = sorted({p.parent for p in replies if p.parent and p.parent not in parent_of})
-    for part, part_marks in _chunks(missing):
-        for key, identity in conn.execute(
-            f"SELECT m.key, m.identity FROM messages m WHERE m.key IN ({part_marks}) "
-            f"AND {viewer.messages('m')}",
-            part,
-        ):
-            parent_of[key] = person_of.get(identity, 0)
-    posts = _with_parents(made, later, parent_of)
-    posts.sort(key=itemgetter(0))  # by id (read so: one pass), then stably by date:
-    posts.sort(key=itemgetter(2))  # by (date, id) without a key tuple a post
-    answered = filter(None, map(itemgetter(6), posts))  # parent_person, when known
-    person_ids = sorted(set(map(itemgetter(5), posts)).union(answered))
-    persons = person_refs(conn, person_ids)
-    threads = _threads(conn, viewer, set(map(itemgetter(3), posts)))
-    names = {
-        int(i): str(n)
-        for i, n in conn.execute("SELECT id, name FROM lists")
-        if int(i) in scope.list_ids
-    }
+    """The frame of `scope` read from the messages (`analytics.frame_sql`)."""
+    posts, undated, persons, threads, names, undated_by = frame_sql.read(conn, scope)
     return Frame(scope, posts, undated, persons, threads, names, undated_by=undated_by)
-
-
-def person_refs(conn: sqlite3.Connection, person_ids: list[int]) -> dict[int, PersonRef]:
-    """The key and display name of each person of `person_ids` (sorted), as stored now."""
-    persons: dict[int, PersonRef] = {}
-    for part, part_marks in _chunks(person_ids):
-        for pid, key, name in conn.execute(
-            f"SELECT id, key, name FROM persons WHERE id IN ({part_marks})", part
-        ):
-            persons[int(pid)] = PersonRef(int(pid), str(key), str(name))
-    return persons
-
-
-def _with_parents(made: list[Post], later: list[int], parent_of: dict[str, int]) -> list[Post]:
-    """`made`'s posts (in place) with who each reply of `later` (those read before their
-    parent) replies to, in place of the `parent_direct` `_load` kept there: a reply to a
-    message not in the archive, or not visible, replies to nobody (`parent` None); one to a
-    message the archive lacks (`parent_direct` 0) answers someone unknown (None)."""
-    for i in later:
-        post = made[i]
-        parent = post.parent
-        if parent is None or parent not in parent_of:
-            made[i] = post._replace(parent=None, parent_person=None)
-        else:
-            who = parent_of[parent] if post.parent_person != 0 else None
-            made[i] = post._replace(parent_person=who)
-    return made
 
 
 def _without_bots(frame: Frame, marked: frozenset[int]) -> Frame:
     """`frame` as the metrics see it: without the posts of the persons in `marked` (when the
-    scope excludes bots), and counting those posts either way (`bot_posts`)."""
-    bot_posts = sum(1 for p in frame.posts if p.person in marked) if marked else 0
+    scope excludes bots), and counting those posts either way (`bot_posts`).  A frame with
+    columns is filtered on them, its posts left to be made when read."""
+    cols = frame.columns
+    if not marked:
+        bot_posts = 0
+    elif cols is not None:
+        bot_posts = int(np.isin(cols.persons, np.array(sorted(marked), np.int64)).sum())
+    else:
+        bot_posts = sum(1 for p in frame.posts if p.person in marked)
     if frame.scope.include_bots or not marked:
         found = frame.with_scope(frame.scope)
         found.bot_posts = bot_posts
         return found
-    posts = [
-        p._replace(parent_person=None) if p.parent_person in marked else p
-        for p in frame.posts
-        if p.person not in marked
-    ]
-    kept = {p.thread for p in posts}
+    source = cast(PostSource, frame.source)
+    kept_cols = None if cols is None else cols.without(marked)
+    if kept_cols is None:
+        posts = PostSource(_posts_without(source.get(), marked))
+        kept = {p.thread for p in posts.get()}
+    else:
+        count = len(kept_cols.dates)
+        posts = PostSource(make=lambda: _posts_without(source.get(), marked), count=count)
+        table = kept_cols.thread_table
+        kept = set(map(table.__getitem__, np.unique(kept_cols.threads).tolist()))
     return Frame(
         frame.scope,
         posts,
@@ -280,38 +165,16 @@ def _without_bots(frame: Frame, marked: frozenset[int]) -> Frame:
         frame.list_names,
         undated_by={k: v for k, v in frame.undated_by.items() if k not in marked},
         bot_posts=bot_posts,
-        columns=None if frame.columns is None else frame.columns.without(marked),
+        columns=kept_cols,
     )
 
 
-def _threads(
-    conn: sqlite3.Connection, viewer: visibility.Visibility, wanted: set[str]
-) -> dict[str, ThreadRef]:
-    """Subject and root of the frame's threads as the reader sees them: the stored ones, or,
-    for a thread with messages the reader may not read, those of its first visible message."""
-    threads: dict[str, ThreadRef] = {}
-    for tid, subject, root in _thread_rows(conn, wanted):
-        if tid in wanted:
-            tid = intern(str(tid))
-            threads[tid] = ThreadRef(tid, intern(str(subject)), intern(root) if root else root)
-    if not viewer.hides_messages:
-        return threads
-    hidden = sorted(thread_queries.threads_with_hidden(conn, viewer) & wanted)
-    for tid, seen in thread_queries.thread_summaries(conn, viewer, hidden).items():
-        threads[tid] = ThreadRef(tid, seen.subject, seen.root_key)
-    return threads
-
-
-def _thread_rows(conn: sqlite3.Connection, wanted: set[str]) -> Iterator[tuple[str, str, Any]]:
-    """The rows of the threads `wanted` (and maybe others): looked up by id when they are
-    few of the threads (a small scope of a large archive), else all rows read in one pass."""
-    query = "SELECT thread_id, subject, root_key FROM threads"
-    total = int(conn.execute("SELECT count(*) FROM threads").fetchone()[0])
-    if len(wanted) * 4 >= total:
-        yield from conn.execute(query)
-        return
-    for part, part_marks in _chunks(sorted(wanted)):
-        yield from conn.execute(f"{query} WHERE thread_id IN ({part_marks})", part)
+def _posts_without(posts: list[Post], marked: frozenset[int]) -> list[Post]:
+    return [
+        p._replace(parent_person=None) if p.parent_person in marked else p
+        for p in posts
+        if p.person not in marked
+    ]
 
 
 _CACHE: OrderedDict[tuple[object, ...], Frame] = OrderedDict()
@@ -331,10 +194,11 @@ def on_drop(listener: Callable[[], None]) -> None:
     _ON_DROP.append(listener)
 
 
-def held_posts() -> list[list[Post]]:
-    """The distinct post lists of the cached frames (what derived caches may keep)."""
+def held_posts() -> list[PostSource]:
+    """The distinct posts of the cached frames (what derived caches are kept for)."""
     with _LOCK:
-        return list({id(frame.posts): frame.posts for frame in _CACHE.values()}.values())
+        found = {id(frame.source): frame.source for frame in _CACHE.values()}
+        return [cast(PostSource, source) for source in found.values()]
 
 
 def _cache_key(conn: sqlite3.Connection, scope: Scope) -> tuple[object, ...]:
@@ -362,7 +226,7 @@ def _held() -> int:
     """Posts held by the cached frames: a loaded frame's, and a frame without bots' only when
     its loaded frame (whose posts it shares) is not cached."""
     return sum(
-        0 if len(key) > _KEY_PARTS and key[:_KEY_PARTS] in _CACHE else len(frame.posts)
+        0 if len(key) > _KEY_PARTS and key[:_KEY_PARTS] in _CACHE else frame.post_count
         for key, frame in _CACHE.items()
     )
 

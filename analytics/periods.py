@@ -68,9 +68,10 @@ def span(frame: Frame, period: str) -> range:
     """The periods a dashboard shows: from the window's start (or the scope's first post) to
     its end (or the last post), clipped to the scope's first and last posts, so that a window
     reaching past the archive adds no empty periods.  Empty when nothing is in that range."""
-    if not frame.posts:
+    dates = frame.date_range()  # not the posts: a frame from its snapshot has not made them
+    if dates is None:
         return range(0)
-    first, last = frame.posts[0].date, frame.posts[-1].date
+    first, last = dates
     start, end = frame.scope.start_ts, frame.scope.end_ts
     low = max(first, start) if start is not None else first
     high = min(last, end - 1) if end is not None else last

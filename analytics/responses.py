@@ -48,11 +48,11 @@ class Outcomes(list[ThreadOutcome]):
     of `analytics.facts_columns`), so that `summary`, `by_period` and `unanswered` count on
     the columns.  A list changed after it was made must be passed as a plain `list(...)`."""
 
-    __slots__ = ("posts", "first", "after")
+    __slots__ = ("source", "first", "after")
 
-    def __init__(self, items: Iterable[ThreadOutcome], posts: list[Post], first: int, after: int):
+    def __init__(self, items: Iterable[ThreadOutcome], source: object, first: int, after: int):
         super().__init__(items)
-        self.posts, self.first, self.after = posts, first, after
+        self.source, self.first, self.after = source, first, after  # the frame's posts
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +108,7 @@ def outcomes(frame: Frame) -> list[ThreadOutcome]:
     )
     made = map(cast(Any, tuple.__new__), repeat(ThreadOutcome), rows)  # no Python per thread
     with _collector_off():  # its passes would cost 4x the making of the tuples
-        return Outcomes(made, posts, first, after)
+        return Outcomes(made, frame.source, first, after)
 
 
 @contextmanager
@@ -129,7 +129,7 @@ def _codes(frame: Frame, found: list[ThreadOutcome] | None) -> range | None:
         _, low, high = bounds(frame)
         first, after = np.searchsorted(facts(frame).columns.start_pos, (low, high)).tolist()
         return range(first, after)
-    if isinstance(found, Outcomes) and found.posts is frame.posts:
+    if isinstance(found, Outcomes) and found.source is frame.source:
         return range(found.first, found.after)
     return None
 
