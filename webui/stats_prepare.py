@@ -65,9 +65,9 @@ def _snapshots_allowed() -> bool:
 
 def _scores_allowed() -> bool:
     """`BOT_SCORES_KEPT` in the application's config, `FRAME_SNAPSHOTS` (or
-    `STATS_FIGURE_CACHE`) when unset."""
+    `STATS_FIGURE_CACHE`) when unset; outside an application (the CLI) never."""
     if not has_app_context():
-        return True
+        return False
     config = current_app.config
     return bool(config.get("BOT_SCORES_KEPT", _snapshots_allowed()))
 

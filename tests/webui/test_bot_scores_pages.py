@@ -22,10 +22,11 @@ from config.settings import load_settings
 from ingest.sources.mbox import MboxSource
 from ingest.sync import sync_list
 from store import bots as marks
+from store import visibility
 from store.store import Store
 from tests.conftest import PIPERMAIL
 from tests.support.webauth import create_account, login
-from webui import create_app
+from webui import create_app, stats_prepare
 
 MONTHS = "January February March April May June July August September October November December"
 URLS = ("/persons/bots", "/stats/people", "/stats/people?bots=include")
@@ -128,3 +129,27 @@ def test_pages_are_the_same_with_the_scores_kept_or_not(
     with monkeypatch.context() as patched:
         patched.setattr(bot_columns, "scan", _no_scan)
         assert _answers(_app(data, kept=True), data) == marked  # a mark keeps the scores
+
+
+def test_the_preparation_keeps_them_for_the_workers(
+    data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = _answers(_app(data, kept=False), data)
+    _forget_figures(data)
+    stats_prepare.prepare(_app(data, kept=True))
+    assert _kept_rows(data) == 1  # the facilitator's access (the anonymous pages score no bot)
+    _forget_figures(data)
+    with monkeypatch.context() as patched:
+        patched.setattr(bot_columns, "scan", _no_scan)
+        assert _answers(_app(data, kept=True), data) == expected
+
+
+def test_outside_an_application_nothing_is_kept(data: Path) -> None:
+    _app(data, kept=True)  # configures the keeping, as every web process does
+    conn = sqlite3.connect(data / "store.db")
+    try:
+        bots.clear_cache()
+        assert bots.scores(conn, visibility.for_reader(conn, include_private=True))
+    finally:
+        conn.close()
+    assert _kept_rows(data) == 0  # the CLI's and scripts' scores are their own
