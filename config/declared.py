@@ -344,9 +344,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "search.parallel_threads",
         int,
-        2,
+        1,
         "Threads (each with its own connection) that score one relevance search of very many "
-        "matches in rowid ranges at once in the embedded index; 1 = one pass.",
+        "matches in rowid ranges at once in the embedded index; 1 (the default) = one pass: no "
+        "wall time was saved on a 2-core host, even with one core idle (docs/scaling.md).",
     ),
     Setting(
         "search.parallel_min_matches",

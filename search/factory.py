@@ -28,7 +28,7 @@ def open_backend(
     password: str = "",
     limits: QueryLimits = DEFAULT_LIMITS,
     text_limits: TextLimits = DEFAULT_TEXT_LIMITS,
-    parallel: tuple[int, int] = (2, 100_000),
+    parallel: tuple[int, int] = (1, 100_000),
 ) -> SearchBackend:
     """The backend `kind` ("sqlite" or "elasticsearch"); raises `SearchUnavailableError`.
 

@@ -115,7 +115,7 @@ class SqliteFtsBackend:
         limits: QueryLimits = DEFAULT_LIMITS,
         text_limits: TextLimits = DEFAULT_TEXT_LIMITS,
         texts: TextSource | None = None,
-        parallel_threads: int = 2,
+        parallel_threads: int = 1,
         parallel_min_matches: int = 100_000,
     ) -> None:
         self.path = path
