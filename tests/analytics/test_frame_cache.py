@@ -58,8 +58,9 @@ def test_bound_drops_oldest_frame_and_its_facts(
     assert len(frame.held_posts()) == 1 and facts._CACHE
     assert _series(twisted_db, True) == expected[1]
     held = frame.held_posts()
-    assert len(held) == 1 and held[0] is not public.posts  # the public frame was dropped
-    assert all(entry[0] is not public.posts for entry in facts._CACHE.values())
+    # the public frame was dropped (held and the facts' cache are keyed on a frame's source)
+    assert len(held) == 1 and held[0] is not public.source
+    assert all(entry[0] is not public.source for entry in facts._CACHE.values())
     assert _series(twisted_db, False) == expected[0]  # loaded again, the same answer
     frame.set_cache_posts(1000)
     assert _series(twisted_db, True) == expected[1]
