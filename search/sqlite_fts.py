@@ -19,7 +19,7 @@ the store (`search.fts_texts`: ``docs.text_hash`` recognises the indexed ones; o
 body's are kept here, in ``docs.texts``).
 
 Indexed text is bounded (`search.snippets.TextLimits`: at most ``max_indexed_bytes`` of body
-text per message).  Snippets are made in Python (`search.snippets.make_snippet`) from the first
+text per message).  Snippets are made in Python (`search.fts_hits`) from the first
 ``max_snippet_bytes`` of ``body_own`` (then ``body_quoted``, then the subject), with matches
 wrapped in `HIGHLIGHT_START` (``\\x02``) and `HIGHLIGHT_END` (``\\x03``): FTS5's
 ``snippet()`` costs time quadratic in a column's length, which a big message turns into minutes.
@@ -33,9 +33,8 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -48,19 +47,14 @@ from search.base import (
     Sort,
 )
 from search.cursor import decode_cursor, encode_cursor
+from search.fts_hits import page_hits, public_only
 from search.fts_page import Row
 from search.fts_parallel import Parts
 from search.fts_sql import FtsPlan, build_plan
-from search.fts_texts import StoreTexts, TextSource, doc_row, page_bodies, sender_text, unindex
+from search.fts_texts import StoreTexts, TextSource, doc_row, sender_text, unindex
 from search.persons import resolve_query, sender_facet
 from search.query import DEFAULT_LIMITS, HIGHLIGHT_END, HIGHLIGHT_START, QueryLimits, parse_query
-from search.snippets import (
-    DEFAULT_TEXT_LIMITS,
-    TextLimits,
-    best_snippet,
-    bounded_doc,
-    highlight_phrases,
-)
+from search.snippets import DEFAULT_TEXT_LIMITS, TextLimits, bounded_doc, highlight_phrases
 from search.sqlite_facets import compute_facets
 from search.sqlite_schema import (
     LIVE,
@@ -83,24 +77,12 @@ logger = logging.getLogger(__name__)
 _CHUNK = 500
 
 
-def _public_only(conn: sqlite3.Connection, plan: FtsPlan) -> FtsPlan:
-    """`plan` restricted to public messages; unchanged (so just as fast) while the index
-    holds no private message, which the partial index `docs_private` answers at once."""
-    if conn.execute("SELECT 1 FROM docs WHERE private = 1 LIMIT 1").fetchone() is None:
-        return plan
-    where = "d.private = 0" if plan.where == "1" else f"({plan.where}) AND d.private = 0"
-    return FtsPlan(match=plan.match, where=where, params=plan.params, by_sender=False)
+def _relevance(row: Row) -> float:
+    return -float(row[9] or 0.0)
 
 
-def _snippet(
-    bodies: tuple[str, str] | None,
-    phrases: tuple[tuple[str, ...], ...],
-    subject: str,
-    max_bytes: int,
-) -> str:
-    own, quoted = bodies or ("", "")
-    # the start of both bodies (characters; best_snippet cuts them to bytes)
-    return best_snippet(own[:max_bytes], quoted[:max_bytes], phrases, subject, max_bytes)
+def _unscored(row: Row) -> float:
+    return 0.0
 
 
 class SqliteFtsBackend:
@@ -338,7 +320,7 @@ class SqliteFtsBackend:
             conn.execute("BEGIN")  # one snapshot for the count and the page
             try:
                 if not include_private:
-                    plan = _public_only(conn, plan)
+                    plan = public_only(conn, plan)
                 if plan.match is None:
                     total, hits = self._filtered(conn, plan, sort, limit, offset)
                 else:
@@ -372,7 +354,7 @@ class SqliteFtsBackend:
         total, rows = fts_once.matched(conn, plan, sort, (limit, offset), self.parts)
         if not rows:
             return total, []
-        return total, self._hits(conn, rows, phrases, lambda row: -float(row[9] or 0.0))
+        return total, page_hits(conn, rows, phrases, _relevance, self._texts())
 
     def _filtered(
         self, conn: sqlite3.Connection, plan: FtsPlan, sort: Sort, limit: int, offset: int
@@ -381,37 +363,4 @@ class SqliteFtsBackend:
         if limit == 0 or total <= offset:
             return total, []
         rows = fts_page.filtered_page(conn, plan, sort, (limit, offset, total))
-        return total, self._hits(conn, rows, (), lambda row: 0.0)
-
-    def _hits(
-        self,
-        conn: sqlite3.Connection,
-        rows: list[Row],
-        phrases: tuple[tuple[str, ...], ...],
-        score: Callable[[Row], float],
-    ) -> list[Hit]:
-        """The hits of a page of rows, with their snippets (bodies read for the page at once)."""
-        ids = [int(row[8] or 0) for row in rows]
-        keys = [(doc_id, str(row[0])) for doc_id, row in zip(ids, rows, strict=True)]
-        bodies = page_bodies(conn, keys, self._texts())
-        max_bytes = self.text_limits.max_snippet_bytes
-        return [
-            self._hit(row[:8], _snippet(bodies.get(i), phrases, str(row[3]), max_bytes), score(row))
-            for i, row in zip(ids, rows, strict=True)
-        ]
-
-    @staticmethod
-    def _hit(row: Row, snippet: str, score: float) -> Hit:
-        key, message_id, lists, subject, from_name, from_addr, date, thread_id = row
-        return Hit(
-            key=str(key),
-            message_id=str(message_id),
-            lists=tuple(name for name in str(lists).split("|") if name),
-            subject=str(subject),
-            from_name=str(from_name),
-            from_addr=str(from_addr),
-            date=datetime.fromtimestamp(date, UTC) if isinstance(date, int) else None,
-            thread_id=str(thread_id),
-            snippet=snippet,
-            score=score,
-        )
+        return total, page_hits(conn, rows, (), _unscored, self._texts())
