@@ -24,7 +24,7 @@ import logging
 import sqlite3
 from pathlib import Path
 
-from store import bots, frame_snapshots, identities
+from store import bots, frame_snapshots, identities, unwaited
 
 logger = logging.getLogger(__name__)
 
@@ -59,25 +59,12 @@ def get(conn: sqlite3.Connection, key: str, current: str) -> str | None:
 def put(path: Path, key: str, current: str, value: str, max_bytes: int = MAX_BYTES) -> bool:
     """Keep `value` for `key` in the state `current` (False: not kept, the store was busy
     or is read-only to this process, or the value alone is larger than `max_bytes`); older
-    entries go past `MAX_ENTRIES` or `max_bytes`.  Never waits for another writer."""
+    entries go past `MAX_ENTRIES` or `max_bytes`.  Never waits for another writer
+    (`store.unwaited`; figures name people and subjects: once dropped their bytes are
+    overwritten, as the store does for deleted content)."""
     data = value.encode("utf-8")
-    if len(data) > max_bytes:
-        logger.debug("figures not kept: %d bytes, more than web.figure_cache_bytes", len(data))
-        return False
-    try:
-        conn = sqlite3.connect(path, isolation_level=None, timeout=0)
-    except sqlite3.Error as exc:
-        logger.debug("figures not kept: %s", exc)
-        return False
-    try:
-        conn.execute("PRAGMA busy_timeout = 0")
-        # figures name people and subjects: once dropped (a purge, a removal, a newer state)
-        # their bytes are overwritten, as the store does for deleted content
-        conn.execute("PRAGMA secure_delete = ON")
-        conn.execute("BEGIN IMMEDIATE")
-        if state(conn) != current:  # the archive changed while the figures were computed
-            conn.execute("ROLLBACK")
-            return False
+
+    def statements(conn: sqlite3.Connection) -> None:
         conn.execute("DELETE FROM figure_cache WHERE state != ?", (current,))
         used = conn.execute("SELECT coalesce(max(used), 0) + 1 FROM figure_cache").fetchone()[0]
         conn.execute(
@@ -88,15 +75,8 @@ def put(path: Path, key: str, current: str, value: str, max_bytes: int = MAX_BYT
         )
         conn.execute("DELETE FROM figure_cache WHERE used <= ?", (int(used) - MAX_ENTRIES,))
         conn.execute(_OVER_BYTES, (max_bytes,))
-        conn.execute("COMMIT")
-        return True
-    except sqlite3.Error as exc:  # busy (a sync is writing), read-only file, no table yet
-        logger.debug("figures not kept: %s", exc)
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        return False
-    finally:
-        conn.close()
+
+    return unwaited.write(path, "figures", len(data), max_bytes, current, state, statements)
 
 
 _OVER_BYTES = (

@@ -22,7 +22,7 @@ import logging
 import sqlite3
 from pathlib import Path
 
-from store import identities
+from store import identities, unwaited
 
 logger = logging.getLogger(__name__)
 
@@ -47,22 +47,9 @@ def get(conn: sqlite3.Connection, key: str, current: str) -> bytes | None:
 def put(path: Path, key: str, current: str, value: bytes, max_bytes: int) -> bool:
     """Keep `value` for `key` in the state `current` (False: not kept: larger than
     `max_bytes`, the store busy, read-only to this process or in another state).  Never
-    waits for another writer."""
-    if len(value) > max_bytes:
-        logger.info("frame snapshot not kept: %d bytes, the limit is %d", len(value), max_bytes)
-        return False
-    try:
-        conn = sqlite3.connect(path, isolation_level=None, timeout=0)
-    except sqlite3.Error as exc:
-        logger.debug("frame snapshot not kept: %s", exc)
-        return False
-    try:
-        conn.execute("PRAGMA busy_timeout = 0")
-        conn.execute("PRAGMA secure_delete = ON")
-        conn.execute("BEGIN IMMEDIATE")
-        if state(conn) != current:  # the archive changed while the frame was loaded
-            conn.execute("ROLLBACK")
-            return False
+    waits for another writer (`store.unwaited`)."""
+
+    def statements(conn: sqlite3.Connection) -> None:
         conn.execute("DELETE FROM frame_snapshots WHERE state != ? OR key = ?", (current, key))
         kept = conn.execute(  # the smallest first: they cost the least to load again
             "SELECT rowid, length(value) FROM frame_snapshots ORDER BY length(value), rowid"
@@ -77,15 +64,8 @@ def put(path: Path, key: str, current: str, value: bytes, max_bytes: int) -> boo
             "INSERT INTO frame_snapshots (key, state, value) VALUES (?, ?, ?)",
             (key, current, value),
         )
-        conn.execute("COMMIT")
-        return True
-    except sqlite3.Error as exc:  # busy (a sync is writing), read-only file, no table yet
-        logger.debug("frame snapshot not kept: %s", exc)
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        return False
-    finally:
-        conn.close()
+
+    return unwaited.write(path, "frame snapshot", len(value), max_bytes, current, state, statements)
 
 
 def drop(conn: sqlite3.Connection) -> None:
