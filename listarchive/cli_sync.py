@@ -26,6 +26,12 @@ STORE_FULL_EXIT = 3
     help="Fetch and parse again the volumes that failed, even if unchanged since (a volume "
     "that failed over a limit is retried anyway once that limit is raised).",
 )
+@click.option(
+    "--no-prepare",
+    is_flag=True,
+    help="Do not compute the statistics dashboards into the store after a run that stored "
+    "messages (as the scheduler does); their first visitor computes them.",
+)
 @click.pass_context
 def sync(
     ctx: click.Context,
@@ -33,11 +39,12 @@ def sync(
     as_json: bool,
     workers: int | None,
     retry_failed: bool,
+    no_prepare: bool,
 ) -> None:
     """Fetch, parse, store, thread and index lists (all lists when none is named)."""
     import json
 
-    from listarchive import app, reports, syncing
+    from listarchive import app, preparing, reports, syncing
     from store import unindexable
     from store.errors import StoreFullError
     from store.redact import redact
@@ -58,6 +65,9 @@ def sync(
             ctx.exit(STORE_FULL_EXIT)
         skipped = unindexable.listed(store.conn, mark, limit=1000)  # by this run's catch-up
     summaries, indexed, index_error = outcome.summaries, outcome.indexed, outcome.index_error
+    prepared = None  # after the store is closed, as the scheduler's (never fails the sync)
+    if not no_prepare and preparing.AFTER_CLI_SYNC and preparing.stored_messages(summaries):
+        prepared = preparing.prepare_statistics(settings)
     if as_json:
         click.echo(
             redact(  # a stored URL's credentials are never shown
@@ -68,6 +78,7 @@ def sync(
                         "index_error": index_error,
                         "not_indexable": [{"key": k.key, "reason": k.reason} for k in skipped],
                         "compaction": outcome.compaction,
+                        "statistics": None if prepared is None else prepared.as_dict(),
                     },
                     indent=2,
                 )
@@ -86,6 +97,8 @@ def sync(
                 f"{skipped[0].key}: "
                 f"{skipped[0].reason}); `listarchive check` lists them"
             )
+        if prepared is not None:
+            click.echo(prepared.line(), err=bool(prepared.error))
     attention = any(s.needs_attention for s in summaries) or skipped
     if not all(s.clean for s in summaries) or index_error or attention:
         ctx.exit(1)

@@ -31,7 +31,6 @@ import logging
 import re
 import signal
 import threading
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import FrameType
@@ -43,7 +42,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from config.settings import ConfigError, Settings, load_settings
-from listarchive import app, heartbeat, reports, syncing
+from listarchive import app, heartbeat, preparing, reports, syncing
 from store import faults
 from store.runs import last_full_check
 from store.store import Store
@@ -148,42 +147,15 @@ def _run_job(settings: Settings, list_name: str, stop: threading.Event) -> None:
         logger.warning("search index not updated: %s", outcome.index_error)
     else:
         logger.info("search index: %d messages indexed", outcome.indexed)
-    if any(summary.new_messages for summary in outcome.summaries):
+    if preparing.stored_messages(outcome.summaries):
         prepare_statistics(settings)
-
-
-_PREPARING = threading.Lock()
-_PREPARE_AGAIN = threading.Event()
 
 
 def prepare_statistics(settings: Settings) -> None:
     """The default statistics dashboards computed once into the store after a sync that
-    stored messages (`webui.stats_prepare`), so that no visitor waits for them.  One
-    preparation at a time: syncs that end while one runs ask for one more, run once after
-    it (by whichever job is preparing), not one each."""
-    _PREPARE_AGAIN.set()
-    while _PREPARING.acquire(blocking=False):
-        try:
-            while _PREPARE_AGAIN.is_set():
-                _PREPARE_AGAIN.clear()
-                _prepare_once(settings)
-        finally:
-            _PREPARING.release()
-        if not _PREPARE_AGAIN.is_set():  # else asked for between the loop and the release
-            return
-
-
-def _prepare_once(settings: Settings) -> None:
-    from webui import create_app  # lazy: the scheduler imports Flask only for this
-    from webui.stats_prepare import prepare
-
-    started = time.monotonic()
-    try:
-        answered = prepare(create_app(settings))
-    except Exception:  # the sync is done and stored: a failure here costs only speed
-        logger.exception("statistics not prepared")
-        return
-    logger.info("statistics: %d pages prepared in %.1f s", answered, time.monotonic() - started)
+    stored messages (`listarchive.preparing`, `webui.stats_prepare`), so that no visitor
+    waits for them; one preparation at a time."""
+    preparing.prepare_statistics(settings)
 
 
 def reload_settings(settings: Settings) -> Settings:

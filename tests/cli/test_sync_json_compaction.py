@@ -48,7 +48,14 @@ def test_a_skipped_compaction_is_in_the_sync_json(
 ) -> None:
     first = _sync(data_dir)  # 3 messages: fewer than MIN_MESSAGES, none due
     assert first["compaction"] is None
-    assert set(first) == {"runs", "indexed", "index_error", "not_indexable", "compaction"}
+    assert set(first) == {
+        "runs",
+        "indexed",
+        "index_error",
+        "not_indexable",
+        "compaction",
+        "statistics",
+    }
     monkeypatch.setenv("LISTARCHIVE_STORE_COMPACT_MAX_BYTES", "4096")  # any store is larger
     _mbox(box, range(8))
     skipped = _sync(data_dir)["compaction"]

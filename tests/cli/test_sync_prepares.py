@@ -1,0 +1,98 @@
+"""`listarchive sync` prepares the statistics after a run that stored messages, as the
+scheduler does (issue 14, task PR: `listarchive.preparing`): the dashboards' figures are in
+the store, for the archive's current state, before any web request; `--no-prepare` leaves
+them to the first visitor; a failing preparation is a line of the summary (and the JSON's
+`statistics`), never a failed sync."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from listarchive import preparing
+from listarchive.cli import cli
+from store import figure_cache
+
+BOX = "mbox/apache-ponymail/ponymail-dev-1079-mboxvm.mbox"
+
+
+@pytest.fixture(autouse=True)
+def _prepare_after_sync(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(preparing, "AFTER_CLI_SYNC", True)  # tests/conftest.py turns it off
+
+
+def _kept(data: Path) -> tuple[int, set[str], str]:
+    conn = sqlite3.connect(data / "store.db")
+    try:
+        rows = conn.execute("SELECT state FROM figure_cache").fetchall()
+        return len(rows), {str(r[0]) for r in rows}, figure_cache.state(conn)
+    finally:
+        conn.close()
+
+
+def _run(data: Path, *args: str) -> Result:
+    return CliRunner().invoke(cli, ["--data-dir", str(data), *args])
+
+
+@pytest.fixture
+def data(corpus: Path, tmp_path: Path) -> Path:
+    path = tmp_path / "data"
+    added = _run(path, "lists", "add", "dev", "--mbox", str(corpus / BOX))
+    assert added.exit_code == 0, added.output
+    return path
+
+
+def _sync_json(data: Path, *args: str) -> dict[str, Any]:
+    result = _run(data, "sync", "--json", *args)
+    assert result.exit_code == 0, result.output
+    payload: dict[str, Any] = json.loads(result.stdout)
+    return payload
+
+
+def test_a_sync_that_stored_messages_prepares_the_dashboards(data: Path) -> None:
+    payload = _sync_json(data)
+    assert payload["runs"][0]["new_messages"] > 0
+    prepared = payload["statistics"]
+    assert prepared["status"] == "done" and prepared["error"] == "", prepared
+    count, states, current = _kept(data)
+    # anonymous and facilitator /stats, people, responses, network, cohorts (as the scheduler)
+    assert count >= 7 and prepared["pages"] >= 7, (count, prepared)
+    assert states == {current}
+    again = _sync_json(data)  # nothing new: nothing to prepare, the figures stay
+    assert again["statistics"] is None
+    assert _kept(data) == (count, states, current)
+
+
+def test_no_prepare_leaves_the_dashboards_to_their_first_visitor(data: Path) -> None:
+    payload = _sync_json(data, "--no-prepare")
+    assert payload["runs"][0]["new_messages"] > 0
+    assert payload["statistics"] is None
+    assert _kept(data)[0] == 0
+
+
+def test_the_summary_says_the_preparation(data: Path) -> None:
+    result = _run(data, "sync")
+    assert result.exit_code == 0, result.output
+    assert "statistics: " in result.stdout and " pages prepared in " in result.stdout
+
+
+def test_a_failing_preparation_is_a_line_not_a_failed_sync(
+    data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from webui import stats_prepare
+
+    def broken(_app: object) -> int:
+        raise RuntimeError("no figures today")
+
+    monkeypatch.setattr(stats_prepare, "prepare", broken)
+    result = _run(data, "sync")
+    assert result.exit_code == 0, result.output
+    assert "statistics not prepared: no figures today" in result.stderr
+    assert _kept(data)[0] == 0
+    payload = _sync_json(data)  # nothing new: no preparation, no failure
+    assert payload["statistics"] is None
