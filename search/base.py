@@ -194,6 +194,7 @@ class SearchBackend(Protocol):
         cursor: str | None = None,
         include_private: bool = False,
         persons: PersonResolver | None = None,
+        hidden: Collection[str] = (),
     ) -> SearchResult:
         """Run a query in the common syntax (see search.query); raises SearchQueryError.
 
@@ -203,7 +204,12 @@ class SearchBackend(Protocol):
         `cursor` (a previous result's `next_cursor`) continues after that page and replaces
         `offset`; backends use it for deep pagination without cost growing with depth.
         Private messages (`IndexDoc.private`) are left out unless `include_private` is set:
-        only trusted callers (the secretariat's CLI) set it, never the anonymous web API."""
+        only trusted callers (the secretariat's CLI) set it, never the anonymous web API.
+
+        `hidden` names messages the store has removed whose documents the index may still
+        hold (`search.reader.removed_in_index`: a removal the index could not follow yet):
+        they are left out of the hits, the total and the facets, as if they were not
+        indexed; a key the index does not hold changes nothing."""
         ...
 
     def get_checkpoint(self) -> int:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -282,6 +282,7 @@ class ElasticBackend:
         cursor: str | None = None,
         include_private: bool = False,
         persons: PersonResolver | None = None,
+        hidden: Collection[str] = (),
     ) -> SearchResult:
         if limit < 0 or offset < 0:
             raise ValueError("limit and offset must not be negative")
@@ -292,7 +293,7 @@ class ElasticBackend:
             after, offset = state.get("after"), int(state.get("offset", 0))
         try:
             if after is None and offset + limit > self.max_window:
-                after = self._skip_to(parsed, lists, sort, offset, include_private)
+                after = self._skip_to(parsed, lists, sort, offset, include_private, hidden)
             body = search_body(
                 parsed,
                 lists=lists,
@@ -304,6 +305,7 @@ class ElasticBackend:
                 include_private=include_private,
                 sender_facet=persons is not None,
                 snippet_chars=self.text_limits.max_snippet_bytes,
+                hidden=hidden,
             )
             response = self.client.search(index=self.alias, **body)
         except (TransportError, ApiError) as exc:
@@ -327,7 +329,13 @@ class ElasticBackend:
         )
 
     def _skip_to(
-        self, parsed: Any, lists: tuple[str, ...], sort: Sort, offset: int, include_private: bool
+        self,
+        parsed: Any,
+        lists: tuple[str, ...],
+        sort: Sort,
+        offset: int,
+        include_private: bool,
+        hidden: Collection[str],
     ) -> list[Any] | None:
         """Walk to `offset` with search_after (deep pages beyond the result window)."""
         after: list[Any] | None = None
@@ -341,6 +349,7 @@ class ElasticBackend:
                 size=step,
                 search_after=after,
                 include_private=include_private,
+                hidden=hidden,
             )
             body.pop("highlight")
             body["_source"] = False

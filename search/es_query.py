@@ -11,12 +11,14 @@ Mirrors `search.fts_sql` clause by clause so both backends find the same message
   a phrase on `subject_stem`; ``list:`` a `terms` filter;
   ``after:``/``before:`` a range on `date` (a date filter leaves undated messages out);
 * private messages are left out (``must_not term private``) unless the search includes them;
+  removed messages the index may still hold (`hidden`) by a ``must_not terms key``;
 * sort: relevance (score, then key) when anything ranks, else date; date sorts put undated
   messages last; ties are broken by key, which also makes `search_after` cursors exact.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from search.base import FACET_SIZE, SENDER_BUCKETS, Sort
@@ -129,6 +131,20 @@ def public_only(clause: Json) -> Json:
     return {"bool": {"must": [clause], "must_not": [PRIVATE_FILTER]}}
 
 
+def without_keys(clause: Json, keys: Collection[str]) -> Json:
+    """`clause` without the documents of `keys` (removed messages the index may still hold,
+    `SearchBackend.search`'s `hidden`; a filter: scores unchanged); `clause` itself when
+    there are none."""
+    if not keys:
+        return clause
+    out: Json = {"terms": {"key": sorted(set(keys))}}
+    if set(clause) == {"bool"}:
+        inner = dict(clause["bool"])
+        inner["must_not"] = [*inner.get("must_not", []), out]
+        return {"bool": inner}
+    return {"bool": {"must": [clause], "must_not": [out]}}
+
+
 def sort_clause(sort: Sort, ranked: bool) -> list[Json]:
     if sort == "relevance" and ranked:
         return [{"_score": "desc"}, {"key": "asc"}]
@@ -231,13 +247,16 @@ def search_body(
     include_private: bool = False,
     sender_facet: bool = True,
     snippet_chars: int = ES_MAX_ANALYZED_OFFSET,
+    hidden: Collection[str] = (),
 ) -> Json:
     """The whole request body for `Elasticsearch.search` (`sender_facet`: count senders too
     when `facets`; it needs the store's persons to name them; `snippet_chars`: highlight
-    only that many characters at the start of each body)."""
+    only that many characters at the start of each body; `hidden`: keys left out,
+    `without_keys`)."""
     clause, ranked = build_query(query, lists)
     if not include_private:
         clause = public_only(clause)
+    clause = without_keys(clause, hidden)
     body: Json = {
         "query": clause,
         "sort": sort_clause(sort, ranked),

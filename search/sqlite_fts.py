@@ -33,7 +33,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -47,6 +47,7 @@ from search.base import (
     Sort,
 )
 from search.cursor import decode_cursor, encode_cursor
+from search.fts_hidden import without_keys
 from search.fts_hits import page_hits, public_only
 from search.fts_page import Row
 from search.fts_parallel import Parts
@@ -302,6 +303,7 @@ class SqliteFtsBackend:
         cursor: str | None = None,
         include_private: bool = False,
         persons: PersonResolver | None = None,
+        hidden: Collection[str] = (),
     ) -> SearchResult:
         """Run `query` (see `search.query`); raises `SearchQueryError` if it cannot be parsed.
 
@@ -321,6 +323,7 @@ class SqliteFtsBackend:
             try:
                 if not include_private:
                     plan = public_only(conn, plan)
+                plan = without_keys(conn, plan, hidden)  # removed, the index not told yet
                 if plan.match is None:
                     total, hits = self._filtered(conn, plan, sort, limit, offset)
                 else:
