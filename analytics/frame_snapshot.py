@@ -31,6 +31,7 @@ from itertools import chain, filterfalse, repeat
 from operator import itemgetter
 from pathlib import Path
 
+from analytics import frame_snapshot_writer
 from analytics.frame import Frame, person_refs
 from analytics.frame_snapshot_decode import _CHECK, _SECTIONS, _SIZE, _TYPECODES, _USABLE
 from analytics.frame_snapshot_decode import MAGIC as MAGIC
@@ -98,17 +99,23 @@ def read(conn: sqlite3.Connection, scope: Scope, cache_key: tuple[object, ...]) 
 
 def keep(conn: sqlite3.Connection, frame: Frame, cache_key: tuple[object, ...]) -> bool:
     """Write the snapshot of `frame`, just loaded from the messages in the state of
-    `cache_key`, when it holds `min_posts` posts or more (False: not kept)."""
+    `cache_key`, when it holds `min_posts` posts or more (False: not kept); in a web
+    request, after it, by the process's writer thread (`analytics.frame_snapshot_writer`:
+    True then means handed to it)."""
     if len(frame.posts) < LIMITS["min_posts"] or not _used():
         return False
     path = str(cache_key[0])
     if not path:  # an in-memory store: nobody else to read it
         return False
-    key = scope_key(conn, cache_key)
-    blob = encode(frame, key)
-    if blob is None:
-        return False
-    return frame_snapshots.put(Path(path), key, state_of(cache_key), blob, LIMITS["max_bytes"])
+    key, state, bound = scope_key(conn, cache_key), state_of(cache_key), LIMITS["max_bytes"]
+
+    def write() -> bool:  # on no connection of the caller's: it may run in the writer thread
+        blob = encode(frame, key)
+        if blob is None:
+            return False
+        return frame_snapshots.put(Path(path), key, state, blob, bound)
+
+    return frame_snapshot_writer.submit(write)
 
 
 def encode(frame: Frame, key: str) -> bytes | None:

@@ -18,7 +18,7 @@ from urllib.parse import quote
 from flask import Flask, current_app, g, has_app_context
 
 from analytics import bots as bot_scores
-from analytics import facts, frame, frame_snapshot
+from analytics import facts, frame, frame_snapshot, frame_snapshot_writer
 from store.accounts import Account
 
 logger = logging.getLogger(__name__)
@@ -53,6 +53,9 @@ def init_snapshots(app: Flask) -> None:
     )
     # the bot scores (task BS) are kept with the snapshots, within the same bound
     bot_scores.configure(settings["analytics.snapshot_max_bytes"], allowed=_scores_allowed)
+    # a snapshot is written after the request that loaded its frame, not inside it (task PR)
+    app.before_request(frame_snapshot_writer.hold)
+    app.teardown_request(frame_snapshot_writer.release)
 
 
 def _snapshots_allowed() -> bool:
@@ -115,9 +118,12 @@ def _meetings(app: Flask) -> list[str]:
 def prepare(app: Flask) -> int:
     """Ask every default statistics page once as each kind of reader; returns how many
     answered 200.  The frames and scores computed are forgotten afterwards: this process
-    does not serve them, the store keeps what the pages need."""
+    does not serve them, the store keeps what the pages need.  The frame snapshots are
+    written as each frame is loaded (`frame_snapshot_writer.inline`): nobody waits for these
+    pages, and each scope's frames are forgotten before the next."""
     try:
-        return _prepare(app)
+        with frame_snapshot_writer.inline():
+            return _prepare(app)
     finally:
         _forget()
 

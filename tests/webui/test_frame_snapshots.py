@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from analytics import facts, frame, frame_snapshot
+from analytics import facts, frame, frame_snapshot, frame_snapshot_writer
 from analytics.frame import Frame
 from analytics.scope import Scope, resolve_scope
 from config.settings import load_settings
@@ -51,7 +51,11 @@ def _fresh() -> None:
 
 
 @pytest.fixture()
-def data(webui_data: Path, tmp_path: Path) -> Iterator[Path]:
+def data(webui_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    # a request's snapshot is written after it (task PR): here at its teardown, in its
+    # thread, so that the next request finds it (tests/webui/test_snapshot_writer.py: the
+    # writer thread, its queue)
+    monkeypatch.setattr(frame_snapshot_writer, "_enqueue", lambda job: job() or True)
     copy = tmp_path / "data"
     shutil.copytree(webui_data, copy)
     login(_app(copy, cache=False).test_client(), copy, "facilitator", username="figures")

@@ -1,0 +1,119 @@
+"""A frame snapshot is written after the web request that loaded its frame, by the
+process's writer thread (`analytics.frame_snapshot_writer`, issue 14, task PR), never inside
+the request; a write that finds the writer's queue full is dropped; the scheduler's
+preparation writes its snapshots as it goes (in its own thread, done when it returns)."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import has_request_context
+
+from analytics import frame, frame_snapshot, frame_snapshot_writer
+from store import frame_snapshots
+from tests.webui.test_frame_snapshots import _app, _fresh, _no_sql, _rows
+from webui import stats_prepare
+
+WRITER = "frame-snapshot-writer"
+
+
+@pytest.fixture()
+def data(webui_data: Path, tmp_path: Path) -> Iterator[Path]:
+    copy = tmp_path / "data"
+    shutil.copytree(webui_data, copy)
+    limits = dict(frame_snapshot.LIMITS)
+    allowed = list(frame_snapshot._ALLOWED)
+    frame_snapshot.configure(0, 64 * 2**20)  # every frame, however small
+    _fresh()
+    yield copy
+    frame_snapshot_writer.wait()
+    frame_snapshot.configure(limits["min_posts"], limits["max_bytes"])
+    frame_snapshot._ALLOWED[:] = allowed
+    _fresh()
+
+
+@pytest.fixture()
+def puts(monkeypatch: pytest.MonkeyPatch) -> list[tuple[bool, str, bool]]:
+    """Each snapshot write: (inside a request, the writing thread's name, kept)."""
+    found: list[tuple[bool, str, bool]] = []
+    real = frame_snapshots.put
+
+    def recorded(*args: Any) -> bool:
+        kept = real(*args)
+        found.append((has_request_context(), threading.current_thread().name, kept))
+        return kept
+
+    monkeypatch.setattr(frame_snapshots, "put", recorded)
+    return found
+
+
+def test_the_request_that_loads_a_frame_does_not_write_its_snapshot(
+    data: Path, puts: list[tuple[bool, str, bool]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = _app(data, cache=False, snapshots=True)
+    expected = app.test_client().get("/stats.json?scope=all")
+    assert expected.status_code == 200
+    frame_snapshot_writer.wait()
+    assert puts == [(False, WRITER, True)]  # after the request, by the writer thread
+    assert [k for k, _s, _n in _rows(data)] == ["lists=1;private=0;hidden=divunal-author"]
+    _fresh()
+    with monkeypatch.context() as patched:  # a fresh worker reads it back: the same answer
+        _no_sql(patched)
+        again = _app(data, cache=False, snapshots=True).test_client().get("/stats.json?scope=all")
+    assert again.get_json() == expected.get_json()
+
+
+def _appending(ran: list[str], name: str) -> frame_snapshot_writer.Job:
+    def job() -> bool:
+        ran.append(name)
+        return True
+
+    return job
+
+
+def test_a_write_finding_the_queue_full_is_dropped() -> None:
+    busy, done = threading.Event(), threading.Event()
+    ran: list[str] = []
+
+    def blocking() -> bool:
+        busy.set()
+        done.wait(10)
+        ran.append("first")
+        return True
+
+    frame_snapshot_writer.hold()
+    frame_snapshot_writer.submit(blocking)
+    frame_snapshot_writer.release()
+    assert busy.wait(10)  # the writer thread writes the first
+    frame_snapshot_writer.hold()
+    for name in ("second", "third"):  # one waits in the queue, the other has no room
+        frame_snapshot_writer.submit(_appending(ran, name))
+    assert ran == []  # held until the request ends
+    frame_snapshot_writer.release()
+    done.set()
+    frame_snapshot_writer.wait()
+    assert ran == ["first", "second"]
+
+
+def test_outside_a_request_a_write_is_done_at_once() -> None:
+    ran: list[str] = []
+    assert frame_snapshot_writer.submit(_appending(ran, "now"))
+    assert ran == ["now"]
+    assert not frame_snapshot_writer.submit(lambda: False)  # not kept: said so
+
+
+def test_the_preparation_writes_its_snapshots_as_it_goes(
+    data: Path, puts: list[tuple[bool, str, bool]]
+) -> None:
+    stats_prepare.prepare(_app(data, cache=True))
+    assert puts and all(not name.startswith(WRITER) for _inside, name, _kept in puts)
+    assert [k for k, _s, _n in _rows(data)] == [  # every list, anonymous and facilitator
+        "lists=1;private=0;hidden=divunal-author",
+        "lists=2,1;private=1;hidden=",
+    ]
+    frame.clear_cache()
