@@ -343,10 +343,6 @@ def thread_starts(frame: Frame) -> dict[str, Post]:
     return facts(frame).starts
 
 
-def first_posts(frame: Frame) -> dict[int, Post]:
-    return facts(frame).firsts
-
-
 def last_posts(frame: Frame) -> dict[int, Post]:
     return facts(frame).lasts
 

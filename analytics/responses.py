@@ -4,15 +4,15 @@ and 90th percentile of the time to the first reply, and the threads nobody answe
 The threads considered are those *started inside the window* (their earliest post in the scope
 is in it); whether and when they got a reply is looked up over the scope's whole history, so a
 thread started on the window's last day and answered the next morning counts as answered.
-Definitions: docs/analytics.md.
+Every figure is counted on the facts' columns (`analytics.facts_columns`), for the web and the
+CLI alike.  Definitions: docs/analytics.md.
 """
 
 from __future__ import annotations
 
 import gc
 import math
-from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import repeat
@@ -21,15 +21,7 @@ from typing import Any, NamedTuple, cast
 import numpy as np
 
 from analytics import periods
-from analytics.facts import (
-    bounds,
-    facts,
-    first_posts,
-    hours,
-    nearest_rank,
-    period_column,
-    period_indexes,
-)
+from analytics.facts import bounds, facts, hours, period_column
 from analytics.facts_columns import Ints
 from analytics.frame import Frame, Post
 
@@ -41,18 +33,6 @@ class ThreadOutcome(NamedTuple):
     reply: Post | None  # the first post in the thread by someone other than the starter
     messages: int  # posts in the thread (scope, whole history)
     position: int  # of the start in frame.posts
-
-
-class Outcomes(list[ThreadOutcome]):
-    """`outcomes(frame)`: the list, and which threads it holds (the codes `first` to `after`
-    of `analytics.facts_columns`), so that `summary`, `by_period` and `unanswered` count on
-    the columns.  A list changed after it was made must be passed as a plain `list(...)`."""
-
-    __slots__ = ("source", "first", "after")
-
-    def __init__(self, items: Iterable[ThreadOutcome], source: object, first: int, after: int):
-        super().__init__(items)
-        self.source, self.first, self.after = source, first, after  # the frame's posts
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,10 +72,11 @@ class Unanswered:
 
 
 def outcomes(frame: Frame) -> list[ThreadOutcome]:
-    """Every thread started inside the window, in the order of their first post."""
-    found, low, high = bounds(frame)
-    cols = found.columns
-    first, after = np.searchsorted(cols.start_pos, (low, high)).tolist()
+    """Every thread started inside the window, in the order of their first post (the
+    figures below are counted on the same columns, without making these)."""
+    codes = _codes(frame)
+    cols = facts(frame).columns
+    first, after = codes.start, codes.stop
     starts, replies = cols.start_pos[first:after].tolist(), cols.reply_pos[first:after]
     posts = frame.posts
     with_none = [*posts, None]  # position -1: no reply
@@ -108,7 +89,7 @@ def outcomes(frame: Frame) -> list[ThreadOutcome]:
     )
     made = map(cast(Any, tuple.__new__), repeat(ThreadOutcome), rows)  # no Python per thread
     with _collector_off():  # its passes would cost 4x the making of the tuples
-        return Outcomes(made, frame.source, first, after)
+        return list(made)
 
 
 @contextmanager
@@ -123,15 +104,11 @@ def _collector_off() -> Iterator[None]:
             gc.enable()
 
 
-def _codes(frame: Frame, found: list[ThreadOutcome] | None) -> range | None:
-    """The thread codes `found` holds, when they are known (None: count the list)."""
-    if found is None:
-        _, low, high = bounds(frame)
-        first, after = np.searchsorted(facts(frame).columns.start_pos, (low, high)).tolist()
-        return range(first, after)
-    if isinstance(found, Outcomes) and found.source is frame.source:
-        return range(found.first, found.after)
-    return None
+def _codes(frame: Frame) -> range:
+    """The codes of the threads started inside the window (`analytics.facts_columns`)."""
+    _, low, high = bounds(frame)
+    first, after = np.searchsorted(facts(frame).columns.start_pos, (low, high)).tolist()
+    return range(first, after)
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -145,12 +122,9 @@ def _nearest(ordered: Ints, percent: float) -> int | None:
     return int(ordered[max(1, math.ceil(percent / 100 * len(ordered))) - 1])
 
 
-def summary(frame: Frame, found: list[ThreadOutcome] | None = None) -> ResponseSummary:
-    """`found`: `outcomes(frame)` when the caller already has them."""
-    codes = _codes(frame, found)
-    if codes is None:
-        assert found is not None
-        return _summary(frame, found)
+def summary(frame: Frame) -> ResponseSummary:
+    """The threads started inside the window: how many got a reply, and how fast."""
+    codes = _codes(frame)
     cols = facts(frame).columns
     starts, replies = (
         cols.start_pos[codes.start : codes.stop],
@@ -173,39 +147,14 @@ def summary(frame: Frame, found: list[ThreadOutcome] | None = None) -> ResponseS
     )
 
 
-def _summary(frame: Frame, found: list[ThreadOutcome]) -> ResponseSummary:
-    firsts = first_posts(frame)
-    delays = [o.reply.date - o.start.date for o in found if o.reply is not None]
-    newcomer = [o for o in found if firsts[o.start.person] is o.start]
-    median, p90 = nearest_rank(delays, 50), nearest_rank(delays, 90)
-    return ResponseSummary(
-        threads=len(found),
-        answered=len(delays),
-        share=_share(len(delays), len(found)),
-        median_seconds=median,
-        p90_seconds=p90,
-        median_hours=hours(median),
-        p90_hours=hours(p90),
-        newcomer_threads=len(newcomer),
-        newcomer_unanswered=sum(1 for o in newcomer if o.reply is None),
-    )
-
-
 Row = tuple[int, int, int | None, int | None]  # threads, answered, median and p90 seconds
 
 
-def by_period(
-    frame: Frame, period: str = "month", found: list[ThreadOutcome] | None = None
-) -> list[ResponsePeriod]:
+def by_period(frame: Frame, period: str = "month") -> list[ResponsePeriod]:
     """The same per period of the threads' start (every period of `periods.span`)."""
     periods.check_period(period)
     shown = periods.span(frame, period)
-    codes = _codes(frame, found)
-    if codes is None:
-        assert found is not None
-        table = _by_period(frame, period, found, shown)
-    else:
-        table = _columns_by_period(frame, period, codes, shown)
+    table = _columns_by_period(frame, period, _codes(frame), shown)
     return [
         ResponsePeriod(
             periods.label(i, period),
@@ -218,21 +167,6 @@ def by_period(
             hours(p90),
         )
         for i, (started, answered, median, p90) in zip(shown, table, strict=True)
-    ]
-
-
-def _by_period(frame: Frame, period: str, found: list[ThreadOutcome], shown: range) -> list[Row]:
-    indexes = period_indexes(frame, period)
-    started: dict[int, int] = defaultdict(int)
-    delays: dict[int, list[int]] = defaultdict(list)
-    for outcome in found:
-        index = indexes[outcome.position]
-        started[index] += 1
-        if outcome.reply is not None:
-            delays[index].append(outcome.reply.date - outcome.start.date)
-    return [
-        (started[i], len(delays[i]), nearest_rank(delays[i], 50), nearest_rank(delays[i], 90))
-        for i in shown
     ]
 
 
@@ -258,27 +192,17 @@ def _columns_by_period(frame: Frame, period: str, codes: range, shown: range) ->
     return rows
 
 
-def unanswered(
-    frame: Frame, limit: int | None = None, found: list[ThreadOutcome] | None = None
-) -> list[Unanswered]:
+def unanswered(frame: Frame, limit: int | None = None) -> list[Unanswered]:
     """Threads started inside the window that nobody else posted in, newest first."""
-    codes = _codes(frame, found)
-    if codes is None:
-        assert found is not None
-        firsts = first_posts(frame)
-        chosen = [o for o in found if o.reply is None]
-        chosen.sort(key=lambda o: (-o.start.date, -o.start.id))
-        newcomer = [firsts[o.start.person] is o.start for o in chosen[:limit]]
-        picked = [(o.start, o.messages) for o in chosen[:limit]]
-    else:
-        cols = facts(frame).columns
-        alone = np.flatnonzero(cols.reply_pos[codes.start : codes.stop] < 0) + codes.start
-        starts = cols.start_pos[alone]
-        # frame.posts are by (date, id): newest first, ties by the higher id, is the last first
-        positions, alone = starts[::-1][:limit], alone[::-1][:limit]
-        newcomer = cols.is_first[positions].tolist()
-        sizes = cols.sizes[alone].tolist()
-        picked = list(zip(map(frame.posts.__getitem__, positions.tolist()), sizes, strict=True))
+    codes = _codes(frame)
+    cols = facts(frame).columns
+    alone = np.flatnonzero(cols.reply_pos[codes.start : codes.stop] < 0) + codes.start
+    starts = cols.start_pos[alone]
+    # frame.posts are by (date, id): newest first, ties by the higher id, is the last first
+    positions, alone = starts[::-1][:limit], alone[::-1][:limit]
+    newcomer = cols.is_first[positions].tolist()
+    sizes = cols.sizes[alone].tolist()
+    picked = list(zip(map(frame.posts.__getitem__, positions.tolist()), sizes, strict=True))
     rows = []
     for (post, messages), is_new in zip(picked, newcomer, strict=True):
         ref = frame.person(post.person)

@@ -59,7 +59,6 @@ def stats(
         except ScopeError as exc:
             raise click.UsageError(str(exc)) from exc
         frame = load_frame(store.conn, scope)
-        outcomes = responses.outcomes(frame)
         data: dict[str, Any] = {
             "scope": {
                 **scope.as_dict(),
@@ -68,8 +67,8 @@ def stats(
             },
             "period": period,
             "totals": asdict(activity.totals(frame)),
-            "responses": asdict(responses.summary(frame, outcomes)),
-            "periods": _periods(frame, period, lapse_days, outcomes),
+            "responses": asdict(responses.summary(frame)),
+            "periods": _periods(frame, period, lapse_days),
         }
     if as_json:
         click.echo(json.dumps(data, indent=2))
@@ -102,15 +101,13 @@ def stats(
         )
 
 
-def _periods(
-    frame: Frame, period: str, lapse_days: int, outcomes: list[responses.ThreadOutcome]
-) -> list[dict[str, Any]]:
+def _periods(frame: Frame, period: str, lapse_days: int) -> list[dict[str, Any]]:
     """Per period: activity, cohort counts and the share of its threads that got a reply."""
     rows = {a.period: asdict(a) for a in activity.series(frame, period)}
     for c in cohorts.cohort_counts(frame, period, lapse_days):
         rows.setdefault(c.period, {"period": c.period, "start": c.start})
         rows[c.period].update(returning=c.returning, lapsed=c.lapsed)
-    for r in responses.by_period(frame, period, outcomes):
+    for r in responses.by_period(frame, period):
         rows.setdefault(r.period, {"period": r.period, "start": r.start})
         rows[r.period].update(answered=r.answered, answered_share=r.share)
     defaults = {

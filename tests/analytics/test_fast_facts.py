@@ -73,10 +73,6 @@ def _metrics(frame: Frame) -> dict[str, Metric]:
         "outcomes": lambda a, r: _outcomes(r.outcomes(frame)),
         "summary": lambda a, r: r.summary(frame),
         "unanswered": lambda a, r: r.unanswered(frame),
-        "summary of outcomes": lambda a, r: r.summary(frame, r.outcomes(frame)),
-        "unanswered of outcomes": lambda a, r: r.unanswered(frame, 1, r.outcomes(frame)),
-        "summary of a copy": lambda a, r: r.summary(frame, list(r.outcomes(frame))),
-        "unanswered of a copy": lambda a, r: r.unanswered(frame, 3, list(r.outcomes(frame))),
     }
     for period in ("month", "quarter", "year"):
         found |= _per_period(frame, period)
@@ -91,12 +87,6 @@ def _per_period(frame: Frame, period: str) -> dict[str, Metric]:
     return {
         f"series {period}": lambda a, r: a.series(frame, period),
         f"by_period {period}": lambda a, r: r.by_period(frame, period),
-        f"by_period {period} of outcomes": lambda a, r: r.by_period(
-            frame, period, r.outcomes(frame)
-        ),
-        f"by_period {period} of a copy": lambda a, r: r.by_period(
-            frame, period, list(r.outcomes(frame))
-        ),
     }
 
 
