@@ -53,61 +53,44 @@ def parse_lists(table: Mapping[str, Any], origin: str) -> tuple[ListConfig, ...]
         posting = str(spec.get("address", "")).strip()
         if posting and ("@" not in posting or any(c.isspace() for c in posting)):
             raise ConfigError(f"lists.{name}.address in {origin}: expected LIST@DOMAIN")
-        if "pipermail" in spec:
-            url = str(spec["pipermail"])
-            check_url(url, f"lists.{name}.pipermail")
-            lists.append(
-                ListConfig(
-                    name,
-                    "pipermail",
-                    url=url,
-                    community=str(spec.get("community", "")),
-                    schedule=schedule,
-                    address=posting,
-                    allow_origins=origins,
-                )
-            )
-        elif "hyperkitty" in spec:
-            url = str(spec["hyperkitty"])
-            check_url(url, f"lists.{name}.hyperkitty")
-            address = str(spec.get("address", "")).strip()
-            if "@" not in address:
-                raise ConfigError(
-                    f"lists.{name} in {origin}: `hyperkitty = URL` needs `address = LIST@DOMAIN`"
-                )
-            lists.append(
-                ListConfig(
-                    name,
-                    "hyperkitty",
-                    url=url,
-                    community=str(spec.get("community", "")),
-                    schedule=schedule,
-                    address=address,
-                    allow_origins=origins,
-                )
-            )
-        elif "mbox" in spec or "maildir" in spec:
-            kind = "mbox" if "mbox" in spec else "maildir"
-            if "mbox" in spec and "maildir" in spec:
-                raise ConfigError(f"lists.{name} in {origin}: `mbox` or `maildir`, not both")
-            raw_paths = spec[kind]
-            paths = (raw_paths,) if isinstance(raw_paths, str) else tuple(map(str, raw_paths))
-            lists.append(
-                ListConfig(
-                    name,
-                    kind,
-                    paths=paths,
-                    community=str(spec.get("community", "")),
-                    schedule=schedule,
-                    address=posting,
-                )
-            )
-        else:
+        kind, url, paths = _source(spec, f"lists.{name}", origin)
+        if kind == "hyperkitty" and "@" not in posting:
             raise ConfigError(
-                f"lists.{name} in {origin}: needs `pipermail = URL`, `mbox = [...]`, "
-                "`maildir = DIR` or `hyperkitty = URL` with `address`"
+                f"lists.{name} in {origin}: `hyperkitty = URL` needs `address = LIST@DOMAIN`"
             )
+        lists.append(
+            ListConfig(
+                name,
+                kind,
+                url=url,
+                paths=paths,
+                community=str(spec.get("community", "")),
+                schedule=schedule,
+                address=posting,
+                allow_origins=origins,
+            )
+        )
     return tuple(lists)
+
+
+def _source(spec: Mapping[str, Any], what: str, origin: str) -> tuple[str, str, tuple[str, ...]]:
+    """The list's source: its kind, its URL (pipermail, hyperkitty) or its paths (mbox,
+    maildir)."""
+    for kind in ("pipermail", "hyperkitty"):
+        if kind in spec:
+            url = str(spec[kind])
+            check_url(url, f"{what}.{kind}")
+            return kind, url, ()
+    if "mbox" in spec and "maildir" in spec:
+        raise ConfigError(f"{what} in {origin}: `mbox` or `maildir`, not both")
+    for kind in ("mbox", "maildir"):
+        if kind in spec:
+            raw = spec[kind]
+            return kind, "", (raw,) if isinstance(raw, str) else tuple(map(str, raw))
+    raise ConfigError(
+        f"{what} in {origin}: needs `pipermail = URL`, `mbox = [...]`, "
+        "`maildir = DIR` or `hyperkitty = URL` with `address`"
+    )
 
 
 def _parse_origins(spec: Mapping[str, Any], what: str) -> tuple[str, ...]:
