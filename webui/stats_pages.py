@@ -239,13 +239,24 @@ def people() -> ResponseReturnValue:
     return render("stats_people.html", data)
 
 
+def _posters(frame: Frame, limit: int, hidden: set[str]) -> list[activity.Poster]:
+    """The first `limit` posters not `hidden` (person keys): among the first `limit +
+    len(hidden)` when keys are unique (each row is its own, the sort stable: the rows of every
+    poster ranked, 42,902 at 1M, then filtered), all of them ranked otherwise."""
+    wanted = limit + len(hidden)
+    ranked = activity.top_posters(frame, wanted)
+    shown = [p for p in ranked if p.person not in hidden]
+    if len(shown) < limit and len(ranked) == wanted:  # a hidden key on several rows
+        shown = [p for p in activity.top_posters(frame, None) if p.person not in hidden]
+    return shown[:limit]
+
+
 def _people(frame: Frame, found: Params, hidden: set[str]) -> dict[str, Any]:
-    everyone = [p for p in activity.top_posters(frame, None) if p.person not in hidden]
     # the newest `limit` rows only (each row is its own: the same as the first of them all)
     newest = cohorts.newcomers(frame, found.limit)
     return {
         "totals": record(activity.totals(frame)),
-        "posters": rows(everyone[: found.limit]),
+        "posters": rows(_posters(frame, found.limit, hidden)),
         "newcomers_total": cohorts.newcomer_count(frame),
         "newcomers": rows(newest),
     }
