@@ -127,7 +127,7 @@ def person(key: str) -> ResponseReturnValue:
         chosen = replace(chosen, include_bots=stats_params.include_bots(default=True))
     scope = stats_params.scope_of(chosen)
     frame = stats_params.frame_of(scope)
-    activity = person_activity(frame, found.id, chosen.period, chosen.limit)
+    activity = person_activity(frame, found.id, chosen.period, chosen.limit, conn)
     tags = [
         {"tag": str(t), "source": str(s)}
         for t, s in conn.execute(
@@ -161,7 +161,7 @@ def person(key: str) -> ResponseReturnValue:
         f"{found.key}-{chosen.table}",
         _PERSON_ROWS[chosen.table],
         getattr(
-            person_activity(frame, found.id, chosen.period, None)
+            person_activity(frame, found.id, chosen.period, None, conn)
             if stats_params.wants_all_rows()
             else activity,
             chosen.table,
