@@ -17,7 +17,7 @@ from search.base import (
 from search.factory import SQLITE_FILENAME, open_configured
 from search.persons import StorePersons
 from search.query import HIGHLIGHT_END, HIGHLIGHT_START
-from search.reader import index_problem
+from search.reader import index_problem, removed_in_index
 from store import files, visibility
 from store.store import Store, StoreError
 
@@ -100,17 +100,26 @@ def index_unavailable(
 ) -> str:
     """Why the index (`backend`, or None for an SQLite index file that does not exist) cannot
     answer for the store, or "" (no store yet, or nothing in it the search may read)."""
+    return _index_state(settings, backend, include_private=include_private)[0]
+
+
+def _index_state(
+    settings: Settings, backend: SearchBackend | None, *, include_private: bool
+) -> tuple[str, tuple[str, ...]]:
+    """`index_unavailable`, and the removed messages `backend` may still hold, which the
+    search leaves out (`search.reader.removed_in_index`), read on the same open store."""
     if not files.holds_data(settings.store_path):
-        return ""
+        return "", ()
     store = Store(settings.store_path, readonly=True)
     try:
         viewer = visibility.for_reader(store.conn, include_private=include_private)
         if backend is not None:
-            return index_problem(store.conn, backend, viewer)
+            problem = index_problem(store.conn, backend, viewer)
+            return problem, () if problem else removed_in_index(store.conn, backend, viewer)
         sql = f"SELECT 1 FROM messages m WHERE {viewer.messages('m')} LIMIT 1"
         if store.conn.execute(sql).fetchone() is None:
-            return ""
-        return "there is no search index: run `listarchive reindex`"
+            return "", ()
+        return "there is no search index: run `listarchive reindex`", ()
     finally:
         store.close()
 
@@ -135,7 +144,7 @@ def search(
     backend = open_configured(settings)
     persons = StorePersonsOnDemand(settings)
     try:
-        problem = index_unavailable(settings, backend, include_private=include_private)
+        problem, hidden = _index_state(settings, backend, include_private=include_private)
         if problem:
             raise IndexUnavailable(problem)
         return backend.search(
@@ -146,6 +155,7 @@ def search(
             offset=offset,
             include_private=include_private,
             persons=persons,
+            hidden=hidden,
         )
     finally:
         persons.close()
