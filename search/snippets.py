@@ -25,7 +25,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, NamedTuple
 
 from search.query import HIGHLIGHT_END, HIGHLIGHT_START, And, Node, Or, Query, Term
-from search.textprep import fold, stem, stem_words
+from search.textprep import fold, stem
 
 if TYPE_CHECKING:  # a search makes no IndexDoc (issue 14)
     from search.index_doc import IndexDoc
@@ -37,6 +37,10 @@ ES_MAX_ANALYZED_OFFSET = 1_000_000
 highlight more characters than this is refused, so the bound sent is never more."""
 
 _WORD = re.compile(r"[^\W_]+")
+_SPACED = str.maketrans({chr(c): " " for c in range(128) if not chr(c).isalnum()})
+"""Every ASCII character but letters and digits made a space (`_words`)."""
+_SKIP = 1024
+"""Characters of a text whose words `_spans` counts at once before the window."""
 _TRAILING_WORD = re.compile(r"[^\W_]+\Z")
 _NOT_WORD = re.compile(r"[\W_]")
 SNIPPET_HEAD = 2048
@@ -122,24 +126,43 @@ class _Window(NamedTuple):
     """The window's first word."""
     complete: bool
     """The window holds every phrase (no window can do better)."""
+    spaced: str | None
+    """An ASCII text lower-cased with every character between words a space (`_SPACED`),
+    which `_spans` counts words in; None for another text."""
+
+
+def _words(text: str) -> tuple[list[str], str | None]:
+    """The words of `text` folded (as `_WORD` finds them), and the text spaced (`_Window`).
+
+    An ASCII text's words are its letters and digits: every other character made a space,
+    they are split at the spaces (~30 times faster than the pattern, which tests each
+    character's Unicode category)."""
+    if text.isascii():
+        spaced = text.lower().translate(_SPACED)
+        return spaced.split(), spaced
+    return [fold(word) for word in _WORD.findall(text)], None
 
 
 def _window(text: str, phrases: tuple[tuple[str, ...], ...], words: int) -> _Window | None:
-    """The first window of `words` words of `text` holding the most distinct `phrases`."""
-    if text.isascii():  # folding keeps every word: stem them all in one call
-        stems = stem_words(text)
-    else:
-        stems = [stem(fold(word)) for word in _WORD.findall(text)]
+    """The first window of `words` words of `text` holding the most distinct `phrases`.
+
+    Each distinct word is stemmed once and only the words whose stem begins a phrase are
+    looked at (issue 14: the newest 20 matches of "deferred" at 1M are patches of ~17,000
+    characters matching past the head, ~1.8 ms a snippet)."""
+    found, spaced = _words(text)
+    stem_of = {word: stem(word) for word in set(found)}
     by_first: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
     for number, phrase in enumerate(phrases):
         by_first.setdefault(phrase[0], []).append((number, phrase))
-    matches: list[tuple[int, int, int]] = []  # (first word, words, phrase number)
-    for position, word in enumerate(stems):
-        for number, phrase in by_first.get(word, ()):
-            if tuple(stems[position : position + len(phrase)]) == phrase:
-                matches.append((position, len(phrase), number))
-    if not matches:
+    starting = {word for word, stemmed in stem_of.items() if stemmed in by_first}
+    if not starting:
         return None
+    matches: list[tuple[int, int, int]] = []  # (first word, words, phrase number)
+    for position in [i for i, word in enumerate(found) if word in starting]:
+        for number, phrase in by_first[stem_of[found[position]]]:
+            following = found[position : position + len(phrase)]
+            if tuple(stem_of[word] for word in following) == phrase:
+                matches.append((position, len(phrase), number))
     starts = [m[0] for m in matches]
     best, best_score = 0, (-1, -1)
     context = words // 4
@@ -151,7 +174,32 @@ def _window(text: str, phrases: tuple[tuple[str, ...], ...], words: int) -> _Win
             best, best_score = begin, score
             if score[0] == len(phrases):  # every phrase: no window can do better
                 break
-    return _Window(len(stems), matches, best, best_score[0] == len(phrases))
+    if not matches:
+        return None
+    return _Window(len(found), matches, best, best_score[0] == len(phrases), spaced)
+
+
+def _spans(text: str, spaced: str | None, first: int, end: int) -> list[tuple[int, int]]:
+    """The spans of the words number `first` to `end` - 1 of `text` (`end` > `first`): the
+    words before are counted by pieces of `_SKIP` characters cut at a space of `spaced`
+    when there is one, then `_WORD` finds the rest from there."""
+    position, seen = 0, 0
+    while spaced is not None:
+        stop = spaced.find(" ", position + _SKIP)
+        if stop < 0:
+            break
+        count = len(spaced[position:stop].split())
+        if seen + count > first:
+            break
+        position, seen = stop, seen + count
+    spans: list[tuple[int, int]] = []
+    for match in _WORD.finditer(text, position):
+        if seen >= first:
+            spans.append(match.span())
+            if len(spans) == end - first:
+                break
+        seen += 1
+    return spans
 
 
 def make_snippet(
@@ -186,25 +234,22 @@ def make_snippet(
 def _render(text: str, found: _Window, words: int, cut: bool) -> str:
     matches, best = found.matches, found.best
     end = min(found.words, best + words)
-    spans: list[tuple[int, int]] = []  # of the words up to the window's end only
-    for match in _WORD.finditer(text):
-        spans.append(match.span())
-        if len(spans) == end:
-            break
+    spans = _spans(text, found.spaced, best, end)  # of the window's words: spans[k - best]
     starts = [m[0] for m in matches]
     pieces: list[str] = ["… "] if best > 0 else []
-    position = spans[best][0]
+    position = spans[0][0]
     for first, length, _ in matches[bisect_left(starts, best) :]:
         if first + length > end:
             break
-        if spans[first][0] < position:  # overlaps the previous match
+        if spans[first - best][0] < position:  # overlaps the previous match
             continue
-        pieces.append(text[position : spans[first][0]])
-        pieces.append(HIGHLIGHT_START + text[spans[first][0] : spans[first + length - 1][1]])
+        start, stop = spans[first - best][0], spans[first + length - 1 - best][1]
+        pieces.append(text[position:start])
+        pieces.append(HIGHLIGHT_START + text[start:stop])
         pieces.append(HIGHLIGHT_END)
-        position = spans[first + length - 1][1]
+        position = stop
     last = end < found.words
-    pieces.append(text[position : spans[end - 1][1]] if last else text[position:])
+    pieces.append(text[position : spans[-1][1]] if last else text[position:])
     if last or cut:
         pieces.append(" …")
     return " ".join("".join(pieces).split())
