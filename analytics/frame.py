@@ -154,19 +154,34 @@ def _without_bots(frame: Frame, marked: frozenset[int]) -> Frame:
     else:
         count = len(kept_cols.dates)
         posts = PostSource(make=lambda: _posts_without(source.get(), marked), count=count)
-        table = kept_cols.thread_table
-        kept = set(map(table.__getitem__, np.unique(kept_cols.threads).tolist()))
+        kept = _threads_of(kept_cols)
+    # the threads that keep a post: most do (a bot's threads are answered), so the frame's
+    # dict is shared (frames never change theirs) or copied without the others
+    dropped = frame.threads.keys() - kept
+    threads = (
+        {k: v for k, v in frame.threads.items() if k not in dropped} if dropped else frame.threads
+    )
     return Frame(
         frame.scope,
         posts,
         frame.undated - sum(frame.undated_by.get(b, 0) for b in marked),
         {k: v for k, v in frame.persons.items() if k not in marked},
-        {k: v for k, v in frame.threads.items() if k in kept},
+        threads,
         frame.list_names,
         undated_by={k: v for k, v in frame.undated_by.items() if k not in marked},
         bot_posts=bot_posts,
         columns=kept_cols,
     )
+
+
+def _threads_of(cols: PostColumns) -> set[str]:
+    """The thread ids of the posts of `cols` (counted per table index: no sort of the posts;
+    an index may count from the table's end, as Python reads it)."""
+    table = cols.thread_table
+    if not len(table):
+        return set()
+    used = np.flatnonzero(np.bincount(cols.threads % len(table), minlength=len(table)))
+    return set(map(table.__getitem__, used.tolist()))
 
 
 def _posts_without(posts: list[Post], marked: frozenset[int]) -> list[Post]:
