@@ -31,6 +31,7 @@ from analytics import bots as bot_scores
 from analytics.frame import Frame
 from analytics.scope import Scope
 from store import bots, figure_cache, merges, persons
+from webui import kept_results
 from webui.access import viewer
 from webui.extensions import get_store, settings
 from webui.stats_params import Params, frame_of
@@ -162,7 +163,8 @@ def people_suggestions(include_bots: bool) -> dict[str, Any]:
         ranks = {s.name: rank for rank, s in enumerate(found)}
         return {"hidden": hidden, "duplicates": duplicates, "ranks": ranks}
 
-    return kept(key, compute)
+    # kept per state apart from the figures (a bot mark keeps them: the key holds it)
+    return kept_results.kept(key, compute) if kept_results.allowed() else kept(key, compute)
 
 
 def bot_suggestions() -> list[dict[str, Any]]:

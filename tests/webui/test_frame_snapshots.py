@@ -129,7 +129,8 @@ def _rows(data: Path) -> list[tuple[str, str, int]]:
     try:
         return db.execute(
             "SELECT key, state, length(value) FROM frame_snapshots "
-            "WHERE key NOT LIKE 'bot-scores;%' ORDER BY key"  # the frames' rows (task BS)
+            "WHERE key NOT LIKE 'bot-scores;%' AND key NOT LIKE 'kept;%' "
+            "ORDER BY key"  # the frames' rows (not task BS's scores nor DB3's kept results)
         ).fetchall()
     finally:
         db.close()
