@@ -26,10 +26,8 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import math
 import shutil
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -43,6 +41,7 @@ from flask.testing import FlaskClient  # noqa: E402
 from analytics import facts  # noqa: E402
 from analytics import frame as frames  # noqa: E402
 from bench._common import TWISTED, serve  # noqa: E402
+from bench.organisation import busiest, cli, import_rosters, nearest_rank, posters  # noqa: E402
 from config.settings import load_settings  # noqa: E402
 from store import figure_cache  # noqa: E402
 from tests.support.webauth import login  # noqa: E402
@@ -78,16 +77,6 @@ SCOPES = {"all": "", "2010-2012": "start=2010-01-01&end=2012-12-31"}
 FORMATS = ("", ".json", ".csv")
 
 
-def nearest_rank(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(1, math.ceil(pct / 100 * len(ordered))) - 1]
-
-
-def cli(data_dir: Path, *args: str) -> str:
-    command = [sys.executable, "-m", "listarchive.cli", "--data-dir", str(data_dir), *args]
-    return subprocess.run(command, check=True, capture_output=True, text=True).stdout
-
-
 def sync_into(data_dir: Path, *list_names: str) -> None:
     """Sync lists from the corpus, served over local HTTP, as bench/ingest.py does."""
     server, base = serve(TWISTED)
@@ -101,19 +90,6 @@ def sync_into(data_dir: Path, *list_names: str) -> None:
         server.terminate()
 
 
-def _posters(conn: sqlite3.Connection, list_name: str, year: int) -> list[str]:
-    return [
-        str(r[0])
-        for r in conn.execute(
-            "SELECT DISTINCT i.value FROM messages m JOIN identities i ON i.id = m.identity "
-            "JOIN memberships ms ON ms.message = m.id JOIN lists l ON l.id = ms.list "
-            "WHERE l.name = ? AND i.kind = 'address' AND strftime('%Y', m.date, 'unixepoch') = ? "
-            "ORDER BY 1",
-            (list_name, str(year)),
-        )
-    ]
-
-
 def people_data(data_dir: Path) -> str:
     """The synthetic community, rosters and meeting (see the module doc); returns the key of
     the busiest person."""
@@ -123,27 +99,20 @@ def people_data(data_dir: Path) -> str:
             conn.close()
             sync_into(data_dir, "twisted-web")
             conn = sqlite3.connect(data_dir / "store.db")
-        old_roster = _posters(conn, "twisted-python", 2011)
-        new_roster = _posters(conn, "twisted-web", 2012)
-        busiest = conn.execute(
-            "SELECT p.key, p.name FROM persons p JOIN identities i ON i.person = p.id "
-            "JOIN messages m ON m.identity = i.id GROUP BY p.id ORDER BY COUNT(*) DESC LIMIT 40"
-        ).fetchall()
+        old_roster = posters(conn, "twisted-python", 2011)
+        new_roster = posters(conn, "twisted-web", 2012)
+        most = busiest(conn)
     finally:
         conn.close()
     cli(data_dir, "communities", "add", "twisted", "--lists", "twisted-python,twisted-web",
         "--old", "twisted-python", "--new", "twisted-web", "--cutover", "2012-01-01",
         "--closed", "2013-01-01")  # fmt: skip
-    never = [f"member{i}@example.org" for i in range(25)]
-    for name, members, as_of in (
-        ("twisted-python", old_roster, "2012-01-01"),
-        ("twisted-web", new_roster, "2013-01-01"),
-    ):
-        path = data_dir / f"{name}-members.txt"
-        path.write_text("\n".join(members + never) + "\n")
-        cli(data_dir, "rosters", "import", name, str(path), "--as-of", as_of)
+    import_rosters(
+        data_dir,
+        (("twisted-python", old_roster, "2012-01-01"), ("twisted-web", new_roster, "2013-01-01")),
+    )
     names = []
-    for i, (_key, name) in enumerate(busiest):
+    for i, (_key, name) in enumerate(most):
         words = str(name).split()
         if i % 5 == 1 and len(words) > 1:
             name = " ".join(reversed(words))
@@ -158,7 +127,7 @@ def people_data(data_dir: Path) -> str:
     if suggested:  # one confirmed merge, so the merge record has something to show
         cli(data_dir, "persons", "merge", *suggested[0]["persons"])
     logger.info("%d merge suggestions in the store", len(suggested))
-    return str(busiest[0][0])
+    return most[0][0]
 
 
 def copy_store(source: Path, data_dir: Path) -> None:

@@ -41,8 +41,9 @@ sys.path[0] = str(Path(__file__).resolve().parents[1])
 import httpx  # noqa: E402
 
 from bench.bigmbox import CpuSampler, entries  # noqa: E402
-from bench.scale_build import cli, organisation, pool, variant, write_mboxes  # noqa: E402
-from bench.scale_web import dashboards, nearest_rank, run_child, search_figures  # noqa: E402
+from bench.organisation import cli, nearest_rank  # noqa: E402
+from bench.scale_build import organisation, pool, variant, write_mboxes  # noqa: E402
+from bench.scale_web import dashboards, run_child, search_figures  # noqa: E402
 
 logger = logging.getLogger(__name__)
 

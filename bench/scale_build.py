@@ -18,14 +18,13 @@ import json
 import logging
 import re
 import sqlite3
-import subprocess
-import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from bench._common import CORPUS, TWISTED
 from bench.bigmbox import mbox_entry, rewrite
+from bench.organisation import busiest, cli, import_rosters, posters
 from ingest.mboxstream import file_chunks, split_stream, volume_text
 
 logger = logging.getLogger(__name__)
@@ -148,25 +147,6 @@ def write_mboxes(folder: Path, total: int) -> dict[str, Path]:
     return paths
 
 
-def cli(data_dir: Path, *args: str) -> str:
-    command = [sys.executable, "-m", "listarchive.cli", "--data-dir", str(data_dir), *args]
-    return subprocess.run(command, check=True, capture_output=True, text=True).stdout
-
-
-def _posters(conn: sqlite3.Connection, list_name: str, year: int) -> list[str]:
-    start = datetime(year, 1, 1, tzinfo=UTC).timestamp()
-    end = datetime(year + 1, 1, 1, tzinfo=UTC).timestamp()
-    return [
-        str(row[0])
-        for row in conn.execute(
-            "SELECT DISTINCT i.value FROM messages m JOIN identities i ON i.id = m.identity "
-            "JOIN memberships ms ON ms.message = m.id JOIN lists l ON l.id = ms.list "
-            "WHERE l.name = ? AND i.kind = 'address' AND m.date >= ? AND m.date < ? ORDER BY 1",
-            (list_name, start, end),
-        )
-    ]
-
-
 def organisation(data_dir: Path) -> dict[str, str]:
     """The community with its cutover, rosters, a meeting and two web accounts (as
     `bench/analytics.py` makes them for twisted); returns the names the dashboards use."""
@@ -174,19 +154,15 @@ def organisation(data_dir: Path) -> dict[str, str]:
         "--new", NEW, "--cutover", CUTOVER, "--closed", CLOSED)  # fmt: skip
     conn = sqlite3.connect(data_dir / "store.db")
     try:
-        rosters = {OLD: _posters(conn, OLD, 2011), NEW: _posters(conn, NEW, 2012)}
-        busiest = conn.execute(
-            "SELECT p.key, p.name FROM persons p JOIN identities i ON i.person = p.id "
-            "JOIN messages m ON m.identity = i.id GROUP BY p.id ORDER BY COUNT(*) DESC LIMIT 40"
-        ).fetchall()
+        rosters = [
+            (OLD, posters(conn, OLD, 2011), CUTOVER),
+            (NEW, posters(conn, NEW, 2012), CLOSED),
+        ]
+        most = busiest(conn)
     finally:
         conn.close()
-    never = [f"member{i}@example.org" for i in range(25)]
-    for name, as_of in ((OLD, CUTOVER), (NEW, CLOSED)):
-        path = data_dir / f"{name}-members.txt"
-        path.write_text("\n".join(rosters[name] + never) + "\n")
-        cli(data_dir, "rosters", "import", name, str(path), "--as-of", as_of)
-    names = [str(name) for _key, name in busiest] + ["Ada Example", "Grace Sample"]
+    import_rosters(data_dir, rosters)
+    names = [name for _key, name in most] + ["Ada Example", "Grace Sample"]
     meeting = data_dir / "sprint.txt"
     meeting.write_text("Participants\n\n" + "\n".join(names) + "\n")
     cli(data_dir, "meetings", "import", "sprint", str(meeting), "--tag", "volunteer: sprint")
@@ -194,6 +170,6 @@ def organisation(data_dir: Path) -> dict[str, str]:
 
     create_account(data_dir, "facilitator", FACILITATOR)
     create_account(data_dir, "secretariat", SECRETARIAT)
-    found = {"top": str(busiest[0][0]), "community": COMMUNITY, "roster": OLD}
+    found = {"top": most[0][0], "community": COMMUNITY, "roster": OLD}
     (data_dir / "scale-names.json").write_text(json.dumps(found))
     return found

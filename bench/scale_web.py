@@ -12,7 +12,6 @@ process's, `time.process_time`) is reported beside its wall time.
 from __future__ import annotations
 
 import json
-import math
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ from typing import Any
 # run as a script: make the repository root importable instead of bench/ itself
 sys.path[0] = str(Path(__file__).resolve().parents[1])
 
+from bench.organisation import nearest_rank  # noqa: E402
 from bench.scale_build import FACILITATOR, SECRETARIAT  # noqa: E402
 
 DASHBOARDS = (
@@ -46,11 +46,6 @@ DASHBOARDS = (
     "secretariat:/rosters/community/{community}",
 )
 """Every analytics page of the web UI (HTML; the JSON twins compute the same figures)."""
-
-
-def nearest_rank(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(1, math.ceil(pct / 100 * len(ordered))) - 1]
 
 
 def dashboards(data_dir: Path) -> list[str]:
