@@ -143,25 +143,16 @@ def elasticsearch(data_dir: Path, url: str, label: str) -> dict[str, float] | No
             httpx.delete(f"{url}/{index['index']}", timeout=60).raise_for_status()
 
 
-def clear_figure_cache(data_dir: Path) -> None:
-    """Empties the statistics figures kept in the store (as a sync's new state does)."""
+def clear_kept(data_dir: Path, *tables: str) -> None:
+    """Empties what the store keeps in `tables` (`figure_cache`: the statistics figures;
+    `frame_snapshots`: the frames, `store.frame_snapshots`), as a sync's new state does
+    (the snapshots until the next frame load or the scheduler's preparation)."""
     conn = sqlite3.connect(data_dir / "store.db", timeout=30)
     try:
-        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'figure_cache'").fetchone():
-            with conn:
-                conn.execute("DELETE FROM figure_cache")
-    finally:
-        conn.close()
-
-
-def clear_frame_snapshots(data_dir: Path) -> None:
-    """Empties the frame snapshots kept in the store (`store.frame_snapshots`), as a sync's
-    new state does until the next frame load or the scheduler's preparation."""
-    conn = sqlite3.connect(data_dir / "store.db", timeout=30)
-    try:
-        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'frame_snapshots'").fetchone():
-            with conn:
-                conn.execute("DELETE FROM frame_snapshots")
+        for table in tables:
+            if conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (table,)).fetchone():
+                with conn:
+                    conn.execute(f"DELETE FROM {table}")
     finally:
         conn.close()
 
@@ -177,16 +168,15 @@ def web(data_dir: Path, quick: bool = False) -> dict[str, Any]:
     for url in urls:
         if quick and url.partition(":")[2] not in QUICK_COLD:
             continue
-        clear_figure_cache(data_dir)
-        clear_frame_snapshots(data_dir)
+        clear_kept(data_dir, "figure_cache", "frame_snapshots")
         cold[url] = run_child(data_dir, 0, [url])["pages"][url]["first_ms"]
         if not quick:
             restart[url] = run_child(data_dir, 0, [url])["pages"][url]["first_ms"]
-        clear_figure_cache(data_dir)
+        clear_kept(data_dir, "figure_cache")
         snapshot[url] = run_child(data_dir, 0, [url])["pages"][url]["first_ms"]
         logger.info("cold %-50s %8.0f ms, restart %s ms, from a snapshot %8.0f ms",
                     url, cold[url], restart.get(url), snapshot[url])  # fmt: skip
-    clear_figure_cache(data_dir)
+    clear_kept(data_dir, "figure_cache")
     warm = run_child(data_dir, 2 if quick else WARM_ROUNDS, urls)
     pages = {}
     for url in urls:
