@@ -241,12 +241,22 @@ def _bridging_threads(frame: Frame) -> Counter[int]:
     per_thread, per_person = len(targets), len(targets) * max(cols.threads, 1)
     if per_person * max(len(cols.person_ids), 1) >= 2**62:  # too many to pack: as before
         return _bridging_pairs(frame)
-    packed = np.unique(person * per_person + thread.astype(np.int64) * per_thread + rank)
-    pairs, answered = np.unique(packed // per_thread, return_counts=True)
-    bridging = pairs[answered >= 2] // max(cols.threads, 1)
-    codes, counts = np.unique(bridging, return_counts=True)
+    packed = np.sort(person * per_person + thread.astype(np.int64) * per_thread + rank)
+    packed = packed[np.concatenate(([True], packed[1:] != packed[:-1]))]  # distinct, sorted
+    pairs, answered = _runs(packed // per_thread)
+    codes, counts = _runs(pairs[answered >= 2] // max(cols.threads, 1))
     ids = cols.person_ids[codes].tolist()
     return Counter(dict(zip(ids, counts.tolist(), strict=True)))
+
+
+def _runs(ordered: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """The distinct values of `ordered` (ascending) and how many times each occurs: what
+    `np.unique(ordered, return_counts=True)` gives, without its sort (its hash-based
+    distinct values took 0.36 s of the 1M network)."""
+    if not len(ordered):
+        return ordered, np.zeros(0, np.int64)
+    heads = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    return ordered[heads], np.diff(np.append(heads, len(ordered)))
 
 
 def _bridging_pairs(frame: Frame) -> Counter[int]:
@@ -345,7 +355,8 @@ def _pair_list(frame: Frame, edges: _Edges, limit: int | None) -> list[Pair]:
 def network(frame: Frame, limit: int | None = 50) -> Network:
     """Every count from one pass over the window's columns; no `Post` is made."""
     edges = _edge_arrays(frame)
-    ids = np.unique(np.concatenate([edges.sources, edges.targets]))
+    ids = np.sort(np.concatenate([edges.sources, edges.targets]))
+    ids = ids[np.concatenate(([True], ids[1:] != ids[:-1]))] if len(ids) else ids
     return Network(
         reply_posts=edges.replies,
         self_replies=edges.selfs,
