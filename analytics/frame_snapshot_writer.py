@@ -39,6 +39,19 @@ _LOCK = threading.Lock()
 _WRITER: list[tuple[int, queue.Queue[Job]]] = []  # (pid, its queue): one thread per process
 
 
+def _after_fork() -> None:
+    """A forked worker starts with no writer (its parent's thread is not in it) and a lock
+    no thread of its own holds."""
+    global _LOCK
+    _LOCK = threading.Lock()
+    _WRITER.clear()
+    _LOCAL.__dict__.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
+
+
 def submit(job: Job) -> bool:
     """Write now (outside a request, or `inline`: the write's answer, False when not kept),
     or after the request (True: handed; dropped then if the writer's queue is full)."""

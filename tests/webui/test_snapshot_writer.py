@@ -5,6 +5,7 @@ preparation writes its snapshots as it goes (in its own thread, done when it ret
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 from collections.abc import Iterator
@@ -117,3 +118,26 @@ def test_the_preparation_writes_its_snapshots_as_it_goes(
         "lists=2,1;private=1;hidden=",
     ]
     frame.clear_cache()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork")
+def test_a_forked_worker_starts_its_own_writer() -> None:
+    ran: list[str] = []
+    frame_snapshot_writer.hold()
+    frame_snapshot_writer.submit(_appending(ran, "parent"))
+    frame_snapshot_writer.release()
+    frame_snapshot_writer.wait()  # the parent's writer thread exists
+    assert ran == ["parent"]
+    child = os.fork()
+    if child == 0:  # a gunicorn worker: its writes are written by a thread of its own
+        code = 1
+        try:
+            frame_snapshot_writer.hold()
+            frame_snapshot_writer.submit(_appending(ran, "child"))
+            frame_snapshot_writer.release()
+            frame_snapshot_writer.wait()
+            code = 0 if ran == ["parent", "child"] else 2
+        finally:
+            os._exit(code)
+    _pid, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
