@@ -231,20 +231,22 @@ def person_lists(
         if bound is not None:
             where += f" AND m.date {op} ?"
             params.append(bound)
-    total = conn.execute(
-        f"SELECT count(*) FROM identities i CROSS JOIN messages m {where} AND EXISTS "
-        f"(SELECT 1 FROM memberships ms WHERE ms.message = m.id AND ms.list IN ({marks}))",
+    messages: set[int] = set()
+    count: dict[int, int] = {}
+    first: dict[int, int] = {}
+    last: dict[int, int] = {}
+    for message, list_id, day in conn.execute(
+        "SELECT m.id, ms.list, m.date FROM identities i CROSS JOIN messages m "
+        f"CROSS JOIN memberships ms {where} AND ms.message = m.id AND ms.list IN ({marks})",
         [*params, *scope.list_ids],
-    ).fetchone()[0]
-    if int(total) != expected:
+    ):
+        messages.add(message)
+        count[list_id] = count.get(list_id, 0) + 1
+        first[list_id] = min(first.get(list_id, day), day)
+        last[list_id] = max(last.get(list_id, day), day)
+    if len(messages) != expected:
         return None
-    rows = conn.execute(
-        "SELECT ms.list, count(*), min(m.date), max(m.date) FROM identities i "
-        f"CROSS JOIN messages m CROSS JOIN memberships ms {where} AND ms.message = m.id "
-        f"AND ms.list IN ({marks}) GROUP BY ms.list",
-        [*params, *scope.list_ids],
-    ).fetchall()
-    return [(int(a), int(b), int(c), int(d)) for a, b, c, d in rows]
+    return [(i, n, first[i], last[i]) for i, n in count.items()]
 
 
 def _started(

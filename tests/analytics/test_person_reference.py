@@ -103,8 +103,14 @@ def _scramble(conn: sqlite3.Connection, rng: random.Random) -> None:
             )
     keys = [str(r[0]) for r in conn.execute("SELECT key FROM messages ORDER BY id")]
     removals.remove(conn, "message", "random", rng.sample(keys, 20), reason="t", actor="t")
+    # a few persons take over others' addresses (as a merge does): several identities each,
+    # their messages' dates interleaved
+    ids_ = [int(r[0]) for r in conn.execute("SELECT id FROM identities ORDER BY id")]
+    top = [int(r[0]) for r in conn.execute("SELECT id FROM persons ORDER BY id LIMIT 6")]
+    for identity in rng.sample(ids_, len(ids_) // 3):
+        conn.execute("UPDATE identities SET person = ? WHERE id = ?", (rng.choice(top), identity))
     persons = [str(r[0]) for r in conn.execute("SELECT key FROM persons ORDER BY id")]
-    bots.mark(conn, rng.choice(persons[:10]), "test")
+    bots.mark(conn, rng.choice(persons[6:16]), "test")
 
 
 @pytest.mark.parametrize("seed", range(4))
