@@ -21,6 +21,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
+from typing import cast
+
+from isal import isal_zlib
 
 from ingest.errors import SourceError
 from ingest.mboxsplit import _HEADER_LINE, _UNESCAPE, is_from_line, is_mbox
@@ -68,10 +71,16 @@ def file_chunks(path: Path, size: int = CHUNK) -> ChunkSource:
     return chunks
 
 
+_CORRUPT = (zlib.error, cast("type[Exception]", isal_zlib.error))
+"""What inflating damaged data raises (isal's stub declares its error an instance)."""
+
+
 def _gunzip(chunks: Iterable[bytes], url: str) -> Iterator[bytes]:
     """Decompress gzip members one after another (as `gzip.decompress` does), in pieces of at
-    most CHUNK bytes, so a bomb never expands in memory."""
-    decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    most CHUNK bytes, so a bomb never expands in memory.  ISA-L's inflate (`isal`, the
+    dependency `store.content` deflates with): the same API as zlib's, 0.60 -> 0.36 s of CPU
+    for twisted-python's 248 volumes (task IN3)."""
+    decompressor = isal_zlib.decompressobj(16 + zlib.MAX_WBITS)
     pending = b""
     try:
         for data in chunks:
@@ -83,7 +92,7 @@ def _gunzip(chunks: Iterable[bytes], url: str) -> Iterator[bytes]:
                         break
                     if data[:2] != b"\x1f\x8b":
                         return  # trailing bytes after the last member: ignored, as gzip does
-                    decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                    decompressor = isal_zlib.decompressobj(16 + zlib.MAX_WBITS)
                 out = decompressor.decompress(data, CHUNK)
                 if out:
                     yield out
@@ -96,7 +105,7 @@ def _gunzip(chunks: Iterable[bytes], url: str) -> Iterator[bytes]:
                 data = (
                     decompressor.unused_data if decompressor.eof else decompressor.unconsumed_tail
                 )
-    except zlib.error as exc:
+    except _CORRUPT as exc:
         raise SourceError(url, f"corrupt gzip data: {exc}") from exc
     if not decompressor.eof:
         raise SourceError(

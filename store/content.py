@@ -1,6 +1,6 @@
 """A stored message's body and original bytes, kept as one compressed stream (issue 14).
 
-`messages.content` is one zlib stream (written by ISA-L, `_compress`) of the body's UTF-8
+`messages.content` is one zlib stream (deflated by ISA-L: `ISAL_LEVEL`) of the body's UTF-8
 followed by the raw bytes;
 `body_bytes` says where the body ends in it, `body_chars` how many characters it has.  The
 body is mostly a substring of the raw bytes, so deflate's window finds it again: on
@@ -15,27 +15,15 @@ from __future__ import annotations
 
 import sqlite3
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
-LEVEL = 1
-"""zlib level: 6 saves 1.3 MB more on twisted-python (33.8 -> 32.5) for ~35 % more CPU."""
+from isal import isal_zlib
 
-_compress: Callable[[bytes], bytes]
-try:  # ISA-L's deflate (the `isal` package): the same zlib stream format, read by `zlib`
-    from isal import isal_zlib
-
-    ISAL_LEVEL = 2
-    """ISA-L level 2: on twisted-python's 49,827 parsed messages 0.67 s of CPU instead of
-    zlib level 1's 1.99 s, and 2% smaller (50.7 MB instead of 51.8 MB); on the full-header
-    exports 0.12 s instead of 0.58 s (task IN3)."""
-
-    def _compress(data: bytes) -> bytes:
-        return isal_zlib.compress(data, ISAL_LEVEL)
-
-except ImportError:  # pragma: no cover - a dependency; zlib writes the same format
-
-    def _compress(data: bytes) -> bytes:
-        return zlib.compress(data, LEVEL)
+ISAL_LEVEL = 2
+"""The stream is deflated by ISA-L (the `isal` package; the same zlib format, read by `zlib`)
+at its level 2: on twisted-python's 49,827 parsed messages 0.67 s of CPU instead of zlib
+level 1's 1.99 s, and 2% smaller (50.7 MB instead of 51.8 MB); on the full-header exports
+0.12 s instead of 0.58 s (task IN3)."""
 
 
 _MAX_UTF8 = 4
@@ -46,7 +34,7 @@ def pack(body: str, raw: bytes) -> tuple[bytes, int, int]:
     """The stored `(content, body_bytes, body_chars)` of a body and its raw bytes; raises
     UnicodeEncodeError for a body SQLite could not have stored (lone surrogates)."""
     text = body.encode("utf-8")
-    return _compress(text + raw), len(text), len(body)
+    return isal_zlib.compress(text + raw, ISAL_LEVEL), len(text), len(body)
 
 
 EMPTY = pack("", b"")
