@@ -221,7 +221,8 @@ def person_lists(
     viewer = visibility.for_reader(conn, include_private=scope.include_private)
     marks = ",".join("?" * len(scope.list_ids))
     # from the person's identities to their messages (messages_identity), each message's
-    # lists looked up by its key (CROSS JOIN keeps that order: not every membership scanned)
+    # lists looked up by its key (CROSS JOIN keeps that order: not every membership scanned;
+    # `+ms.list`: its memberships read, not one probe per list of the scope, 3x quicker)
     where = (
         "WHERE i.person = ? AND m.identity = i.id AND m.date IS NOT NULL "
         f"AND m.thread_id IS NOT NULL AND {viewer.not_removed('m')}"
@@ -237,7 +238,7 @@ def person_lists(
     last: dict[int, int] = {}
     for message, list_id, day in conn.execute(
         "SELECT m.id, ms.list, m.date FROM identities i CROSS JOIN messages m "
-        f"CROSS JOIN memberships ms {where} AND ms.message = m.id AND ms.list IN ({marks})",
+        f"CROSS JOIN memberships ms {where} AND ms.message = m.id AND +ms.list IN ({marks})",
         [*params, *scope.list_ids],
     ):
         messages.add(message)
