@@ -17,6 +17,8 @@ Loaded = tuple[
     list[Post], int, dict[int, PersonRef], dict[str, ThreadRef], dict[int, str], dict[int, int]
 ]
 
+_NEW = tuple.__new__  # a `Post` made in C, not through its generated Python `__new__`
+
 _POSTS = """
 SELECT m.id, m.key, m.date, m.thread_id, m.parent_key, m.identity, m.parent_direct
 FROM messages m INDEXED BY messages_frame
@@ -71,7 +73,7 @@ def read(conn: sqlite3.Connection, scope: Scope) -> Loaded:
                 undated_by[person] = undated_by.get(person, 0) + 1
             continue
         if not parent:
-            made.append(Post(mid, key, date, intern(thread), None, person, None, lists))
+            made.append(_NEW(Post, (mid, key, date, intern(thread), None, person, None, lists)))
             continue
         parent = intern(parent)
         if parent in parent_of:  # its parent read already: who it answers is known
@@ -79,7 +81,7 @@ def read(conn: sqlite3.Connection, scope: Scope) -> Loaded:
         else:
             later.append(len(made))
             who = direct
-        made.append(Post(mid, key, date, intern(thread), parent, person, who, lists))
+        made.append(_NEW(Post, (mid, key, date, intern(thread), parent, person, who, lists)))
     del on_lists
     replies = map(made.__getitem__, later)
     missing = sorted({p.parent for p in replies if p.parent and p.parent not in parent_of})
