@@ -84,7 +84,7 @@ def sync_into(data_dir: Path, *list_names: str) -> None:
         for name in list_names:
             cli(data_dir, "lists", "add", name, "--pipermail", f"{base}/{name}/")
             started = time.perf_counter()
-            cli(data_dir, "sync", name, "--json")
+            cli(data_dir, "sync", name, "--json", "--no-prepare")  # ingest only
             logger.info("synced %s in %.1f s", name, time.perf_counter() - started)
     finally:
         server.terminate()

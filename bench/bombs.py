@@ -177,7 +177,7 @@ def _sync(cli: list[str], workers: int) -> tuple[dict[str, object], float, float
     """One `sync --json`: (runs by list, peak RSS MB of the tree, wall s, log, exit)."""
     started = time.perf_counter()
     proc = subprocess.Popen(
-        [*cli, "sync", "--json", "--workers", str(workers)],
+        [*cli, "sync", "--json", "--no-prepare", "--workers", str(workers)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )

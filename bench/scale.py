@@ -68,7 +68,7 @@ def parse_size(text: str) -> int:
 def measured_sync(data_dir: Path, *names: str) -> dict[str, Any]:
     """One `listarchive sync --json` (all lists, or `names`), measured as bigmbox.py does."""
     command = [sys.executable, "-m", "listarchive.cli", "--data-dir", str(data_dir)]
-    command += ["sync", "--json", "--workers", "2", *names]
+    command += ["sync", "--json", "--no-prepare", "--workers", "2", *names]  # ingest only
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     load = os.getloadavg()[0]
     started = time.perf_counter()
