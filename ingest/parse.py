@@ -191,6 +191,9 @@ def _parse_simple(rest: bytes, start: bytes) -> EmailMessage | None:
     if b"\r" in head:
         return None
     msg = EmailMessage(policy=_POLICY)
+    # what `msg[name] = value` stores under compat32 (no count limit, the pair unchanged:
+    # `Compat32.header_store_parse`), without two policy calls a header
+    headers = msg._headers  # type: ignore[attr-defined]
     name = ""
     value: list[str] = []
     for line in head.decode("ascii", "surrogateescape").split("\n"):
@@ -200,14 +203,14 @@ def _parse_simple(rest: bytes, start: bytes) -> EmailMessage | None:
             value.append("\n" + line)
             continue
         if name:
-            msg[name] = "".join(value)
+            headers.append((name, "".join(value)))
         match = _HEADER_NAME.match(line)
         if match is None:
             return None
         name = match.group(1)
         value = [line[match.end() :].lstrip(" \t")]
     if name:
-        msg[name] = "".join(value)
+        headers.append((name, "".join(value)))
     ctype = msg.get("Content-Type")
     if ctype is not None and not ctype.lstrip().lower().startswith("text/plain"):
         return None
@@ -298,9 +301,10 @@ def _parse_message(raw: bytes, unixfrom: str, max_mime_depth: int, max_deep_part
             unixfrom = envelope[5:] if envelope.startswith("From ") else envelope
 
     # one pass over the header list instead of one per lookup (each `msg.get` lower-cases
-    # every header name); values as `msg.get_all` returns them (this policy keeps them raw)
+    # every header name); values as `msg.get_all` returns them (this policy keeps them raw:
+    # `_RawHeaders.header_fetch_parse`, so the stored pairs are read without a call each)
     headers: dict[str, list[str]] = {}
-    for name, value in msg.items():
+    for name, value in msg._headers:  # type: ignore[attr-defined]
         headers.setdefault(name.lower(), []).append(value)
     subject, subject_fallback = decode_header(_first(headers, "subject"))
     subject_norm, list_tag = split_subject(subject)
