@@ -30,7 +30,8 @@ STORE_FULL_EXIT = 3
     "--no-prepare",
     is_flag=True,
     help="Do not compute the statistics dashboards into the store after a run that stored "
-    "messages (as the scheduler does); their first visitor computes them.",
+    "messages (as the scheduler does, here in a store of analytics.snapshot_min_posts "
+    "messages or more); their first visitor computes them.",
 )
 @click.pass_context
 def sync(
@@ -64,9 +65,14 @@ def sync(
             click.echo(f"Error: {exc}: free space and run sync again", err=True)
             ctx.exit(STORE_FULL_EXIT)
         skipped = unindexable.listed(store.conn, mark, limit=1000)  # by this run's catch-up
+        prepare = (
+            not no_prepare
+            and preparing.stored_messages(outcome.summaries)
+            and preparing.worth_preparing(store.conn, settings)
+        )
     summaries, indexed, index_error = outcome.summaries, outcome.indexed, outcome.index_error
     prepared = None  # after the store is closed, as the scheduler's (never fails the sync)
-    if not no_prepare and preparing.AFTER_CLI_SYNC and preparing.stored_messages(summaries):
+    if prepare:
         prepared = preparing.prepare_statistics(settings)
     if as_json:
         click.echo(

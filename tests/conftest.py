@@ -28,15 +28,6 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _no_statistics_after_cli_sync(monkeypatch: pytest.MonkeyPatch) -> None:
-    """`listarchive sync` does not prepare the statistics (`listarchive.preparing`) unless a
-    test turns it on (tests/cli/test_sync_prepares.py): 139 syncs would each pay for it."""
-    from listarchive import preparing
-
-    monkeypatch.setattr(preparing, "AFTER_CLI_SYNC", False)
-
-
-@pytest.fixture(autouse=True)
 def _cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests hash passwords at a low scrypt cost (the real default costs ~0.3 s a hash);
     tests/store/test_accounts.py checks the real default."""

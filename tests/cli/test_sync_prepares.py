@@ -1,7 +1,8 @@
 """`listarchive sync` prepares the statistics after a run that stored messages, as the
-scheduler does (issue 14, task PR: `listarchive.preparing`): the dashboards' figures are in
-the store, for the archive's current state, before any web request; `--no-prepare` leaves
-them to the first visitor; a failing preparation is a line of the summary (and the JSON's
+scheduler does (issue 14, task PR: `listarchive.preparing`), in a store of
+`analytics.snapshot_min_posts` messages or more: the dashboards' figures are in the store,
+for the archive's current state, before any web request; `--no-prepare` or a smaller store
+leave them to the first visitor; a failing preparation is a line of the summary (and the JSON's
 `statistics`), never a failed sync."""
 
 from __future__ import annotations
@@ -14,16 +15,17 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from listarchive import preparing
 from listarchive.cli import cli
 from store import figure_cache
 
 BOX = "mbox/apache-ponymail/ponymail-dev-1079-mboxvm.mbox"
+SMALL = 1  # the mbox holds one message
 
 
 @pytest.fixture(autouse=True)
 def _prepare_after_sync(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(preparing, "AFTER_CLI_SYNC", True)  # tests/conftest.py turns it off
+    # a store of this many messages or more is prepared after a sync by hand
+    monkeypatch.setenv("LISTARCHIVE_ANALYTICS_SNAPSHOT_MIN_POSTS", str(SMALL))
 
 
 def _kept(data: Path) -> tuple[int, set[str], str]:
@@ -70,6 +72,16 @@ def test_a_sync_that_stored_messages_prepares_the_dashboards(data: Path) -> None
 
 def test_no_prepare_leaves_the_dashboards_to_their_first_visitor(data: Path) -> None:
     payload = _sync_json(data, "--no-prepare")
+    assert payload["runs"][0]["new_messages"] > 0
+    assert payload["statistics"] is None
+    assert _kept(data)[0] == 0
+
+
+def test_a_store_below_the_bound_is_left_to_its_first_visitor(
+    data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LISTARCHIVE_ANALYTICS_SNAPSHOT_MIN_POSTS", "1000000")
+    payload = _sync_json(data)
     assert payload["runs"][0]["new_messages"] > 0
     assert payload["statistics"] is None
     assert _kept(data)[0] == 0
