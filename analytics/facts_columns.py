@@ -152,6 +152,14 @@ def _person_codes(ids: Ints) -> tuple[Codes, Ints]:
     return groups, distinct
 
 
+def distinct_ranks(values: Ints) -> tuple[Ints, Codes]:
+    """The distinct `values` (ascending) and each value's rank among them: what
+    `np.unique(values, return_inverse=True)` gives, by a table when the values are small
+    non-negative integers (person ids: no sort), by one argsort otherwise."""
+    ranks, distinct = _person_codes(values)
+    return distinct, ranks
+
+
 def _ranks(values: Ints) -> tuple[Codes, int]:
     """Per value the rank of its value among the distinct values, and how many there are."""
     order = np.argsort(values)

@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from analytics.facts import bounds, person_order
+from analytics.facts_columns import distinct_ranks
 from analytics.frame import Frame
 
 K = TypeVar("K")
@@ -97,7 +98,7 @@ def _edge_arrays(frame: Frame) -> _Edges:
     if not len(target):
         empty = np.zeros(0, np.int64)
         return _Edges(empty, empty, empty, replies, selfs)
-    targets, rank = np.unique(target, return_inverse=True)
+    targets, rank = distinct_ranks(target)
     codes = cols.person[low:high][to_other].astype(np.int64)
     _, first, counts = np.unique(codes * len(targets) + rank, return_index=True, return_counts=True)
     order = np.argsort(first)  # the pairs in the order they first occur
@@ -147,9 +148,9 @@ def _candidates(numbers: list[NDArray[np.int64]], limit: int | None) -> NDArray[
     return chosen
 
 
-def _persons(edges: _Edges) -> tuple[NDArray[np.int64], NDArray[np.intp], NDArray[np.intp]]:
+def _persons(edges: _Edges) -> tuple[NDArray[np.int64], NDArray[np.int32], NDArray[np.int32]]:
     """The persons on an edge (ids ascending) and each edge's source and target among them."""
-    ids, inverse = np.unique(np.concatenate([edges.sources, edges.targets]), return_inverse=True)
+    ids, inverse = distinct_ranks(np.concatenate([edges.sources, edges.targets]))
     n = len(edges.sources)
     return ids, inverse[:n], inverse[n:]
 
@@ -237,7 +238,7 @@ def _bridging_threads(frame: Frame) -> Counter[int]:
     person, thread, target = person[replies], cols.thread[low:high][replies], target[replies]
     if not len(target):
         return Counter()
-    targets, rank = np.unique(target, return_inverse=True)
+    targets, rank = distinct_ranks(target)
     per_thread, per_person = len(targets), len(targets) * max(cols.threads, 1)
     if per_person * max(len(cols.person_ids), 1) >= 2**62:  # too many to pack: as before
         return _bridging_pairs(frame)
