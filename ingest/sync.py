@@ -20,9 +20,7 @@ Threading and the search index's catch-up do not wait for the last volume: every
 and the caller's `catch_up` runs (the CLI catches the index up), so that this work overlaps
 with the workers' parsing instead of running alone after it.  Threading does not depend on
 how its work is cut (`store.threading.rethread`) and the index catches up by change sequence,
-so the store and the index end the same as with all of it done at the end.  The catch-up
-takes the new messages' bodies as the workers split them (`store.volume_writer.KeptTexts`),
-not inflated and split again from the store.
+so the store and the index end the same as with all of it done at the end.
 
 What a run writes to the store (each volume's transaction, a failed volume's record, the
 run's end) is in `ingest.sync_store`.
@@ -64,7 +62,6 @@ from ingest.worker import (
 )
 from store import locks, quarantine, runs, tx
 from store.store import Store, StoreFullError
-from store.volume_writer import keep_for_index
 
 logger = logging.getLogger(__name__)
 
@@ -127,8 +124,6 @@ def sync_list(
     the list's sync lock)."""
     info = store.get_list(list_name)
     summary = RunSummary(list_name)
-    if catch_up is not None:  # the index is caught up here: the new rows' texts are kept for it
-        keep_for_index(store)
     runs.abandon_dead(store.conn, info.id)
     run_id = runs.start_run(store.conn, info.id, locks.default_owner())
     logger.info("sync %s: start (%s source)", list_name, source.kind)

@@ -36,9 +36,7 @@ from ingest.row_check import unstorable as unstorable
 from ingest.sources import maildir
 from ingest.sources.base import Volume
 from store import identities
-from store.body_parts import split_body
 from store.records import MESSAGE_COLUMNS, Quarantined, StoredItem
-from store.volume_writer import IndexedItem
 
 GIB = 1024**3
 MIB = 1024**2
@@ -168,14 +166,10 @@ def build_item(
     position: int,
     max_mime_depth: int,
     max_deep_parts: int = MAX_DEEP_PARTS,
-    *,
-    index_texts: bool = True,
 ) -> StoredItem:
     """Every per-message step of ingestion, each guarded: parse, fingerprint (key and row),
     the sender's identity, and the check that SQLite can store every value.  Raises
-    `Rejected` with the reason; never anything else (pure: used by sync and reparse).
-    With `index_texts`, an `IndexedItem`: the bodies the search index is given for it, split
-    here rather than in the sync process (`store.volume_writer`, issue 14)."""
+    `Rejected` with the reason; never anything else (pure: used by sync and reparse)."""
     try:
         message = parse_message(raw, unixfrom, max_mime_depth, max_deep_parts)
     except ParseError as exc:
@@ -197,14 +191,7 @@ def build_item(
     problem = unstorable(item.row)
     if problem:
         raise Rejected(f"parser failure: message cannot be stored: {problem}", failure=True)
-    if not index_texts:
-        return item
-    try:
-        parts = split_body(message.body) if message.body else None
-    except Exception:  # noqa: BLE001 - the sync process splits it again (and skips it)
-        return item
-    texts = (parts.own, parts.quoted) if parts is not None else ("", "")
-    return IndexedItem(item.key, item.row, item.origin, item.position, texts)
+    return item
 
 
 def _describe(exc: BaseException) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import fields
 from operator import attrgetter
 
@@ -17,7 +17,6 @@ from store import unindexable
 from store.records import StoredMessage
 from store.store import PAGE_BYTES, Store
 from store.unindexable import Skipped
-from store.volume_writer import KeptTexts
 
 logger = logging.getLogger(__name__)
 
@@ -80,19 +79,10 @@ class Guard:
     """Skips, and remembers, the messages of one catch-up that cannot be indexed (per page:
     `page`, `documents`, then `index`, which also drops their stale documents)."""
 
-    def __init__(
-        self, store: Store, page_bytes: int = PAGE_BYTES, kept: KeptTexts | None = None
-    ) -> None:
+    def __init__(self, store: Store, page_bytes: int = PAGE_BYTES) -> None:
         self.store = store
         self.page_bytes = page_bytes
         """Raw bytes of messages in one page at most (`sync.index_page_bytes`)."""
-        self.kept = kept
-        """The parser workers' texts of new rows, taken instead of the store's bodies when
-        the row still holds the blob they came with (`search.fts_write_feed`)."""
-        self.chars: dict[str, int] = {}
-        """The body's length of the page's messages read without their body (kept texts)."""
-        self.bodies: Mapping[str, str] = {}
-        """The page's bodies by key."""
         self.skipped: list[Skipped] = []
         self._page_start = 0
 
@@ -105,23 +95,12 @@ class Guard:
     ) -> tuple[list[StoredMessage], Cursor | None]:
         """The next page of changed messages and the cursor past it (None: no more).  When the
         page cannot be read whole, it is read one message at a time, skipping the bad ones."""
-        self.chars = {}
         try:
-            if self.kept is not None:
-                from search.fts_write_feed import read_page
-
-                page = read_page(self.store, self.kept, checkpoint, batch, after, self.page_bytes)
-                messages, self.chars, self.bodies = page.messages, page.chars, page.bodies
-            else:
-                messages = self.store.changed_since(checkpoint, batch, after, self.page_bytes)
-                self.bodies = {m.key: m.body for m in messages}
+            messages = self.store.changed_since(checkpoint, batch, after, self.page_bytes)
         except Exception as exc:
             if not _row_fault(exc):
                 raise
-            self.chars = {}
-            messages, cursor = self._page_one_by_one(checkpoint, batch, after)
-            self.bodies = {m.key: m.body for m in messages}
-            return messages, cursor
+            return self._page_one_by_one(checkpoint, batch, after)
         if not messages:
             return [], None
         return messages, (messages[-1].seq, messages[-1].key)

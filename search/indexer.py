@@ -17,14 +17,13 @@ again, rebuilt the whole index (issue 14).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from search.base import IndexDoc, IndexOutOfStepError, SearchBackend
 from search.index_guard import Guard
 from store import removals, superseded
 from store.records import StoredMessage
 from store.store import PAGE_BYTES, Store
-from store.volume_writer import kept_for_index
 
 logger = logging.getLogger(__name__)
 
@@ -39,12 +38,10 @@ def to_doc(
     message: StoredMessage,
     communities: dict[str, tuple[str, ...]] | None = None,
     private_lists: frozenset[str] = frozenset(),
-    body_chars: int | None = None,
 ) -> IndexDoc:
     """The index document of a message; it is private when every list it is on is private.
     `community` names every community of its lists (a list may be in several); searches by
-    community resolve it to lists through the store, so the field is informative only.
-    `body_chars`: the body's length, for a message read without its body (kept texts)."""
+    community resolve it to lists through the store, so the field is informative only."""
     names = communities or {}
     community = tuple(sorted({c for n in message.lists for c in names.get(n, ())}))
     return IndexDoc(
@@ -62,7 +59,7 @@ def to_doc(
         community=community,
         private=bool(message.lists) and all(n in private_lists for n in message.lists),
         identity=message.identity or 0,
-        body_chars=len(message.body) if body_chars is None else body_chars,
+        body_chars=len(message.body),
     )
 
 
@@ -139,10 +136,8 @@ def _catch_up(
     logger.info("indexing changes %d..%d into %s", checkpoint + 1, target, backend.name)
     total = 0
     after: tuple[int, str] | None = None
-    # one message that cannot be indexed is skipped, with the reason; new rows' bodies as
-    # the parser workers split them, when kept (`search.fts_write_feed`)
-    kept = kept_for_index(store)
-    guard = Guard(store, page_bytes, kept)
+    # one message that cannot be indexed is skipped, with the reason
+    guard = Guard(store, page_bytes)
     while True:
         seen = store.change_seq()  # unchanged at the write: nothing read has changed since
         messages, cursor = guard.page(checkpoint, batch, after)
@@ -153,14 +148,14 @@ def _catch_up(
             backend.delete(sorted(gone))
         docs = guard.documents(
             [m for m in messages if m.key not in gone],
-            lambda m: to_doc(m, communities, private_lists, guard.chars.get(m.key)),
+            lambda m: to_doc(m, communities, private_lists),
         )
         seqs = {m.key: m.seq for m in messages}
         changed = _changed(store, seen, seqs, [doc.key for doc in docs])
         if changed:  # a later page has them, with their new sequence
             docs = [doc for doc in docs if doc.key not in changed]
         total += guard.index(backend, docs, seqs)
-        _take_back(store, backend, seen, guard.bodies, seqs, docs)
+        _take_back(store, backend, seen, {m.key: m.body for m in messages}, seqs, docs)
         after = cursor
         # every message below the last page's seq is indexed: safe to resume from there
         if cursor[0] - 1 > backend.get_checkpoint():
@@ -169,8 +164,6 @@ def _catch_up(
             progress(len(messages))
     guard.finish()
     backend.set_checkpoint(target)
-    if kept is not None:  # what no page took is of no use any more (rolled back, replaced)
-        kept.clear()
     _applied(store, target)
     logger.info("indexed %d messages into %s", total, backend.name)
     return total
@@ -202,7 +195,7 @@ def _take_back(
     store: Store,
     backend: SearchBackend,
     seen: int,
-    bodies: Mapping[str, str],
+    bodies: dict[str, str],
     seqs: dict[str, int],
     written: Iterable[IndexDoc],
 ) -> None:
