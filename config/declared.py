@@ -68,6 +68,15 @@ SETTINGS: tuple[Setting, ...] = (
         "file) and adds or drops their jobs (30s, 1m, 5m).",
     ),
     Setting(
+        "scheduler.prepare_every",
+        int,
+        60,
+        "Seconds between the scheduler's looks at the store's state (one read): changed "
+        "without a sync (a merge, a bot mark, a removal or undo, a reparse) and holding "
+        "analytics.snapshot_min_posts messages or more, the statistics dashboards are "
+        "prepared again into the store (0 = never; a sync that stored messages prepares anyway).",
+    ),
+    Setting(
         "scheduler.heartbeat",
         int,
         30,

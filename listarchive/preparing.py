@@ -9,13 +9,22 @@ of CPU at 1M); below that bound a frame loads in about half a second and a sync 
 not made to wait for every dashboard.
 
 One preparation at a time per process: syncs that end while one runs ask for one more, run
-once after it (by whichever caller is preparing), not one each.  A failure is logged and
-reported (`Prepared.error`), never raised: the sync is done and stored, a failure here costs
-only speed.
+once after it (by whichever caller is preparing), not one each.  A failure is logged (one
+line) and reported (`Prepared.error`), never raised: the sync is done and stored, a failure
+here costs only speed.
+
+Changes made without a sync (task PR2: a merge, a bot mark, a removal or an undo in the web
+UI or the CLI, `listarchive reparse`) change the state the figures are kept for
+(`store.figure_cache.state`) too.  A preparation that ends in the state it started in leaves
+a mark in the figure cache (`MARK`, kept for that state, gone with the next state as every
+figure is); `prepare_if_changed` (the scheduler's `prepare` job, and the CLI commands that
+change the state) reads the state and that mark, and prepares only when the mark is missing,
+in a store worth it.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 import threading
@@ -23,11 +32,16 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from store import figure_cache
+
 if TYPE_CHECKING:
     from config.settings import Settings
     from ingest.sync import RunSummary
 
 logger = logging.getLogger(__name__)
+
+MARK = "prepared"
+"""The figure cache's key that says: the statistics were prepared in this entry's state."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,17 +102,81 @@ def prepare_statistics(settings: Settings) -> Prepared | None:
     return last
 
 
+def running() -> bool:
+    """Whether a preparation runs in this process (a sync's, or the scheduler's job's)."""
+    return _PREPARING.locked()
+
+
+def prepare_if_changed(settings: Settings) -> Prepared | None:
+    """Prepare when the store's state has no preparation yet (`MARK`) and the store holds
+    `analytics.snapshot_min_posts` messages or more; None when nothing ran (the state was
+    prepared, the store is small, or another caller in this process prepares).  When the
+    state was prepared this reads the state and the mark, nothing else."""
+    conn = _read_only(settings)
+    try:
+        if _marked(conn, _state(conn)) or not worth_preparing(conn, settings):
+            return None
+    finally:
+        conn.close()
+    return prepare_statistics(settings)
+
+
+def _read_only(settings: Settings) -> sqlite3.Connection:
+    conn = sqlite3.connect(f"file:{settings.store_path}?mode=ro", uri=True, timeout=30)
+    conn.execute("PRAGMA busy_timeout = 30000")
+    return conn
+
+
+def _state(conn: sqlite3.Connection) -> str:
+    return figure_cache.state(conn)
+
+
+def _marked(conn: sqlite3.Connection, state: str) -> bool:
+    return figure_cache.get(conn, MARK, state) is not None
+
+
+def _current_state(settings: Settings) -> str:
+    """The store's state now ("" when it cannot be read: no mark is left then)."""
+    try:
+        conn = _read_only(settings)
+        try:
+            return _state(conn)
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        logger.warning("statistics: the store's state not read: %s", exc)
+        return ""
+
+
+def _leave_mark(settings: Settings, before: str, found: Prepared) -> None:
+    """The mark of a preparation that ended in the state it started in (a change meanwhile:
+    no mark, so the next check prepares again; a mark of the old state would also drop the
+    new state's figures, as any put of an older state does)."""
+    if not before or _current_state(settings) != before:
+        return
+    value = json.dumps(found.as_dict())
+    if not figure_cache.put(settings.store_path, MARK, before, value):
+        logger.info("statistics: the preparation's mark not kept (the store was busy)")
+
+
 def prepare_once(settings: Settings) -> Prepared:
-    """One preparation in this thread, logged; a failure is a `Prepared` with its error."""
+    """One preparation in this thread, logged; a failure is a `Prepared` with its error.  One
+    that ended in the state it started in leaves its mark (`MARK`)."""
     started = time.monotonic()
+    before = _current_state(settings)
     try:
         from webui import create_app  # lazy: Flask only for this
         from webui.stats_prepare import prepare
 
         answered = prepare(create_app(settings))
     except Exception as exc:  # the sync is done and stored: a failure here costs only speed
-        logger.exception("statistics not prepared")
-        return Prepared(0, time.monotonic() - started, str(exc) or type(exc).__name__)
+        error = str(exc) or type(exc).__name__
+        # one line (the traceback at debug level)
+        logger.error(
+            "statistics not prepared: %s", error, exc_info=logger.isEnabledFor(logging.DEBUG)
+        )
+        return Prepared(0, time.monotonic() - started, error)
     found = Prepared(answered, time.monotonic() - started)
+    _leave_mark(settings, before, found)
     logger.info("%s", found.line())
     return found

@@ -22,6 +22,10 @@ in a list's `[lists.NAME]` table; other lists use the `scheduler.interval` setti
 `scheduler.spread` (the default) each list runs at its own fixed offset in its interval (a hash
 of its name), so 500 lists on `1h` run about one every 7 s rather than all at start-up; a list
 never synced runs at once.  Cron schedules keep their exact times.
+
+A `prepare` job (every `scheduler.prepare_every` seconds, 0 = none) prepares the statistics
+dashboards again when the store changed without a sync (a merge, a bot mark, a removal or an
+undo in the web UI, a CLI command's change run with `--no-prepare`): `prepare_job`.
 """
 
 from __future__ import annotations
@@ -54,6 +58,7 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _PHASE_ORIGIN = datetime(2000, 1, 1, tzinfo=UTC)
 _JOB_PREFIX = "sync:"
 REFRESH_JOB = "refresh"
+PREPARE_JOB = "prepare"
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +161,21 @@ def prepare_statistics(settings: Settings) -> None:
     stored messages (`listarchive.preparing`, `webui.stats_prepare`), so that no visitor
     waits for them; one preparation at a time."""
     preparing.prepare_statistics(settings)
+
+
+def prepare_job(settings: Settings) -> None:
+    """The statistics prepared again when the store's state has no preparation yet (a change
+    made without a sync; `preparing.prepare_if_changed`: one read of the state when it has
+    one), in a store of `analytics.snapshot_min_posts` messages or more.  A thin call that
+    logs instead of raising; nothing while a sync's preparation runs in this process (it
+    leaves its mark, or the next look prepares)."""
+    if preparing.running():
+        return
+    try:
+        preparing.prepare_if_changed(settings)
+    except Exception as exc:
+        found = faults.classify(exc, settings.store_path)
+        logger.error("scheduler: statistics not prepared: %s", found or exc)
 
 
 def reload_settings(settings: Settings) -> Settings:
@@ -282,6 +302,14 @@ def build(settings: Settings, stop: threading.Event) -> BlockingScheduler:
         id=REFRESH_JOB,
         name="refresh the list jobs",
     )
+    every = int(settings["scheduler.prepare_every"])
+    if every > 0:
+        scheduler.add_job(
+            lambda: prepare_job(jobs.settings),
+            IntervalTrigger(seconds=every, timezone=UTC),
+            id=PREPARE_JOB,
+            name="prepare the statistics after a change",
+        )
     heartbeat.install(scheduler, settings)  # for `listarchive scheduler-health`
     return scheduler
 
@@ -298,6 +326,8 @@ def run_once(settings: Settings, stop: threading.Event | None = None) -> None:
             run_job(settings, name, stop)
     finally:
         store.close()
+    if not stop.is_set() and int(settings["scheduler.prepare_every"]) > 0:
+        prepare_job(settings)  # a change made since without a sync
 
 
 def serve(settings: Settings) -> None:
