@@ -11,6 +11,7 @@ import click
 
 from analytics import bots as bot_scores
 from listarchive.cli_common import store_session
+from listarchive.cli_prepare import echo_line, no_prepare_option, prepare_after
 from listarchive.cli_text import plural
 from store import bots, identities, merges, visibility
 from store.identities import IdentityRef
@@ -134,8 +135,11 @@ def _fail(exc: merges.MergeError) -> click.ClickException:
 @click.argument("into")
 @click.argument("others", nargs=-1, required=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@no_prepare_option
 @click.pass_context
-def merge(ctx: click.Context, into: str, others: tuple[str, ...], as_json: bool) -> None:
+def merge(
+    ctx: click.Context, into: str, others: tuple[str, ...], as_json: bool, no_prepare: bool
+) -> None:
     """Merge persons OTHERS into INTO (recorded; `persons undo EVENT` reverses it)."""
     with store_session(ctx) as store:
         try:
@@ -143,10 +147,12 @@ def merge(ctx: click.Context, into: str, others: tuple[str, ...], as_json: bool)
         except merges.MergeError as exc:
             raise _fail(exc) from exc
         data = _person_json(store.conn, into)
+    statistics = prepare_after(ctx, no_prepare)
     if as_json:
-        _echo_json({"event": event, "person": data})
+        _echo_json({"event": event, "person": data, "statistics": statistics})
         return
     click.echo(f"event {event}: merged into {data['key']} ({data['name']})")
+    echo_line(statistics)
 
 
 @persons.command("split")
@@ -154,9 +160,15 @@ def merge(ctx: click.Context, into: str, others: tuple[str, ...], as_json: bool)
 @click.option("--address", "addresses", multiple=True, help="An address to detach.")
 @click.option("--name", "names", multiple=True, help="A name identity to detach.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@no_prepare_option
 @click.pass_context
 def split(
-    ctx: click.Context, key: str, addresses: tuple[str, ...], names: tuple[str, ...], as_json: bool
+    ctx: click.Context,
+    key: str,
+    addresses: tuple[str, ...],
+    names: tuple[str, ...],
+    as_json: bool,
+    no_prepare: bool,
 ) -> None:
     """Detach identities from a person into persons of their own (recorded, reversible)."""
     from store.names import name_key, normalize_address
@@ -170,27 +182,32 @@ def split(
             event = merges.split(store.conn, key, refs, _actor())
         except merges.MergeError as exc:
             raise _fail(exc) from exc
+    statistics = prepare_after(ctx, no_prepare)
     if as_json:
-        _echo_json({"event": event})
+        _echo_json({"event": event, "statistics": statistics})
         return
     click.echo(f"event {event}: split {plural(len(refs), 'identity', 'identities')} off {key}")
+    echo_line(statistics)
 
 
 @persons.command("undo")
 @click.argument("event", type=int)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@no_prepare_option
 @click.pass_context
-def undo(ctx: click.Context, event: int, as_json: bool) -> None:
+def undo(ctx: click.Context, event: int, as_json: bool, no_prepare: bool) -> None:
     """Reverse a merge (unmerge) or a split, given its event number."""
     with store_session(ctx) as store:
         try:
             new = merges.undo(store.conn, event, _actor())
         except merges.MergeError as exc:
             raise _fail(exc) from exc
+    statistics = prepare_after(ctx, no_prepare)
     if as_json:
-        _echo_json({"event": new, "undid": event})
+        _echo_json({"event": new, "undid": event, "statistics": statistics})
         return
     click.echo(f"event {new}: undid event {event}")
+    echo_line(statistics)
 
 
 @persons.command("distinct")
@@ -226,7 +243,9 @@ def events(ctx: click.Context, limit: int, as_json: bool) -> None:
 # -- bots: their posts are left out of the statistics by default --------------------------------
 
 
-def _decide(ctx: click.Context, key: str, state: str, reason: str, as_json: bool) -> None:
+def _decide(
+    ctx: click.Context, key: str, state: str, reason: str, as_json: bool, no_prepare: bool
+) -> None:
     with store_session(ctx) as store:
         try:
             event = bots.decide(store.conn, key, state, _actor(), reason)
@@ -234,35 +253,41 @@ def _decide(ctx: click.Context, key: str, state: str, reason: str, as_json: bool
             raise click.ClickException(str(exc)) from exc
         data = _person_json(store.conn, key)
     what = "a bot" if state == bots.BOT else "not a bot"
+    statistics = prepare_after(ctx, no_prepare)
     if as_json:
-        _echo_json({"event": event or None, "person": data, "state": state})
+        _echo_json(
+            {"event": event or None, "person": data, "state": state, "statistics": statistics}
+        )
         return
     if event:
         click.echo(f"event {event}: {data['key']} ({data['name']}) is {what}")
     else:
         click.echo(f"{data['key']} ({data['name']}) was already marked {what}")
+    echo_line(statistics)
 
 
 @persons.command("bot")
 @click.argument("key")
 @click.option("--reason", default="", help="Why (kept in the record).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@no_prepare_option
 @click.pass_context
-def bot(ctx: click.Context, key: str, reason: str, as_json: bool) -> None:
+def bot(ctx: click.Context, key: str, reason: str, as_json: bool, no_prepare: bool) -> None:
     """Mark a person as a bot: statistics leave out their posts unless told to include bots
     (recorded; `persons not-bot` or `persons undo EVENT` reverses it)."""
-    _decide(ctx, key, bots.BOT, reason, as_json)
+    _decide(ctx, key, bots.BOT, reason, as_json, no_prepare)
 
 
 @persons.command("not-bot")
 @click.argument("key")
 @click.option("--reason", default="", help="Why (kept in the record).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@no_prepare_option
 @click.pass_context
-def not_bot(ctx: click.Context, key: str, reason: str, as_json: bool) -> None:
+def not_bot(ctx: click.Context, key: str, reason: str, as_json: bool, no_prepare: bool) -> None:
     """Record that a person is not a bot: removes a bot mark and keeps them from being
     suggested as a bot again (recorded, reversible with `persons undo EVENT`)."""
-    _decide(ctx, key, bots.NOT_BOT, reason, as_json)
+    _decide(ctx, key, bots.NOT_BOT, reason, as_json, no_prepare)
 
 
 @persons.command("bots")

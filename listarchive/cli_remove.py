@@ -19,6 +19,7 @@ from config.settings import Settings
 from ingest.parse import normalise_msgid
 from listarchive import searching
 from listarchive.cli_common import current_settings, store_session
+from listarchive.cli_prepare import echo_line, no_prepare_option, prepare_after
 from listarchive.cli_text import plural
 from search import indexer
 from search.base import SearchError
@@ -52,11 +53,19 @@ def update_index(settings: Settings, store: Store, keys: Sequence[str]) -> str:
     return ""
 
 
-def _report(removal: Removal, index_error: str, as_json: bool, done: str) -> None:
+def _report(
+    removal: Removal,
+    index_error: str,
+    as_json: bool,
+    done: str,
+    statistics: dict[str, object] | None,
+) -> None:
     if as_json:
-        click.echo(json.dumps({**removal.as_dict(), "index_error": index_error}, indent=2))
+        payload = {**removal.as_dict(), "index_error": index_error, "statistics": statistics}
+        click.echo(json.dumps(payload, indent=2))
     else:
         click.echo(f"{done} removal {removal.id}: {_line(removal)}")
+        echo_line(statistics)
     if index_error:
         click.echo(
             f"search index not updated: {index_error}; run `listarchive sync` or "
@@ -84,6 +93,7 @@ def _line(r: Removal) -> str:
     help="Also wipe the raw bytes and text for good (cannot be undone).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the removal as JSON.")
+@no_prepare_option
 @click.pass_context
 def remove(
     ctx: click.Context,
@@ -93,6 +103,7 @@ def remove(
     reason: str,
     purge: bool,
     as_json: bool,
+    no_prepare: bool,
 ) -> None:
     """Hide a message (MESSAGE_KEY or --message-id ID) or its whole thread (--thread) from
     every page, search, export and statistic, and from every later sync."""
@@ -122,7 +133,7 @@ def remove(
         except RemovalError as exc:
             raise click.ClickException(str(exc)) from exc
         index_error = update_index(settings, store, removal.keys)
-    _report(removal, index_error, as_json, "recorded")
+    _report(removal, index_error, as_json, "recorded", prepare_after(ctx, no_prepare))
     if index_error:
         ctx.exit(1)
 
@@ -145,8 +156,9 @@ def removals_command(ctx: click.Context, as_json: bool) -> None:
 @click.command()
 @click.argument("removal_id", type=int)
 @click.option("--json", "as_json", is_flag=True, help="Print the removal as JSON.")
+@no_prepare_option
 @click.pass_context
-def restore(ctx: click.Context, removal_id: int, as_json: bool) -> None:
+def restore(ctx: click.Context, removal_id: int, as_json: bool, no_prepare: bool) -> None:
     """Undo removal REMOVAL_ID: its messages are shown and synced again (not a purged one)."""
     settings = current_settings(ctx)
     with store_session(ctx) as store:
@@ -155,7 +167,7 @@ def restore(ctx: click.Context, removal_id: int, as_json: bool) -> None:
         except RemovalError as exc:
             raise click.ClickException(str(exc)) from exc
         index_error = update_index(settings, store, removal.keys)
-    _report(removal, index_error, as_json, "undid")
+    _report(removal, index_error, as_json, "undid", prepare_after(ctx, no_prepare))
     if index_error:
         ctx.exit(1)
 

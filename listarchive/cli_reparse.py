@@ -10,6 +10,7 @@ import click
 from ingest.reparse import ReparseReport, reparse
 from listarchive import searching
 from listarchive.cli_common import current_settings, store_session
+from listarchive.cli_prepare import echo_line, no_prepare_option, prepare_after
 from listarchive.cli_text import plural
 from listarchive.syncing import worker_limits
 from store import locks
@@ -24,6 +25,7 @@ from store.store import UnknownListError
 @click.option("--dry-run", is_flag=True, help="Report what would change; write nothing.")
 @click.option("--workers", type=int, default=None, help="Parser processes (sync.workers).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@no_prepare_option
 @click.pass_context
 def reparse_command(
     ctx: click.Context,
@@ -32,6 +34,7 @@ def reparse_command(
     dry_run: bool,
     workers: int | None,
     as_json: bool,
+    no_prepare: bool,
 ) -> None:
     """Parse the stored raw bytes again with the current parser (of LIST, or of every list):
     changed fields, senders, threads and index entries are updated, keys stay; quarantined
@@ -65,8 +68,13 @@ def reparse_command(
             for name in held:
                 locks.release(store.conn, f"sync:{name}", owner)
         indexed, index_error = (0, "") if dry_run else searching.update_index(settings, store)
+    statistics = prepare_after(ctx, no_prepare or dry_run)
     if as_json:
-        payload = report.as_dict() | {"indexed": indexed, "index_error": index_error}
+        payload = report.as_dict() | {
+            "indexed": indexed,
+            "index_error": index_error,
+            "statistics": statistics,
+        }
         click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
     else:
         for line in _lines(report):
@@ -75,6 +83,7 @@ def reparse_command(
             click.echo(f"search index not updated: {index_error}", err=True)
         elif not dry_run:
             click.echo(f"search index: {plural(indexed, 'message')} indexed")
+        echo_line(statistics)
     if index_error:
         ctx.exit(1)
 
