@@ -11,8 +11,8 @@ version (merges and their undoing), which is `store.frame_snapshots.state`.  The
 JSON rows of the `frame_snapshots` table under keys of their own (`KEY_PREFIX`, the key and
 `code_digest`), as the bot scores are (`store.bot_scores`): written by whoever computed them
 (a worker, the scheduler's preparation), read back by every other worker after the figure
-cache is emptied, never waiting for the writer; a removal forgets them with the snapshots.  A damaged row (not UTF-8,
-not a JSON object) is logged, ignored and computed again.
+cache is emptied, never waiting for the writer; a removal forgets them with the snapshots.
+A damaged row (not UTF-8, not a JSON object) is logged, ignored and computed again.
 
 Kept only when the figure cache and the frame snapshots are on (`allowed`): with
 `STATS_FIGURE_CACHE` False everything is computed, with `FRAME_SNAPSHOTS` False the figure
