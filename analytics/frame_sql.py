@@ -25,9 +25,10 @@ FROM messages m INDEXED BY messages_frame
 """
 
 # A scope whose memberships are fewer than this share of the messages (by the largest id: no
-# count) reads its messages by id through the same index (task DB5).  1M, CPU of the read and
-# the loop's lookup: a quarter of the lists 0.92 (one pass) -> 0.35 s, half 0.95 -> 0.67 s,
-# all 0.93 -> 1.33 s; one list of 25,727 posts 0.85-0.97 -> 0.03 s.
+# count) reads its messages by id through the same index (task DB5).  `read`'s CPU, one pass
+# -> by id, load 2.5-3.4: 1M, a share of 0.03 (25,727 posts) 1.18 -> 0.21 s, 0.26 2.54 ->
+# 2.38 s, 0.50 4.08 -> 3.91 s, 0.59 4.60 -> 4.66 s, all 6.56 -> 7.46 s; 300k, 0.09 0.49 ->
+# 0.15 s, 0.41 1.07 -> 1.06 s, 0.58 1.38 -> 1.22 s, all 2.05 -> 2.22 s: even at about 0.6.
 BY_MEMBERSHIP_SHARE = 0.5
 
 
