@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,8 @@ from tests.webui.test_frame_snapshots import _app, _fresh, _no_sql, _rows
 from webui import stats_prepare
 
 WRITER = "frame-snapshot-writer"
+CHILD_SECONDS = 30
+"""A forked child that has not exited by then is killed (SIGALRM): a hang fails the test."""
 
 
 @pytest.fixture()
@@ -132,6 +135,7 @@ def test_a_forked_worker_starts_its_own_writer() -> None:
     if child == 0:  # a gunicorn worker: its writes are written by a thread of its own
         code = 1
         try:
+            signal.alarm(CHILD_SECONDS)  # a child that hangs fails the test, not the suite
             frame_snapshot_writer.hold()
             frame_snapshot_writer.submit(_appending(ran, "child"))
             frame_snapshot_writer.release()
@@ -139,5 +143,40 @@ def test_a_forked_worker_starts_its_own_writer() -> None:
             code = 0 if ran == ["parent", "child"] else 2
         finally:
             os._exit(code)
+    _pid, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork")
+def test_a_fork_while_another_thread_holds_the_writers_lock() -> None:
+    """A gunicorn worker forked while a thread of its parent holds the writer's lock: the
+    child's lock is not held (`_after_fork`), so its first write does not wait forever."""
+    held, go = threading.Event(), threading.Event()
+
+    def holder() -> None:
+        with frame_snapshot_writer._LOCK:
+            held.set()
+            go.wait(CHILD_SECONDS)
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    try:
+        assert held.wait(10)
+        child = os.fork()
+        if child == 0:
+            code = 1
+            try:
+                signal.alarm(CHILD_SECONDS)  # the lock never released: killed, not hung
+                ran: list[str] = []
+                frame_snapshot_writer.hold()
+                frame_snapshot_writer.submit(_appending(ran, "child"))
+                frame_snapshot_writer.release()
+                frame_snapshot_writer.wait()
+                code = 0 if ran == ["child"] else 2
+            finally:
+                os._exit(code)
+    finally:
+        go.set()
+        thread.join()
     _pid, status = os.waitpid(child, 0)
     assert os.waitstatus_to_exitcode(status) == 0
