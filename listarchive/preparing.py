@@ -29,10 +29,13 @@ import logging
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from store import figure_cache
+from store import figure_cache, locks
 
 if TYPE_CHECKING:
     from config.settings import Settings
@@ -87,19 +90,63 @@ _PREPARE_AGAIN = threading.Event()
 
 def prepare_statistics(settings: Settings) -> Prepared | None:
     """Prepare once, or ask the preparation running in this process for one more round
-    (None: another caller runs it)."""
+    (None: another caller runs it, in this process or in another: the store's lock
+    `LOCK`, whose holder leaves no mark when the state changed meanwhile, so that the
+    scheduler's `prepare` job prepares the new state)."""
     _PREPARE_AGAIN.set()
     last: Prepared | None = None
     while _PREPARING.acquire(blocking=False):
         try:
-            while _PREPARE_AGAIN.is_set():
-                _PREPARE_AGAIN.clear()
-                last = prepare_once(settings)
+            with _store_lock(settings) as held:
+                if not held:
+                    _PREPARE_AGAIN.clear()
+                    logger.info("statistics: another process prepares them")
+                    return None
+                while _PREPARE_AGAIN.is_set():
+                    _PREPARE_AGAIN.clear()
+                    last = prepare_once(settings)
         finally:
             _PREPARING.release()
         if not _PREPARE_AGAIN.is_set():  # else asked for between the loop and the release
             break
     return last
+
+
+LOCK = "prepare-statistics"
+"""The store's lock (`store.locks`) a preparation holds: one at a time across processes (the
+scheduler's, a `sync` or a CLI command run by hand)."""
+_LOCK_TTL = timedelta(hours=1)
+
+
+@contextmanager
+def _store_lock(settings: Settings) -> Iterator[bool]:
+    """Whether this process holds `LOCK` (True, without it, when the store cannot take it:
+    a preparation then runs as before the lock, and fails on its own if the store is
+    unusable)."""
+    owner = locks.default_owner()
+    try:
+        uri = f"file:{settings.store_path}?mode=rw"  # never creates a store
+        conn = sqlite3.connect(uri, uri=True, timeout=30, isolation_level=None)
+    except sqlite3.Error:
+        yield True
+        return
+    try:
+        try:
+            held = locks.acquire(conn, LOCK, owner, _LOCK_TTL)
+        except sqlite3.Error as exc:
+            logger.warning("statistics: the store's preparation lock not taken: %s", exc)
+            yield True
+            return
+        try:
+            yield held
+        finally:
+            if held:
+                try:
+                    locks.release(conn, LOCK, owner)
+                except sqlite3.Error as exc:  # it expires, or its dead holder is seen
+                    logger.warning("statistics: the preparation lock not released: %s", exc)
+    finally:
+        conn.close()
 
 
 def running() -> bool:

@@ -187,3 +187,23 @@ def test_the_job_is_scheduled_at_its_setting(data: Path) -> None:
     job = scheduler.get_job(PREPARE_JOB)
     assert job is not None and job.trigger.interval.total_seconds() == 45
     assert build(_settings(data, every=0), threading.Event()).get_job(PREPARE_JOB) is None
+
+
+def test_never_while_another_process_prepares(data: Path, calls: list[int]) -> None:
+    from store import locks
+
+    conn = sqlite3.connect(data / "store.db", isolation_level=None)
+    try:
+        assert locks.acquire(conn, preparing.LOCK, "elsewhere:1")  # another host's process
+        prepare_job(_settings(data))
+        assert calls == [] and not _kept(data)[2]
+        locks.release(conn, preparing.LOCK, "elsewhere:1")
+    finally:
+        conn.close()
+    prepare_job(_settings(data))
+    assert calls == [1] and _kept(data)[2]
+    conn = sqlite3.connect(data / "store.db")
+    try:  # released after the preparation
+        assert locks.holder(conn, preparing.LOCK) is None
+    finally:
+        conn.close()
