@@ -131,18 +131,27 @@ def public_only(clause: Json) -> Json:
     return {"bool": {"must": [clause], "must_not": [PRIVATE_FILTER]}}
 
 
+MAX_TERMS = 65_536
+"""Values in one terms query: Elasticsearch refuses more (`index.max_terms_count`'s default);
+more hidden keys go in several terms clauses of `must_not`."""
+
+
 def without_keys(clause: Json, keys: Collection[str]) -> Json:
     """`clause` without the documents of `keys` (removed messages the index may still hold,
     `SearchBackend.search`'s `hidden`; a filter: scores unchanged); `clause` itself when
     there are none."""
     if not keys:
         return clause
-    out: Json = {"terms": {"key": sorted(set(keys))}}
+    wanted = sorted(set(keys))
+    out: list[Json] = [
+        {"terms": {"key": wanted[start : start + MAX_TERMS]}}
+        for start in range(0, len(wanted), MAX_TERMS)
+    ]
     if set(clause) == {"bool"}:
         inner = dict(clause["bool"])
-        inner["must_not"] = [*inner.get("must_not", []), out]
+        inner["must_not"] = [*inner.get("must_not", []), *out]
         return {"bool": inner}
-    return {"bool": {"must": [clause], "must_not": [out]}}
+    return {"bool": {"must": [clause], "must_not": out}}
 
 
 def sort_clause(sort: Sort, ranked: bool) -> list[Json]:
