@@ -127,3 +127,28 @@ def test_the_order_rows_are_read_in_changes_nothing(
             monkeypatch.setattr(frame_sql, "_rows", shuffled)
             _assert_equal(frame_sql.read(conn, scope), want)
             monkeypatch.setattr(frame_sql, "_rows", rows)
+
+
+def _passes(conn: sqlite3.Connection, scope: Scope) -> list[str]:
+    queries: list[str] = []
+    conn.set_trace_callback(queries.append)
+    try:
+        frame_sql.read(conn, scope)
+    finally:
+        conn.set_trace_callback(None)
+    return [q for q in queries if "INDEXED BY messages_frame" in q]
+
+
+def test_a_small_scope_is_read_by_id_and_the_archive_in_one_pass(
+    conn: sqlite3.Connection,
+) -> None:
+    last = conn.execute("SELECT max(id) FROM messages").fetchone()[0]
+    small = resolve_scope(conn, lists=["web"], include_private=True)
+    members = conn.execute(
+        "SELECT count(*) FROM memberships WHERE list = ?", small.list_ids
+    ).fetchone()[0]
+    assert members < frame_sql.BY_MEMBERSHIP_SHARE * last
+    (by_id,) = _passes(conn, small)
+    assert "WHERE m.id IN (SELECT message FROM memberships" in by_id
+    (whole,) = _passes(conn, resolve_scope(conn, include_private=True))
+    assert "WHERE" not in whole
