@@ -116,13 +116,21 @@ def removed_in_index(
     task CL3): removed now and changed since the index's checkpoint, i.e. a removal the
     index has not been caught up with (the web UI's `indexer.refresh` failed or found the
     index out of step and left it to the next sync); the catch-up that moves the checkpoint
-    past them deletes their documents.  Nothing is read while nothing is removed
-    (`viewer.removals`, known already), the usual case; else the checkpoint and one query
-    over the removal marks."""
-    if not viewer.removals:
+    past them deletes their documents.  For a reader without private access, also the
+    messages private now and changed since the checkpoint: a list made private
+    (`listarchive lists add --private`) gives its messages a new change sequence, and the
+    index marks them private only at its next catch-up.  Nothing is read while nothing is
+    removed and the reader sees every list (`viewer.removals`, `viewer.hidden_lists`, known
+    already), the usual case; else the checkpoint and one query over the messages changed
+    since it (the removal marks for a reader with private access)."""
+    if not viewer.removals and (viewer.include_private or not viewer.hidden_lists):
         return ()
     checkpoint = backend.get_checkpoint()
-    rows = conn.execute(_REMOVED_SINCE, (checkpoint,)).fetchall()
+    if viewer.include_private:
+        rows = conn.execute(_REMOVED_SINCE, (checkpoint,)).fetchall()
+    else:  # removed, or private now: a list made private since (task RV)
+        sql = f"SELECT m.key FROM messages m WHERE m.seq > ? AND NOT ({viewer.messages('m')})"
+        rows = conn.execute(sql, (checkpoint,)).fetchall()
     return tuple(sorted({str(row[0]) for row in rows}))
 
 
