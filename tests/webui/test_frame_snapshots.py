@@ -58,6 +58,15 @@ def data(webui_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> I
     monkeypatch.setattr(frame_snapshot_writer, "_enqueue", lambda job: job() or True)
     copy = tmp_path / "data"
     shutil.copytree(webui_data, copy)
+    # a fresh state: figures or frames another test kept in the shared store are not this one's
+    # (their rows would answer the pages, so no frame would be loaded nor snapshotted)
+    kept = sqlite3.connect(copy / "store.db")
+    try:
+        with kept:
+            kept.execute("DELETE FROM figure_cache")
+            kept.execute("DELETE FROM frame_snapshots")
+    finally:
+        kept.close()
     login(_app(copy, cache=False).test_client(), copy, "facilitator", username="figures")
     limits = dict(frame_snapshot.LIMITS)
     allowed = list(frame_snapshot._ALLOWED)
