@@ -184,7 +184,9 @@ SETTINGS: tuple[Setting, ...] = (
         50_000,
         "Posts from which a statistics frame loaded from the messages is also written to the "
         "store as a snapshot (issue 14), which the other web workers (and this one after a "
-        "restart) read instead of loading it again, until the archive changes.",
+        "restart) read instead of loading it again, until the archive changes; also the "
+        "store's size (messages) from which listarchive sync and the commands that change "
+        "the archive prepare the statistics dashboards afterwards.",
     ),
     Setting(
         "analytics.snapshot_max_bytes",
