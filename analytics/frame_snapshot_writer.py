@@ -15,6 +15,10 @@ and tests) the write is done at once by the caller, as before.
 The writer thread shares the interpreter's lock with the worker's next request: the encoding
 (~1.6 s of Python at 1M) slows a request served meanwhile, the SQLite write (which releases
 the lock) does not.  One thread per process: a forked worker starts its own on first use.
+The thread is a daemon: a process that exits (a worker restarted, the server stopped) does not
+wait for it, and a write queued or under way then is lost (an interrupted SQLite transaction
+is rolled back when the store is next opened); the next worker, or the next preparation,
+keeps the snapshot.  A failing write is logged with its traceback and the thread goes on.
 """
 
 from __future__ import annotations
