@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -102,6 +103,26 @@ def test_a_write_finding_the_queue_full_is_dropped() -> None:
     done.set()
     frame_snapshot_writer.wait()
     assert ran == ["first", "second"]
+
+
+def test_a_failing_write_is_logged_and_the_writer_goes_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def failing() -> bool:
+        raise sqlite3.DatabaseError("disk image is malformed")
+
+    ran: list[str] = []
+    for job in (failing, _appending(ran, "next")):
+        frame_snapshot_writer.hold()
+        frame_snapshot_writer.submit(job)
+        frame_snapshot_writer.release()
+        waiting = threading.Thread(target=frame_snapshot_writer.wait, daemon=True)
+        waiting.start()
+        waiting.join(CHILD_SECONDS)  # a writer thread killed by the failure: never done
+        assert not waiting.is_alive()
+    assert ran == ["next"]  # the same thread wrote the next one
+    failed = [r for r in caplog.records if r.getMessage() == "frame snapshot not kept"]
+    assert len(failed) == 1 and failed[0].exc_info is not None
 
 
 def test_outside_a_request_a_write_is_done_at_once() -> None:
