@@ -89,20 +89,27 @@ def mboxrd_entry(envelope: Envelope, raw: bytes, original: str = "") -> bytes:
     return from_line(envelope, original) + body + b"\n"
 
 
-def _raw_and_from_line(store: Store, key: str) -> tuple[bytes, str] | None:
+def _raw_and_from_line(store: Store, key: str, viewer: Visibility) -> tuple[bytes, str] | None:
     row = store.conn.execute(
-        "SELECT content, body_bytes, unixfrom FROM messages WHERE key = ?", (key,)
+        "SELECT content, body_bytes, unixfrom FROM messages m "
+        f"WHERE m.key = ? AND {viewer.messages('m')}",
+        (key,),
     ).fetchone()
     return (raw_bytes(row[0], row[1]), str(row[2])) if row else None
 
 
-def mbox_stream(store: Store, batches: Iterator[list[Envelope]]) -> Iterator[bytes]:
-    """The export's bytes; closes `store` (opened for this stream alone) when done."""
+def mbox_stream(
+    store: Store, batches: Iterator[list[Envelope]], viewer: Visibility
+) -> Iterator[bytes]:
+    """The export's bytes; closes `store` (opened for this stream alone) when done.  Every
+    message's bytes are read only if `viewer` may read it then (whatever chose the keys: a
+    search index out of step, a removal made while the stream runs)."""
+    checked = viewer._replace(removals=True)  # removals read again per message, not per request
     try:
         for batch in batches:
             chunk: list[bytes] = []
             for envelope in batch:
-                found = _raw_and_from_line(store, envelope.key)
+                found = _raw_and_from_line(store, envelope.key, checked)
                 if found is not None:
                     chunk.append(mboxrd_entry(envelope, *found))
             if chunk:
@@ -185,7 +192,7 @@ def thread_mbox(thread_id: str) -> ResponseReturnValue:
     ).fetchone():
         abort(404, f"no thread {thread_id!r}")
     store = _stream_store()
-    body = mbox_stream(store, thread_batches(store.conn, thread_id, viewer))
+    body = mbox_stream(store, thread_batches(store.conn, thread_id, viewer), viewer)
     return _download(body, MBOX_TYPE, f"thread-{thread_id}.mbox")
 
 
@@ -200,7 +207,7 @@ def period_mbox(name: str, period: str) -> ResponseReturnValue:
     if found is None:
         abort(404, f"list {name!r} has no period {period!r}")
     store = _stream_store()
-    body = mbox_stream(store, period_batches(store.conn, summary.id, found.origins, viewer))
+    body = mbox_stream(store, period_batches(store.conn, summary.id, found.origins, viewer), viewer)
     return _download(body, MBOX_TYPE, f"{name}-{period}.mbox")
 
 
@@ -265,8 +272,9 @@ def _stream_search() -> SearchBackend:
 @bp.get("/search.mbox")
 def search_mbox() -> ResponseReturnValue:
     pages = _search_pages()
+    viewer = access.viewer()  # taken in the request: the pages after the first run after it
     batches = ([Envelope(h.key, h.from_addr, h.date) for h in hits] for hits in pages)
-    return _download(mbox_stream(_stream_store(), batches), MBOX_TYPE, "search.mbox")
+    return _download(mbox_stream(_stream_store(), batches, viewer), MBOX_TYPE, "search.mbox")
 
 
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
