@@ -159,12 +159,16 @@ def prepare_if_changed(settings: Settings) -> Prepared | None:
     `analytics.snapshot_min_posts` messages or more; None when nothing ran (the state was
     prepared, the store is small, or another caller in this process prepares).  When the
     state was prepared this reads the state and the mark, nothing else."""
-    conn = _read_only(settings)
     try:
-        if _marked(conn, _state(conn)) or not worth_preparing(conn, settings):
-            return None
-    finally:
-        conn.close()
+        conn = _read_only(settings)
+        try:
+            if _marked(conn, _state(conn)) or not worth_preparing(conn, settings):
+                return None
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:  # the change that called us succeeded: never its failure
+        logger.warning("statistics not prepared: the store's state not read: %s", exc)
+        return None
     return prepare_statistics(settings)
 
 
