@@ -152,3 +152,21 @@ def test_a_small_scope_is_read_by_id_and_the_archive_in_one_pass(
     assert "WHERE m.id IN (SELECT message FROM memberships" in by_id
     (whole,) = _passes(conn, resolve_scope(conn, include_private=True))
     assert "WHERE" not in whole
+
+
+def test_posts_made_in_c_have_every_field() -> None:
+    """frame_sql makes its posts by `tuple.__new__(Post, values)` (no Python call a post):
+    that skips the named tuple's arity check, so a field added to `Post` would silently make
+    short posts there.  This fails first: update frame_sql's tuples with the new field."""
+    from analytics.frame_posts import Post
+
+    assert Post._fields == (
+        "id",
+        "key",
+        "date",
+        "thread",
+        "parent",
+        "person",
+        "parent_person",
+        "lists",
+    )
