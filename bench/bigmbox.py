@@ -167,7 +167,7 @@ class Measured:
 
 def sync(cli: list[str], workers: int, profile: str = "") -> Measured:
     """One `listarchive sync` (or a cProfile of it), measured."""
-    command = [*cli, "sync", "--json", "--workers", str(workers)]
+    command = [*cli, "sync", "--json", "--no-prepare", "--workers", str(workers)]
     if profile:
         command = [command[0], "-m", "cProfile", "-o", profile, *command[1:]]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)

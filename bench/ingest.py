@@ -160,7 +160,7 @@ def main() -> None:
             check=True,
             capture_output=True,
         )
-        sync = [*cli, "sync", "--json", "--workers", str(args.workers)]
+        sync = [*cli, "sync", "--json", "--no-prepare", "--workers", str(args.workers)]
         if args.profile:
             runner = str(Path(__file__).with_name("cpu_profile.py"))
             sync = [sys.executable, runner, str(args.profile), *sync[1:]]
