@@ -199,7 +199,8 @@ def test_persons_cli(usrp_store: sqlite3.Connection, data_dir: Path) -> None:
     assert shown["key"] == main and shown["requested"] == other
     assert len(shown["identities"]) == 2
     undone = runner.invoke(cli, [*base, "persons", "undo", str(event), "--json"])
-    assert json.loads(undone.stdout) == {"event": event + 1, "undid": event}
+    # `statistics` (task PR2): the preparation after it, none in a store this small
+    assert json.loads(undone.stdout) == {"event": event + 1, "undid": event, "statistics": None}
     log = json.loads(runner.invoke(cli, [*base, "persons", "events", "--json"]).stdout)
     assert [e["action"] for e in log] == ["undo", "merge"]
     assert log[1]["undone_by"] == event + 1
