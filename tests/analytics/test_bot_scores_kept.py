@@ -17,32 +17,19 @@ from pathlib import Path
 import pytest
 
 from analytics import bot_columns, bots
-from ingest.sources.mbox import MboxSource
-from ingest.sync import sync_list
 from store import bot_scores, merges, removals, visibility
 from store import bots as marks
-from store.store import Store
-from tests.conftest import PIPERMAIL
+from tests.support.twisted_year import sync_twisted_2018
 
 TRAC = "trac@twistedmatrix.com"
 PLANTED = [bots.BotScore(999_999, 12, 0.99, dict.fromkeys(bots.WEIGHTS, 0.5), ("x",), "t #")]
-
-
-MONTHS = "January February March April May June July August September October November December"
 
 
 @pytest.fixture(scope="module")
 def twisted_year(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """twisted-python's twelve 2018 volumes (379 messages, trac's weekly summaries)."""
     path = tmp_path_factory.mktemp("bot-scores") / "store.db"
-    folder = PIPERMAIL / "twisted" / "twisted-python"
-    volumes = [str(folder / f"2018-{m}.txt.gz") for m in MONTHS.split()]
-    store = Store(path)
-    try:
-        store.add_list("twisted-python", "mbox", paths=volumes)
-        assert sync_list(store, "twisted-python", MboxSource(volumes), workers=1).clean
-    finally:
-        store.close()
+    sync_twisted_2018(path)
     return path
 
 

@@ -13,25 +13,15 @@ from datetime import date
 
 import pytest
 
-from analytics import facts, frame_snapshot, person
+from analytics import facts, person
 from analytics.frame import Frame, _without_bots, clear_cache, load_frame
-from analytics.frame_posts import PostSource
 from analytics.scope import resolve_scope
 from store import bots, removals
 from tests.analytics.legacy import person as old
 from tests.analytics.test_fast_facts import random_frame
+from tests.analytics.test_lazy_posts import _lazy
 from tests.analytics.test_rosters import conn as conn  # noqa: F401  (the fixture)
 from tests.support.usrp_migration import NEW, OLD
-
-KEY = "lists=1,2;private=1;hidden="
-
-
-def _lazy(frame: Frame) -> Frame:
-    blob = frame_snapshot.encode(frame, KEY)
-    assert blob is not None
-    found = frame_snapshot.decode(blob, KEY, frame.scope)
-    assert isinstance(found.source, PostSource) and not found.source.made
-    return found
 
 
 def _same(frame: Frame, reference: Frame, pid: int, conn: sqlite3.Connection | None = None) -> None:

@@ -8,7 +8,6 @@ leave them to the first visitor; a failing preparation is a line of the summary 
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from listarchive.cli import cli
-from store import figure_cache
+from tests.cli.test_scheduler_stats import _kept
 
 BOX = "mbox/apache-ponymail/ponymail-dev-1079-mboxvm.mbox"
 SMALL = 1  # the mbox holds one message
@@ -26,15 +25,6 @@ SMALL = 1  # the mbox holds one message
 def _prepare_after_sync(monkeypatch: pytest.MonkeyPatch) -> None:
     # a store of this many messages or more is prepared after a sync by hand
     monkeypatch.setenv("LISTARCHIVE_ANALYTICS_SNAPSHOT_MIN_POSTS", str(SMALL))
-
-
-def _kept(data: Path) -> tuple[int, set[str], str]:
-    conn = sqlite3.connect(data / "store.db")
-    try:
-        rows = conn.execute("SELECT state FROM figure_cache").fetchall()
-        return len(rows), {str(r[0]) for r in rows}, figure_cache.state(conn)
-    finally:
-        conn.close()
 
 
 def _run(data: Path, *args: str) -> Result:

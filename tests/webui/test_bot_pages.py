@@ -20,29 +20,18 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from config.settings import load_settings
-from ingest.sources.mbox import MboxSource
-from ingest.sync import sync_list
 from listarchive.cli import cli
-from store.store import Store
-from tests.conftest import PIPERMAIL
+from tests.support.twisted_year import sync_twisted_2018
 from tests.support.webauth import login
 from webui import create_app
 
-MONTHS = "January February March April May June July August September October November December"
 ALL, TRAC_POSTS = 379, 49
 
 
 @pytest.fixture(scope="module")
 def twisted_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data = tmp_path_factory.mktemp("bots") / "data"
-    folder = PIPERMAIL / "twisted" / "twisted-python"
-    volumes = [str(folder / f"2018-{m}.txt.gz") for m in MONTHS.split()]
-    store = Store(data / "store.db")
-    try:
-        store.add_list("twisted-python", "mbox", paths=volumes)
-        assert sync_list(store, "twisted-python", MboxSource(volumes), workers=1).clean
-    finally:
-        store.close()
+    sync_twisted_2018(data / "store.db")
     return data
 
 

@@ -8,7 +8,6 @@ Data: twisted-python's twelve 2018 volumes (379 messages, trac's weekly summarie
 
 from __future__ import annotations
 
-import re
 import shutil
 import sqlite3
 from pathlib import Path
@@ -19,31 +18,20 @@ from flask import Flask
 
 from analytics import bot_columns, bots, facts, frame
 from config.settings import load_settings
-from ingest.sources.mbox import MboxSource
-from ingest.sync import sync_list
 from store import bots as marks
 from store import visibility
-from store.store import Store
-from tests.conftest import PIPERMAIL
-from tests.support.webauth import create_account, login
+from tests.support.twisted_year import sync_twisted_2018
+from tests.support.webauth import create_account
+from tests.webui import test_kept_pages as kept_pages
 from webui import create_app, stats_prepare
 
-MONTHS = "January February March April May June July August September October November December"
 URLS = ("/persons/bots", "/stats/people", "/stats/people?bots=include")
-CSRF = re.compile(rb'name="csrf_token" value="[^"]*"')
 
 
 @pytest.fixture(scope="module")
 def twisted_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data = tmp_path_factory.mktemp("bot-scores-pages") / "data"
-    folder = PIPERMAIL / "twisted" / "twisted-python"
-    volumes = [str(folder / f"2018-{m}.txt.gz") for m in MONTHS.split()]
-    store = Store(data / "store.db")
-    try:
-        store.add_list("twisted-python", "mbox", paths=volumes)
-        assert sync_list(store, "twisted-python", MboxSource(volumes), workers=1).clean
-    finally:
-        store.close()
+    sync_twisted_2018(data / "store.db")
     create_account(data, "facilitator", "kept")
     return data
 
@@ -70,17 +58,7 @@ def _app(data: Path, kept: bool) -> Flask:
 
 
 def _answers(app: Flask, data: Path) -> dict[str, Any]:
-    client = app.test_client()
-    login(client, data, "facilitator", username="kept", create=False)
-    found: dict[str, Any] = {}
-    for url in URLS:
-        path, _sep, query = url.partition("?")
-        tail = f"?{query}" if query else ""
-        page, twin, csv = (client.get(f"{path}{ext}{tail}") for ext in ("", ".json", ".csv"))
-        assert page.status_code == twin.status_code == csv.status_code == 200, url
-        html = CSRF.sub(b'name="csrf_token" value=""', page.get_data())
-        found[url] = (html, twin.get_json(), csv.get_data())
-    return found
+    return kept_pages._answers(app, data, URLS)
 
 
 def _kept_rows(data: Path) -> int:

@@ -59,12 +59,12 @@ def _app(data: Path, cache: bool) -> Flask:
     return app
 
 
-def _answers(app: Flask, data: Path) -> dict[str, Any]:
-    """Each page's HTML (bytes), JSON twin and CSV (bytes), as a facilitator."""
+def _answers(app: Flask, data: Path, urls: tuple[str, ...] = URLS) -> dict[str, Any]:
+    """Each page's HTML (bytes), JSON twin and CSV (bytes), as the facilitator `kept`."""
     client = app.test_client()
     login(client, data, "facilitator", username="kept", create=False)
     found: dict[str, Any] = {}
-    for url in URLS:
+    for url in urls:
         path, _sep, query = url.partition("?")
         tail = f"?{query}" if query else ""
         page, twin, csv = (client.get(f"{path}{ext}{tail}") for ext in ("", ".json", ".csv"))

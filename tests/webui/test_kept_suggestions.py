@@ -24,9 +24,10 @@ from config.settings import load_settings
 from store import bots as marks
 from store import identities, merges
 from tests.support.webauth import login
-from tests.webui.test_bot_scores_pages import CSRF, _forget_figures, _fresh
+from tests.webui.test_bot_scores_pages import _forget_figures, _fresh
 from tests.webui.test_bot_scores_pages import data as data  # noqa: F401  (fixtures)
 from tests.webui.test_bot_scores_pages import twisted_data as twisted_data  # noqa: F401
+from tests.webui.test_kept_pages import CSRF
 from webui import create_app, kept_results
 
 PEOPLE = "/stats/people"

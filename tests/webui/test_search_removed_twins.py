@@ -5,35 +5,22 @@ search and its exports (mbox, CSV), anonymous and facilitator, on both backends 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.search.conftest import BACKENDS
-from tests.support.es_app import es_app
 from tests.support.webauth import login
-from tests.webui.test_removal_walk import Archive, _app, _build
+from tests.webui.test_removal_walk import Archive
 from tests.webui.test_search_removed_hits import (
     PAGE_SECRETS,
     QUERIES,
     REMOVED,
     _remove_in_the_store_only,
+    archive_app,
 )
 
+__all__ = ["archive_app"]  # the fixture, on both backends (test_search_removed_hits)
+
 READERS = ("/api/search", "/search.atom", "/search.mbox", "/search.csv")
-
-
-@pytest.fixture(params=BACKENDS)
-def archive_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Archive, Flask]]:
-    archive = _build(tmp_path)
-    if request.param == "sqlite":
-        yield archive, _app(archive)
-        return
-    with es_app(archive.data) as app:
-        yield archive, app
 
 
 def _answers(client: FlaskClient, query: str) -> dict[str, str]:
