@@ -89,13 +89,22 @@ def mboxrd_entry(envelope: Envelope, raw: bytes, original: str = "") -> bytes:
     return from_line(envelope, original) + body + b"\n"
 
 
-def _raw_and_from_line(store: Store, key: str, viewer: Visibility) -> tuple[bytes, str] | None:
-    row = store.conn.execute(
-        "SELECT content, body_bytes, unixfrom FROM messages m "
-        f"WHERE m.key = ? AND {viewer.messages('m')}",
-        (key,),
-    ).fetchone()
-    return (raw_bytes(row[0], row[1]), str(row[2])) if row else None
+def _raw_and_from_lines(
+    store: Store, keys: list[str], viewer: Visibility
+) -> dict[str, tuple[bytes, str]]:
+    """The raw bytes and From_ line of each of `keys` that `viewer` may read now (one
+    statement for the batch: the removed keys are read once for it, not once a message)."""
+    found: dict[str, tuple[bytes, str]] = {}
+    for start in range(0, len(keys), 500):
+        part = keys[start : start + 500]
+        marks = ",".join("?" * len(part))
+        for key, content, body_bytes, unixfrom in store.conn.execute(
+            "SELECT m.key, m.content, m.body_bytes, m.unixfrom FROM messages m "
+            f"WHERE m.key IN ({marks}) AND {viewer.messages('m')}",
+            part,
+        ):
+            found[str(key)] = (raw_bytes(content, body_bytes), str(unixfrom))
+    return found
 
 
 def mbox_stream(
@@ -103,15 +112,12 @@ def mbox_stream(
 ) -> Iterator[bytes]:
     """The export's bytes; closes `store` (opened for this stream alone) when done.  Every
     message's bytes are read only if `viewer` may read it then (whatever chose the keys: a
-    search index out of step, a removal made while the stream runs)."""
-    checked = viewer._replace(removals=True)  # removals read again per message, not per request
+    search index out of step, a removal made while the stream runs: checked batch by batch)."""
+    checked = viewer._replace(removals=True)  # removals read again per batch, not per request
     try:
         for batch in batches:
-            chunk: list[bytes] = []
-            for envelope in batch:
-                found = _raw_and_from_line(store, envelope.key, checked)
-                if found is not None:
-                    chunk.append(mboxrd_entry(envelope, *found))
+            found = _raw_and_from_lines(store, [e.key for e in batch], checked)
+            chunk = [mboxrd_entry(e, *found[e.key]) for e in batch if e.key in found]
             if chunk:
                 yield b"".join(chunk)
     finally:
